@@ -1,0 +1,201 @@
+//! A test certificate authority: the sandbox's stand-in for a qualified trust service provider.
+//!
+//! It issues, with real X.509 and real keys, the server certificate the sandbox listens with. Keys
+//! are ECDSA P-256 and written as PKCS#8 PEM. Nothing here is for production trust: a bank in
+//! production configures the anchors of real QTSPs.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use std::net::IpAddr;
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("certificate generation failed: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    #[error("{0:?} is neither a DNS name nor an IP address usable in a certificate")]
+    SubjectAltName(String),
+    #[error("the certificate PEM could not be read: {0}")]
+    Pem(String),
+}
+
+/// A certificate with its private key, both PEM.
+#[derive(Clone)]
+pub struct Issued {
+    pub cert_pem: String,
+    /// PKCS#8 PEM.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued").field("cert_pem", &self.cert_pem).field("key_pem", &"<redacted>").finish()
+    }
+}
+
+/// A root certificate authority whose key is at hand, able to sign certificates.
+pub struct TestCa {
+    issued: Issued,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl TestCa {
+    /// Creates a new self-signed root, valid from yesterday for `years` years.
+    pub fn generate(common_name: &str, organization: &str, years: i64) -> Result<TestCa, IssueError> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "FR");
+        dn.push(DnType::OrganizationName, organization);
+        dn.push(DnType::CommonName, common_name);
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(365 * years);
+        let cert = params.self_signed(&key)?;
+        let issued = Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() };
+        TestCa::from_pem(&issued.cert_pem, &issued.key_pem)
+    }
+
+    /// Loads a root from its certificate and key PEM (as written by [`TestCa::generate`]).
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<TestCa, IssueError> {
+        let key = KeyPair::from_pem(key_pem)?;
+        let issuer = Issuer::from_ca_cert_pem(cert_pem, key)?;
+        let issued = Issued { cert_pem: cert_pem.to_owned(), key_pem: key_pem.to_owned() };
+        Ok(TestCa { issued, issuer })
+    }
+
+    /// The root's own certificate and key.
+    pub fn root(&self) -> &Issued {
+        &self.issued
+    }
+
+    /// Issues a TLS server certificate for the given names (DNS names or IP addresses), valid from
+    /// yesterday for `days` days.
+    pub fn issue_server(&self, common_name: &str, names: &[String], days: i64) -> Result<Issued, IssueError> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "FR");
+        dn.push(DnType::CommonName, common_name);
+        params.distinguished_name = dn;
+        params.subject_alt_names = names.iter().map(|n| san(n)).collect::<Result<_, _>>()?;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(days);
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+    }
+}
+
+fn san(name: &str) -> Result<SanType, IssueError> {
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return Ok(SanType::IpAddress(ip));
+    }
+    // rcgen accepts any IA5 string; a TLS client only matches proper host names.
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let host = name.strip_prefix("*.").unwrap_or(name);
+    if name.len() > 253 || !host.split('.').all(label_ok) {
+        return Err(IssueError::SubjectAltName(name.to_owned()));
+    }
+    name.try_into().map(SanType::DnsName).map_err(|_| IssueError::SubjectAltName(name.to_owned()))
+}
+
+/// What [`inspect`] reads back from a certificate PEM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertSummary {
+    pub subject: String,
+    pub issuer: String,
+    /// Seconds since the Unix epoch.
+    pub not_after: i64,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<IpAddr>,
+}
+
+/// Reads the subject, issuer, expiry and subject alternative names of the first certificate of a PEM.
+pub fn inspect(cert_pem: &str) -> Result<CertSummary, IssueError> {
+    use x509_parser::extensions::GeneralName;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(cert_pem.as_bytes()).map_err(|e| IssueError::Pem(e.to_string()))?;
+    let cert = pem.parse_x509().map_err(|e| IssueError::Pem(e.to_string()))?;
+    let mut dns_names = Vec::new();
+    let mut ip_addresses = Vec::new();
+    if let Ok(Some(sans)) = cert.subject_alternative_name() {
+        for name in &sans.value.general_names {
+            match name {
+                GeneralName::DNSName(d) => dns_names.push((*d).to_owned()),
+                GeneralName::IPAddress(bytes) => match bytes.len() {
+                    4 => ip_addresses.push(IpAddr::from(<[u8; 4]>::try_from(*bytes).unwrap_or_default())),
+                    16 => ip_addresses.push(IpAddr::from(<[u8; 16]>::try_from(*bytes).unwrap_or_default())),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    Ok(CertSummary {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_after: cert.validity().not_after.timestamp(),
+        dns_names,
+        ip_addresses,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_certificate_is_signed_by_the_root_and_carries_every_name() {
+        let ca = TestCa::generate("stetgate sandbox QTSP", "stetgate sandbox", 10).unwrap();
+        let names = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+            "www.17515.sandbox.localhost".to_owned(),
+        ];
+        let server = ca.issue_server("stetgate sandbox", &names, 30).unwrap();
+        let summary = inspect(&server.cert_pem).unwrap();
+        let root = inspect(&ca.root().cert_pem).unwrap();
+        assert_eq!(summary.issuer, root.subject, "the server certificate must name the root as issuer");
+        assert!(summary.dns_names.contains(&"www.17515.sandbox.localhost".to_owned()));
+        assert!(summary.ip_addresses.contains(&"::1".parse().unwrap()));
+        assert!(summary.key_pem_is_pkcs8(&server.key_pem));
+    }
+
+    #[test]
+    fn a_reloaded_root_issues_under_the_same_name() {
+        let ca = TestCa::generate("root", "org", 1).unwrap();
+        let again = TestCa::from_pem(&ca.root().cert_pem, &ca.root().key_pem).unwrap();
+        let leaf = again.issue_server("x", &["localhost".into()], 1).unwrap();
+        assert_eq!(inspect(&leaf.cert_pem).unwrap().issuer, inspect(&ca.root().cert_pem).unwrap().subject);
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        let ca = TestCa::generate("root", "org", 1).unwrap();
+        assert!(matches!(
+            ca.issue_server("x", &["bad name with spaces".into()], 1),
+            Err(IssueError::SubjectAltName(_))
+        ));
+    }
+
+    impl CertSummary {
+        fn key_pem_is_pkcs8(&self, key_pem: &str) -> bool {
+            key_pem.starts_with("-----BEGIN PRIVATE KEY-----")
+        }
+    }
+}

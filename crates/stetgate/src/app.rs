@@ -1,0 +1,244 @@
+//! Assembly: the application state, the router, and start-up of a server in either mode.
+//!
+//! Start-up does everything that can fail before it listens (configuration, TLS material,
+//! database, migrations, sandbox seed, binding the port), so a broken deployment stops with a clear
+//! message and nothing half-started.
+
+use crate::clock::{Calendar, Clock};
+use crate::config::{Config, ConfigError, Mode};
+use crate::edge::bank::{BankDirectory, route_bank};
+use crate::edge::finish::{finish, tag_route};
+use crate::edge::request::buffer_body;
+use crate::edge::tls::{self, TlsSetupError};
+use crate::ledger::Ledger;
+use crate::ops::metrics::Metrics;
+use crate::sandbox::pki::{self, PkiError, SandboxPki};
+use crate::store::{BankRecord, Store, StoreError};
+use crate::{discovery, ops, resources, sandbox};
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use rustls::ServerConfig;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub ledger: Arc<dyn Ledger>,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: Calendar,
+    pub config: Arc<Config>,
+    pub mode: Mode,
+    pub metrics: Arc<Metrics>,
+    pub banks: Arc<BankDirectory>,
+}
+
+/// The whole HTTP application. Pure: no socket, so it can be exercised without TLS too.
+pub fn build_router(state: AppState) -> Router {
+    let stet = Router::new()
+        .route("/aspsp", get(discovery::aspsp))
+        .merge(resources::routes())
+        .route_layer(from_fn(tag_route))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), buffer_body))
+        .layer(from_fn_with_state(state.clone(), route_bank));
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route_layer(from_fn(tag_route))
+        .nest("/stet/psd2", stet)
+        .fallback(not_found)
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.request_timeout_secs),
+        ))
+        .layer(from_fn_with_state(state.clone(), finish))
+        .with_state(state)
+}
+
+async fn not_found() -> crate::edge::error::ApiError {
+    crate::edge::error::ApiError::NotFound
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] sandbox::SandboxError),
+    #[error("sandbox PKI: {0}")]
+    Pki(#[from] PkiError),
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsSetupError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl StartupError {
+    /// 2 for configuration problems an operator must fix, 1 for anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartupError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// What a newcomer needs to know about a running sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxInfo {
+    pub data_dir: PathBuf,
+    pub pki: SandboxPki,
+    pub first_start: bool,
+}
+
+/// A server ready to accept connections.
+pub struct Server {
+    state: AppState,
+    tls: Arc<ServerConfig>,
+    listener: TcpListener,
+    pub local_addr: SocketAddr,
+    pub sandbox: Option<SandboxInfo>,
+}
+
+impl Server {
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests (see `edge::tls::serve`).
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let refresh = (self.state.mode == Mode::Sandbox).then(|| {
+            sandbox::spawn_daily_refresh(
+                self.state.store.clone(),
+                self.state.clock.clone(),
+                self.state.calendar.clone(),
+            )
+        });
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
+        let router = build_router(self.state.clone());
+        tls::serve(self.listener, self.tls, router, shutdown, grace).await;
+        if let Some(task) = refresh {
+            task.abort();
+        }
+        self.state.store.close().await;
+    }
+}
+
+/// Prepares a server: configuration checked, TLS material loaded, database migrated (and, in the
+/// sandbox, seeded), port bound.
+pub async fn start(
+    mode: Mode,
+    config: Config,
+    config_file: Option<&Path>,
+    clock: Arc<dyn Clock>,
+) -> Result<Server, StartupError> {
+    tls::install_crypto_provider();
+    let calendar = Calendar::paris().map_err(|e| StartupError::Other(format!("time zone database: {e}")))?;
+    let now_ms = clock.now().as_millisecond();
+
+    let (database_url, pki_files, sandbox_info) = match mode {
+        Mode::Sandbox => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                ConfigError::key(
+                    config_file,
+                    "data_dir",
+                    format!("{} cannot be created: {e}", config.data_dir.display()),
+                )
+            })?;
+            let data_dir = std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+            let pki = pki::ensure(&data_dir.join("pki"), &sandbox::bank_codes(), clock.now().as_second())?;
+            let url = match &config.database_url {
+                Some(url) => url.0.clone(),
+                None => format!("sqlite://{}", data_dir.join("stetgate.db").display()),
+            };
+            (url, Some(pki.clone()), Some(SandboxInfo { data_dir, pki, first_start: false }))
+        }
+        Mode::Production => {
+            let url = config
+                .database_url
+                .as_ref()
+                .map(|u| u.0.clone())
+                .ok_or_else(|| ConfigError::key(config_file, "database_url", "is required"))?;
+            (url, None, None)
+        }
+    };
+
+    // TLS material: the configured files win; the sandbox falls back to its own PKI.
+    let (cert, key, cert_key_names) = match (&config.tls, &pki_files) {
+        (Some(files), _) => (files.cert.clone(), files.key.clone(), ("tls.cert", "tls.key")),
+        (None, Some(pki)) => {
+            (pki.server_cert.clone(), pki.server_key.clone(), ("sandbox server.pem", "sandbox server.key"))
+        }
+        (None, None) => return Err(ConfigError::key(config_file, "tls", "is required").into()),
+    };
+    let mut anchor_files: Vec<&Path> = config.trust_anchors.iter().map(PathBuf::as_path).collect();
+    if let Some(pki) = &pki_files {
+        anchor_files.insert(0, &pki.ca_cert);
+    }
+    let anchors =
+        tls::trust_anchor_store(&anchor_files).map_err(|e| tls_config_error(e, config_file, "trust_anchors"))?;
+    let tls_config = tls::server_config(&cert, &key, &anchors).map_err(|e| match &e {
+        TlsSetupError::File { path, .. } if Path::new(path) == key => {
+            tls_config_error(e, config_file, cert_key_names.1)
+        }
+        _ => tls_config_error(e, config_file, cert_key_names.0),
+    })?;
+
+    let store = Store::open(&database_url).await.map_err(|e| match e {
+        StoreError::Database(sqlx::Error::Configuration(c)) => {
+            StartupError::Config(ConfigError::key(config_file, "database_url", format!("invalid: {c}")))
+        }
+        other => StartupError::Store(other),
+    })?;
+    store.migrate().await?;
+
+    let sandbox_info = match (mode, sandbox_info) {
+        (Mode::Sandbox, Some(mut info)) => {
+            info.first_start = sandbox::seed(&store, now_ms).await? == sandbox::Seeded::Now;
+            sandbox::refresh_transactions(&store, calendar.today(clock.as_ref())).await?;
+            Some(info)
+        }
+        _ => {
+            for bank in &config.banks {
+                let brand = crate::ledger::personas::brand_of(bank.code.as_str()).to_owned();
+                store.upsert_bank(&BankRecord { code: bank.code, name: bank.name.clone(), brand }, now_ms).await?;
+            }
+            None
+        }
+    };
+
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+    let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
+    let state = AppState {
+        ledger: Arc::new(store.clone()),
+        store,
+        clock,
+        calendar,
+        config: Arc::new(config),
+        mode,
+        metrics: Arc::new(metrics),
+        banks: Arc::new(BankDirectory::default()),
+    };
+    Ok(Server { state, tls: Arc::new(tls_config), listener, local_addr, sandbox: sandbox_info })
+}
+
+fn tls_config_error(e: TlsSetupError, file: Option<&Path>, key: &str) -> StartupError {
+    StartupError::Config(ConfigError::key(file, key, e.to_string()))
+}

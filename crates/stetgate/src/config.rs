@@ -1,0 +1,361 @@
+//! Typed configuration: defaults, then a TOML file (`--config`), then `STETGATE_*` environment
+//! variables (nested keys with `__`, e.g. `STETGATE_TLS__CERT`), then command-line flags.
+//!
+//! Every problem is reported as a [`ConfigError`] naming the key and where it came from, so an
+//! operator never has to guess which line of which file to fix. `main` turns it into exit code 2.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use stet::BankCode;
+
+/// How stetgate runs: the self-contained sandbox, or production on the bank's own data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Sandbox,
+    Production,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address of the HTTPS listener.
+    pub listen: SocketAddr,
+    /// Sandbox: where the SQLite database and the sandbox PKI live.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; in the sandbox, defaults to a SQLite file in `data_dir`.
+    pub database_url: Option<DatabaseUrl>,
+    /// The bank answering on hosts that carry no `www.<bankcode>.` label.
+    #[serde(deserialize_with = "bank_code_text_or_number")]
+    pub default_bank: BankCode,
+    /// The TLS server certificate (chain) and key; in the sandbox, defaults to the sandbox PKI's.
+    pub tls: Option<TlsFiles>,
+    /// PEM bundles of the QTSP roots TPP certificates must chain to (the sandbox CA is added in
+    /// sandbox mode).
+    pub trust_anchors: Vec<PathBuf>,
+    /// Production: the banks (ASPSPs) this deployment serves. The sandbox serves every bank code
+    /// of the published sandbox.
+    pub banks: Vec<BankEntry>,
+    pub log_format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `stetgate=debug,info`.
+    pub log_level: String,
+    /// How long in-flight requests may run after SIGTERM/SIGINT before the process exits anyway.
+    pub shutdown_grace_secs: u64,
+    /// A request (headers and body) that takes longer than this is answered 408.
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted (413 above it).
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            data_dir: PathBuf::from("stetgate-data"),
+            database_url: None,
+            default_bank: BankCode::parse("17515").unwrap_or_else(|_| unreachable!("literal bank code")),
+            tls: None,
+            trust_anchors: Vec::new(),
+            banks: Vec::new(),
+            log_format: LogFormat::Auto,
+            log_level: "info".to_owned(),
+            shutdown_grace_secs: 30,
+            request_timeout_secs: 30,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// PEM: the server certificate followed by its intermediates.
+    pub cert: PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankEntry {
+    #[serde(deserialize_with = "bank_code_text_or_number")]
+    pub code: BankCode,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when standard error is not a terminal, human-readable text when it is.
+    #[default]
+    Auto,
+    Json,
+    Text,
+}
+
+/// A database URL; its `Debug` hides the password.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _password)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+fn bank_code_text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<BankCode, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Text(t) => t,
+        Raw::Number(n) => format!("{n:05}"),
+    };
+    BankCode::parse(&text).map_err(serde::de::Error::custom)
+}
+
+/// A configuration problem: which key, from where, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error{}: {problem}", origin(.file, .key))]
+pub struct ConfigError {
+    pub file: Option<PathBuf>,
+    pub key: Option<String>,
+    pub problem: String,
+}
+
+fn origin(file: &Option<PathBuf>, key: &Option<String>) -> String {
+    match (file, key) {
+        (Some(f), Some(k)) => format!(" in {}, key `{k}`", f.display()),
+        (Some(f), None) => format!(" in {}", f.display()),
+        (None, Some(k)) => format!(", key `{k}`"),
+        (None, None) => String::new(),
+    }
+}
+
+impl ConfigError {
+    pub fn key(file: Option<&Path>, key: &str, problem: impl Into<String>) -> Self {
+        ConfigError { file: file.map(Path::to_path_buf), key: Some(key.to_owned()), problem: problem.into() }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_bank: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_anchors: Option<Vec<PathBuf>>,
+}
+
+/// Loads the configuration for `mode` from its layers and checks what that mode requires.
+pub fn load(mode: Mode, file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(path) = file {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => {
+                return Err(ConfigError { file: Some(path.into()), key: None, problem: "is not a file".into() });
+            }
+            Err(e) => {
+                return Err(ConfigError {
+                    file: Some(path.into()),
+                    key: None,
+                    problem: format!("cannot be read: {e}"),
+                });
+            }
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    figment = figment
+        .merge(Env::prefixed("STETGATE_").ignore(&["config"]).split("__"))
+        .merge(Serialized::defaults(overrides));
+    let config: Config = figment.extract().map_err(|e| from_figment(e, file))?;
+    config.check(mode, file)?;
+    Ok(config)
+}
+
+fn from_figment(error: figment::Error, file: Option<&Path>) -> ConfigError {
+    // figment reports one error per problem; the first one is the one to fix first.
+    let error = error.into_iter().next().unwrap_or_else(|| figment::Error::from("unknown error".to_owned()));
+    let key = if error.path.is_empty() { None } else { Some(error.path.join(".")) };
+    let source = error.metadata.as_ref().and_then(|m| m.source.as_ref()).map(|s| s.to_string());
+    let from_env = error.metadata.as_ref().is_some_and(|m| m.name.contains("environment"));
+    let problem = error.kind.to_string();
+    let problem = match (from_env, key.as_deref()) {
+        (true, Some(k)) => {
+            format!("{problem} (from environment variable STETGATE_{})", k.to_uppercase().replace('.', "__"))
+        }
+        _ => problem,
+    };
+    let file = match source {
+        Some(s) if !from_env => Some(PathBuf::from(s)),
+        _ if from_env => None,
+        _ => file.map(Path::to_path_buf),
+    };
+    ConfigError { file, key, problem }
+}
+
+impl Config {
+    fn check(&self, mode: Mode, file: Option<&Path>) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url
+            && !(url.0.starts_with("sqlite:") || url.0.starts_with("postgres://") || url.0.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::key(file, "database_url", "must start with sqlite: or postgres://"));
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError::key(file, "request_timeout_secs", "must be at least 1"));
+        }
+        if mode == Mode::Production {
+            if self.database_url.is_none() {
+                return Err(ConfigError::key(
+                    file,
+                    "database_url",
+                    "is required in production (postgres://user:password@host/db)",
+                ));
+            }
+            match &self.tls {
+                None => {
+                    return Err(ConfigError::key(
+                        file,
+                        "tls",
+                        "is required in production: a [tls] table with `cert` and `key` PEM files",
+                    ));
+                }
+                Some(tls) => {
+                    readable(file, "tls.cert", &tls.cert)?;
+                    readable(file, "tls.key", &tls.key)?;
+                }
+            }
+            if self.trust_anchors.is_empty() {
+                return Err(ConfigError::key(
+                    file,
+                    "trust_anchors",
+                    "is required in production: the PEM bundles of the QTSPs whose TPP certificates are accepted",
+                ));
+            }
+            if self.banks.is_empty() {
+                return Err(ConfigError::key(
+                    file,
+                    "banks",
+                    "is required in production: at least one [[banks]] entry with `code` and `name`",
+                ));
+            }
+            if !self.banks.iter().any(|b| b.code == self.default_bank) {
+                return Err(ConfigError::key(
+                    file,
+                    "default_bank",
+                    format!("{} is not one of the configured [[banks]]", self.default_bank),
+                ));
+            }
+        }
+        for (i, anchor) in self.trust_anchors.iter().enumerate() {
+            readable(file, &format!("trust_anchors[{i}]"), anchor)?;
+        }
+        Ok(())
+    }
+}
+
+fn readable(file: Option<&Path>, key: &str, path: &Path) -> Result<(), ConfigError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(ConfigError::key(file, key, format!("{} is not a file", path.display()))),
+        Err(e) => Err(ConfigError::key(file, key, format!("{} cannot be read: {e}", path.display()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn sandbox_defaults_need_no_file() {
+        let c = load(Mode::Sandbox, None, &Overrides::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8443");
+        assert_eq!(c.default_bank.as_str(), "17515");
+        assert_eq!(c.data_dir, PathBuf::from("stetgate-data"));
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(dir.path(), "c.toml", "listen = \"127.0.0.1:9000\"\ndefault_bank = \"13807\"\n");
+        let o = Overrides { listen: Some("127.0.0.1:9001".parse().unwrap()), ..Default::default() };
+        let c = load(Mode::Sandbox, Some(&f), &o).unwrap();
+        assert_eq!(c.listen.port(), 9001, "the flag wins over the file");
+        assert_eq!(c.default_bank.as_str(), "13807", "the file wins over the default");
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(dir.path(), "bad.toml", "listen = \"not an address\"\n");
+        let e = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("listen"), "{text}");
+        assert!(text.contains("bad.toml"), "{text}");
+
+        let f = write(dir.path(), "unknown.toml", "lissen = \"127.0.0.1:1\"\n");
+        let text = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err().to_string();
+        assert!(text.contains("lissen") && text.contains("unknown.toml"), "{text}");
+    }
+
+    #[test]
+    fn production_requires_tls_database_anchors_and_banks() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(dir.path(), "prod.toml", "database_url = \"postgres://u:p@h/db\"\n");
+        let e = load(Mode::Production, Some(&f), &Overrides::default()).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("tls"));
+        assert_eq!(e.file.as_deref(), Some(f.as_path()));
+
+        let f = write(
+            dir.path(),
+            "prod2.toml",
+            "database_url = \"postgres://u:p@h/db\"\n[tls]\ncert = \"/nonexistent.pem\"\nkey = \"/nonexistent.key\"\n",
+        );
+        let e = load(Mode::Production, Some(&f), &Overrides::default()).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("tls.cert"));
+        assert!(e.problem.contains("/nonexistent.pem"));
+    }
+
+    #[test]
+    fn missing_file_is_an_error_not_a_silent_default() {
+        let e = load(Mode::Production, Some(Path::new("/no/such/stetgate.toml")), &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("/no/such/stetgate.toml"));
+    }
+
+    #[test]
+    fn database_url_debug_hides_the_password() {
+        let url = DatabaseUrl("postgres://bank:s3cret@db:5432/stetgate".into());
+        assert_eq!(format!("{url:?}"), "postgres://bank:***@db:5432/stetgate");
+    }
+}

@@ -1,0 +1,114 @@
+//! The one mapping from errors to HTTP: [`ApiError`] -> status, headers and an [`ErrorBody`].
+//!
+//! Handlers and extractors return `ApiError`; the `finish` layer turns every `ErrorBody` (and every
+//! error response axum or tower produced on its own) into the STET `ErrorModel`, adding the path and
+//! the timestamp. Reason codes the bank uses (AC01, FF01, NGAC ...) go in `message`; otherwise
+//! `message` is the HTTP reason phrase. `error` always explains, in plain words, what was wrong and
+//! how to fix it. 5xx causes are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use stet::BankCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bank code {0} is not served by this ASPSP")]
+    UnknownBank(BankCode),
+    #[error("no resource at this path")]
+    NotFound,
+    #[error("the X-Request-ID header is required on STET resources")]
+    MissingRequestId,
+    #[error("the X-Request-ID header must be 1 to 70 visible ASCII characters")]
+    InvalidRequestId,
+    #[error("the Accept header allows neither application/hal+json nor application/json")]
+    NotAcceptable,
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the request body could not be read: {0}")]
+    UnreadableBody(String),
+    #[error("an access token is required: send Authorization: Bearer <access token>")]
+    MissingAccessToken,
+    #[error("the access token is unknown, expired or revoked: refresh it or ask the PSU again")]
+    InvalidAccessToken,
+    #[error("the service is unavailable: {0}")]
+    Unavailable(String),
+    /// The cause is logged with the request id; the client gets a generic message.
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// What an error response carries until the `finish` layer renders it as an `ErrorModel`.
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
+    /// The bank's reason code, or the HTTP reason phrase.
+    pub message: String,
+    /// Plain words: what was wrong, how to fix it.
+    pub error: String,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::UnknownBank(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MissingRequestId | ApiError::InvalidRequestId | ApiError::UnreadableBody(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::MissingAccessToken | ApiError::InvalidAccessToken => StatusCode::UNAUTHORIZED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The short code TPP software can match on, where the bank or RFC 6750 defines one.
+    fn reason_code(&self) -> Option<&'static str> {
+        match self {
+            ApiError::InvalidAccessToken => Some("invalid_token"),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let error = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(cause = %cause, "internal error");
+                "an internal error occurred; retry later, and quote the X-Request-ID if it persists".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let message = self.reason_code().map(str::to_owned).unwrap_or_else(|| reason_phrase(status));
+        let mut response = (status, ErrorBody { message, error }).into_response();
+        match self {
+            ApiError::MissingAccessToken => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::InvalidAccessToken => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            }
+            ApiError::Unavailable(_) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl IntoResponse for ErrorBody {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(axum::body::Body::empty());
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// "Not Found", "Method Not Allowed" ...
+pub fn reason_phrase(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("Error").to_owned()
+}

@@ -1,0 +1,110 @@
+//! The outermost layer: what every response gets on its way out, whatever produced it.
+//!
+//! - error responses become the STET `ErrorModel` (`{timestamp, status, error, message, path}`),
+//!   including those axum or tower made on their own (405 with its `Allow`, 408, a panic's 500);
+//! - `X-Request-ID` is echoed, on errors too;
+//! - the request is counted in the metrics and logged: request id, bank, route template, method,
+//!   status, latency. Never the raw URI (query strings carry codes), headers, or bodies.
+
+use super::bank::Bank;
+use super::error::{ErrorBody, reason_phrase};
+use crate::app::AppState;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body_util::BodyExt;
+use std::time::Instant;
+use stet::ErrorModel;
+use stet::headers::X_REQUEST_ID;
+
+/// The route template a response was produced by (`/stet/psd2/v1.4.2/accounts/{accountResourceId}/balances`).
+#[derive(Debug, Clone)]
+pub struct RouteTemplate(pub String);
+
+/// Route layer: remembers which route matched, for metrics and logs.
+pub async fn tag_route(request: Request, next: Next) -> Response {
+    let template = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let mut response = next.run(request).await;
+    if let Some(t) = template {
+        response.extensions_mut().insert(RouteTemplate(t));
+    }
+    response
+}
+
+pub async fn finish(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = request.headers().get(X_REQUEST_ID).cloned();
+
+    let mut response = next.run(request).await;
+
+    let status = response.status();
+    if let Some(body) = response.extensions_mut().remove::<ErrorBody>() {
+        response = render_error(&state, response, body, &path);
+    } else if (status.is_client_error() || status.is_server_error()) && !has_own_body_format(&response) {
+        let explanation = plain_text(response.body_mut()).await;
+        let body = ErrorBody { message: reason_phrase(status), error: explain(status, explanation) };
+        response = render_error(&state, response, body, &path);
+    }
+    if let Some(id) = request_id {
+        response.headers_mut().insert(X_REQUEST_ID, id);
+    }
+
+    let route = response.extensions().get::<RouteTemplate>().map(|r| r.0.as_str()).unwrap_or("unmatched");
+    let bank = response.extensions().get::<Bank>().map(|b| b.code().to_string());
+    let elapsed = started.elapsed();
+    state.metrics.record_request(route, method.as_str(), response.status().as_u16(), elapsed);
+    tracing::info!(
+        target: "stetgate::access",
+        request_id = response.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        bank = bank.as_deref().unwrap_or(""),
+        method = %method,
+        route,
+        status = response.status().as_u16(),
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// Responses that chose their format on purpose: OAuth errors (RFC 6749 JSON), PSU pages (HTML),
+/// and ErrorModel bodies already rendered.
+fn has_own_body_format(response: &Response) -> bool {
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    !(content_type.is_empty() || content_type.starts_with("text/plain"))
+}
+
+/// The first bytes of a plain-text error body, as produced by axum's own rejections.
+async fn plain_text(body: &mut Body) -> Option<String> {
+    let taken = std::mem::take(body);
+    let bytes = http_body_util::Limited::new(taken, 4096).collect().await.ok()?.to_bytes();
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+fn explain(status: StatusCode, text: Option<String>) -> String {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this method is not allowed on this path; the Allow header lists the allowed ones".to_owned()
+        }
+        StatusCode::REQUEST_TIMEOUT => "the request took too long to arrive; send it again".to_owned(),
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            "an internal error occurred; retry later, and quote the X-Request-ID if it persists".to_owned()
+        }
+        StatusCode::NOT_FOUND => "no resource at this path".to_owned(),
+        _ => text.unwrap_or_else(|| reason_phrase(status)),
+    }
+}
+
+fn render_error(state: &AppState, response: Response, body: ErrorBody, path: &str) -> Response {
+    let (mut parts, _) = response.into_parts();
+    let timestamp = state.clock.now().strftime("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string();
+    let model = ErrorModel::new(parts.status.as_u16(), &body.message, &body.error, path, timestamp);
+    let json = serde_json::to_vec(&model).unwrap_or_default();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(stet::HAL_JSON));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json))
+}

@@ -1,0 +1,124 @@
+//! STET request conventions every resource route shares: the `X-Request-ID` correlation id, content
+//! negotiation (responses are `application/hal+json`), and a bounded, fully read request body (the
+//! Digest and signature checks need its exact bytes).
+
+use super::bank::Bank;
+use super::error::ApiError;
+use crate::app::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use stet::headers::{X_REQUEST_ID, X_REQUEST_ID_MAX_LEN};
+
+/// A request that follows the STET conventions: routed to a bank, with a valid `X-Request-ID`, and
+/// accepting a HAL+JSON answer. Resource handlers take it first; it refuses the request otherwise.
+#[derive(Debug, Clone)]
+pub struct StetRequest {
+    pub bank: Bank,
+    pub request_id: String,
+}
+
+impl FromRequestParts<AppState> for StetRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let request_id = request_id(&parts.headers)?;
+        if !accepts_hal_json(&parts.headers) {
+            return Err(ApiError::NotAcceptable);
+        }
+        let bank = parts
+            .extensions
+            .get::<Bank>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("route without bank routing".into()))?;
+        Ok(StetRequest { bank, request_id })
+    }
+}
+
+/// The `X-Request-ID` of a request: required, 1 to 70 visible ASCII characters.
+pub fn request_id(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get(X_REQUEST_ID).ok_or(ApiError::MissingRequestId)?;
+    let text = value.to_str().map_err(|_| ApiError::InvalidRequestId)?;
+    let ok = (1..=X_REQUEST_ID_MAX_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
+    if ok { Ok(text.to_owned()) } else { Err(ApiError::InvalidRequestId) }
+}
+
+/// Whether `Accept` lets us answer `application/hal+json` (or `application/json`). No `Accept`
+/// header accepts anything (RFC 9110 12.5.1); a range with `q=0` is a refusal.
+pub fn accepts_hal_json(headers: &HeaderMap) -> bool {
+    let values: Vec<&str> = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).collect();
+    if values.is_empty() {
+        return true;
+    }
+    values.iter().flat_map(|v| v.split(',')).any(|range| {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            let p = p.trim().to_ascii_lowercase();
+            p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().map(|q| q <= 0.0).unwrap_or(false))
+        });
+        !refused && matches!(media.as_str(), "application/hal+json" | "application/json" | "application/*" | "*/*")
+    })
+}
+
+/// Middleware: reads the whole request body (up to the configured limit) before the handler runs.
+pub async fn buffer_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.config.max_body_bytes;
+    let (parts, body) = request.into_parts();
+    let declared =
+        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return ApiError::PayloadTooLarge(limit).into_response();
+    }
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return ApiError::PayloadTooLarge(limit).into_response();
+        }
+        Err(e) => return ApiError::UnreadableBody(e.to_string()).into_response(),
+    };
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn content_negotiation() {
+        assert!(accepts_hal_json(&HeaderMap::new()), "no Accept accepts anything");
+        for ok in [
+            "application/hal+json",
+            "application/json",
+            "*/*",
+            "text/html, application/*;q=0.5",
+            "application/hal+json; charset=utf-8",
+        ] {
+            assert!(accepts_hal_json(&accept(ok)), "{ok}");
+        }
+        for refused in ["text/html", "application/xml", "application/json;q=0", "text/*", "image/png, */*;q=0"] {
+            assert!(!accepts_hal_json(&accept(refused)), "{refused}");
+        }
+    }
+
+    #[test]
+    fn request_id_rules() {
+        let mut h = HeaderMap::new();
+        assert!(matches!(request_id(&h), Err(ApiError::MissingRequestId)));
+        h.insert(X_REQUEST_ID, HeaderValue::from_static("f7c5a6b2-1c39-4d7b-9e0a-6f4e3c2b1a00"));
+        assert!(request_id(&h).is_ok());
+        h.insert(X_REQUEST_ID, HeaderValue::from_str(&"x".repeat(71)).unwrap());
+        assert!(matches!(request_id(&h), Err(ApiError::InvalidRequestId)));
+        h.insert(X_REQUEST_ID, HeaderValue::from_static("has space"));
+        assert!(matches!(request_id(&h), Err(ApiError::InvalidRequestId)));
+    }
+}

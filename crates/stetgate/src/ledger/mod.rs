@@ -1,0 +1,309 @@
+//! The ledger: what a core banking system must answer for the dedicated interface.
+//!
+//! [`Ledger`] is the seam between stetgate and a bank's own systems. stetgate ships one
+//! implementation, the SQL ledger of the `store` (the sandbox personas live there, and a bank may
+//! load its data there too); a bank can plug its core banking system instead by implementing the
+//! trait. Everything here is read-only: the dedicated interface never moves money.
+
+pub mod generator;
+pub mod personas;
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use std::fmt;
+use stet::{Amount, BankCode, Currency, Iban, ResourceId};
+
+/// A PSU's online-banking identifier (what they type on the bank's login page).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PsuId(String);
+
+impl PsuId {
+    /// 1 to 35 letters and digits.
+    pub fn parse(text: &str) -> Option<PsuId> {
+        let ok = (1..=35).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric());
+        ok.then(|| PsuId(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// An online-banking id is personal data: keep it out of Debug output (and so out of logs).
+impl fmt::Debug for PsuId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PsuId(<redacted>)")
+    }
+}
+
+/// The customer segment, which sets the transaction history depth the bank publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment {
+    Retail,
+    /// Small professionals (sole traders).
+    Professional,
+    LargeProfessional,
+    Corporate,
+}
+
+impl Segment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Segment::Retail => "retail",
+            Segment::Professional => "professional",
+            Segment::LargeProfessional => "large-professional",
+            Segment::Corporate => "corporate",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Segment> {
+        [Segment::Retail, Segment::Professional, Segment::LargeProfessional, Segment::Corporate]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Days of history served: 62 for retail and small professionals, 90 for large professionals
+    /// and corporates (as the bank publishes).
+    pub fn history_days(self) -> i32 {
+        match self {
+            Segment::Retail | Segment::Professional => 62,
+            Segment::LargeProfessional | Segment::Corporate => 90,
+        }
+    }
+
+    /// Professional and corporate customers get ISO 20022 bank transaction codes.
+    pub fn has_bank_transaction_codes(self) -> bool {
+        !matches!(self, Segment::Retail)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Open,
+    Closed,
+    Blocked,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Open => "open",
+            AccountStatus::Closed => "closed",
+            AccountStatus::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AccountStatus> {
+        [AccountStatus::Open, AccountStatus::Closed, AccountStatus::Blocked].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// STET `usage`: private or professional account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    Priv,
+    Orga,
+}
+
+impl Usage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Usage::Priv => "PRIV",
+            Usage::Orga => "ORGA",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Usage> {
+        match text {
+            "PRIV" => Some(Usage::Priv),
+            "ORGA" => Some(Usage::Orga),
+            _ => None,
+        }
+    }
+}
+
+/// A PSU as the bank knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Psu {
+    pub bank: BankCode,
+    pub id: PsuId,
+    pub identity: PsuIdentity,
+    pub segment: Segment,
+}
+
+/// What `GET /end-user-identity` may reveal (STET 1.4.2 HalEndUserIdentity).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PsuIdentity {
+    /// The full name, e.g. "LEA SANDBOXA".
+    pub connected_psu: String,
+    pub name_prefix: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+impl fmt::Debug for PsuIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PsuIdentity(<redacted>)")
+    }
+}
+
+/// A payment account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub bank: BankCode,
+    pub resource_id: ResourceId,
+    pub iban: Iban,
+    pub name: String,
+    pub currency: Currency,
+    pub usage: Usage,
+    /// STET `cashAccountType`: CACC for current accounts.
+    pub cash_account_type: String,
+    pub segment: Segment,
+    pub status: AccountStatus,
+    /// The account number as the bank prints it (e.g. `038-CPT30019654051`), when it has one.
+    pub local_number: Option<String>,
+}
+
+/// An account as one of its holders sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldAccount {
+    pub account: Account,
+    /// STET `psuStatus`: "Account Holder", "Co-account Holder".
+    pub psu_status: String,
+}
+
+/// What the bank knows of an account's money at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balances {
+    /// The accounting balance (STET `CLBD`).
+    pub booked: Amount,
+    /// Card debits and other operations announced but not booked yet (status OTHR).
+    pub pending_debits: Amount,
+    /// The day these figures describe.
+    pub reference_date: Date,
+}
+
+impl Balances {
+    /// The instant balance ("solde minute") funds confirmation answers on: booked minus pending
+    /// debits.
+    pub fn instant(&self) -> Amount {
+        Amount { value: self.booked.value - self.pending_debits.value, currency: self.booked.currency }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreditDebit {
+    Credit,
+    Debit,
+}
+
+impl CreditDebit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditDebit::Credit => "CRDT",
+            CreditDebit::Debit => "DBIT",
+        }
+    }
+    pub fn parse(text: &str) -> Option<CreditDebit> {
+        match text {
+            "CRDT" => Some(CreditDebit::Credit),
+            "DBIT" => Some(CreditDebit::Debit),
+            _ => None,
+        }
+    }
+}
+
+/// STET transaction status; the bank uses BOOK and OTHR (not booked yet), never PDNG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionStatus {
+    Book,
+    Othr,
+}
+
+impl TransactionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransactionStatus::Book => "BOOK",
+            TransactionStatus::Othr => "OTHR",
+        }
+    }
+    pub fn parse(text: &str) -> Option<TransactionStatus> {
+        match text {
+            "BOOK" => Some(TransactionStatus::Book),
+            "OTHR" => Some(TransactionStatus::Othr),
+            _ => None,
+        }
+    }
+}
+
+/// ISO 20022 bank transaction code (STET 1.4.2 `bankTransactionCode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankTransactionCode {
+    pub domain: String,
+    pub family: String,
+    pub sub_family: String,
+    pub code: Option<String>,
+    pub issuer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// Stable and unique within the account.
+    pub id: String,
+    /// The bank's reference, stable from OTHR to BOOK; absent on some operations.
+    pub entry_reference: Option<String>,
+    /// Always positive; the direction is `credit_debit`.
+    pub amount: Amount,
+    pub credit_debit: CreditDebit,
+    pub status: TransactionStatus,
+    pub transaction_date: Date,
+    /// None while not booked (OTHR).
+    pub booking_date: Option<Date>,
+    pub value_date: Option<Date>,
+    pub remittance: Vec<String>,
+    pub bank_transaction_code: Option<BankTransactionCode>,
+}
+
+/// A half-open range of civil days `[from, to)`, on the transaction date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateWindow {
+    pub from: Date,
+    pub to: Date,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("the ledger is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the ledger holds a value stetgate cannot read: {0}")]
+    Corrupt(String),
+}
+
+/// What a core banking system must answer. Every call is scoped to one bank: one bank never sees
+/// another's customers.
+#[async_trait]
+pub trait Ledger: Send + Sync + 'static {
+    /// The PSU with this online-banking id, with their identity.
+    async fn psu(&self, bank: BankCode, psu: &PsuId) -> Result<Option<Psu>, LedgerError>;
+
+    /// The PSU's payment accounts at this bank, in the bank's order.
+    async fn psu_accounts(&self, bank: BankCode, psu: &PsuId) -> Result<Vec<HeldAccount>, LedgerError>;
+
+    async fn account(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Account>, LedgerError>;
+
+    async fn account_by_iban(&self, bank: BankCode, iban: &Iban) -> Result<Option<Account>, LedgerError>;
+
+    /// Booked balance and pending debits, as of `today`.
+    async fn balances(&self, bank: BankCode, id: &ResourceId, today: Date) -> Result<Option<Balances>, LedgerError>;
+
+    /// Transactions whose transaction date is in the window, newest first.
+    async fn transactions(
+        &self,
+        bank: BankCode,
+        id: &ResourceId,
+        window: DateWindow,
+    ) -> Result<Vec<Transaction>, LedgerError>;
+
+    /// The authorised overdraft (a positive amount; zero when none).
+    async fn overdraft(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Amount>, LedgerError>;
+}

@@ -1,0 +1,17 @@
+//! stetgate: a STET PSD2 dedicated interface for banks (ASPSPs), as Groupe BPCE's banks publish it.
+//!
+//! A request's path through the crate: [`edge`] (TLS, bank routing, STET conventions, errors) ->
+//! a capability ([`resources`], [`discovery`], [`ops`]) -> [`ledger`] / [`store`] -> back through
+//! [`edge::finish`]. [`app`] assembles it; [`config`] and [`clock`] are its inputs.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod discovery;
+pub mod edge;
+pub mod ledger;
+pub mod ops;
+pub mod resources;
+pub mod sandbox;
+pub mod store;

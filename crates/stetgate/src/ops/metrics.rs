@@ -1,0 +1,57 @@
+//! Prometheus metrics, held by the application state rather than a process-global recorder, so
+//! that every server (and every test server) counts only its own requests.
+//!
+//! - `stetgate_http_requests_total{route, method, status}`: requests by route template;
+//! - `stetgate_http_request_duration_seconds{route, method}`: latency histogram.
+
+use metrics::{Key, Label, Metadata, Recorder, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use std::time::Duration;
+
+const REQUESTS: &str = "stetgate_http_requests_total";
+const DURATION: &str = "stetgate_http_request_duration_seconds";
+
+/// Buckets from 1 ms to 10 s: an API call at the bank should sit well under a second.
+const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+static METADATA: Metadata<'static> = Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, metrics_exporter_prometheus::BuildError> {
+        let recorder = PrometheusBuilder::new().set_buckets(BUCKETS)?.build_recorder();
+        recorder.describe_counter(
+            REQUESTS.into(),
+            None,
+            "HTTP requests answered, by route template, method and status".into(),
+        );
+        recorder.describe_histogram(DURATION.into(), Some(Unit::Seconds), "Time to answer an HTTP request".into());
+        let handle = recorder.handle();
+        Ok(Metrics { recorder, handle })
+    }
+
+    pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let route = Label::new("route", route.to_owned());
+        let method = Label::new("method", method.to_owned());
+        let counter =
+            Key::from_parts(REQUESTS, vec![route.clone(), method.clone(), Label::new("status", status.to_string())]);
+        self.recorder.register_counter(&counter, &METADATA).increment(1);
+        let histogram = Key::from_parts(DURATION, vec![route, method]);
+        self.recorder.register_histogram(&histogram, &METADATA).record(elapsed.as_secs_f64());
+    }
+
+    pub fn render(&self) -> String {
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+}

@@ -1,0 +1,43 @@
+//! Operations endpoints: liveness (`/healthz`), readiness (`/readyz`: the store answers) and
+//! Prometheus metrics (`/metrics`). None of them needs a certificate or a bank.
+
+pub mod logging;
+pub mod metrics;
+
+use crate::app::AppState;
+use crate::edge::error::ApiError;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::time::Duration;
+
+/// How long readiness waits for the database before calling it unreachable.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Alive: the process answers HTTP.
+pub async fn healthz() -> Response {
+    Json(json!({"status": "alive"})).into_response()
+}
+
+/// Ready: the store answers; 503 (with the STET ErrorModel) when it does not.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(READINESS_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Json(json!({"status": "ready"})).into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: store unreachable");
+            ApiError::Unavailable("the database is unreachable".into()).into_response()
+        }
+        Err(_) => ApiError::Unavailable("the database did not answer in time".into()).into_response(),
+    }
+}
+
+/// Prometheus text exposition of this node's metrics.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut response = state.metrics.render().into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
+}

@@ -1,0 +1,57 @@
+//! The STET resource route table, per API version, as Groupe BPCE serves it.
+//!
+//! Every path a TPP may call is registered here with its method, so that an unknown path is a 404
+//! and a known path with the wrong method a 405 with `Allow`, from the first release on. Each
+//! resource needs an access token obtained through the OAuth2 authorization server; until a route's
+//! capability is wired in, its handler is [`access_token_required`], which applies the STET request
+//! conventions and then answers 401 exactly as it will for a request without a valid token.
+
+use crate::app::AppState;
+use crate::edge::error::ApiError;
+use crate::edge::request::StetRequest;
+use axum::Router;
+use axum::http::{HeaderMap, header};
+use axum::routing::{get, post, put};
+use stet::ApiVersion;
+
+/// The resource routes of every version, mounted under `/stet/psd2`.
+pub fn routes() -> Router<AppState> {
+    ApiVersion::ALL
+        .into_iter()
+        .fold(Router::new(), |router, version| router.nest(&format!("/{}", version.segment()), version_routes(version)))
+}
+
+fn version_routes(version: ApiVersion) -> Router<AppState> {
+    // STET 1.4.0.47 ("v1"): AIS and funds confirmation (scope piisp).
+    let mut router = Router::new()
+        .route("/accounts", get(access_token_required))
+        .route("/accounts/{accountResourceId}/balances", get(access_token_required))
+        .route("/accounts/{accountResourceId}/transactions", get(access_token_required))
+        .route("/consents", put(access_token_required))
+        .route("/trusted-beneficiaries", get(access_token_required))
+        .route("/funds-confirmations", post(access_token_required));
+    if version >= ApiVersion::V1_4_2 {
+        router = router.route("/end-user-identity", get(access_token_required));
+    }
+    if version >= ApiVersion::V1_6_2 {
+        router = router.route("/accounts/{accountResourceId}/overdrafts", get(access_token_required)).route(
+            "/accounts/{accountResourceId}/transactions/{transactionResourceId}/details",
+            get(access_token_required),
+        );
+    }
+    router
+}
+
+/// Checks the STET request conventions, then the access token. No token can be valid yet: the
+/// token endpoint is not served, so every request is answered 401 as RFC 6750 section 3.1 says.
+async fn access_token_required(_stet: StetRequest, headers: HeaderMap) -> ApiError {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .filter(|token| !token.trim().is_empty());
+    match bearer {
+        None => ApiError::MissingAccessToken,
+        Some(_) => ApiError::InvalidAccessToken,
+    }
+}

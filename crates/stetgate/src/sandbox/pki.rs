@@ -1,0 +1,163 @@
+//! The sandbox PKI under `<data-dir>/pki/`: a test QTSP root (`ca.pem`, `ca.key`) and the server
+//! certificate it signs (`server.pem`, `server.key`), valid for localhost, 127.0.0.1, ::1 and
+//! `www.<bankcode>.sandbox.localhost` for every bank code (names under `.localhost` resolve to
+//! loopback in browsers and curl, so per-bank hosts work with no /etc/hosts edit).
+//!
+//! Created on first start, reused afterwards: the root never changes once a TPP developer trusts
+//! it. The server certificate is reissued by the same root when it nears expiry or lacks a name.
+
+use eidas::issue::{IssueError, TestCa, inspect};
+use std::path::{Path, PathBuf};
+use stet::BankCode;
+
+/// Root validity: ten years, so a developer's trust in it does not lapse.
+const CA_YEARS: i64 = 10;
+/// Server certificate validity, and how close to expiry it is reissued.
+const SERVER_DAYS: i64 = 397;
+const REISSUE_WITHIN_DAYS: i64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Certificate { path: PathBuf, source: IssueError },
+}
+
+/// Where the sandbox PKI files are.
+#[derive(Debug, Clone)]
+pub struct SandboxPki {
+    pub ca_cert: PathBuf,
+    pub ca_key: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+}
+
+/// The names the server certificate must carry.
+pub fn server_names(banks: &[BankCode]) -> Vec<String> {
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    names.extend(banks.iter().map(|b| format!("www.{b}.sandbox.localhost")));
+    names
+}
+
+/// Creates what is missing of the sandbox PKI in `dir`, reuses the rest.
+pub fn ensure(dir: &Path, banks: &[BankCode], now_unix: i64) -> Result<SandboxPki, PkiError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PkiError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let pki = SandboxPki {
+        ca_cert: dir.join("ca.pem"),
+        ca_key: dir.join("ca.key"),
+        server_cert: dir.join("server.pem"),
+        server_key: dir.join("server.key"),
+    };
+    let cert_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PkiError::Certificate { path, source }
+    };
+
+    let ca = if pki.ca_cert.exists() && pki.ca_key.exists() {
+        let cert = std::fs::read_to_string(&pki.ca_cert).map_err(io(&pki.ca_cert))?;
+        let key = std::fs::read_to_string(&pki.ca_key).map_err(io(&pki.ca_key))?;
+        TestCa::from_pem(&cert, &key).map_err(cert_error(&pki.ca_cert))?
+    } else {
+        let ca = TestCa::generate("stetgate sandbox QTSP root", "stetgate sandbox", CA_YEARS)
+            .map_err(cert_error(&pki.ca_cert))?;
+        write_private(&pki.ca_key, &ca.root().key_pem).map_err(io(&pki.ca_key))?;
+        std::fs::write(&pki.ca_cert, &ca.root().cert_pem).map_err(io(&pki.ca_cert))?;
+        ca
+    };
+
+    let names = server_names(banks);
+    if !server_certificate_usable(&pki, &ca, &names, now_unix) {
+        let server = ca.issue_server("stetgate sandbox", &names, SERVER_DAYS).map_err(cert_error(&pki.server_cert))?;
+        write_private(&pki.server_key, &server.key_pem).map_err(io(&pki.server_key))?;
+        std::fs::write(&pki.server_cert, &server.cert_pem).map_err(io(&pki.server_cert))?;
+    }
+    Ok(pki)
+}
+
+/// Whether the existing server certificate was issued by this root, carries every name and is
+/// not about to expire.
+fn server_certificate_usable(pki: &SandboxPki, ca: &TestCa, names: &[String], now_unix: i64) -> bool {
+    if !pki.server_key.exists() {
+        return false;
+    }
+    let Ok(pem) = std::fs::read_to_string(&pki.server_cert) else {
+        return false;
+    };
+    let (Ok(server), Ok(root)) = (inspect(&pem), inspect(&ca.root().cert_pem)) else {
+        return false;
+    };
+    let has_name = |name: &String| match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => server.ip_addresses.contains(&ip),
+        Err(_) => server.dns_names.contains(name),
+    };
+    server.issuer == root.subject
+        && server.not_after > now_unix + REISSUE_WITHIN_DAYS * 86_400
+        && names.iter().all(has_name)
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn banks() -> Vec<BankCode> {
+        vec![BankCode::parse("17515").unwrap(), BankCode::parse("13807").unwrap()]
+    }
+
+    #[test]
+    fn first_start_creates_later_starts_reuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jiff::Timestamp::now().as_second();
+        let pki = ensure(dir.path(), &banks(), now).unwrap();
+        let ca_before = std::fs::read(&pki.ca_cert).unwrap();
+        let server_before = std::fs::read(&pki.server_cert).unwrap();
+        ensure(dir.path(), &banks(), now).unwrap();
+        assert_eq!(std::fs::read(&pki.ca_cert).unwrap(), ca_before, "the root must never change");
+        assert_eq!(std::fs::read(&pki.server_cert).unwrap(), server_before, "a good server certificate is reused");
+        let names = inspect(&String::from_utf8(server_before).unwrap()).unwrap().dns_names;
+        assert!(names.contains(&"www.13807.sandbox.localhost".to_owned()));
+    }
+
+    #[test]
+    fn the_server_certificate_is_reissued_by_the_same_root_when_a_bank_is_added_or_it_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jiff::Timestamp::now().as_second();
+        let pki = ensure(dir.path(), &banks()[..1], now).unwrap();
+        let ca = std::fs::read(&pki.ca_cert).unwrap();
+        let first = std::fs::read(&pki.server_cert).unwrap();
+        ensure(dir.path(), &banks(), now).unwrap();
+        let second = std::fs::read(&pki.server_cert).unwrap();
+        assert_ne!(first, second, "a new bank's host needs a new certificate");
+        assert_eq!(std::fs::read(&pki.ca_cert).unwrap(), ca);
+        ensure(dir.path(), &banks(), now + 380 * 86_400).unwrap();
+        assert_ne!(std::fs::read(&pki.server_cert).unwrap(), second, "near expiry, the certificate is renewed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_keys_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pki = ensure(dir.path(), &banks(), jiff::Timestamp::now().as_second()).unwrap();
+        for key in [&pki.ca_key, &pki.server_key] {
+            assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The built-in SQL ledger: `impl Ledger for Store`, and the writes that load a ledger (the
+//! sandbox seed, or a bank's own extract).
+
+use super::{Store, StoreError, parse_column};
+use crate::ledger::{
+    Account, AccountStatus, Balances, BankTransactionCode, CreditDebit, DateWindow, HeldAccount, Ledger, LedgerError,
+    Psu, PsuId, PsuIdentity, Segment, Transaction, TransactionStatus, Usage,
+};
+use async_trait::async_trait;
+use jiff::civil::Date;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use stet::{Amount, BankCode, Currency, Iban, ResourceId};
+
+/// An account to load, with its money and holders.
+#[derive(Debug, Clone)]
+pub struct LoadAccount {
+    pub account: Account,
+    pub booked_minor: i64,
+    pub overdraft_minor: i64,
+    /// Online-banking ids with their STET `psuStatus`, in the order the PSU sees the account.
+    pub holders: Vec<(PsuId, String)>,
+}
+
+/// Where a transaction row comes from: the bank's own data, or the sandbox generator (whose rows
+/// are rewritten every day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Ledger,
+    Generated,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Ledger => "ledger",
+            Origin::Generated => "generated",
+        }
+    }
+}
+
+/// The account columns every account query reads (a macro, so that queries stay literal SQL).
+macro_rules! account_columns {
+    () => {
+        "a.bank_code, a.resource_id, a.iban, a.name, a.currency, a.usage, a.cash_account_type, a.segment, a.status, a.local_number"
+    };
+}
+
+macro_rules! transaction_columns {
+    () => {
+        "bank_code, account_resource_id, transaction_id, entry_reference, amount_minor, currency, credit_debit, status, \
+         transaction_date, booking_date, value_date, remittance, btc_domain, btc_family, btc_sub_family, btc_code, btc_issuer, origin"
+    };
+}
+
+/// Columns of `transaction_columns!`.
+const TRANSACTION_WIDTH: usize = 18;
+
+/// Rows per INSERT statement: 18 columns x 200 rows stays far below both databases' parameter limits.
+const INSERT_BATCH: usize = 200;
+
+impl Store {
+    /// Loads PSUs and accounts in one database transaction. Rows already present are left as they
+    /// are, so loading the same data twice changes nothing.
+    pub async fn load_ledger(&self, psus: &[Psu], accounts: &[LoadAccount]) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for psu in psus {
+            sqlx::query(
+                "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bank_code, psu_id) DO NOTHING",
+            )
+            .bind(psu.bank.as_str())
+            .bind(psu.id.as_str())
+            .bind(&psu.identity.connected_psu)
+            .bind(psu.identity.name_prefix.clone())
+            .bind(psu.identity.first_name.clone())
+            .bind(psu.identity.last_name.clone())
+            .bind(psu.segment.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        for load in accounts {
+            let a = &load.account;
+            sqlx::query(
+                "INSERT INTO accounts (bank_code, resource_id, iban, name, currency, usage, cash_account_type, segment,
+                                       status, local_number, booked_balance_minor, overdraft_minor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (bank_code, resource_id) DO NOTHING",
+            )
+            .bind(a.bank.as_str())
+            .bind(a.resource_id.as_str())
+            .bind(a.iban.as_str())
+            .bind(&a.name)
+            .bind(a.currency.as_str())
+            .bind(a.usage.as_str())
+            .bind(&a.cash_account_type)
+            .bind(a.segment.as_str())
+            .bind(a.status.as_str())
+            .bind(a.local_number.clone())
+            .bind(load.booked_minor)
+            .bind(load.overdraft_minor)
+            .execute(&mut *tx)
+            .await?;
+            for (position, (psu, status)) in load.holders.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO account_holders (bank_code, psu_id, resource_id, psu_status, position)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (bank_code, psu_id, resource_id) DO NOTHING",
+                )
+                .bind(a.bank.as_str())
+                .bind(psu.as_str())
+                .bind(a.resource_id.as_str())
+                .bind(status)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces, in one database transaction, the generated transactions of the given accounts.
+    /// Rows of origin `ledger` are never touched.
+    pub async fn replace_generated_transactions(
+        &self,
+        accounts: &[(BankCode, ResourceId, Vec<Transaction>)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for (bank, account, transactions) in accounts {
+            sqlx::query("DELETE FROM transactions WHERE bank_code = $1 AND account_resource_id = $2 AND origin = $3")
+                .bind(bank.as_str())
+                .bind(account.as_str())
+                .bind(Origin::Generated.as_str())
+                .execute(&mut *tx)
+                .await?;
+            for batch in transactions.chunks(INSERT_BATCH) {
+                // Audited: the statement is built from fixed column names and numbered placeholders
+                // only; every value is bound.
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(insert_transactions_sql(batch.len())));
+                for t in batch {
+                    let btc = t.bank_transaction_code.as_ref();
+                    query = query
+                        .bind(bank.as_str())
+                        .bind(account.as_str())
+                        .bind(t.id.clone())
+                        .bind(t.entry_reference.clone())
+                        .bind(t.amount.to_minor().map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                        .bind(t.amount.currency.as_str())
+                        .bind(t.credit_debit.as_str())
+                        .bind(t.status.as_str())
+                        .bind(t.transaction_date.to_string())
+                        .bind(t.booking_date.map(|d| d.to_string()))
+                        .bind(t.value_date.map(|d| d.to_string()))
+                        .bind(t.remittance.join("\n"))
+                        .bind(btc.map(|b| b.domain.clone()))
+                        .bind(btc.map(|b| b.family.clone()))
+                        .bind(btc.map(|b| b.sub_family.clone()))
+                        .bind(btc.and_then(|b| b.code.clone()))
+                        .bind(btc.and_then(|b| b.issuer.clone()))
+                        .bind(Origin::Generated.as_str());
+                }
+                query.execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn insert_transactions_sql(rows: usize) -> String {
+    let width = TRANSACTION_WIDTH;
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(concat!("INSERT INTO transactions (", transaction_columns!(), ") VALUES {}"), values.join(", "))
+}
+
+fn date(text: &str, column: &str) -> Result<Date, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(format!("{column} = {text:?}")))
+}
+
+fn account_row(row: &AnyRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
+        resource_id: parse_column(row.try_get("resource_id")?, "resource_id", |t| ResourceId::parse(t).ok())?,
+        iban: parse_column(row.try_get("iban")?, "iban", |t| Iban::parse(t).ok())?,
+        name: row.try_get("name")?,
+        currency: parse_column(row.try_get("currency")?, "currency", |t| Currency::parse(t).ok())?,
+        usage: parse_column(row.try_get("usage")?, "usage", Usage::parse)?,
+        cash_account_type: row.try_get("cash_account_type")?,
+        segment: parse_column(row.try_get("segment")?, "segment", Segment::parse)?,
+        status: parse_column(row.try_get("status")?, "status", AccountStatus::parse)?,
+        local_number: row.try_get("local_number")?,
+    })
+}
+
+fn transaction_row(row: &AnyRow) -> Result<Transaction, StoreError> {
+    let currency = parse_column(row.try_get("currency")?, "currency", |t| Currency::parse(t).ok())?;
+    let booking: Option<String> = row.try_get("booking_date")?;
+    let value: Option<String> = row.try_get("value_date")?;
+    let remittance: String = row.try_get("remittance")?;
+    let domain: Option<String> = row.try_get("btc_domain")?;
+    let bank_transaction_code = match domain {
+        Some(domain) => Some(BankTransactionCode {
+            domain,
+            family: row.try_get::<Option<String>, _>("btc_family")?.unwrap_or_default(),
+            sub_family: row.try_get::<Option<String>, _>("btc_sub_family")?.unwrap_or_default(),
+            code: row.try_get("btc_code")?,
+            issuer: row.try_get("btc_issuer")?,
+        }),
+        None => None,
+    };
+    Ok(Transaction {
+        id: row.try_get("transaction_id")?,
+        entry_reference: row.try_get("entry_reference")?,
+        amount: Amount::from_minor(row.try_get("amount_minor")?, currency),
+        credit_debit: parse_column(row.try_get("credit_debit")?, "credit_debit", CreditDebit::parse)?,
+        status: parse_column(row.try_get("status")?, "status", TransactionStatus::parse)?,
+        transaction_date: date(&row.try_get::<String, _>("transaction_date")?, "transaction_date")?,
+        booking_date: booking.map(|d| date(&d, "booking_date")).transpose()?,
+        value_date: value.map(|d| date(&d, "value_date")).transpose()?,
+        remittance: remittance.split('\n').map(str::to_owned).collect(),
+        bank_transaction_code,
+    })
+}
+
+impl From<StoreError> for LedgerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Corrupt(what) => LedgerError::Corrupt(what),
+            other => LedgerError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+#[async_trait]
+impl Ledger for Store {
+    async fn psu(&self, bank: BankCode, psu: &PsuId) -> Result<Option<Psu>, LedgerError> {
+        let row = sqlx::query(
+            "SELECT display_name, name_prefix, first_name, last_name, segment FROM psus WHERE bank_code = $1 AND psu_id = $2",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(StoreError::from)?;
+        let Some(row) = row else { return Ok(None) };
+        let read = || -> Result<Psu, StoreError> {
+            Ok(Psu {
+                bank,
+                id: psu.clone(),
+                identity: PsuIdentity {
+                    connected_psu: row.try_get("display_name")?,
+                    name_prefix: row.try_get("name_prefix")?,
+                    first_name: row.try_get("first_name")?,
+                    last_name: row.try_get("last_name")?,
+                },
+                segment: parse_column(row.try_get("segment")?, "segment", Segment::parse)?,
+            })
+        };
+        Ok(Some(read()?))
+    }
+
+    async fn psu_accounts(&self, bank: BankCode, psu: &PsuId) -> Result<Vec<HeldAccount>, LedgerError> {
+        let sql = concat!(
+            "SELECT ",
+            account_columns!(),
+            ", h.psu_status FROM account_holders h
+             JOIN accounts a ON a.bank_code = h.bank_code AND a.resource_id = h.resource_id
+             WHERE h.bank_code = $1 AND h.psu_id = $2 ORDER BY h.position, a.resource_id"
+        );
+        let rows = sqlx::query(sql)
+            .bind(bank.as_str())
+            .bind(psu.as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(StoreError::from)?;
+        let held = rows
+            .iter()
+            .map(|r| Ok(HeldAccount { account: account_row(r)?, psu_status: r.try_get("psu_status")? }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(held)
+    }
+
+    async fn account(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Account>, LedgerError> {
+        let sql =
+            concat!("SELECT ", account_columns!(), " FROM accounts a WHERE a.bank_code = $1 AND a.resource_id = $2");
+        let row = sqlx::query(sql)
+            .bind(bank.as_str())
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(StoreError::from)?;
+        Ok(row.map(|r| account_row(&r)).transpose()?)
+    }
+
+    async fn account_by_iban(&self, bank: BankCode, iban: &Iban) -> Result<Option<Account>, LedgerError> {
+        let sql = concat!("SELECT ", account_columns!(), " FROM accounts a WHERE a.bank_code = $1 AND a.iban = $2");
+        let row = sqlx::query(sql)
+            .bind(bank.as_str())
+            .bind(iban.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(StoreError::from)?;
+        Ok(row.map(|r| account_row(&r)).transpose()?)
+    }
+
+    async fn balances(&self, bank: BankCode, id: &ResourceId, today: Date) -> Result<Option<Balances>, LedgerError> {
+        let row = sqlx::query(
+            "SELECT a.currency, a.booked_balance_minor,
+                    (SELECT CAST(COALESCE(SUM(t.amount_minor), 0) AS BIGINT) FROM transactions t
+                      WHERE t.bank_code = a.bank_code AND t.account_resource_id = a.resource_id
+                        AND t.status = 'OTHR' AND t.credit_debit = 'DBIT') AS pending_minor
+             -- PostgreSQL sums BIGINT into NUMERIC; the cast keeps one integer type on both.
+             FROM accounts a WHERE a.bank_code = $1 AND a.resource_id = $2",
+        )
+        .bind(bank.as_str())
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(StoreError::from)?;
+        let Some(row) = row else { return Ok(None) };
+        let currency =
+            parse_column(row.try_get("currency").map_err(StoreError::from)?, "currency", |t| Currency::parse(t).ok())?;
+        let booked: i64 = row.try_get("booked_balance_minor").map_err(StoreError::from)?;
+        let pending: i64 = row.try_get("pending_minor").map_err(StoreError::from)?;
+        Ok(Some(Balances {
+            booked: Amount::from_minor(booked, currency),
+            pending_debits: Amount::from_minor(pending, currency),
+            reference_date: today,
+        }))
+    }
+
+    async fn transactions(
+        &self,
+        bank: BankCode,
+        id: &ResourceId,
+        window: DateWindow,
+    ) -> Result<Vec<Transaction>, LedgerError> {
+        let sql = concat!(
+            "SELECT ",
+            transaction_columns!(),
+            " FROM transactions WHERE bank_code = $1 AND account_resource_id = $2
+               AND transaction_date >= $3 AND transaction_date < $4
+             ORDER BY transaction_date DESC, transaction_id"
+        );
+        let rows = sqlx::query(sql)
+            .bind(bank.as_str())
+            .bind(id.as_str())
+            .bind(window.from.to_string())
+            .bind(window.to.to_string())
+            .fetch_all(self.pool())
+            .await
+            .map_err(StoreError::from)?;
+        Ok(rows.iter().map(transaction_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn overdraft(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Amount>, LedgerError> {
+        let row =
+            sqlx::query("SELECT currency, overdraft_minor FROM accounts WHERE bank_code = $1 AND resource_id = $2")
+                .bind(bank.as_str())
+                .bind(id.as_str())
+                .fetch_optional(self.pool())
+                .await
+                .map_err(StoreError::from)?;
+        let Some(row) = row else { return Ok(None) };
+        let currency =
+            parse_column(row.try_get("currency").map_err(StoreError::from)?, "currency", |t| Currency::parse(t).ok())?;
+        let minor: i64 = row.try_get("overdraft_minor").map_err(StoreError::from)?;
+        Ok(Some(Amount::from_minor(minor, currency)))
+    }
+}

@@ -1,0 +1,147 @@
+//! The database: one [`Store`] over SQLite (the sandbox, a single node) or PostgreSQL (production,
+//! any number of nodes), through sqlx's `Any` driver so that every statement is written once.
+//!
+//! Rules: every SQL statement of stetgate lives in this module, behind a method named for what it
+//! means; statements use `$1`-style parameters, which both databases understand; money is integer
+//! minor units, civil dates ISO text, instants Unix milliseconds, so no type differs between the
+//! two. Migrations are embedded, one folder per database (`migrations/sqlite`, `migrations/postgres`)
+//! kept in step; a test checks that both folders hold the same migrations.
+
+mod banks;
+mod ledger;
+mod sandbox;
+
+pub use banks::BankRecord;
+pub use ledger::{LoadAccount, Origin};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (expected sqlite: or postgres://)")]
+    UnsupportedUrl,
+    #[error("the SQLite database file {0} is gone")]
+    SqliteFileGone(PathBuf),
+    #[error("the database holds a value stetgate cannot read: {0}")]
+    Corrupt(String),
+}
+
+/// The shared database of a stetgate deployment. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    sqlite_file: Option<PathBuf>,
+}
+
+impl Store {
+    /// Connects to `url`. A SQLite file is created when missing and switched to WAL mode; the pool
+    /// itself opens the file read-write without creating it, so a database file deleted under a
+    /// running server is reported as gone instead of silently recreated empty.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let (backend, sqlite_file) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            (Backend::Sqlite, Some(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, None)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let pool = match &sqlite_file {
+            Some(path) => {
+                let create = AnyPoolOptions::new().max_connections(1).connect(&sqlite_url(path, "rwc")).await?;
+                // WAL is a property of the file: set once, it holds for every later connection.
+                create.execute("PRAGMA journal_mode = WAL").await?;
+                create.close().await;
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect(&sqlite_url(path, "rw"))
+                    .await?
+            }
+            None => {
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?
+            }
+        };
+        Ok(Store { pool, backend, sqlite_file })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations of this backend that are not applied yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Readiness: the database answers a query on stetgate's own schema (and, for SQLite, its file
+    /// is still where it was opened).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        if let Some(path) = &self.sqlite_file
+            && !path.exists()
+        {
+            return Err(StoreError::SqliteFileGone(path.clone()));
+        }
+        sqlx::query("SELECT COUNT(*) FROM banks").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (on shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+fn sqlite_url(path: &Path, mode: &str) -> String {
+    format!("sqlite://{}?mode={mode}", path.display())
+}
+
+/// Decodes a text column that must hold one of a closed set of values.
+fn parse_column<T>(value: String, column: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(&value).ok_or_else(|| StoreError::Corrupt(format!("{column} = {value:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_and_postgres_migrations_are_kept_in_step() {
+        let names = |db: &str| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/migrations").join(db);
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names("sqlite"), names("postgres"), "every migration needs its twin in the other folder");
+        assert_eq!(super::SQLITE_MIGRATIONS.iter().count(), super::POSTGRES_MIGRATIONS.iter().count());
+    }
+}
