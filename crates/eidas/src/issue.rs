@@ -127,20 +127,27 @@ pub struct CertSummary {
 
 /// Reads the subject, issuer, expiry and subject alternative names of the first certificate of a PEM.
 pub fn inspect(cert_pem: &str) -> Result<CertSummary, IssueError> {
-    use x509_parser::extensions::GeneralName;
     let (_, pem) = x509_parser::pem::parse_x509_pem(cert_pem.as_bytes()).map_err(|e| IssueError::Pem(e.to_string()))?;
-    let cert = pem.parse_x509().map_err(|e| IssueError::Pem(e.to_string()))?;
+    inspect_der(&pem.contents)
+}
+
+/// [`inspect`] for a DER certificate (as TLS hands it over).
+pub fn inspect_der(der: &[u8]) -> Result<CertSummary, IssueError> {
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| IssueError::Pem(e.to_string()))?;
     let mut dns_names = Vec::new();
     let mut ip_addresses = Vec::new();
     if let Ok(Some(sans)) = cert.subject_alternative_name() {
         for name in &sans.value.general_names {
             match name {
                 GeneralName::DNSName(d) => dns_names.push((*d).to_owned()),
-                GeneralName::IPAddress(bytes) => match bytes.len() {
-                    4 => ip_addresses.push(IpAddr::from(<[u8; 4]>::try_from(*bytes).unwrap_or_default())),
-                    16 => ip_addresses.push(IpAddr::from(<[u8; 16]>::try_from(*bytes).unwrap_or_default())),
-                    _ => {}
-                },
+                GeneralName::IPAddress(bytes) => {
+                    if let Ok(v4) = <[u8; 4]>::try_from(*bytes) {
+                        ip_addresses.push(IpAddr::from(v4));
+                    } else if let Ok(v6) = <[u8; 16]>::try_from(*bytes) {
+                        ip_addresses.push(IpAddr::from(v6));
+                    }
+                }
                 _ => {}
             }
         }

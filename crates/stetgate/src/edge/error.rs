@@ -18,7 +18,7 @@ pub enum ApiError {
     NotFound,
     #[error("the X-Request-ID header is required on STET resources")]
     MissingRequestId,
-    #[error("the X-Request-ID header must be 1 to 70 visible ASCII characters")]
+    #[error("the X-Request-ID header must be sent once, with 1 to 70 visible ASCII characters")]
     InvalidRequestId,
     #[error("the Accept header allows neither application/hal+json nor application/json")]
     NotAcceptable,

@@ -37,9 +37,14 @@ impl FromRequestParts<AppState> for StetRequest {
     }
 }
 
-/// The `X-Request-ID` of a request: required, 1 to 70 visible ASCII characters.
+/// The `X-Request-ID` of a request: required, once, 1 to 70 visible ASCII characters.
 pub fn request_id(headers: &HeaderMap) -> Result<String, ApiError> {
-    let value = headers.get(X_REQUEST_ID).ok_or(ApiError::MissingRequestId)?;
+    let mut values = headers.get_all(X_REQUEST_ID).iter();
+    let value = values.next().ok_or(ApiError::MissingRequestId)?;
+    if values.next().is_some() {
+        // Two correlation ids cannot both be echoed: refuse rather than pick one.
+        return Err(ApiError::InvalidRequestId);
+    }
     let text = value.to_str().map_err(|_| ApiError::InvalidRequestId)?;
     let ok = (1..=X_REQUEST_ID_MAX_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
     if ok { Ok(text.to_owned()) } else { Err(ApiError::InvalidRequestId) }
@@ -120,5 +125,8 @@ mod tests {
         assert!(matches!(request_id(&h), Err(ApiError::InvalidRequestId)));
         h.insert(X_REQUEST_ID, HeaderValue::from_static("has space"));
         assert!(matches!(request_id(&h), Err(ApiError::InvalidRequestId)));
+        h.insert(X_REQUEST_ID, HeaderValue::from_static("one"));
+        h.append(X_REQUEST_ID, HeaderValue::from_static("two"));
+        assert!(matches!(request_id(&h), Err(ApiError::InvalidRequestId)), "two ids: refused");
     }
 }

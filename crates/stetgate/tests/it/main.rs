@@ -1,1 +1,10 @@
+//! stetgate's integration tests: the real server, real TLS, a fresh database per test (SQLite, and
+//! PostgreSQL when TEST_PG_URL is set), `stet-tpp` as the client.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod harness;
+
+mod cli;
+mod edge;
+mod ops;
+mod store_ledger;

@@ -1,0 +1,282 @@
+//! The `stetgate` binary as an operator runs it: `serve` refuses a broken configuration with exit
+//! code 2 and a message naming the problem; `sandbox` restarts on the same data and CA; SIGTERM lets
+//! an in-flight request finish before exiting 0.
+
+use crate::harness::TestDb;
+use reqwest::{Method, StatusCode};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use stet_tpp::{ClientConfig, TppClient};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stetgate");
+
+/// Runs `stetgate` to completion (it must not start serving) and returns its exit code and stderr.
+fn run_to_exit(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return (status.code(), stderr);
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("stetgate {args:?} kept running with a broken configuration");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_with_a_broken_config_exits_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let not_pem = write("not-a-cert.pem", "hello\n");
+    let complete_but = |tls: &str| {
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite://{}/db.sqlite\"\ntrust_anchors = [\"{}\"]\n[[banks]]\ncode = \"17515\"\nname = \"CEIDF\"\n{tls}",
+            dir.path().display(),
+            not_pem.display()
+        )
+    };
+    let cases: Vec<(PathBuf, &[&str])> = vec![
+        (dir.path().join("missing.toml"), &["missing.toml"]),
+        (write("no-tls.toml", &complete_but("")), &["no-tls.toml", "`tls`"]),
+        (write("bad-listen.toml", "listen = \"somewhere\"\n"), &["bad-listen.toml", "listen"]),
+        (write("typo.toml", "databse_url = \"postgres://x\"\n"), &["typo.toml", "databse_url"]),
+        (write("bad-url.toml", "database_url = \"mysql://x\"\n"), &["bad-url.toml", "database_url"]),
+        (write("not-toml.toml", "this is [ not toml"), &["not-toml.toml"]),
+        (
+            write(
+                "cert-not-pem.toml",
+                &complete_but(&format!("[tls]\ncert = \"{0}\"\nkey = \"{0}\"\n", not_pem.display())),
+            ),
+            &["cert-not-pem.toml", "trust_anchors"],
+        ),
+        (
+            write(
+                "no-cert-file.toml",
+                &complete_but("[tls]\ncert = \"/nonexistent/server.pem\"\nkey = \"/nonexistent/server.key\"\n"),
+            ),
+            &["no-cert-file.toml", "tls.cert", "/nonexistent/server.pem"],
+        ),
+    ];
+    for (file, expected) in cases {
+        let (code, stderr) = run_to_exit(&["serve", "--config", file.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{}: {stderr}", file.display());
+        for needle in expected {
+            assert!(stderr.contains(needle), "{}: the message should name {needle}: {stderr}", file.display());
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(!dir.path().join("db.sqlite").exists(), "nothing half-started: no database was created");
+}
+
+#[test]
+fn serve_with_a_bad_key_file_names_tls_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = eidas::issue::TestCa::generate("ops CA", "bank", 1).unwrap();
+    let server = ca.issue_server("bank", &["localhost".to_owned()], 30).unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &ca.root().cert_pem).unwrap();
+    std::fs::write(dir.path().join("server.pem"), &server.cert_pem).unwrap();
+    std::fs::write(dir.path().join("server.key"), "not a key\n").unwrap();
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite://{0}/db.sqlite\"\ntrust_anchors = [\"{0}/ca.pem\"]\n\
+         [tls]\ncert = \"{0}/server.pem\"\nkey = \"{0}/server.key\"\n[[banks]]\ncode = \"17515\"\nname = \"CEIDF\"\n",
+        dir.path().display()
+    );
+    std::fs::write(dir.path().join("stetgate.toml"), config).unwrap();
+    let (code, stderr) = run_to_exit(&["serve", "--config", dir.path().join("stetgate.toml").to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("tls.key") && stderr.contains("stetgate.toml"), "{stderr}");
+}
+
+/// A `stetgate sandbox` process, killed if the test ends early.
+struct Sandbox {
+    child: Child,
+    port: u16,
+    first_start: bool,
+}
+
+impl Sandbox {
+    fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Sandbox {
+        let mut command = Command::new(BIN);
+        command
+            .args(["sandbox", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("STETGATE_LOG_FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut first_start = false;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                first_start |= line.contains("first start");
+                if let Some(rest) = line.trim().strip_prefix("URL") {
+                    let port = rest
+                        .trim()
+                        .trim_start_matches("https://localhost:")
+                        .split('/')
+                        .next()
+                        .unwrap_or("")
+                        .parse::<u16>();
+                    let _ = tx.send((port.ok(), first_start));
+                }
+            }
+        });
+        let (port, first_start) = rx.recv_timeout(Duration::from_secs(60)).expect("the sandbox prints its URL");
+        Sandbox { child, port: port.expect("a port in the URL line"), first_start }
+    }
+
+    fn client(&self, data_dir: &Path, host: &str) -> TppClient {
+        let ca = std::fs::read(data_dir.join("pki/ca.pem")).unwrap();
+        let mut config = ClientConfig::new(format!("https://{host}:{}", self.port), ca);
+        config.resolve = Some((host.to_owned(), ([127, 0, 0, 1], self.port).into()));
+        TppClient::new(config).unwrap()
+    }
+
+    fn terminate(&mut self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn wait(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "stetgate did not exit in {within:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_restart_keeps_data_and_ca_and_reads_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("stetgate-data");
+
+    let mut first = Sandbox::start(&data, &[]);
+    assert!(first.first_start, "the first start says it created everything");
+    let response =
+        first.client(&data, "www.13807.sandbox.localhost").request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let ca = std::fs::read(data.join("pki/ca.pem")).unwrap();
+    let ca_key = std::fs::read(data.join("pki/ca.key")).unwrap();
+    assert!(
+        data.join("stetgate.db").exists()
+            && data.join("pki/server.pem").exists()
+            && data.join("pki/server.key").exists()
+    );
+    first.terminate();
+    assert!(first.wait(Duration::from_secs(30)).success(), "SIGTERM on an idle server exits 0");
+
+    let mut second = Sandbox::start(&data, &[("STETGATE_DEFAULT_BANK", "13807")]);
+    assert!(!second.first_start, "a restart reuses everything");
+    assert_eq!(std::fs::read(data.join("pki/ca.pem")).unwrap(), ca, "same CA");
+    assert_eq!(std::fs::read(data.join("pki/ca.key")).unwrap(), ca_key);
+    let body: serde_json::Value = second
+        .client(&data, "localhost")
+        .request(Method::GET, "/stet/psd2/aspsp")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["aspsp"]["bankCode"], "13807", "STETGATE_DEFAULT_BANK is read");
+    second.terminate();
+    assert!(second.wait(Duration::from_secs(30)).success());
+
+    // The data is there once: the seed did not run twice.
+    let db = TestDb::Sqlite {
+        _dir: tempfile::tempdir().unwrap(),
+        url: format!("sqlite://{}", data.join("stetgate.db").display()),
+        file: data.join("stetgate.db"),
+    };
+    let store = db.store().await;
+    use stetgate::ledger::Ledger;
+    let lea = store
+        .psu_accounts(stet::BankCode::parse("17515").unwrap(), &stetgate::ledger::PsuId::parse("9999999901").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(lea.len(), 2);
+    assert_eq!(store.sandbox_state("seed").await.unwrap().as_deref(), Some("personas-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_slow_request_lets_it_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut sandbox = Sandbox::start(&data, &[]);
+
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in eidas_certs(&data.join("pki/ca.pem")) {
+        roots.add(cert).unwrap();
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", sandbox.port)).await.unwrap();
+    let mut tls = connector.connect("localhost".try_into().unwrap(), tcp).await.unwrap();
+
+    // Headers and half of the body now; the rest after SIGTERM.
+    let body = br#"{"balances":[],"transactions":[],"psuIdentity":false}"#;
+    let head = format!(
+        "PUT /stet/psd2/v1.4.2/consents HTTP/1.1\r\nHost: www.17515.sandbox.localhost\r\nX-Request-ID: slow-1\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(&body[..20]).await.unwrap();
+    tls.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    sandbox.terminate();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(sandbox.child.try_wait().unwrap().is_none(), "stetgate waits for the in-flight request");
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", sandbox.port)).await.is_err(),
+        "no new connection is accepted once shutdown began"
+    );
+
+    tls.write_all(&body[20..]).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(answer.starts_with("http/1.1 401"), "the request was answered: {answer}");
+    assert!(answer.contains("x-request-id: slow-1"), "{answer}");
+    let status = sandbox.wait(Duration::from_secs(15));
+    assert!(status.success(), "exit code 0 after draining: {status:?}");
+}
+
+fn eidas_certs(path: &Path) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_file_iter(path).unwrap().map(|c| c.unwrap()).collect()
+}

@@ -1,0 +1,245 @@
+//! The STET edge conventions over real TLS: bank routing by Host, X-Request-ID, the ErrorModel on
+//! every error, 404/405/406, HTTP/1.1 and HTTP/2, TLS 1.2 and 1.3, optional client certificates.
+
+use crate::harness::{AppOptions, TestApp, TestDb, db_tests, spawn_app, spawn_app_with};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use stet_tpp::{HttpVersion, TlsVersions};
+
+const X_REQUEST_ID: &str = "x-request-id";
+
+/// Asserts a response is a STET ErrorModel for `status`, on `path`, and returns its body.
+async fn assert_error_model(response: reqwest::Response, status: StatusCode, path: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/hal+json; charset=utf-8"),
+        "errors are HAL+JSON"
+    );
+    let body: Value = response.json().await.expect("an ErrorModel JSON body");
+    assert_eq!(body["status"], status.as_u16(), "status repeated in the body: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message is required: {body}");
+    assert!(body["error"].as_str().is_some_and(|m| m.len() > 10), "error explains: {body}");
+    assert_eq!(body["path"], path, "{body}");
+    assert!(
+        body["timestamp"].as_str().is_some_and(|t| t.starts_with("2026-11-21T10:00:00")),
+        "timestamp from the clock: {body}"
+    );
+    body
+}
+
+async fn aspsp_bank(app: &TestApp, host: &str) -> String {
+    let response = app.client(host).request(Method::GET, "/stet/psd2/aspsp").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["aspsp"]["bankCode"].as_str().unwrap().to_owned()
+}
+
+async fn bank_routing_by_host(db: TestDb) {
+    let app = spawn_app(db).await;
+    assert_eq!(aspsp_bank(&app, "www.17515.sandbox.localhost").await, "17515");
+    assert_eq!(aspsp_bank(&app, "www.13807.sandbox.localhost").await, "13807", "the code in the host selects the bank");
+    assert_eq!(aspsp_bank(&app, "localhost").await, "17515", "no code in the host: the default bank");
+
+    // A bank code this deployment does not serve. The server certificate cannot name every code,
+    // so the request goes to localhost with the unknown bank's Host header (HTTP/1.1).
+    let client = app.client_with("localhost", HttpVersion::Http1Only, TlsVersions::Any);
+    let response = client
+        .request_without_id(Method::GET, "/stet/psd2/v1.4.2/accounts")
+        .header("host", "www.99999.sandbox.localhost")
+        .header(X_REQUEST_ID, "unknown-bank")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[X_REQUEST_ID], "unknown-bank");
+    let body = assert_error_model(response, StatusCode::NOT_FOUND, "/stet/psd2/v1.4.2/accounts").await;
+    assert!(body["error"].as_str().unwrap().contains("99999"), "the error names the bank code: {body}");
+}
+
+async fn another_default_bank(db: TestDb) {
+    let app = spawn_app_with(db, AppOptions { default_bank: "13807", ..AppOptions::default() }).await;
+    assert_eq!(aspsp_bank(&app, "localhost").await, "13807");
+    assert_eq!(aspsp_bank(&app, "www.17515.sandbox.localhost").await, "17515");
+}
+
+async fn request_id_is_echoed_on_success_and_every_error(db: TestDb) {
+    let app = spawn_app_with(db, AppOptions { max_body_bytes: 64, ..AppOptions::default() }).await;
+    let client = app.client("www.17515.sandbox.localhost");
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode)> = vec![
+        ("success", client.request_without_id(Method::GET, "/stet/psd2/aspsp"), StatusCode::OK),
+        ("401", client.request_without_id(Method::GET, "/stet/psd2/v1.4.2/accounts"), StatusCode::UNAUTHORIZED),
+        ("404 path", client.request_without_id(Method::GET, "/stet/psd2/v1.4.2/no-such-thing"), StatusCode::NOT_FOUND),
+        ("404 outside", client.request_without_id(Method::GET, "/nothing-here"), StatusCode::NOT_FOUND),
+        (
+            "405",
+            client.request_without_id(Method::DELETE, "/stet/psd2/v1.4.2/consents"),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            "406",
+            client.request_without_id(Method::GET, "/stet/psd2/v1.6.2/accounts").header("accept", "text/html"),
+            StatusCode::NOT_ACCEPTABLE,
+        ),
+        (
+            "413",
+            client.request_without_id(Method::PUT, "/stet/psd2/v1.4.2/consents").body(vec![b'x'; 65]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "400 invalid id",
+            client.request_without_id(Method::GET, "/stet/psd2/v1.4.2/accounts"),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (name, request, status) in cases {
+        let id = if name == "400 invalid id" { "x".repeat(71) } else { format!("req-{}", name.replace(' ', "-")) };
+        let response = request.header(X_REQUEST_ID, &id).send().await.unwrap();
+        assert_eq!(response.status(), status, "{name}");
+        assert_eq!(
+            response.headers().get(X_REQUEST_ID).map(|v| v.to_str().unwrap()),
+            Some(id.as_str()),
+            "{name}: echoed"
+        );
+    }
+}
+
+async fn missing_request_id_is_400(db: TestDb) {
+    let app = spawn_app(db).await;
+    for (method, path) in [
+        (Method::GET, "/stet/psd2/v1/accounts"),
+        (Method::GET, "/stet/psd2/v1.4.2/end-user-identity"),
+        (Method::POST, "/stet/psd2/v1.6.2/funds-confirmations"),
+    ] {
+        let response = app.client("localhost").request_without_id(method, path).send().await.unwrap();
+        assert!(response.headers().get(X_REQUEST_ID).is_none());
+        let body = assert_error_model(response, StatusCode::BAD_REQUEST, path).await;
+        assert!(body["error"].as_str().unwrap().contains("X-Request-ID"), "{body}");
+    }
+}
+
+async fn not_found_method_not_allowed_not_acceptable(db: TestDb) {
+    let app = spawn_app(db).await;
+    let client = app.client("www.13807.sandbox.localhost");
+
+    let response = client.request(Method::GET, "/stet/psd2/v1.4.2/payments").send().await.unwrap();
+    assert_error_model(response, StatusCode::NOT_FOUND, "/stet/psd2/v1.4.2/payments").await;
+    // A resource of a later version is unknown in an earlier one.
+    let response = client.request(Method::GET, "/stet/psd2/v1.4.2/accounts/abc/overdrafts").send().await.unwrap();
+    assert_error_model(response, StatusCode::NOT_FOUND, "/stet/psd2/v1.4.2/accounts/abc/overdrafts").await;
+    let response = client.request(Method::GET, "/stet/psd2/v9/accounts").send().await.unwrap();
+    assert_error_model(response, StatusCode::NOT_FOUND, "/stet/psd2/v9/accounts").await;
+
+    let response = client.request(Method::POST, "/stet/psd2/v1.6.2/accounts").send().await.unwrap();
+    let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned()).expect("405 carries Allow");
+    assert!(allow.contains("GET") && !allow.contains("POST"), "Allow: {allow}");
+    assert_error_model(response, StatusCode::METHOD_NOT_ALLOWED, "/stet/psd2/v1.6.2/accounts").await;
+    let response = client.request(Method::GET, "/stet/psd2/v1/funds-confirmations").send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
+    assert_error_model(response, StatusCode::METHOD_NOT_ALLOWED, "/stet/psd2/v1/funds-confirmations").await;
+
+    for accept in ["text/html", "application/xml, text/*", "application/json;q=0"] {
+        let response =
+            client.request(Method::GET, "/stet/psd2/v1.4.2/accounts").header("accept", accept).send().await.unwrap();
+        assert_error_model(response, StatusCode::NOT_ACCEPTABLE, "/stet/psd2/v1.4.2/accounts").await;
+    }
+    for accept in ["application/hal+json", "application/json", "*/*", "text/html, application/*;q=0.1"] {
+        let response =
+            client.request(Method::GET, "/stet/psd2/v1.4.2/accounts").header("accept", accept).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{accept} is acceptable; the token is what is missing");
+    }
+}
+
+async fn resources_need_an_access_token(db: TestDb) {
+    let app = spawn_app(db).await;
+    let client = app.client("www.17515.sandbox.localhost");
+    let response = client.request(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    assert_error_model(response, StatusCode::UNAUTHORIZED, "/stet/psd2/v1.4.2/accounts").await;
+    let response =
+        client.request(Method::GET, "/stet/psd2/v1.4.2/accounts").bearer_auth("made-up-token").send().await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer error=\"invalid_token\"");
+    let body = assert_error_model(response, StatusCode::UNAUTHORIZED, "/stet/psd2/v1.4.2/accounts").await;
+    assert_eq!(body["message"], "invalid_token", "the bank's published code for a bad token");
+}
+
+db_tests!(
+    bank_routing_by_host,
+    another_default_bank,
+    request_id_is_echoed_on_success_and_every_error,
+    missing_request_id_is_400,
+    not_found_method_not_allowed_not_acceptable,
+    resources_need_an_access_token,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http1_http2_tls12_tls13() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    for (http, tls, version) in [
+        (HttpVersion::Negotiate, TlsVersions::Only13, reqwest::Version::HTTP_2),
+        (HttpVersion::Negotiate, TlsVersions::Only12, reqwest::Version::HTTP_2),
+        (HttpVersion::Http1Only, TlsVersions::Only13, reqwest::Version::HTTP_11),
+        (HttpVersion::Http1Only, TlsVersions::Only12, reqwest::Version::HTTP_11),
+    ] {
+        let client = app.client_with("www.17515.sandbox.localhost", http, tls);
+        let response = client.request(Method::GET, "/stet/psd2/aspsp").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{http:?} {tls:?}");
+        assert_eq!(response.version(), version, "{http:?} {tls:?}");
+    }
+}
+
+/// The client certificate reaches handlers through the real accept loop; a client without one is
+/// served too (the PSU's browser has none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificate_is_optional_and_reaches_handlers() {
+    use axum::routing::get;
+    use axum::{Extension, Router};
+    use stetgate::edge::tls::{ConnectionInfo, serve, server_config, trust_anchor_store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca = eidas::issue::TestCa::generate("test QTSP", "tests", 1).unwrap();
+    let server = ca.issue_server("server", &["localhost".to_owned()], 1).unwrap();
+    // A client certificate from an unrelated CA: the handshake accepts it, the application judges.
+    let other_ca = eidas::issue::TestCa::generate("another QTSP", "elsewhere", 1).unwrap();
+    let client_cert = other_ca.issue_server("PSDFR-ACPR-12345", &["tpp.example".to_owned()], 1).unwrap();
+    for (name, text) in
+        [("ca.pem", &ca.root().cert_pem), ("server.pem", &server.cert_pem), ("server.key", &server.key_pem)]
+    {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let anchors = trust_anchor_store(&[&dir.path().join("ca.pem")]).unwrap();
+    let tls = server_config(&dir.path().join("server.pem"), &dir.path().join("server.key"), &anchors).unwrap();
+
+    let router = Router::new().route(
+        "/who",
+        get(|Extension(info): Extension<ConnectionInfo>| async move {
+            match info.client_chain {
+                Some(chain) => eidas::issue::inspect_der(&chain[0]).map(|s| s.subject).unwrap_or_default(),
+                None => "no certificate".to_owned(),
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(
+        listener,
+        std::sync::Arc::new(tls),
+        router,
+        async {
+            let _ = rx.await;
+        },
+        std::time::Duration::from_secs(1),
+    ));
+
+    let mut config =
+        stet_tpp::ClientConfig::new(format!("https://localhost:{}", addr.port()), ca.root().cert_pem.clone());
+    config.resolve = Some(("localhost".into(), addr));
+    let anonymous = stet_tpp::TppClient::new(config.clone()).unwrap();
+    assert_eq!(anonymous.request(Method::GET, "/who").send().await.unwrap().text().await.unwrap(), "no certificate");
+    config.qwac = Some((client_cert.cert_pem.into_bytes(), client_cert.key_pem.into_bytes()));
+    let tpp = stet_tpp::TppClient::new(config).unwrap();
+    let subject = tpp.request(Method::GET, "/who").send().await.unwrap().text().await.unwrap();
+    assert!(subject.contains("PSDFR-ACPR-12345"), "the handler sees the client's certificate: {subject}");
+    let _ = tx.send(());
+    task.await.unwrap();
+}

@@ -1,0 +1,214 @@
+//! Test harness: a fresh database per test, a real stetgate server on 127.0.0.1:0 with real TLS,
+//! and `stet-tpp` clients for any bank host.
+//!
+//! Every test that touches the store runs twice, through [`db_tests!`]: on a fresh SQLite file and
+//! on a fresh PostgreSQL database created from `TEST_PG_URL`. Without `TEST_PG_URL` the PostgreSQL
+//! half is skipped with a note, except under `CI=true`, where it fails: CI must run it.
+
+use jiff::Timestamp;
+use sqlx::Connection;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use stet_tpp::{ClientConfig, HttpVersion, TlsVersions, TppClient};
+use stetgate::app;
+use stetgate::clock::ManualClock;
+use stetgate::config::{Config, DatabaseUrl, Mode};
+use stetgate::store::Store;
+use tokio::sync::oneshot;
+
+/// The instant every test server believes it is (a Saturday in Paris), unless the test moves it.
+pub const TEST_NOW: &str = "2026-11-21T10:00:00Z";
+
+/// A database that exists for one test only.
+pub enum TestDb {
+    Sqlite { _dir: tempfile::TempDir, url: String, file: PathBuf },
+    Postgres { url: String, admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("test.db");
+        TestDb::Sqlite { url: format!("sqlite://{}", file.display()), file, _dir: dir }
+    }
+
+    /// A new, empty PostgreSQL database; `None` (skip) when `TEST_PG_URL` is unset outside CI.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = match std::env::var("TEST_PG_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+                    "CI=true but TEST_PG_URL is not set: the PostgreSQL tests must run in CI"
+                );
+                eprintln!("note: TEST_PG_URL is not set; skipping the PostgreSQL run of this test");
+                return None;
+            }
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("stetgate_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to TEST_PG_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = replace_database(&admin_url, &name);
+        Some(TestDb::Postgres { url, admin_url, name })
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    /// Makes the database disappear under a running server.
+    pub async fn destroy(&self) {
+        match self {
+            TestDb::Sqlite { file, .. } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                }
+            }
+            TestDb::Postgres { admin_url, name, .. } => drop_database(admin_url, name).await,
+        }
+    }
+
+    /// A migrated store on this database, without a server.
+    pub async fn store(&self) -> Store {
+        let store = Store::open(self.url()).await.expect("open store");
+        store.migrate().await.expect("migrate");
+        store
+    }
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    sqlx::any::install_default_drivers();
+    if let Ok(mut admin) = sqlx::AnyConnection::connect(admin_url).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut admin)
+            .await;
+        let _ = admin.close().await;
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name, .. } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: clean up on a thread with its own.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(drop_database(&admin_url, &name));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// `postgres://u:p@h:5432/postgres?x=y` with its database name replaced.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((url, None));
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Runs each named async test function on SQLite and on PostgreSQL.
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::harness::TestDb::sqlite()).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(db) = $crate::harness::TestDb::postgres().await {
+                        super::$name(db).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use db_tests;
+
+/// A running sandbox server for one test.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub ca_pem: Vec<u8>,
+    pub db: TestDb,
+    _data_dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Options for [`spawn_app_with`].
+pub struct AppOptions {
+    pub default_bank: &'static str,
+    pub max_body_bytes: usize,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions { default_bank: "17515", max_body_bytes: 1024 * 1024 }
+    }
+}
+
+pub async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with(db, AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data_dir.path().to_path_buf(),
+        database_url: Some(DatabaseUrl(db.url().to_owned())),
+        default_bank: stet::BankCode::parse(options.default_bank).expect("bank code"),
+        max_body_bytes: options.max_body_bytes,
+        shutdown_grace_secs: 5,
+        ..Config::default()
+    };
+    let clock = ManualClock::new(TEST_NOW.parse::<Timestamp>().expect("timestamp"));
+    let server = app::start(Mode::Sandbox, config, None, Arc::new(clock.clone())).await.expect("server starts");
+    let addr = server.local_addr;
+    let ca_pem = std::fs::read(data_dir.path().join("pki/ca.pem")).expect("sandbox CA written");
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    TestApp { addr, ca_pem, db, _data_dir: data_dir, shutdown: Some(tx) }
+}
+
+impl TestApp {
+    /// A client for `https://<host>:<port>`, the host resolved to this server.
+    pub fn client(&self, host: &str) -> TppClient {
+        self.client_with(host, HttpVersion::Negotiate, TlsVersions::Any)
+    }
+
+    pub fn client_with(&self, host: &str, http: HttpVersion, tls: TlsVersions) -> TppClient {
+        let mut config = ClientConfig::new(format!("https://{host}:{}", self.addr.port()), self.ca_pem.clone());
+        config.resolve = Some((host.to_owned(), self.addr));
+        config.http = http;
+        config.tls = tls;
+        TppClient::new(config).expect("client")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

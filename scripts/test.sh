@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test of the stetgate workspace, on SQLite and on PostgreSQL.
+#
+# On a fresh Debian machine, as root, it installs what the tests need (PostgreSQL from Debian's
+# packages) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
+# exports TEST_PG_URL. If TEST_PG_URL is already set, that server is used instead.
+# With CI=true a PostgreSQL that cannot be had is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PGDATA_DIR=${STETGATE_TEST_PGDATA:-/tmp/stetgate-test-pg}
+PGPORT=${STETGATE_TEST_PGPORT:-55432}
+
+say() { printf 'scripts/test.sh: %s\n' "$*" >&2; }
+
+as_root() { [ "$(id -u)" = 0 ]; }
+
+ensure_postgres() {
+  if [ -n "${TEST_PG_URL:-}" ]; then
+    say "using TEST_PG_URL from the environment"
+    return 0
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    if as_root && command -v apt-get >/dev/null; then
+      say "installing PostgreSQL (Debian packages)"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+      say "PostgreSQL is not installed and this is not a root Debian shell"
+      return 1
+    fi
+  fi
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  # PostgreSQL refuses to run as root: the cluster belongs to the 'postgres' user then.
+  local run=()
+  if as_root; then
+    id postgres >/dev/null 2>&1 || useradd --system --home /var/lib/postgresql postgres
+    run=(runuser -u postgres --)
+  fi
+  if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$PGPORT"; then
+    if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+      say "creating a test cluster in $PGDATA_DIR"
+      mkdir -p "$PGDATA_DIR"
+      as_root && chown postgres "$PGDATA_DIR"
+      "${run[@]}" "$bin/initdb" -D "$PGDATA_DIR" -U stetgate -A trust --no-sync >/dev/null
+    fi
+    say "starting PostgreSQL on 127.0.0.1:$PGPORT"
+    # A test-only cluster: durability is traded for speed (fsync off).
+    "${run[@]}" "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 start \
+      -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGDATA_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null
+  fi
+  export TEST_PG_URL="postgres://stetgate@127.0.0.1:$PGPORT/postgres"
+}
+
+if ! ensure_postgres; then
+  if [ "${CI:-}" = "true" ]; then
+    say "CI=true: PostgreSQL is required for the tests"
+    exit 1
+  fi
+  say "PostgreSQL unavailable: its tests will be skipped (set TEST_PG_URL to run them)"
+fi
+
+cargo test --workspace "$@"
