@@ -37,6 +37,10 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The cause of a 5xx, for the log line the `finish` layer writes with the request id; never sent.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
+
 /// What an error response carries until the `finish` layer renders it as an `ErrorModel`.
 #[derive(Debug, Clone)]
 pub struct ErrorBody {
@@ -73,15 +77,18 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let error = match &self {
-            ApiError::Internal(cause) => {
-                tracing::error!(cause = %cause, "internal error");
-                "an internal error occurred; retry later, and quote the X-Request-ID if it persists".to_owned()
-            }
-            other => other.to_string(),
+        let (error, cause) = match &self {
+            ApiError::Internal(cause) => (
+                "an internal error occurred; retry later, and quote the X-Request-ID if it persists".to_owned(),
+                Some(cause.clone()),
+            ),
+            other => (other.to_string(), None),
         };
         let message = self.reason_code().map(str::to_owned).unwrap_or_else(|| reason_phrase(status));
         let mut response = (status, ErrorBody { message, error }).into_response();
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(InternalCause(cause));
+        }
         match self {
             ApiError::MissingAccessToken => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -7,7 +7,7 @@
 //!   status, latency. Never the raw URI (query strings carry codes), headers, or bodies.
 
 use super::bank::Bank;
-use super::error::{ErrorBody, reason_phrase};
+use super::error::{ErrorBody, InternalCause, reason_phrase};
 use crate::app::AppState;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -53,13 +53,17 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
         response.headers_mut().insert(X_REQUEST_ID, id);
     }
 
+    let request_id = response.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
+        tracing::error!(request_id, path, cause, "internal error");
+    }
     let route = response.extensions().get::<RouteTemplate>().map(|r| r.0.as_str()).unwrap_or("unmatched");
     let bank = response.extensions().get::<Bank>().map(|b| b.code().to_string());
     let elapsed = started.elapsed();
     state.metrics.record_request(route, method.as_str(), response.status().as_u16(), elapsed);
     tracing::info!(
         target: "stetgate::access",
-        request_id = response.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        request_id,
         bank = bank.as_deref().unwrap_or(""),
         method = %method,
         route,
