@@ -178,12 +178,19 @@ pub async fn start(
         }
     };
 
-    // TLS material: the configured files win; the sandbox falls back to its own PKI.
-    let (cert, key, cert_key_names) = match (&config.tls, &pki_files) {
-        (Some(files), _) => (files.cert.clone(), files.key.clone(), ("tls.cert", "tls.key")),
-        (None, Some(pki)) => {
-            (pki.server_cert.clone(), pki.server_key.clone(), ("sandbox server.pem", "sandbox server.key"))
+    // TLS material: the configured files win; the sandbox falls back to its own PKI, which also
+    // issues on demand a certificate for any www.<bankcode>.sandbox.localhost.
+    let identity: Arc<dyn rustls::server::ResolvesServerCert> = match (&config.tls, &pki_files) {
+        (Some(files), _) => {
+            let key = tls::certified_key(&files.cert, &files.key).map_err(|e| match &e {
+                TlsSetupError::File { path, .. } if Path::new(path) == files.key => {
+                    tls_config_error(e, config_file, "tls.key")
+                }
+                _ => tls_config_error(e, config_file, "tls.cert"),
+            })?;
+            Arc::new(tls::FixedCertificate(key))
         }
+        (None, Some(pki)) => Arc::new(pki::BankHostCertificates::load(pki)?),
         (None, None) => return Err(ConfigError::key(config_file, "tls", "is required").into()),
     };
     let mut anchor_files: Vec<&Path> = config.trust_anchors.iter().map(PathBuf::as_path).collect();
@@ -192,12 +199,7 @@ pub async fn start(
     }
     let anchors =
         tls::trust_anchor_store(&anchor_files).map_err(|e| tls_config_error(e, config_file, "trust_anchors"))?;
-    let tls_config = tls::server_config(&cert, &key, &anchors).map_err(|e| match &e {
-        TlsSetupError::File { path, .. } if Path::new(path) == key => {
-            tls_config_error(e, config_file, cert_key_names.1)
-        }
-        _ => tls_config_error(e, config_file, cert_key_names.0),
-    })?;
+    let tls_config = tls::server_config(identity, &anchors)?;
 
     let store = Store::open(&database_url).await.map_err(|e| match e {
         StoreError::Database(sqlx::Error::Configuration(c)) => {

@@ -17,6 +17,8 @@ use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime, pem::PemObject};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -71,10 +73,32 @@ pub fn trust_anchor_store(bundles: &[&Path]) -> Result<RootCertStore, TlsSetupEr
     Ok(roots)
 }
 
-/// Builds the server's TLS configuration from a certificate chain, its key and the trust anchors.
-pub fn server_config(cert: &Path, key: &Path, anchors: &RootCertStore) -> Result<ServerConfig, TlsSetupError> {
+/// Loads a certificate chain and its private key as rustls serves them.
+pub fn certified_key(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, TlsSetupError> {
     let chain = read_certificates(cert)?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| file_error(key, e))?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| file_error(key, e))?;
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    CertifiedKey::from_der(chain, key_der, &provider)
+        .map(Arc::new)
+        .map_err(|e| file_error(key, format!("{e} (does it match the certificate?)")))
+}
+
+/// Serves one certificate whatever the client asks for.
+#[derive(Debug)]
+pub struct FixedCertificate(pub Arc<CertifiedKey>);
+
+impl ResolvesServerCert for FixedCertificate {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Builds the server's TLS configuration: its certificate(s), and the trust anchors offered as
+/// client-certificate hints.
+pub fn server_config(
+    identity: Arc<dyn ResolvesServerCert>,
+    anchors: &RootCertStore,
+) -> Result<ServerConfig, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = Arc::new(OptionalClientCertificate {
         hints: anchors.subjects(),
@@ -83,7 +107,7 @@ pub fn server_config(cert: &Path, key: &Path, anchors: &RootCertStore) -> Result
     let mut config = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)?;
+        .with_cert_resolver(identity);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }

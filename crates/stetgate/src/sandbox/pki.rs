@@ -6,8 +6,15 @@
 //! Created on first start, reused afterwards: the root never changes once a TPP developer trusts
 //! it. The server certificate is reissued by the same root when it nears expiry or lacks a name.
 
+use crate::edge::tls::certified_key;
 use eidas::issue::{IssueError, TestCa, inspect};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use stet::BankCode;
 
 /// Root validity: ten years, so a developer's trust in it does not lapse.
@@ -98,6 +105,72 @@ fn server_certificate_usable(pki: &SandboxPki, ca: &TestCa, names: &[String], no
     server.issuer == root.subject
         && server.not_after > now_unix + REISSUE_WITHIN_DAYS * 86_400
         && names.iter().all(has_name)
+}
+
+/// The sandbox server's certificates: `server.pem` for every name it carries, and for a
+/// `www.<bankcode>.sandbox.localhost` it does not carry (a bank code the sandbox does not serve), a
+/// certificate issued on demand by the sandbox CA. So `curl --cacert ca.pem` reaches any bank host
+/// and sees the bank's real answer (404 for an unknown code) instead of a name mismatch.
+pub struct BankHostCertificates {
+    default: Arc<CertifiedKey>,
+    covered: Vec<String>,
+    ca: TestCa,
+    issued: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+}
+
+/// Bounds the on-demand certificates kept in memory (there are 100,000 possible bank codes).
+const MAX_ISSUED: usize = 256;
+
+impl std::fmt::Debug for BankHostCertificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankHostCertificates").field("covered", &self.covered.len()).finish_non_exhaustive()
+    }
+}
+
+impl BankHostCertificates {
+    pub fn load(pki: &SandboxPki) -> Result<Self, PkiError> {
+        let default = certified_key(&pki.server_cert, &pki.server_key).map_err(|e| PkiError::Io {
+            path: pki.server_cert.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| PkiError::Io { path: path.to_path_buf(), source })
+        };
+        let server_pem = read(&pki.server_cert)?;
+        let covered = inspect(&server_pem)
+            .map_err(|source| PkiError::Certificate { path: pki.server_cert.clone(), source })?
+            .dns_names;
+        let ca = TestCa::from_pem(&read(&pki.ca_cert)?, &read(&pki.ca_key)?)
+            .map_err(|source| PkiError::Certificate { path: pki.ca_cert.clone(), source })?;
+        Ok(BankHostCertificates { default, covered, ca, issued: Mutex::new(HashMap::new()) })
+    }
+
+    fn for_bank_host(&self, name: &str) -> Option<Arc<CertifiedKey>> {
+        let name = name.to_ascii_lowercase();
+        let code = name.strip_prefix("www.")?.strip_suffix(".sandbox.localhost")?;
+        if BankCode::parse(code).is_err() || self.covered.contains(&name) {
+            return None;
+        }
+        let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(key) = issued.get(&name) {
+            return Some(key.clone());
+        }
+        let cert = self.ca.issue_server("stetgate sandbox", std::slice::from_ref(&name), SERVER_DAYS).ok()?;
+        let chain = vec![CertificateDer::from_pem_slice(cert.cert_pem.as_bytes()).ok()?];
+        let key_der = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).ok()?;
+        let key =
+            Arc::new(CertifiedKey::from_der(chain, key_der, &rustls::crypto::aws_lc_rs::default_provider()).ok()?);
+        if issued.len() < MAX_ISSUED {
+            issued.insert(name, key.clone());
+        }
+        Some(key)
+    }
+}
+
+impl ResolvesServerCert for BankHostCertificates {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        hello.server_name().and_then(|name| self.for_bank_host(name)).or_else(|| Some(self.default.clone()))
+    }
 }
 
 /// Writes a private key readable by its owner only.

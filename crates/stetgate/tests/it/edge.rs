@@ -54,6 +54,13 @@ async fn bank_routing_by_host(db: TestDb) {
     assert_eq!(response.headers()[X_REQUEST_ID], "unknown-bank");
     let body = assert_error_model(response, StatusCode::NOT_FOUND, "/stet/psd2/v1.4.2/accounts").await;
     assert!(body["error"].as_str().unwrap().contains("99999"), "the error names the bank code: {body}");
+
+    // The sandbox also answers the unknown bank's own host name, with a certificate its CA issues
+    // on demand, so the 404 is what a TPP sees rather than a TLS name mismatch.
+    for host in ["www.99999.sandbox.localhost", "www.12345.sandbox.localhost"] {
+        let response = app.client(host).request(Method::GET, "/stet/psd2/v1.6.2/accounts").send().await.unwrap();
+        assert_error_model(response, StatusCode::NOT_FOUND, "/stet/psd2/v1.6.2/accounts").await;
+    }
 }
 
 async fn another_default_bank(db: TestDb) {
@@ -193,7 +200,9 @@ async fn http1_http2_tls12_tls13() {
 async fn client_certificate_is_optional_and_reaches_handlers() {
     use axum::routing::get;
     use axum::{Extension, Router};
-    use stetgate::edge::tls::{ConnectionInfo, serve, server_config, trust_anchor_store};
+    use stetgate::edge::tls::{
+        ConnectionInfo, FixedCertificate, certified_key, serve, server_config, trust_anchor_store,
+    };
 
     let dir = tempfile::tempdir().unwrap();
     let ca = eidas::issue::TestCa::generate("test QTSP", "tests", 1).unwrap();
@@ -207,7 +216,8 @@ async fn client_certificate_is_optional_and_reaches_handlers() {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let anchors = trust_anchor_store(&[&dir.path().join("ca.pem")]).unwrap();
-    let tls = server_config(&dir.path().join("server.pem"), &dir.path().join("server.key"), &anchors).unwrap();
+    let identity = certified_key(&dir.path().join("server.pem"), &dir.path().join("server.key")).unwrap();
+    let tls = server_config(std::sync::Arc::new(FixedCertificate(identity)), &anchors).unwrap();
 
     let router = Router::new().route(
         "/who",
