@@ -5,4 +5,6 @@
 //! certificate issuance and the draft-cavage signature profile of STET Part I section 3.5.
 #![forbid(unsafe_code)]
 
+mod der;
 pub mod issue;
+pub mod psd2;

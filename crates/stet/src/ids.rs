@@ -10,8 +10,35 @@ pub enum IdError {
     BankCode(String),
     #[error("{0:?} is not a valid IBAN ({1})")]
     Iban(String, String),
+    #[error("organization identifier {0:?} is not of the PSD2 form PSD<country>-<NCA>-<id>, e.g. PSDFR-ACPR-12345")]
+    OrgId(String),
     #[error("resource id {0:?} does not match the STET pattern (1 to 35 of a-z A-Z 0-9 space / - ? : ( ) . , ')")]
     ResourceId(String),
+}
+
+/// Display, `TryFrom<String>` (through `parse`) and `From<T> for String` for a validated
+/// string newtype, so serde's `try_from`/`into` make invalid input fail at the boundary.
+macro_rules! string_newtype {
+    ($t:ident) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $t::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(value: $t) -> String {
+                value.0
+            }
+        }
+    };
 }
 
 /// A French bank code ("code banque", 5 digits). Each one is its own ASPSP in stetgate: the code in
@@ -107,24 +134,45 @@ impl Iban {
     }
 }
 
-impl fmt::Display for Iban {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+string_newtype!(Iban);
+
+/// A PSD2 organization identifier (ETSI TS 119 495 5.2.1): `PSD` + the NCA's country (2 upper-case
+/// letters) + `-` + the NCA's identifier (2 to 8 upper-case letters) + `-` + the PSP's identifier
+/// at that NCA, e.g. `PSDFR-ACPR-12345`. It is the TPP's `client_id` at a STET bank.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrgId(String);
+
+impl OrgId {
+    pub fn parse(text: &str) -> Result<Self, IdError> {
+        let bad = || IdError::OrgId(text.to_owned());
+        let rest = text.strip_prefix("PSD").ok_or_else(bad)?;
+        let (country, rest) = rest.split_once('-').ok_or_else(bad)?;
+        let (nca, psp) = rest.split_once('-').ok_or_else(bad)?;
+        let upper = |s: &str| s.bytes().all(|b| b.is_ascii_uppercase());
+        let psp_ok =
+            (1..=64).contains(&psp.len()) && psp.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+        if country.len() == 2 && upper(country) && (2..=8).contains(&nca.len()) && upper(nca) && psp_ok {
+            Ok(OrgId(text.to_owned()))
+        } else {
+            Err(bad())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The NCA country and identifier, e.g. `("FR", "ACPR")`.
+    pub fn nca(&self) -> (&str, &str) {
+        let rest = &self.0[3..];
+        let (country, rest) = rest.split_once('-').unwrap_or(("", rest));
+        let nca = rest.split_once('-').map(|(n, _)| n).unwrap_or("");
+        (country, nca)
     }
 }
 
-impl TryFrom<String> for Iban {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Iban::parse(&s)
-    }
-}
-
-impl From<Iban> for String {
-    fn from(iban: Iban) -> String {
-        iban.0
-    }
-}
+string_newtype!(OrgId);
 
 /// A STET `ResourceId` (path ids of accounts, transactions ...):
 /// `^([a-zA-Z0-9 /\-?:\()\.,']{1,35})$` in 1.4.0.47.
@@ -150,24 +198,7 @@ impl ResourceId {
     }
 }
 
-impl fmt::Display for ResourceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for ResourceId {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        ResourceId::parse(&s)
-    }
-}
-
-impl From<ResourceId> for String {
-    fn from(id: ResourceId) -> String {
-        id.0
-    }
-}
+string_newtype!(ResourceId);
 
 #[cfg(test)]
 mod tests {
@@ -191,6 +222,25 @@ mod tests {
         assert!(Iban::parse("FR7617515000920400430518021").is_err(), "bad check digits must be refused");
         let paper = Iban::parse("fr76 1751 5000 9204 0043 0518 020").unwrap();
         assert_eq!(paper.as_str(), "FR7617515000920400430518020");
+    }
+
+    #[test]
+    fn org_ids_follow_etsi_ts_119_495() {
+        let id = OrgId::parse("PSDFR-ACPR-12345").unwrap();
+        assert_eq!(id.nca(), ("FR", "ACPR"));
+        assert!(OrgId::parse("PSDBE-NBB-0123.456.789").is_ok());
+        for bad in [
+            "PSDFR-ACPR",
+            "psdfr-ACPR-1",
+            "PSDF-ACPR-1",
+            "PSDFR-A-1",
+            "PSDFR-ACPRACPRX-1",
+            "PSDFR-ACPR-",
+            "XYZFR-ACPR-1",
+            "PSDFR-ACPR-1 2",
+        ] {
+            assert!(OrgId::parse(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]
@@ -218,6 +268,13 @@ mod tests {
         fn resource_id_refuses_other_characters(prefix in "[a-z]{0,5}", bad in "[^a-zA-Z0-9 /?:().,'-]", suffix in "[a-z]{0,5}") {
             let text = format!("{prefix}{bad}{suffix}");
             prop_assert!(ResourceId::parse(&text).is_err());
+        }
+
+        #[test]
+        fn org_id_parse_never_panics_and_accepts_the_form(country in "[A-Z]{2}", nca in "[A-Z]{2,8}", psp in "[A-Za-z0-9]{1,20}", junk in "\\PC{0,30}") {
+            let _ = OrgId::parse(&junk);
+            let text = format!("PSD{country}-{nca}-{psp}");
+            prop_assert_eq!(OrgId::parse(&text).map(|o| o.to_string()), Ok(text));
         }
 
         #[test]

@@ -16,7 +16,7 @@ mod version;
 pub use amount::{Amount, AmountError, Currency};
 pub use error::ErrorModel;
 pub use hal::{Link, Links};
-pub use ids::{BankCode, Iban, IdError, ResourceId};
+pub use ids::{BankCode, Iban, IdError, OrgId, ResourceId};
 pub use version::ApiVersion;
 
 /// The media type of every STET response body.

@@ -182,12 +182,9 @@ pub async fn start(
     // issues on demand a certificate for any www.<bankcode>.sandbox.localhost.
     let identity: Arc<dyn rustls::server::ResolvesServerCert> = match (&config.tls, &pki_files) {
         (Some(files), _) => {
-            let key = tls::certified_key(&files.cert, &files.key).map_err(|e| match &e {
-                TlsSetupError::File { path, .. } if Path::new(path) == files.key => {
-                    tls_config_error(e, config_file, "tls.key")
-                }
-                _ => tls_config_error(e, config_file, "tls.cert"),
-            })?;
+            let chain =
+                tls::read_certificates(&files.cert).map_err(|e| tls_config_error(e, config_file, "tls.cert"))?;
+            let key = tls::certified_key(chain, &files.key).map_err(|e| tls_config_error(e, config_file, "tls.key"))?;
             Arc::new(tls::FixedCertificate(key))
         }
         (None, Some(pki)) => Arc::new(pki::BankHostCertificates::load(pki)?),

@@ -73,14 +73,13 @@ pub fn trust_anchor_store(bundles: &[&Path]) -> Result<RootCertStore, TlsSetupEr
     Ok(roots)
 }
 
-/// Loads a certificate chain and its private key as rustls serves them.
-pub fn certified_key(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, TlsSetupError> {
-    let chain = read_certificates(cert)?;
+/// Pairs a certificate chain with its private key (from a PEM file) as rustls serves them.
+pub fn certified_key(chain: Vec<CertificateDer<'static>>, key: &Path) -> Result<Arc<CertifiedKey>, TlsSetupError> {
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| file_error(key, e))?;
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     CertifiedKey::from_der(chain, key_der, &provider)
         .map(Arc::new)
-        .map_err(|e| file_error(key, format!("{e} (does it match the certificate?)")))
+        .map_err(|e| file_error(key, format!("{e} (does the key match the certificate?)")))
 }
 
 /// Serves one certificate whatever the client asks for.

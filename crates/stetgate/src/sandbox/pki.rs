@@ -6,7 +6,7 @@
 //! Created on first start, reused afterwards: the root never changes once a TPP developer trusts
 //! it. The server certificate is reissued by the same root when it nears expiry or lacks a name.
 
-use crate::edge::tls::certified_key;
+use crate::edge::tls::{certified_key, read_certificates};
 use eidas::issue::{IssueError, TestCa, inspect};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -129,10 +129,12 @@ impl std::fmt::Debug for BankHostCertificates {
 
 impl BankHostCertificates {
     pub fn load(pki: &SandboxPki) -> Result<Self, PkiError> {
-        let default = certified_key(&pki.server_cert, &pki.server_key).map_err(|e| PkiError::Io {
+        let tls_error = |e: crate::edge::tls::TlsSetupError| PkiError::Io {
             path: pki.server_cert.clone(),
             source: std::io::Error::other(e.to_string()),
-        })?;
+        };
+        let chain = read_certificates(&pki.server_cert).map_err(tls_error)?;
+        let default = certified_key(chain, &pki.server_key).map_err(tls_error)?;
         let read = |path: &Path| {
             std::fs::read_to_string(path).map_err(|source| PkiError::Io { path: path.to_path_buf(), source })
         };

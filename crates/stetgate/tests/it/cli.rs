@@ -58,7 +58,7 @@ fn serve_with_a_broken_config_exits_2_naming_the_problem() {
                 "cert-not-pem.toml",
                 &complete_but(&format!("[tls]\ncert = \"{0}\"\nkey = \"{0}\"\n", not_pem.display())),
             ),
-            &["cert-not-pem.toml", "trust_anchors"],
+            &["cert-not-pem.toml", "tls.cert", "no PEM certificate"],
         ),
         (
             write(
@@ -80,22 +80,32 @@ fn serve_with_a_broken_config_exits_2_naming_the_problem() {
 }
 
 #[test]
-fn serve_with_a_bad_key_file_names_tls_key() {
+fn serve_with_a_bad_key_or_anchor_names_it() {
     let dir = tempfile::tempdir().unwrap();
     let ca = eidas::issue::TestCa::generate("ops CA", "bank", 1).unwrap();
     let server = ca.issue_server("bank", &["localhost".to_owned()], 30).unwrap();
+    let other = ca.issue_server("other", &["localhost".to_owned()], 30).unwrap();
     std::fs::write(dir.path().join("ca.pem"), &ca.root().cert_pem).unwrap();
     std::fs::write(dir.path().join("server.pem"), &server.cert_pem).unwrap();
-    std::fs::write(dir.path().join("server.key"), "not a key\n").unwrap();
-    let config = format!(
-        "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite://{0}/db.sqlite\"\ntrust_anchors = [\"{0}/ca.pem\"]\n\
-         [tls]\ncert = \"{0}/server.pem\"\nkey = \"{0}/server.key\"\n[[banks]]\ncode = \"17515\"\nname = \"CEIDF\"\n",
-        dir.path().display()
-    );
-    std::fs::write(dir.path().join("stetgate.toml"), config).unwrap();
-    let (code, stderr) = run_to_exit(&["serve", "--config", dir.path().join("stetgate.toml").to_str().unwrap()]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("tls.key") && stderr.contains("stetgate.toml"), "{stderr}");
+    std::fs::write(dir.path().join("server.key"), &server.key_pem).unwrap();
+    std::fs::write(dir.path().join("other.key"), &other.key_pem).unwrap();
+    std::fs::write(dir.path().join("garbage"), "not a key or certificate\n").unwrap();
+    for (key, anchor, expected) in [
+        ("garbage", "ca.pem", "tls.key"),
+        ("other.key", "ca.pem", "tls.key"),
+        ("server.key", "garbage", "trust_anchors"),
+    ] {
+        let config = format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite://{0}/db.sqlite\"\ntrust_anchors = [\"{0}/{anchor}\"]\n\
+             [tls]\ncert = \"{0}/server.pem\"\nkey = \"{0}/{key}\"\n[[banks]]\ncode = \"17515\"\nname = \"CEIDF\"\n",
+            dir.path().display()
+        );
+        std::fs::write(dir.path().join("stetgate.toml"), config).unwrap();
+        let (code, stderr) = run_to_exit(&["serve", "--config", dir.path().join("stetgate.toml").to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{key} {anchor}: {stderr}");
+        assert!(stderr.contains(expected) && stderr.contains("stetgate.toml"), "{key} {anchor}: {stderr}");
+    }
+    assert!(!dir.path().join("db.sqlite").exists(), "nothing half-started");
 }
 
 /// A `stetgate sandbox` process, killed if the test ends early.

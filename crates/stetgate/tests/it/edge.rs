@@ -201,7 +201,7 @@ async fn client_certificate_is_optional_and_reaches_handlers() {
     use axum::routing::get;
     use axum::{Extension, Router};
     use stetgate::edge::tls::{
-        ConnectionInfo, FixedCertificate, certified_key, serve, server_config, trust_anchor_store,
+        ConnectionInfo, FixedCertificate, certified_key, read_certificates, serve, server_config, trust_anchor_store,
     };
 
     let dir = tempfile::tempdir().unwrap();
@@ -216,7 +216,8 @@ async fn client_certificate_is_optional_and_reaches_handlers() {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let anchors = trust_anchor_store(&[&dir.path().join("ca.pem")]).unwrap();
-    let identity = certified_key(&dir.path().join("server.pem"), &dir.path().join("server.key")).unwrap();
+    let chain = read_certificates(&dir.path().join("server.pem")).unwrap();
+    let identity = certified_key(chain, &dir.path().join("server.key")).unwrap();
     let tls = server_config(std::sync::Arc::new(FixedCertificate(identity)), &anchors).unwrap();
 
     let router = Router::new().route(
