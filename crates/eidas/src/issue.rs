@@ -4,11 +4,13 @@
 //! are ECDSA P-256 and written as PKCS#8 PEM. Nothing here is for production trust: a bank in
 //! production configures the anchors of real QTSPs.
 
+use crate::psd2::{OID_ORGANIZATION_IDENTIFIER, OID_QC_STATEMENTS, QcType, Role, encode_qc_statements};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, RsaKeySize, SanType, SerialNumber,
 };
 use std::net::IpAddr;
+use stet::OrgId;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +96,80 @@ impl TestCa {
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
     }
+}
+
+/// Which eIDAS certificate a TPP gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TppCertKind {
+    /// Qualified website authentication certificate: TLS client authentication (QcType web).
+    Qwac,
+    /// Qualified electronic seal certificate: HTTP signatures (QcType eseal).
+    Qsealc,
+}
+
+/// What to put in a TPP's test QWAC or QSealC.
+#[derive(Debug, Clone)]
+pub struct TppCertRequest {
+    pub kind: TppCertKind,
+    pub org_id: OrgId,
+    /// The TPP's name (subject O and CN).
+    pub name: String,
+    pub roles: Vec<Role>,
+    /// e.g. "Autorité de Contrôle Prudentiel et de Résolution".
+    pub nca_name: String,
+    /// e.g. "FR-ACPR".
+    pub nca_id: String,
+    /// Validity, in seconds since the Unix epoch; past or future dates are allowed (for tests of
+    /// expired and not-yet-valid certificates).
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+impl TestCa {
+    /// Issues a TPP's QWAC or QSealC: RSA 2048 (STET signs with rsa-sha256), the PSD2
+    /// organizationIdentifier and QCStatements, a random serial.
+    pub fn issue_tpp(&self, request: &TppCertRequest) -> Result<Issued, IssueError> {
+        let key = KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, request.org_id.nca().0);
+        dn.push(DnType::OrganizationName, request.name.as_str());
+        dn.push(DnType::CommonName, request.name.as_str());
+        dn.push(DnType::CustomDnType(OID_ORGANIZATION_IDENTIFIER.to_vec()), request.org_id.as_str());
+        params.distinguished_name = dn;
+        let qc_type = match request.kind {
+            TppCertKind::Qwac => {
+                params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+                params.extended_key_usages =
+                    vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
+                QcType::Web
+            }
+            TppCertKind::Qsealc => {
+                params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+                QcType::Eseal
+            }
+        };
+        let statements = encode_qc_statements(&qc_type, &request.roles, &request.nca_name, &request.nca_id);
+        params.custom_extensions = vec![CustomExtension::from_oid_content(OID_QC_STATEMENTS, statements)];
+        params.use_authority_key_identifier_extension = true;
+        params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
+        params.not_before = timestamp(request.not_before)?;
+        params.not_after = timestamp(request.not_after)?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+    }
+}
+
+fn timestamp(unix: i64) -> Result<OffsetDateTime, IssueError> {
+    OffsetDateTime::from_unix_timestamp(unix).map_err(|e| IssueError::Pem(format!("validity date {unix}: {e}")))
+}
+
+/// 16 random bytes, positive (high bit clear) as DER INTEGER serials must be.
+fn random_serial() -> Result<[u8; 16], IssueError> {
+    let mut serial = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut serial).map_err(|_| IssueError::Pem("no randomness for the serial".into()))?;
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    Ok(serial)
 }
 
 fn san(name: &str) -> Result<SanType, IssueError> {
@@ -189,6 +265,38 @@ mod tests {
         let again = TestCa::from_pem(&ca.root().cert_pem, &ca.root().key_pem).unwrap();
         let leaf = again.issue_server("x", &["localhost".into()], 1).unwrap();
         assert_eq!(inspect(&leaf.cert_pem).unwrap().issuer, inspect(&ca.root().cert_pem).unwrap().subject);
+    }
+
+    #[test]
+    fn tpp_certificates_carry_org_id_roles_nca_and_qc_type() {
+        let ca = TestCa::generate("QTSP", "tests", 1).unwrap();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let request = TppCertRequest {
+            kind: TppCertKind::Qwac,
+            org_id: OrgId::parse("PSDFR-ACPR-12345").unwrap(),
+            name: "Agrégateur Test".into(),
+            roles: vec![Role::AccountInformation, Role::CardIssuing],
+            nca_name: "Autorité de Contrôle Prudentiel et de Résolution".into(),
+            nca_id: "FR-ACPR".into(),
+            not_before: now - 86_400,
+            not_after: now + 86_400,
+        };
+        let qwac = crate::psd2::parse_pem(&ca.issue_tpp(&request).unwrap().cert_pem).unwrap();
+        assert_eq!(qwac.org_id().unwrap().as_str(), "PSDFR-ACPR-12345");
+        assert_eq!(qwac.qc_types, vec![QcType::Web]);
+        assert!(qwac.qc_compliance);
+        let psd2 = qwac.psd2.as_ref().unwrap();
+        assert!(psd2.has_role(Role::AccountInformation) && psd2.has_role(Role::CardIssuing));
+        assert_eq!(psd2.nca_id, "FR-ACPR");
+        assert_eq!(psd2.nca_name, "Autorité de Contrôle Prudentiel et de Résolution");
+        assert_eq!(qwac.issuer, inspect(&ca.root().cert_pem).unwrap().subject);
+        assert_eq!((qwac.not_before, qwac.not_after), (now - 86_400, now + 86_400));
+
+        let seal = ca.issue_tpp(&TppCertRequest { kind: TppCertKind::Qsealc, ..request.clone() }).unwrap();
+        let parsed = crate::psd2::parse_pem(&seal.cert_pem).unwrap();
+        assert_eq!(parsed.qc_types, vec![QcType::Eseal]);
+        assert_ne!(parsed.serial_hex, qwac.serial_hex, "serials are random");
+        assert!(seal.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8 PEM");
     }
 
     #[test]

@@ -8,3 +8,4 @@
 mod der;
 pub mod issue;
 pub mod psd2;
+pub mod signature;
