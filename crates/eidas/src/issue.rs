@@ -123,6 +123,8 @@ pub struct TppCertRequest {
     /// expired and not-yet-valid certificates).
     pub not_before: i64,
     pub not_after: i64,
+    /// `false` leaves the PSD2 QCStatement out (QcCompliance and QcType stay), for negative tests.
+    pub psd2_statement: bool,
 }
 
 impl TestCa {
@@ -149,7 +151,11 @@ impl TestCa {
                 QcType::Eseal
             }
         };
-        let statements = encode_qc_statements(&qc_type, &request.roles, &request.nca_name, &request.nca_id);
+        let statements = if request.psd2_statement {
+            encode_qc_statements(&qc_type, &request.roles, &request.nca_name, &request.nca_id)
+        } else {
+            crate::psd2::encode_qc_statements_without_psd2(&qc_type)
+        };
         params.custom_extensions = vec![CustomExtension::from_oid_content(OID_QC_STATEMENTS, statements)];
         params.use_authority_key_identifier_extension = true;
         params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
@@ -280,6 +286,7 @@ mod tests {
             nca_id: "FR-ACPR".into(),
             not_before: now - 86_400,
             not_after: now + 86_400,
+            psd2_statement: true,
         };
         let qwac = crate::psd2::parse_pem(&ca.issue_tpp(&request).unwrap().cert_pem).unwrap();
         assert_eq!(qwac.org_id().unwrap().as_str(), "PSDFR-ACPR-12345");

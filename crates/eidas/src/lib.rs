@@ -9,3 +9,4 @@ mod der;
 pub mod issue;
 pub mod psd2;
 pub mod signature;
+pub mod trust;

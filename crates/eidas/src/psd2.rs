@@ -283,10 +283,7 @@ fn parse_psd2(info: &BerObject<'_>) -> Result<Psd2Statement, CertError> {
 
 /// The DER of a QCStatements extension value: QcCompliance, QcType and the PSD2 statement.
 pub fn encode_qc_statements(qc_type: &QcType, roles: &[Role], nca_name: &str, nca_id: &str) -> Vec<u8> {
-    let mut statements = vec![der::sequence(&[der::oid(&[0, 4, 0, 1862, 1, 1])])];
-    if let Some(arcs) = qc_type.arcs() {
-        statements.push(der::sequence(&[der::oid(&[0, 4, 0, 1862, 1, 6]), der::sequence(&[der::oid(&arcs)])]));
-    }
+    let mut statements = qualified_statements(qc_type);
     let roles: Vec<Vec<u8>> = roles
         .iter()
         .map(|r| der::sequence(&[der::oid(&[0, 4, 0, 19495, 1, r.last_arc()]), der::utf8(r.name())]))
@@ -294,6 +291,20 @@ pub fn encode_qc_statements(qc_type: &QcType, roles: &[Role], nca_name: &str, nc
     let psd2 = der::sequence(&[der::sequence(&roles), der::utf8(nca_name), der::utf8(nca_id)]);
     statements.push(der::sequence(&[der::oid(&[0, 4, 0, 19495, 2]), psd2]));
     der::sequence(&statements)
+}
+
+/// QcCompliance and QcType only: a qualified certificate that is not a PSD2 one.
+pub fn encode_qc_statements_without_psd2(qc_type: &QcType) -> Vec<u8> {
+    der::sequence(&qualified_statements(qc_type))
+}
+
+/// QcCompliance and, when it has an OID, QcType.
+fn qualified_statements(qc_type: &QcType) -> Vec<Vec<u8>> {
+    let mut statements = vec![der::sequence(&[der::oid(&[0, 4, 0, 1862, 1, 1])])];
+    if let Some(arcs) = qc_type.arcs() {
+        statements.push(der::sequence(&[der::oid(&[0, 4, 0, 1862, 1, 6]), der::sequence(&[der::oid(&arcs)])]));
+    }
+    statements
 }
 
 fn oid_string(arcs: &[u64]) -> String {

@@ -442,6 +442,7 @@ mod tests {
                 nca_id: "FR-ACPR".into(),
                 not_before: now - 60,
                 not_after: now + 3600,
+                psd2_statement: true,
             })
             .unwrap();
         let der = crate::psd2::parse_pem(&seal.cert_pem).unwrap().der;

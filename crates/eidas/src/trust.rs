@@ -1,0 +1,182 @@
+//! Whether a TPP's certificate is acceptable: it chains to a configured QTSP trust anchor, is valid
+//! at the given time, and says what a PSD2 certificate of its kind must say.
+//!
+//! - a QWAC (TLS client): organizationIdentifier in the PSD2 form, the PSD2 QCStatement, and not
+//!   QcType eseal (a seal is not a TLS certificate);
+//! - a QSealC (HTTP signatures): the same, but QcType eseal.
+//!
+//! Each refusal says which check failed, so the TPP knows what to fix.
+
+use crate::psd2::{Psd2Certificate, QcType, parse_der};
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use std::time::Duration;
+use stet::OrgId;
+use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustError {
+    #[error("the certificate cannot be read: {0}")]
+    Unreadable(String),
+    #[error("the certificate does not chain to a trusted QTSP root ({0})")]
+    Untrusted(String),
+    #[error("the certificate expired at {0} (Unix time)")]
+    Expired(i64),
+    #[error("the certificate is not valid before {0} (Unix time)")]
+    NotYetValid(i64),
+    #[error("the certificate has no organizationIdentifier of the PSD2 form (PSDFR-ACPR-12345)")]
+    NoOrgId,
+    #[error("the certificate lacks the PSD2 QCStatement (0.4.0.19495.2)")]
+    NoPsd2Statement,
+    #[error("the certificate has QcType eseal: a seal certificate (QSealC) cannot authenticate TLS; present the QWAC")]
+    SealUsedForTls,
+    #[error("the certificate is not a seal: QcType eseal (0.4.0.1862.1.6.2) is required for a QSealC")]
+    NotASeal,
+}
+
+/// A certificate that passed its checks, with the organization it belongs to.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub org_id: OrgId,
+    pub certificate: Psd2Certificate,
+}
+
+/// Checks a QWAC presented for TLS client authentication (end-entity first, then intermediates).
+pub fn check_qwac(
+    chain: &[CertificateDer<'_>],
+    anchors: &[TrustAnchor<'_>],
+    now_unix: i64,
+) -> Result<Accepted, TrustError> {
+    let (end_entity, intermediates) =
+        chain.split_first().ok_or_else(|| TrustError::Unreadable("empty chain".into()))?;
+    verify_chain(end_entity, intermediates, anchors, now_unix, KeyUsage::client_auth())?;
+    let certificate = parse_der(end_entity).map_err(|e| TrustError::Unreadable(e.to_string()))?;
+    if certificate.is_qc_type(&QcType::Eseal) {
+        return Err(TrustError::SealUsedForTls);
+    }
+    accepted(certificate)
+}
+
+/// Checks a QSealC (DER), e.g. at registration.
+pub fn check_qsealc(der: &[u8], anchors: &[TrustAnchor<'_>], now_unix: i64) -> Result<Accepted, TrustError> {
+    verify_chain(&CertificateDer::from(der), &[], anchors, now_unix, AnyUsage)?;
+    let certificate = parse_der(der).map_err(|e| TrustError::Unreadable(e.to_string()))?;
+    if !certificate.is_qc_type(&QcType::Eseal) {
+        return Err(TrustError::NotASeal);
+    }
+    accepted(certificate)
+}
+
+fn accepted(certificate: Psd2Certificate) -> Result<Accepted, TrustError> {
+    let org_id = certificate.org_id().ok_or(TrustError::NoOrgId)?;
+    if certificate.psd2.is_none() {
+        return Err(TrustError::NoPsd2Statement);
+    }
+    Ok(Accepted { org_id, certificate })
+}
+
+/// A seal signs documents and HTTP messages, whatever extended key usages its QTSP put in it.
+struct AnyUsage;
+
+impl ExtendedKeyUsageValidator for AnyUsage {
+    fn validate(&self, _iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        Ok(())
+    }
+}
+
+fn verify_chain(
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    anchors: &[TrustAnchor<'_>],
+    now_unix: i64,
+    usage: impl ExtendedKeyUsageValidator,
+) -> Result<(), TrustError> {
+    let ee = EndEntityCert::try_from(end_entity).map_err(|e| TrustError::Unreadable(format!("{e:?}")))?;
+    let time = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(now_unix).unwrap_or(0)));
+    match ee.verify_for_usage(webpki::ALL_VERIFICATION_ALGS, anchors, intermediates, time, usage, None, None) {
+        Ok(_) => Ok(()),
+        Err(webpki::Error::CertExpired { not_after, .. }) => Err(TrustError::Expired(unix(not_after))),
+        Err(webpki::Error::CertNotValidYet { not_before, .. }) => Err(TrustError::NotYetValid(unix(not_before))),
+        Err(webpki::Error::UnknownIssuer) => Err(TrustError::Untrusted("unknown issuer".into())),
+        Err(other) => Err(TrustError::Untrusted(format!("{other:?}"))),
+    }
+}
+
+fn unix(t: UnixTime) -> i64 {
+    i64::try_from(t.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Trust anchors from certificates (DER).
+pub fn anchors(certificates: &[CertificateDer<'_>]) -> Result<Vec<TrustAnchor<'static>>, TrustError> {
+    certificates
+        .iter()
+        .map(|c| {
+            webpki::anchor_from_trusted_cert(c)
+                .map(|a| a.to_owned())
+                .map_err(|e| TrustError::Unreadable(format!("{e:?}")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issue::{TestCa, TppCertKind, TppCertRequest};
+    use crate::psd2::Role;
+    use rustls_pki_types::pem::PemObject;
+
+    const NOW: i64 = 1_795_000_000;
+
+    fn request(kind: TppCertKind) -> TppCertRequest {
+        TppCertRequest {
+            kind,
+            org_id: OrgId::parse("PSDFR-ACPR-12345").unwrap(),
+            name: "TPP".into(),
+            roles: vec![Role::AccountInformation],
+            nca_name: "ACPR".into(),
+            nca_id: "FR-ACPR".into(),
+            not_before: NOW - 86_400,
+            not_after: NOW + 86_400,
+            psd2_statement: true,
+        }
+    }
+
+    fn der(pem: &str) -> CertificateDer<'static> {
+        CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn every_check_names_itself() {
+        let ca = TestCa::generate("QTSP", "tests", 10).unwrap();
+        let other = TestCa::generate("Other QTSP", "elsewhere", 10).unwrap();
+        let anchors = anchors(&[der(&ca.root().cert_pem)]).unwrap();
+        let qwac = der(&ca.issue_tpp(&request(TppCertKind::Qwac)).unwrap().cert_pem);
+        let seal = der(&ca.issue_tpp(&request(TppCertKind::Qsealc)).unwrap().cert_pem);
+
+        let ok = check_qwac(std::slice::from_ref(&qwac), &anchors, NOW).unwrap();
+        assert_eq!(ok.org_id.as_str(), "PSDFR-ACPR-12345");
+        assert!(check_qsealc(&seal, &anchors, NOW).is_ok());
+
+        let expired = check_qwac(std::slice::from_ref(&qwac), &anchors, NOW + 2 * 86_400);
+        assert!(matches!(expired, Err(TrustError::Expired(t)) if t == NOW + 86_400), "{expired:?}");
+        assert!(matches!(
+            check_qwac(std::slice::from_ref(&qwac), &anchors, NOW - 2 * 86_400),
+            Err(TrustError::NotYetValid(_))
+        ));
+        let foreign = der(&other.issue_tpp(&request(TppCertKind::Qwac)).unwrap().cert_pem);
+        assert!(matches!(check_qwac(&[foreign], &anchors, NOW), Err(TrustError::Untrusted(_))));
+        assert!(matches!(check_qwac(std::slice::from_ref(&seal), &anchors, NOW), Err(TrustError::SealUsedForTls)));
+        assert!(matches!(check_qsealc(&qwac, &anchors, NOW), Err(TrustError::NotASeal)));
+        let no_psd2 = der(&ca
+            .issue_tpp(&TppCertRequest { psd2_statement: false, ..request(TppCertKind::Qwac) })
+            .unwrap()
+            .cert_pem);
+        assert_eq!(check_qwac(&[no_psd2], &anchors, NOW).unwrap_err(), TrustError::NoPsd2Statement);
+        // A server-only TLS certificate is no client certificate.
+        let server = der(&ca.issue_server("plain", &["tpp.example".into()], 3650).unwrap().cert_pem);
+        assert!(matches!(check_qwac(&[server], &anchors, unix_now()), Err(TrustError::Untrusted(_))));
+    }
+
+    fn unix_now() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    }
+}
