@@ -142,7 +142,7 @@ pub struct Psd2Certificate {
     pub issuer: String,
     /// The raw organizationIdentifier, when present.
     pub organization_identifier: Option<String>,
-    /// Lower-case hex, without leading zero bytes.
+    /// Lower-case hex, without leading zeros (as `SN=` keyIds are compared).
     pub serial_hex: String,
     /// SHA-256 of the DER.
     pub sha256: [u8; 32],
@@ -216,14 +216,14 @@ pub fn parse_der(der_bytes: &[u8]) -> Result<Psd2Certificate, CertError> {
             statements = parse_qc_statements(ext.value)?;
         }
     }
-    let serial = cert.raw_serial();
-    let serial: Vec<u8> = serial.iter().copied().skip_while(|b| *b == 0).collect();
+    let serial = hex(cert.raw_serial());
+    let serial = serial.trim_start_matches('0');
     Ok(Psd2Certificate {
         der: der_bytes.to_vec(),
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         organization_identifier,
-        serial_hex: if serial.is_empty() { "0".into() } else { hex(&serial) },
+        serial_hex: if serial.is_empty() { "0".into() } else { serial.to_owned() },
         sha256: sha256(der_bytes),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),

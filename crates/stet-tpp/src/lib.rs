@@ -1,16 +1,23 @@
 //! The TPP side of a STET PSD2 exchange: an HTTPS client for AISPs and CBPIIs.
 //!
-//! Today it holds the transport every call needs: the bank's CA to trust, the TPP's QWAC for
-//! mutual TLS, the per-bank host (`www.<bankcode>....`), HTTP/1.1 or HTTP/2, TLS 1.2 or 1.3, and a
-//! fresh `X-Request-ID` on every request. Signing (QSealC), the OAuth2 redirect flow and typed
+//! It holds what every call needs: the bank's CA to trust, the TPP's QWAC for mutual TLS, the
+//! per-bank host (`www.<bankcode>....`; names under `.localhost` go to loopback, as curl and browsers
+//! do), HTTP/1.1 or HTTP/2, TLS 1.2 or 1.3, a fresh `X-Request-ID` on every request, and the STET
+//! HTTP signature with the QSealC ([`TppClient::signed`]). The OAuth2 redirect flow and typed
 //! resource calls build on it.
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use signing::{SignedRequest, Signer};
+
+mod signing;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    #[error("signing: {0}")]
+    Signing(#[from] eidas::signature::SignatureError),
     #[error("certificate or key PEM is not usable: {0}")]
     Pem(String),
     #[error("HTTP client: {0}")]
@@ -46,8 +53,11 @@ pub struct ClientConfig {
     pub ca_pem: Vec<u8>,
     /// The QWAC for mutual TLS: certificate chain PEM and PKCS#8 key PEM.
     pub qwac: Option<(Vec<u8>, Vec<u8>)>,
-    /// Send requests for this host name to this address instead of resolving it.
+    /// Send requests for this host name to this address instead of resolving it. Without it, a
+    /// host under `.localhost` goes to 127.0.0.1.
     pub resolve: Option<(String, SocketAddr)>,
+    /// The QSealC signer for [`TppClient::signed`].
+    pub signer: Option<Signer>,
     pub http: HttpVersion,
     pub tls: TlsVersions,
     pub timeout: Duration,
@@ -60,6 +70,7 @@ impl ClientConfig {
             ca_pem: ca_pem.into(),
             qwac: None,
             resolve: None,
+            signer: None,
             http: HttpVersion::default(),
             tls: TlsVersions::default(),
             timeout: Duration::from_secs(30),
@@ -72,6 +83,7 @@ impl ClientConfig {
 pub struct TppClient {
     http: reqwest::Client,
     base_url: String,
+    signer: Option<Signer>,
 }
 
 impl TppClient {
@@ -91,6 +103,9 @@ impl TppClient {
         }
         if let Some((host, addr)) = &config.resolve {
             builder = builder.resolve(host, *addr);
+        } else if let Some(host) = localhost_name(&config.base_url) {
+            // RFC 6761: .localhost names are loopback; not every system resolver knows it.
+            builder = builder.resolve(&host, SocketAddr::from(([127, 0, 0, 1], 0)));
         }
         if config.http == HttpVersion::Http1Only {
             builder = builder.http1_only();
@@ -100,7 +115,25 @@ impl TppClient {
             TlsVersions::Only12 => builder.tls_version_max(reqwest::tls::Version::TLS_1_2),
             TlsVersions::Only13 => builder.tls_version_min(reqwest::tls::Version::TLS_1_3),
         };
-        Ok(TppClient { http: builder.build()?, base_url: config.base_url.trim_end_matches('/').to_owned() })
+        Ok(TppClient {
+            http: builder.build()?,
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            signer: config.signer,
+        })
+    }
+
+    /// A request signed the STET way on `send()`: X-Request-ID, Digest when there is a body, and the
+    /// Signature over `(request-target)`, `x-request-id`, `digest` and every `psu-*` header.
+    pub fn signed(&self, method: reqwest::Method, path: &str) -> SignedRequest {
+        SignedRequest::new(self.clone(), method, path)
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn signer(&self) -> Option<&Signer> {
+        self.signer.as_ref()
     }
 
     /// A request to `path` (e.g. `/stet/psd2/v1.4.2/accounts`) carrying a fresh `X-Request-ID`.
@@ -116,6 +149,14 @@ impl TppClient {
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
+}
+
+/// The host of an `https://name.localhost[:port]` base URL.
+fn localhost_name(base_url: &str) -> Option<String> {
+    let rest = base_url.strip_prefix("https://")?;
+    let authority = rest.split('/').next()?;
+    let host = authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority).to_ascii_lowercase();
+    (host == "localhost" || host.ends_with(".localhost")).then_some(host)
 }
 
 /// A new correlation id (a UUID: 36 characters, within STET's 70).

@@ -14,7 +14,7 @@ use crate::ledger::Ledger;
 use crate::ops::metrics::Metrics;
 use crate::sandbox::pki::{self, PkiError, SandboxPki};
 use crate::store::{BankRecord, Store, StoreError};
-use crate::{discovery, ops, resources, sandbox};
+use crate::{discovery, ops, registry, resources, sandbox};
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
@@ -39,12 +39,15 @@ pub struct AppState {
     pub mode: Mode,
     pub metrics: Arc<Metrics>,
     pub banks: Arc<BankDirectory>,
+    /// The QTSP roots TPP certificates must chain to (plus the sandbox CA in the sandbox).
+    pub anchors: Arc<Vec<rustls_pki_types::TrustAnchor<'static>>>,
 }
 
 /// The whole HTTP application. Pure: no socket, so it can be exercised without TLS too.
 pub fn build_router(state: AppState) -> Router {
     let stet = Router::new()
         .route("/aspsp", get(discovery::aspsp))
+        .nest("/oauth", registry::http::routes())
         .merge(resources::routes())
         .route_layer(from_fn(tag_route))
         .fallback(not_found)
@@ -234,8 +237,53 @@ pub async fn start(
         mode,
         metrics: Arc::new(metrics),
         banks: Arc::new(BankDirectory::default()),
+        anchors: Arc::new(anchors.roots.clone()),
     };
     Ok(Server { state, tls: Arc::new(tls_config), listener, local_addr, sandbox: sandbox_info })
+}
+
+/// What the administration commands (`stetgate tpp ...`) work on: the migrated store and the trust
+/// anchors of the deployment (with the sandbox CA in the sandbox).
+pub struct Admin {
+    pub store: Store,
+    pub anchors: Vec<rustls_pki_types::TrustAnchor<'static>>,
+    pub mode: Mode,
+}
+
+pub async fn admin(
+    mode: Mode,
+    config: &Config,
+    config_file: Option<&Path>,
+    now_unix: i64,
+) -> Result<Admin, StartupError> {
+    let (url, ca) = match mode {
+        Mode::Sandbox => {
+            let data_dir = std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+            let pki = pki::ensure(&data_dir.join("pki"), &sandbox::bank_codes(), now_unix)?;
+            let url = match &config.database_url {
+                Some(url) => url.0.clone(),
+                None => {
+                    std::fs::create_dir_all(&data_dir)
+                        .map_err(|e| ConfigError::key(config_file, "data_dir", e.to_string()))?;
+                    format!("sqlite://{}", data_dir.join("stetgate.db").display())
+                }
+            };
+            (url, Some(pki.ca_cert))
+        }
+        Mode::Production => {
+            let url = config.database_url.as_ref().map(|u| u.0.clone());
+            (url.ok_or_else(|| ConfigError::key(config_file, "database_url", "is required"))?, None)
+        }
+    };
+    let mut anchor_files: Vec<&Path> = config.trust_anchors.iter().map(PathBuf::as_path).collect();
+    if let Some(ca) = &ca {
+        anchor_files.insert(0, ca);
+    }
+    let anchors =
+        tls::trust_anchor_store(&anchor_files).map_err(|e| tls_config_error(e, config_file, "trust_anchors"))?;
+    let store = Store::open(&url).await?;
+    store.migrate().await?;
+    Ok(Admin { store, anchors: anchors.roots, mode })
 }
 
 fn tls_config_error(e: TlsSetupError, file: Option<&Path>, key: &str) -> StartupError {

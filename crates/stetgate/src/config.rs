@@ -39,6 +39,8 @@ pub struct Config {
     /// Production: the banks (ASPSPs) this deployment serves. The sandbox serves every bank code
     /// of the published sandbox.
     pub banks: Vec<BankEntry>,
+    /// Who may register through `POST /stet/psd2/oauth/register`.
+    pub registration: RegistrationConfig,
     pub log_format: LogFormat,
     /// A `tracing` filter, e.g. `info` or `stetgate=debug,info`.
     pub log_level: String,
@@ -60,6 +62,7 @@ impl Default for Config {
             tls: None,
             trust_anchors: Vec::new(),
             banks: Vec::new(),
+            registration: RegistrationConfig::default(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             shutdown_grace_secs: 30,
@@ -84,6 +87,33 @@ pub struct BankEntry {
     #[serde(deserialize_with = "bank_code_text_or_number")]
     pub code: BankCode,
     pub name: String,
+}
+
+/// `[registration]`: `mode = "open" | "allow-list" | "closed"`, and `allow = ["PSDFR-ACPR-12345"]`
+/// for the allow-list. Default: open in the sandbox, closed in production (the CLI always works).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    pub mode: Option<RegistrationMode>,
+    #[serde(default)]
+    pub allow: Vec<stet::OrgId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistrationMode {
+    Open,
+    AllowList,
+    Closed,
+}
+
+impl RegistrationConfig {
+    pub fn mode_for(&self, mode: Mode) -> RegistrationMode {
+        self.mode.unwrap_or(match mode {
+            Mode::Sandbox => RegistrationMode::Open,
+            Mode::Production => RegistrationMode::Closed,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod edge;
 pub mod ledger;
 pub mod ops;
+pub mod registry;
 pub mod resources;
 pub mod sandbox;
 pub mod store;

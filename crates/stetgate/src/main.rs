@@ -24,6 +24,89 @@ enum Command {
     /// Run in production: PostgreSQL, the bank's own TLS certificate and QTSP trust anchors, all from
     /// the configuration file. Nothing is seeded.
     Serve(ServeArgs),
+    /// Test certificates for TPP developers, issued by the sandbox CA.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+    /// Registered TPPs (the operator's side of the registration API).
+    #[command(subcommand)]
+    Tpp(TppCommand),
+}
+
+#[derive(Subcommand)]
+enum TppCommand {
+    /// Register a TPP (or replace its registration) from its QWAC and QSealC files.
+    Register(TppRegisterArgs),
+    /// List registered TPPs.
+    List(TppTarget),
+}
+
+/// Which deployment: the sandbox in --data-dir, or the production one of --config.
+#[derive(Args)]
+struct TppTarget {
+    /// The production configuration file (its database and trust anchors). Without it, the sandbox
+    /// of --data-dir.
+    #[arg(long, env = "STETGATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// The sandbox data directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database URL [default: the sandbox's SQLite file, or the configuration's].
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct TppRegisterArgs {
+    /// The TPP's QWAC (PEM); its organizationIdentifier becomes the client_id.
+    #[arg(long)]
+    qwac: PathBuf,
+    /// The TPP's QSealC (PEM), whose key signs its requests.
+    #[arg(long)]
+    qseal: PathBuf,
+    /// A redirect URI (repeatable).
+    #[arg(long = "redirect-uri", required = true)]
+    redirect_uris: Vec<String>,
+    /// The TPP's name.
+    #[arg(long)]
+    name: String,
+    /// A contact e-mail address (repeatable).
+    #[arg(long = "contact")]
+    contacts: Vec<String>,
+    #[command(flatten)]
+    target: TppTarget,
+}
+
+#[derive(Subcommand)]
+enum CertsCommand {
+    /// Issue a QWAC (TLS) and a QSealC (signatures) for a TPP: writes qwac.pem qwac.key qseal.pem
+    /// qseal.key (keys PKCS#8 PEM) and prints the keyId to sign with.
+    Issue(CertsIssueArgs),
+}
+
+#[derive(Args)]
+struct CertsIssueArgs {
+    /// The TPP's authorization number, e.g. PSDFR-ACPR-12345 (its client_id).
+    #[arg(long)]
+    org_id: String,
+    /// PSD2 roles, comma-separated: PSP_AI (account information), PSP_IC (funds confirmation),
+    /// PSP_PI (payment initiation), PSP_AS.
+    #[arg(long)]
+    roles: String,
+    /// Organization name in the certificates [default: Test TPP <org id>].
+    #[arg(long)]
+    name: Option<String>,
+    /// The NCA, e.g. FR-ACPR [default: from the org id].
+    #[arg(long)]
+    nca_id: Option<String>,
+    /// Validity in days.
+    #[arg(long, default_value_t = 365)]
+    days: i64,
+    /// Directory to write the four files to.
+    #[arg(long)]
+    out: PathBuf,
+    /// The sandbox data directory holding the CA (pki/ca.pem, pki/ca.key).
+    #[arg(long, default_value = "stetgate-data")]
+    data_dir: PathBuf,
 }
 
 #[derive(Args)]
@@ -70,6 +153,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::Serve(a) => (Mode::Production, Some(a.config), Overrides::default()),
+        Command::Certs(CertsCommand::Issue(a)) => return certs_issue(&a),
+        Command::Tpp(command) => return tpp(command),
     };
     let config = match config::load(mode, file.as_deref(), &overrides) {
         Ok(c) => c,
@@ -99,6 +184,118 @@ fn main() -> ExitCode {
         tracing::info!("stopped");
         ExitCode::SUCCESS
     })
+}
+
+fn certs_issue(args: &CertsIssueArgs) -> ExitCode {
+    use stetgate::sandbox::certs::{CertsRequest, issue};
+    let result =
+        CertsRequest::parse(&args.org_id, &args.roles, args.name.as_deref(), args.nca_id.as_deref(), args.days)
+            .and_then(|request| issue(&args.data_dir, &args.out, &request, jiff::Timestamp::now().as_second()));
+    match result {
+        Ok(files) => {
+            let dir = files.dir.display();
+            println!("wrote {dir}/qwac.pem {dir}/qwac.key {dir}/qseal.pem {dir}/qseal.key");
+            println!("keyId (URL form):    {}", files.key_id_url);
+            println!("keyId (serial form): {}", files.key_id_serial);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("stetgate certs issue: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn tpp(command: TppCommand) -> ExitCode {
+    let target = match &command {
+        TppCommand::Register(a) => &a.target,
+        TppCommand::List(t) => t,
+    };
+    let mode = if target.config.is_some() { Mode::Production } else { Mode::Sandbox };
+    let overrides = Overrides {
+        data_dir: target.data_dir.clone(),
+        database_url: target.database_url.clone(),
+        ..Overrides::default()
+    };
+    // The administration commands need the database and anchors, not the listener's TLS files.
+    let config = match config::load(Mode::Sandbox, target.config.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("stetgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        eprintln!("stetgate: cannot start the async runtime");
+        return ExitCode::from(1);
+    };
+    runtime.block_on(async {
+        let now = jiff::Timestamp::now().as_second();
+        let admin = match app::admin(mode, &config, target.config.as_deref(), now).await {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("stetgate: {e}");
+                return ExitCode::from(e.exit_code());
+            }
+        };
+        let result = match &command {
+            TppCommand::Register(args) => tpp_register(&admin, args, now).await,
+            TppCommand::List(_) => tpp_list(&admin).await,
+        };
+        admin.store.close().await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err((code, message)) => {
+                eprintln!("stetgate tpp: {message}");
+                ExitCode::from(code)
+            }
+        }
+    })
+}
+
+async fn tpp_register(admin: &app::Admin, args: &TppRegisterArgs, now: i64) -> Result<(), (u8, String)> {
+    use stetgate::registry::{RegistrationRequest, validate_from_files};
+    let read = |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| (2, format!("{}: {e}", path.display())));
+    let request = RegistrationRequest {
+        client_name: args.name.clone(),
+        redirect_uris: args.redirect_uris.clone(),
+        qsealc: read(&args.qseal)?,
+        contacts: args.contacts.clone(),
+    };
+    let registration =
+        validate_from_files(&read(&args.qwac)?, &request, &admin.anchors, now, admin.mode == Mode::Sandbox)
+            .map_err(|e| (2, e.to_string()))?;
+    let store_error = |e: stetgate::store::StoreError| (1, e.to_string());
+    let replaced = admin.store.replace_registration(&registration, now).await.map_err(store_error)?;
+    if !replaced {
+        admin.store.insert_registration(&registration, now).await.map_err(store_error)?;
+    }
+    println!(
+        "{} {} (client_id {}, QSealC SHA-256 {})",
+        if replaced { "replaced" } else { "registered" },
+        registration.client_name,
+        registration.org_id,
+        registration.qsealc_sha256
+    );
+    Ok(())
+}
+
+async fn tpp_list(admin: &app::Admin) -> Result<(), (u8, String)> {
+    let registrations = admin.store.registrations().await.map_err(|e| (1, e.to_string()))?;
+    if registrations.is_empty() {
+        println!("no registered TPP");
+    }
+    for r in registrations {
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            r.org_id,
+            if r.active { "active" } else { "inactive" },
+            r.client_name,
+            r.qsealc_sha256,
+            r.redirect_uris.join(" ")
+        );
+    }
+    Ok(())
 }
 
 /// What a newcomer needs after `stetgate sandbox`: where it listens, where its files are, what to

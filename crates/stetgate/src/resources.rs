@@ -2,16 +2,19 @@
 //!
 //! Every path a TPP may call is registered here with its method, so that an unknown path is a 404
 //! and a known path with the wrong method a 405 with `Allow`, from the first release on. Each
-//! resource needs an access token obtained through the OAuth2 authorization server; until a route's
-//! capability is wired in, its handler is [`access_token_required`], which applies the STET request
-//! conventions and then answers 401 exactly as it will for a request without a valid token.
+//! resource needs a registered TPP with the route's PSD2 role, a valid signature, and an access token
+//! obtained through the OAuth2 authorization server; until a route's capability is wired in, its
+//! handler is [`access_token_required`], which applies every check and then answers 401 exactly as
+//! it will for a request without a valid token.
 
 use crate::app::AppState;
 use crate::edge::error::ApiError;
-use crate::edge::request::StetRequest;
-use axum::Router;
+use crate::edge::request::TppRequest;
+use crate::edge::tpp::RequiredRole;
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post, put};
+use axum::{Extension, Router};
+use eidas::psd2::Role;
 use stet::ApiVersion;
 
 /// The resource routes of every version, mounted under `/stet/psd2`.
@@ -22,29 +25,32 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn version_routes(version: ApiVersion) -> Router<AppState> {
-    // STET 1.4.0.47 ("v1"): AIS and funds confirmation (scope piisp).
-    let mut router = Router::new()
+    // STET 1.4.0.47 ("v1"): AIS and funds confirmation (scope piisp). AIS needs the PSP_AI role.
+    let mut ais = Router::new()
         .route("/accounts", get(access_token_required))
         .route("/accounts/{accountResourceId}/balances", get(access_token_required))
         .route("/accounts/{accountResourceId}/transactions", get(access_token_required))
         .route("/consents", put(access_token_required))
-        .route("/trusted-beneficiaries", get(access_token_required))
-        .route("/funds-confirmations", post(access_token_required));
+        .route("/trusted-beneficiaries", get(access_token_required));
     if version >= ApiVersion::V1_4_2 {
-        router = router.route("/end-user-identity", get(access_token_required));
+        ais = ais.route("/end-user-identity", get(access_token_required));
     }
     if version >= ApiVersion::V1_6_2 {
-        router = router.route("/accounts/{accountResourceId}/overdrafts", get(access_token_required)).route(
+        ais = ais.route("/accounts/{accountResourceId}/overdrafts", get(access_token_required)).route(
             "/accounts/{accountResourceId}/transactions/{transactionResourceId}/details",
             get(access_token_required),
         );
     }
-    router
+    // Funds confirmation needs PSP_IC.
+    let piis = Router::new().route("/funds-confirmations", post(access_token_required));
+    ais.route_layer(Extension(RequiredRole(Role::AccountInformation)))
+        .merge(piis.route_layer(Extension(RequiredRole(Role::CardIssuing))))
 }
 
-/// Checks the STET request conventions, then the access token. No token can be valid yet: the
-/// token endpoint is not served, so every request is answered 401 as RFC 6750 section 3.1 says.
-async fn access_token_required(_stet: StetRequest, headers: HeaderMap) -> ApiError {
+/// Checks the STET request conventions, the TPP's QWAC, registration and signature, then the
+/// access token. No token can be valid yet: the token endpoint is not served, so every request that
+/// passes the other checks is answered 401 as RFC 6750 section 3.1 says.
+async fn access_token_required(headers: HeaderMap, _request: TppRequest) -> ApiError {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -8,7 +8,13 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use stet::BankCode;
+use eidas::psd2::Role;
+use serde::Serialize;
+use stet::{BankCode, OrgId};
+
+fn roles_text(roles: &[Role]) -> String {
+    if roles.is_empty() { "none".to_owned() } else { roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ") }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -26,6 +32,18 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("the request body could not be read: {0}")]
     UnreadableBody(String),
+    #[error("a client certificate (QWAC) is required on this route: connect with mutual TLS")]
+    NoClientCertificate,
+    #[error("QWAC refused: {0}")]
+    UntrustedCertificate(eidas::trust::TrustError),
+    #[error("the QWAC's PSD2 roles ({}) do not include {needed}, which this route needs", roles_text(.held))]
+    MissingRole { needed: Role, held: Vec<Role> },
+    #[error("{0} is not registered with this bank: register at POST /stet/psd2/oauth/register")]
+    NotRegistered(OrgId),
+    #[error("the registration of {0} is deactivated: register again with PUT /stet/psd2/oauth/register/{0}")]
+    Deactivated(OrgId),
+    #[error("signature: {0}")]
+    Signature(String),
     #[error("an access token is required: send Authorization: Bearer <access token>")]
     MissingAccessToken,
     #[error("the access token is unknown, expired or revoked: refresh it or ask the PSU again")]
@@ -59,7 +77,14 @@ impl ApiError {
             }
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::MissingAccessToken | ApiError::InvalidAccessToken => StatusCode::UNAUTHORIZED,
+            ApiError::MissingAccessToken
+            | ApiError::InvalidAccessToken
+            | ApiError::NoClientCertificate
+            | ApiError::UntrustedCertificate(_)
+            | ApiError::NotRegistered(_)
+            | ApiError::Deactivated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MissingRole { .. } => StatusCode::FORBIDDEN,
+            ApiError::Signature(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -118,4 +143,55 @@ impl IntoResponse for ErrorBody {
 /// "Not Found", "Method Not Allowed" ...
 pub fn reason_phrase(status: StatusCode) -> String {
     status.canonical_reason().unwrap_or("Error").to_owned()
+}
+
+/// An OAuth 2.0 error (RFC 6749 section 5.2, RFC 7591 section 3.2.2): the format of every error on
+/// `/stet/psd2/oauth/*` endpoints the TPP's software calls.
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError { status, error, description: description.into() }
+    }
+}
+
+impl From<ApiError> for OAuthError {
+    /// Edge refusals (certificate, bank, conventions) in the OAuth format.
+    fn from(e: ApiError) -> Self {
+        let status = e.status();
+        let error = match status {
+            StatusCode::UNAUTHORIZED => "invalid_client",
+            StatusCode::FORBIDDEN => "access_denied",
+            StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE => "server_error",
+            _ => "invalid_request",
+        };
+        let description = match e {
+            ApiError::Internal(cause) => {
+                tracing::error!(cause, "internal error on an OAuth endpoint");
+                "an internal error occurred; retry later".to_owned()
+            }
+            other => other.to_string(),
+        };
+        OAuthError { status, error, description }
+    }
+}
+
+#[derive(Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = OAuthErrorBody { error: self.error, error_description: &self.description };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
 }

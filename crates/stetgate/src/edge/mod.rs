@@ -9,7 +9,9 @@ pub mod bank;
 pub mod error;
 pub mod finish;
 pub mod request;
+pub mod signature;
 pub mod tls;
+pub mod tpp;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};

@@ -4,8 +4,9 @@
 
 use super::bank::Bank;
 use super::error::ApiError;
+use super::tpp::{TppIdentity, authenticate};
 use crate::app::AppState;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -34,6 +35,43 @@ impl FromRequestParts<AppState> for StetRequest {
             .cloned()
             .ok_or_else(|| ApiError::Internal("route without bank routing".into()))?;
         Ok(StetRequest { bank, request_id })
+    }
+}
+
+/// A STET resource request from a registered TPP, signed with its registered QSealC. Checked in
+/// this order: X-Request-ID (400), Accept (406), QWAC (401) and the route's role (403),
+/// registration (401), Digest and signature (400). The body is available, verified.
+#[derive(Debug, Clone)]
+pub struct TppRequest {
+    pub stet: StetRequest,
+    pub tpp: TppIdentity,
+    pub body: bytes::Bytes,
+}
+
+impl FromRequest<AppState> for TppRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let stet = StetRequest::from_request_parts(&mut parts, state).await?;
+        let tpp = authenticate(&parts, state)?;
+        let registration = match state.store.registration(&tpp.org_id).await {
+            Ok(Some(r)) if r.active => r,
+            Ok(Some(_)) => return Err(ApiError::Deactivated(tpp.org_id)),
+            Ok(None) => return Err(ApiError::NotRegistered(tpp.org_id)),
+            Err(e) => return Err(ApiError::Unavailable(format!("registry: {e}"))),
+        };
+        // The body was read in full by `buffer_body`, within the configured limit.
+        let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| ApiError::UnreadableBody(e.to_string()))?;
+        let target = parts
+            .extensions
+            .get::<OriginalUri>()
+            .and_then(|u| u.0.path_and_query().map(|p| p.as_str().to_owned()))
+            .or_else(|| parts.uri.path_and_query().map(|p| p.as_str().to_owned()))
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        let now = state.clock.now().as_second();
+        super::signature::verify(&parts, &target, &body, &tpp, &registration, &state.anchors, now)?;
+        Ok(TppRequest { stet, tpp, body })
     }
 }
 

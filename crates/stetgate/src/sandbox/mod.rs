@@ -1,6 +1,7 @@
 //! Sandbox mode: the published test banks and personas in the store, the deterministic
 //! transactions dated relative to today (rewritten when the Paris day changes), and the sandbox PKI.
 
+pub mod certs;
 pub mod pki;
 
 use crate::clock::{Calendar, Clock};

@@ -176,7 +176,7 @@ impl ResolvesServerCert for BankHostCertificates {
 }
 
 /// Writes a private key readable by its owner only.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

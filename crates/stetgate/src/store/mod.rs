@@ -10,9 +10,11 @@
 mod banks;
 mod ledger;
 mod sandbox;
+mod tpps;
 
 pub use banks::BankRecord;
 pub use ledger::{LoadAccount, Origin};
+pub use tpps::Inserted;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

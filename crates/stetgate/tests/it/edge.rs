@@ -1,7 +1,7 @@
 //! The STET edge conventions over real TLS: bank routing by Host, X-Request-ID, the ErrorModel on
 //! every error, 404/405/406, HTTP/1.1 and HTTP/2, TLS 1.2 and 1.3, optional client certificates.
 
-use crate::harness::{AppOptions, TestApp, TestDb, db_tests, spawn_app, spawn_app_with};
+use crate::harness::{AppOptions, CertSpec, TestApp, TestDb, db_tests, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use stet_tpp::{HttpVersion, TlsVersions};
@@ -158,12 +158,14 @@ async fn not_found_method_not_allowed_not_acceptable(db: TestDb) {
 
 async fn resources_need_an_access_token(db: TestDb) {
     let app = spawn_app(db).await;
-    let client = app.client("www.17515.sandbox.localhost");
-    let response = client.request(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec::default());
+    app.register(&tpp).await;
+    let client = app.tpp_client("www.17515.sandbox.localhost", &tpp);
+    let response = client.signed(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     assert_error_model(response, StatusCode::UNAUTHORIZED, "/stet/psd2/v1.4.2/accounts").await;
     let response =
-        client.request(Method::GET, "/stet/psd2/v1.4.2/accounts").bearer_auth("made-up-token").send().await.unwrap();
+        client.signed(Method::GET, "/stet/psd2/v1.4.2/accounts").bearer("made-up-token").send().await.unwrap();
     assert_eq!(response.headers()["www-authenticate"], "Bearer error=\"invalid_token\"");
     let body = assert_error_model(response, StatusCode::UNAUTHORIZED, "/stet/psd2/v1.4.2/accounts").await;
     assert_eq!(body["message"], "invalid_token", "the bank's published code for a bad token");

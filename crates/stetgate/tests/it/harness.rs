@@ -5,12 +5,14 @@
 //! on a fresh PostgreSQL database created from `TEST_PG_URL`. Without `TEST_PG_URL` the PostgreSQL
 //! half is skipped with a note, except under `CI=true`, where it fails: CI must run it.
 
+use eidas::issue::{Issued, TestCa, TppCertKind, TppCertRequest};
+use eidas::psd2::Role;
 use jiff::Timestamp;
 use sqlx::Connection;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use stet_tpp::{ClientConfig, HttpVersion, TlsVersions, TppClient};
+use stet_tpp::{ClientConfig, HttpVersion, Signer, TlsVersions, TppClient};
 use stetgate::app;
 use stetgate::clock::ManualClock;
 use stetgate::config::{Config, DatabaseUrl, Mode};
@@ -148,7 +150,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub ca_pem: Vec<u8>,
     pub db: TestDb,
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -187,7 +189,7 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
     tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    TestApp { addr, ca_pem, db, _data_dir: data_dir, shutdown: Some(tx) }
+    TestApp { addr, ca_pem, db, data_dir, shutdown: Some(tx) }
 }
 
 impl TestApp {
@@ -202,6 +204,126 @@ impl TestApp {
         config.http = http;
         config.tls = tls;
         TppClient::new(config).expect("client")
+    }
+}
+
+/// A TPP's test certificates and keys.
+#[derive(Clone)]
+pub struct TestTpp {
+    pub org_id: String,
+    pub qwac: Issued,
+    pub qseal: Issued,
+}
+
+impl TestTpp {
+    /// The keyId URL form for this TPP's QSealC.
+    pub fn key_id_url(&self) -> String {
+        let seal = eidas::psd2::parse_pem(&self.qseal.cert_pem).unwrap();
+        format!("https://tpp.example/certs/qseal_{}", seal.sha256_hex())
+    }
+
+    /// The keyId `SN=...,CA=...` form.
+    pub fn key_id_serial(&self) -> String {
+        let seal = eidas::psd2::parse_pem(&self.qseal.cert_pem).unwrap();
+        format!("SN={},CA={}", seal.serial_hex.to_uppercase(), seal.issuer)
+    }
+
+    /// The registration request body.
+    pub fn registration(&self, redirect_uri: &str) -> serde_json::Value {
+        serde_json::json!({
+            "client_name": format!("TPP {}", self.org_id),
+            "redirect_uris": [redirect_uri],
+            "qsealc": self.qseal.cert_pem,
+            "contacts": ["ops@tpp.example"],
+        })
+    }
+}
+
+/// How to make a test certificate.
+#[derive(Clone)]
+pub struct CertSpec {
+    pub roles: Vec<Role>,
+    /// Seconds relative to [`TEST_NOW`].
+    pub valid_from: i64,
+    pub valid_until: i64,
+    pub psd2_statement: bool,
+}
+
+impl Default for CertSpec {
+    fn default() -> Self {
+        CertSpec {
+            roles: vec![Role::AccountInformation, Role::CardIssuing],
+            valid_from: -86_400,
+            valid_until: 365 * 86_400,
+            psd2_statement: true,
+        }
+    }
+}
+
+pub fn test_now() -> i64 {
+    TEST_NOW.parse::<Timestamp>().expect("timestamp").as_second()
+}
+
+/// Issues a certificate for `org_id` with `ca`.
+pub fn issue_with(ca: &TestCa, org_id: &str, kind: TppCertKind, spec: &CertSpec) -> Issued {
+    ca.issue_tpp(&TppCertRequest {
+        kind,
+        org_id: stet::OrgId::parse(org_id).expect("org id"),
+        name: format!("TPP {org_id}"),
+        roles: spec.roles.clone(),
+        nca_name: "Autorité de Contrôle Prudentiel et de Résolution".into(),
+        nca_id: "FR-ACPR".into(),
+        not_before: test_now() + spec.valid_from,
+        not_after: test_now() + spec.valid_until,
+        psd2_statement: spec.psd2_statement,
+    })
+    .expect("issue")
+}
+
+impl TestApp {
+    /// The sandbox CA of this server.
+    pub fn sandbox_ca(&self) -> TestCa {
+        let dir = self.data_dir.path().join("pki");
+        let cert = std::fs::read_to_string(dir.join("ca.pem")).unwrap();
+        let key = std::fs::read_to_string(dir.join("ca.key")).unwrap();
+        TestCa::from_pem(&cert, &key).unwrap()
+    }
+
+    /// A TPP with certificates from the sandbox CA.
+    pub fn tpp(&self, org_id: &str, spec: CertSpec) -> TestTpp {
+        let ca = self.sandbox_ca();
+        TestTpp {
+            org_id: org_id.to_owned(),
+            qwac: issue_with(&ca, org_id, TppCertKind::Qwac, &spec),
+            qseal: issue_with(&ca, org_id, TppCertKind::Qsealc, &spec),
+        }
+    }
+
+    /// A client presenting `qwac` (if any) and signing with `signer` (if any).
+    pub fn tpp_client_with(&self, host: &str, qwac: Option<&Issued>, signer: Option<Signer>) -> TppClient {
+        let mut config = ClientConfig::new(format!("https://{host}:{}", self.addr.port()), self.ca_pem.clone());
+        config.resolve = Some((host.to_owned(), self.addr));
+        config.qwac = qwac.map(|q| (q.cert_pem.clone().into_bytes(), q.key_pem.clone().into_bytes()));
+        config.signer = signer;
+        TppClient::new(config).expect("client")
+    }
+
+    /// The TPP's client: its QWAC, signing with its QSealC under the keyId URL form.
+    pub fn tpp_client(&self, host: &str, tpp: &TestTpp) -> TppClient {
+        let signer = Signer::new(&tpp.qseal.key_pem, tpp.key_id_url()).unwrap();
+        self.tpp_client_with(host, Some(&tpp.qwac), Some(signer))
+    }
+
+    /// Registers the TPP through the API and checks it worked.
+    pub async fn register(&self, tpp: &TestTpp) {
+        let client = self.tpp_client("www.17515.sandbox.localhost", tpp);
+        let response = client
+            .request(reqwest::Method::POST, "/stet/psd2/oauth/register")
+            .json(&tpp.registration("https://tpp.example/callback"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
     }
 }
 

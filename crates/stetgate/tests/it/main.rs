@@ -8,3 +8,4 @@ mod cli;
 mod edge;
 mod ops;
 mod store_ledger;
+mod tpp;

@@ -1,0 +1,116 @@
+//! The HTTP signature every STET resource request carries (STET Part I section 3.5;
+//! draft-cavage-http-signatures with rsa-sha256), checked against the QSealC the TPP registered.
+//!
+//! - `keyId`: a URL ending in `_<SHA-256 of the QSealC, hex>`, or `SN=<hex serial>,CA=<issuer DN>`;
+//!   it must designate the QSealC registered by the organization of the QWAC presented;
+//! - signed headers must include `(request-target)`, `x-request-id`, `digest` when there is a body,
+//!   and every `psu-*` header the request carries;
+//! - `Digest` (SHA-256 or SHA-512) must match the body;
+//! - the signature must verify with the QSealC's key, which must still be valid.
+//!
+//! Any failure is a 400 whose `error` tells the TPP developer what to fix.
+
+use super::error::ApiError;
+use super::tpp::TppIdentity;
+use crate::registry::Registration;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use eidas::signature::{
+    KeyId, check_digest, parse_signature_header, same_distinguished_name, signing_string, verify_rsa_sha256,
+};
+use eidas::trust::check_qsealc;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, TrustAnchor};
+use stet::headers::{DIGEST, SIGNATURE};
+
+fn refuse(why: impl Into<String>) -> ApiError {
+    ApiError::Signature(why.into())
+}
+
+/// Checks the request's Digest and Signature against the TPP's registered QSealC.
+pub fn verify(
+    parts: &Parts,
+    path_and_query: &str,
+    body: &[u8],
+    tpp: &TppIdentity,
+    registration: &Registration,
+    anchors: &[TrustAnchor<'_>],
+    now_unix: i64,
+) -> Result<(), ApiError> {
+    let headers = &parts.headers;
+    let raw = one_header(headers, SIGNATURE)?
+        .ok_or_else(|| refuse("the Signature header is missing: sign with your registered QSealC"))?;
+    let signature = parse_signature_header(&raw).map_err(|e| refuse(e.to_string()))?;
+    if let Some(algorithm) = &signature.algorithm
+        && !algorithm.eq_ignore_ascii_case("rsa-sha256")
+    {
+        return Err(refuse(format!("algorithm {algorithm:?} is not supported: use rsa-sha256")));
+    }
+
+    let key_id = KeyId::parse(&signature.key_id).ok_or_else(|| {
+        refuse("keyId must be a URL ending in _<QSealC SHA-256 hex> or SN=<hex serial>,CA=<issuer DN>")
+    })?;
+    let designates_registered = match &key_id {
+        KeyId::Fingerprint(f) => eidas_hex(f) == registration.qsealc_sha256,
+        KeyId::SerialAndIssuer { serial_hex, issuer } => {
+            *serial_hex == registration.qsealc_serial && same_distinguished_name(issuer, &registration.qsealc_issuer)
+        }
+    };
+    if !designates_registered {
+        return Err(refuse(format!(
+            "keyId is not the registered QSealC of {} (SHA-256 {}...)",
+            tpp.org_id,
+            &registration.qsealc_sha256[..16.min(registration.qsealc_sha256.len())]
+        )));
+    }
+
+    let covered = |name: &str| signature.headers.iter().any(|h| h == name);
+    let mut required = vec!["(request-target)".to_owned(), "x-request-id".to_owned()];
+    if !body.is_empty() {
+        required.push(DIGEST.to_owned());
+    }
+    let mut psu: Vec<String> =
+        headers.keys().map(|k| k.as_str().to_owned()).filter(|k| k.starts_with("psu-")).collect();
+    psu.sort();
+    psu.dedup();
+    required.extend(psu);
+    let missing: Vec<&str> = required.iter().map(String::as_str).filter(|h| !covered(h)).collect();
+    if !missing.is_empty() {
+        return Err(refuse(format!("these headers must be signed and are not: {}", missing.join(" "))));
+    }
+
+    match one_header(headers, DIGEST)? {
+        Some(digest) => check_digest(&digest, body).map_err(|e| refuse(e.to_string()))?,
+        None if !body.is_empty() => {
+            return Err(refuse("the request has a body but no Digest header (SHA-256=<base64>)"));
+        }
+        None => {}
+    }
+
+    let seal = CertificateDer::from_pem_slice(registration.qsealc_pem.as_bytes())
+        .map_err(|e| ApiError::Internal(format!("registered QSealC of {} unreadable: {e}", tpp.org_id)))?;
+    check_qsealc(&seal, anchors, now_unix).map_err(|e| {
+        refuse(format!("the registered QSealC is no longer usable ({e}): PUT a new one to /stet/psd2/oauth/register"))
+    })?;
+    let text = signing_string(&signature.headers, parts.method.as_str(), path_and_query, |name| {
+        headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+    })
+    .map_err(|e| refuse(e.to_string()))?;
+    verify_rsa_sha256(&seal, &text, &signature.signature).map_err(|_| {
+        refuse(format!("it does not verify with the registered QSealC over \"{}\"", signature.headers.join(" ")))
+    })
+}
+
+/// A header that may appear at most once.
+fn one_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(refuse(format!("the {name} header is sent more than once")));
+    }
+    first.to_str().map(|v| Some(v.to_owned())).map_err(|_| refuse(format!("the {name} header is not visible ASCII")))
+}
+
+fn eidas_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,45 @@
+//! Who is calling: the TPP authenticated by the QWAC it presented in the TLS handshake.
+//!
+//! The certificate must chain to a configured QTSP trust anchor (plus, in the sandbox, the sandbox
+//! CA), be valid now (the application's clock), carry the PSD2 statement and an organizationIdentifier
+//! of the PSD2 form, and not be a seal (QcType eseal): otherwise 401, saying which check failed. A
+//! route declares the PSD2 role it needs with a [`RequiredRole`] extension; a valid QWAC without that
+//! role gets 403. ETSI TS 119 495; STET Part I section 3.2.
+
+use super::error::ApiError;
+use super::tls::ConnectionInfo;
+use crate::app::AppState;
+use axum::http::request::Parts;
+use eidas::psd2::{Psd2Certificate, Role};
+use stet::OrgId;
+
+/// The role a route needs (set with `route_layer(Extension(RequiredRole(...)))`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequiredRole(pub Role);
+
+/// A TPP authenticated by its QWAC.
+#[derive(Debug, Clone)]
+pub struct TppIdentity {
+    pub org_id: OrgId,
+    pub roles: Vec<Role>,
+    pub qwac: Psd2Certificate,
+}
+
+/// Authenticates the TPP of a request, and checks the route's role when it declares one.
+pub fn authenticate(parts: &Parts, state: &AppState) -> Result<TppIdentity, ApiError> {
+    let chain = parts
+        .extensions
+        .get::<ConnectionInfo>()
+        .and_then(|info| info.client_chain.clone())
+        .ok_or(ApiError::NoClientCertificate)?;
+    let accepted = eidas::trust::check_qwac(&chain, &state.anchors, state.clock.now().as_second())
+        .map_err(ApiError::UntrustedCertificate)?;
+    let roles: Vec<Role> =
+        accepted.certificate.psd2.as_ref().map(|p| p.roles.iter().filter_map(|r| r.role).collect()).unwrap_or_default();
+    if let Some(RequiredRole(needed)) = parts.extensions.get::<RequiredRole>()
+        && !roles.contains(needed)
+    {
+        return Err(ApiError::MissingRole { needed: *needed, held: roles });
+    }
+    Ok(TppIdentity { org_id: accepted.org_id, roles, qwac: accepted.certificate })
+}

@@ -1,0 +1,142 @@
+//! `/stet/psd2/oauth/register` (RFC 7591 style, over mutual TLS with the QWAC):
+//! `POST /register` creates, `GET|PUT|DELETE /register/{client_id}` read, replace and deactivate the
+//! caller's own registration. Errors are RFC 6749/7591 JSON.
+
+use super::{RegistrationRequest, RegistrationResponse, may_register, validate};
+use crate::app::AppState;
+use crate::config::Mode;
+use crate::edge::error::OAuthError;
+use crate::edge::tpp::{TppIdentity, authenticate};
+use crate::store::Inserted;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use stet::OrgId;
+
+/// The registration routes, mounted under `/stet/psd2/oauth`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/register", post(register))
+        .route("/register/{client_id}", get(read).put(replace).delete(deactivate))
+}
+
+/// A TPP authenticated by its QWAC (any PSD2 role), refused in the OAuth error format.
+pub struct OAuthTpp(pub TppIdentity);
+
+impl FromRequestParts<AppState> for OAuthTpp {
+    type Rejection = OAuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).map(OAuthTpp).map_err(OAuthError::from)
+    }
+}
+
+fn parse_body(body: &Bytes) -> Result<RegistrationRequest, OAuthError> {
+    serde_json::from_slice(body).map_err(|e| {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            format!("the body must be JSON {{client_name, redirect_uris[], qsealc, contacts[]?}}: {e}"),
+        )
+    })
+}
+
+fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<super::Registration, OAuthError> {
+    let request = parse_body(body)?;
+    validate(&request, &tpp.org_id, &state.anchors, state.clock.now().as_second(), state.mode == Mode::Sandbox)
+        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))
+}
+
+fn store_error(e: crate::store::StoreError) -> OAuthError {
+    tracing::error!(error = %e, "registry store error");
+    OAuthError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the registry is unavailable; retry later",
+    )
+}
+
+/// The caller may only see and change its own registration.
+fn own(tpp: &TppIdentity, client_id: &str) -> Result<OrgId, OAuthError> {
+    if tpp.org_id.as_str() == client_id {
+        Ok(tpp.org_id.clone())
+    } else {
+        Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            format!("the QWAC presented belongs to {}, not to {client_id}", tpp.org_id),
+        ))
+    }
+}
+
+async fn register(State(state): State<AppState>, OAuthTpp(tpp): OAuthTpp, body: Bytes) -> Result<Response, OAuthError> {
+    let registration_config = &state.config.registration;
+    may_register(&registration_config.mode_for(state.mode), &registration_config.allow, &tpp.org_id)
+        .map_err(|why| OAuthError::new(StatusCode::FORBIDDEN, "access_denied", why))?;
+    let registration = check(&state, &tpp, &body)?;
+    match state.store.insert_registration(&registration, state.clock.now().as_second()).await.map_err(store_error)? {
+        Inserted::Created => Ok((StatusCode::CREATED, Json(RegistrationResponse::from(&registration))).into_response()),
+        Inserted::AlreadyRegistered => Err(OAuthError::new(
+            StatusCode::CONFLICT,
+            "invalid_client_metadata",
+            format!(
+                "{} is already registered: use PUT /stet/psd2/oauth/register/{} to replace it",
+                tpp.org_id, tpp.org_id
+            ),
+        )),
+    }
+}
+
+async fn read(
+    State(state): State<AppState>,
+    OAuthTpp(tpp): OAuthTpp,
+    Path(client_id): Path<String>,
+) -> Result<Json<RegistrationResponse>, OAuthError> {
+    let org = own(&tpp, &client_id)?;
+    match state.store.registration(&org).await.map_err(store_error)? {
+        Some(r) => Ok(Json(RegistrationResponse::from(&r))),
+        None => Err(not_registered(&org)),
+    }
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    OAuthTpp(tpp): OAuthTpp,
+    Path(client_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<RegistrationResponse>, OAuthError> {
+    let org = own(&tpp, &client_id)?;
+    let mut registration = check(&state, &tpp, &body)?;
+    let now = state.clock.now().as_second();
+    let existing = state.store.registration(&org).await.map_err(store_error)?.ok_or_else(|| not_registered(&org))?;
+    registration.created_at = existing.created_at;
+    if !state.store.replace_registration(&registration, now).await.map_err(store_error)? {
+        return Err(not_registered(&org));
+    }
+    Ok(Json(RegistrationResponse::from(&registration)))
+}
+
+async fn deactivate(
+    State(state): State<AppState>,
+    OAuthTpp(tpp): OAuthTpp,
+    Path(client_id): Path<String>,
+) -> Result<StatusCode, OAuthError> {
+    let org = own(&tpp, &client_id)?;
+    if state.store.deactivate_registration(&org, state.clock.now().as_second()).await.map_err(store_error)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_registered(&org))
+    }
+}
+
+fn not_registered(org: &OrgId) -> OAuthError {
+    OAuthError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_client",
+        format!("{org} is not registered: POST /stet/psd2/oauth/register"),
+    )
+}

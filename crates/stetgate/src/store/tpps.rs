@@ -1,0 +1,142 @@
+//! Registered TPPs.
+
+use super::{Store, StoreError, parse_column};
+use crate::registry::Registration;
+use sqlx::Row;
+use stet::OrgId;
+
+/// What inserting a registration found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    Created,
+    AlreadyRegistered,
+}
+
+impl Store {
+    /// Inserts a new registration; an existing one (active or not) is left as it is.
+    pub async fn insert_registration(&self, r: &Registration, now_unix: i64) -> Result<Inserted, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO tpps (org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer,
+                               contacts, created_at, updated_at)
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (org_id) DO NOTHING",
+        )
+        .bind(r.org_id.as_str())
+        .bind(&r.client_name)
+        .bind(&r.qsealc_pem)
+        .bind(&r.qsealc_sha256)
+        .bind(&r.qsealc_serial)
+        .bind(&r.qsealc_issuer)
+        .bind(r.contacts.join("\n"))
+        .bind(now_unix)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(Inserted::AlreadyRegistered);
+        }
+        write_redirect_uris(&mut tx, r).await?;
+        tx.commit().await?;
+        Ok(Inserted::Created)
+    }
+
+    /// Replaces a registration's metadata and QSealC, and reactivates it; false if there is none.
+    pub async fn replace_registration(&self, r: &Registration, now_unix: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE tpps SET client_name = $2, active = 1, qsealc_pem = $3, qsealc_sha256 = $4, qsealc_serial = $5,
+                             qsealc_issuer = $6, contacts = $7, updated_at = $8
+             WHERE org_id = $1",
+        )
+        .bind(r.org_id.as_str())
+        .bind(&r.client_name)
+        .bind(&r.qsealc_pem)
+        .bind(&r.qsealc_sha256)
+        .bind(&r.qsealc_serial)
+        .bind(&r.qsealc_issuer)
+        .bind(r.contacts.join("\n"))
+        .bind(now_unix)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM tpp_redirect_uris WHERE org_id = $1")
+            .bind(r.org_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        write_redirect_uris(&mut tx, r).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deactivates a registration (kept for the record); false if there is none.
+    pub async fn deactivate_registration(&self, org: &OrgId, now_unix: i64) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE tpps SET active = 0, updated_at = $2 WHERE org_id = $1")
+            .bind(org.as_str())
+            .bind(now_unix)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(updated > 0)
+    }
+
+    pub async fn registration(&self, org: &OrgId) -> Result<Option<Registration>, StoreError> {
+        let row = sqlx::query(
+            "SELECT org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts, created_at
+             FROM tpps WHERE org_id = $1",
+        )
+        .bind(org.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let uris = sqlx::query("SELECT uri FROM tpp_redirect_uris WHERE org_id = $1 ORDER BY position")
+            .bind(org.as_str())
+            .fetch_all(self.pool())
+            .await?;
+        let redirect_uris = uris.iter().map(|r| r.try_get("uri")).collect::<Result<Vec<String>, _>>()?;
+        Ok(Some(registration_row(&row, redirect_uris)?))
+    }
+
+    /// Every registration, by organization.
+    pub async fn registrations(&self) -> Result<Vec<Registration>, StoreError> {
+        let rows = sqlx::query("SELECT org_id FROM tpps ORDER BY org_id").fetch_all(self.pool()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let org = parse_column(row.try_get("org_id")?, "tpps.org_id", |t| OrgId::parse(t).ok())?;
+            if let Some(r) = self.registration(&org).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+}
+
+async fn write_redirect_uris(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r: &Registration) -> Result<(), StoreError> {
+    for (position, uri) in r.redirect_uris.iter().enumerate() {
+        sqlx::query("INSERT INTO tpp_redirect_uris (org_id, position, uri) VALUES ($1, $2, $3)")
+            .bind(r.org_id.as_str())
+            .bind(position as i64)
+            .bind(uri)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn registration_row(row: &sqlx::any::AnyRow, redirect_uris: Vec<String>) -> Result<Registration, StoreError> {
+    let contacts: String = row.try_get("contacts")?;
+    Ok(Registration {
+        org_id: parse_column(row.try_get("org_id")?, "tpps.org_id", |t| OrgId::parse(t).ok())?,
+        client_name: row.try_get("client_name")?,
+        redirect_uris,
+        contacts: contacts.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        qsealc_pem: row.try_get("qsealc_pem")?,
+        qsealc_sha256: row.try_get("qsealc_sha256")?,
+        qsealc_serial: row.try_get("qsealc_serial")?,
+        qsealc_issuer: row.try_get("qsealc_issuer")?,
+        active: row.try_get::<i64, _>("active")? == 1,
+        created_at: row.try_get("created_at")?,
+    })
+}
