@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the stetgate workspace, on SQLite and on PostgreSQL.
 #
-# On a fresh Debian machine, as root, it installs what the tests need (PostgreSQL from Debian's
-# packages) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
+# On a fresh Debian machine, as root, it installs what the tests need (PostgreSQL and openssl from
+# Debian's packages, httpsig from PyPI) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
 # exports TEST_PG_URL. If TEST_PG_URL is already set, that server is used instead.
 # With CI=true a PostgreSQL that cannot be had is a failure, never a skip.
 set -euo pipefail
@@ -15,20 +15,25 @@ say() { printf 'scripts/test.sh: %s\n' "$*" >&2; }
 
 as_root() { [ "$(id -u)" = 0 ]; }
 
+# Installs Debian packages when we can (root on Debian); fails otherwise.
+apt_install() {
+  if as_root && command -v apt-get >/dev/null; then
+    say "installing $* (Debian packages)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    say "$* missing and this is not a root Debian shell"
+    return 1
+  fi
+}
+
 ensure_postgres() {
   if [ -n "${TEST_PG_URL:-}" ]; then
     say "using TEST_PG_URL from the environment"
     return 0
   fi
   if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-    if as_root && command -v apt-get >/dev/null; then
-      say "installing PostgreSQL (Debian packages)"
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    else
-      say "PostgreSQL is not installed and this is not a root Debian shell"
-      return 1
-    fi
+    apt_install postgresql || return 1
   fi
   local bin
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
@@ -52,6 +57,26 @@ ensure_postgres() {
   fi
   export TEST_PG_URL="postgres://stetgate@127.0.0.1:$PGPORT/postgres"
 }
+
+# The interoperability tests use certificates made by the openssl command line and signatures made
+# by the httpsig package from PyPI.
+ensure_interop_tools() {
+  if ! command -v openssl >/dev/null; then
+    apt_install openssl || return 1
+  fi
+  if ! python3 -c 'import httpsig' 2>/dev/null; then
+    say "installing httpsig (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check httpsig || return 1
+  fi
+}
+
+if ! ensure_interop_tools; then
+  if [ "${CI:-}" = "true" ]; then
+    say "CI=true: openssl and python3 httpsig are required for the tests"
+    exit 1
+  fi
+  say "interoperability tools unavailable: those tests will be skipped"
+fi
 
 if ! ensure_postgres; then
   if [ "${CI:-}" = "true" ]; then

@@ -290,3 +290,131 @@ fn eidas_certs(path: &Path) -> Vec<rustls::pki_types::CertificateDer<'static>> {
     use rustls::pki_types::pem::PemObject;
     rustls::pki_types::CertificateDer::pem_file_iter(path).unwrap().map(|c| c.unwrap()).collect()
 }
+
+/// Runs `stetgate` to completion and returns exit code, stdout and stderr.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(BIN).args(args).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn certs_issue_writes_a_qwac_and_a_qsealc() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("tpp");
+    let (code, stdout, stderr) = run(&[
+        "certs",
+        "issue",
+        "--org-id",
+        "PSDFR-ACPR-12345",
+        "--roles",
+        "PSP_AI,PSP_IC",
+        "--name",
+        "My AISP",
+        "--days",
+        "30",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for name in ["qwac.pem", "qwac.key", "qseal.pem", "qseal.key"] {
+        assert!(out.join(name).exists(), "{name}");
+    }
+    for key in ["qwac.key", "qseal.key"] {
+        assert!(
+            std::fs::read_to_string(out.join(key)).unwrap().starts_with("-----BEGIN PRIVATE KEY-----"),
+            "PKCS#8 PEM"
+        );
+    }
+    let qwac = eidas::psd2::parse_pem(&std::fs::read_to_string(out.join("qwac.pem")).unwrap()).unwrap();
+    assert_eq!(qwac.org_id().unwrap().as_str(), "PSDFR-ACPR-12345");
+    assert!(qwac.subject.contains("My AISP"));
+    let roles = &qwac.psd2.as_ref().unwrap().roles;
+    assert_eq!(roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["PSP_AI", "PSP_IC"]);
+    assert_eq!(qwac.psd2.as_ref().unwrap().nca_id, "FR-ACPR");
+    assert!(qwac.not_after - qwac.not_before <= 31 * 86_400);
+    let seal = eidas::psd2::parse_pem(&std::fs::read_to_string(out.join("qseal.pem")).unwrap()).unwrap();
+    assert_eq!(seal.qc_types, vec![eidas::psd2::QcType::Eseal]);
+    let ca = std::fs::read_to_string(data.join("pki/ca.pem")).unwrap();
+    assert_eq!(seal.issuer, eidas::issue::inspect(&ca).unwrap().subject, "issued by the sandbox CA of the data dir");
+    let url = stdout.lines().find(|l| l.contains("URL form")).unwrap().split_whitespace().last().unwrap().to_owned();
+    assert!(url.starts_with("https://") && url.ends_with(&format!("_{}", seal.sha256_hex())), "{url}");
+    assert!(stdout.contains(&format!("SN={}", seal.serial_hex.to_uppercase())), "{stdout}");
+
+    for (args, needle) in [
+        (vec!["--org-id", "PSD-12345", "--roles", "PSP_AI"], "--org-id"),
+        (vec!["--org-id", "PSDFR-ACPR-1", "--roles", "PSP_AI,AISP"], "AISP"),
+    ] {
+        let bad = dir.path().join("bad");
+        let mut full = vec!["certs", "issue", "--data-dir", data.to_str().unwrap(), "--out", bad.to_str().unwrap()];
+        full.extend(args);
+        let (code, _, stderr) = run(&full);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(!bad.exists(), "nothing written");
+    }
+}
+
+#[test]
+fn tpp_register_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("tpp");
+    let data_dir = data.to_str().unwrap();
+    let (code, _, stderr) = run(&[
+        "certs",
+        "issue",
+        "--org-id",
+        "PSDFR-ACPR-4242",
+        "--roles",
+        "PSP_AI",
+        "--data-dir",
+        data_dir,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let file = |name: &str| out.join(name).to_str().unwrap().to_owned();
+    let register = |qwac: &str, uri: &str| {
+        run(&[
+            "tpp",
+            "register",
+            "--qwac",
+            qwac,
+            "--qseal",
+            &file("qseal.pem"),
+            "--redirect-uri",
+            uri,
+            "--name",
+            "Forty Two",
+            "--data-dir",
+            data_dir,
+        ])
+    };
+    let (code, stdout, stderr) = register(&file("qwac.pem"), "https://tpp.example/cb");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("registered Forty Two (client_id PSDFR-ACPR-4242"), "{stdout}");
+    let (code, stdout, _) = run(&["tpp", "list", "--data-dir", data_dir]);
+    assert_eq!(code, Some(0));
+    let line = stdout.lines().find(|l| l.starts_with("PSDFR-ACPR-4242")).expect("listed");
+    assert!(line.contains("active") && line.contains("https://tpp.example/cb"), "{line}");
+    // Registering again replaces.
+    let (code, stdout, _) = register(&file("qwac.pem"), "https://tpp.example/v2");
+    assert_eq!(code, Some(0));
+    assert!(stdout.starts_with("replaced"), "{stdout}");
+    // A seal is no QWAC; an http redirect outside loopback is refused.
+    for (qwac, uri, needle) in [
+        (file("qseal.pem"), "https://tpp.example/cb", "QcType eseal"),
+        (file("qwac.pem"), "http://tpp.example/cb", "http"),
+    ] {
+        let (code, _, stderr) = register(&qwac, uri);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+}

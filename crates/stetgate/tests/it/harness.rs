@@ -158,11 +158,15 @@ pub struct TestApp {
 pub struct AppOptions {
     pub default_bank: &'static str,
     pub max_body_bytes: usize,
+    /// Extra QTSP root bundles (`--trust-anchors`).
+    pub trust_anchors: Vec<PathBuf>,
+    /// What the server's clock says; [`TEST_NOW`] by default.
+    pub now: Option<Timestamp>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        AppOptions { default_bank: "17515", max_body_bytes: 1024 * 1024 }
+        AppOptions { default_bank: "17515", max_body_bytes: 1024 * 1024, trust_anchors: Vec::new(), now: None }
     }
 }
 
@@ -178,10 +182,11 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         database_url: Some(DatabaseUrl(db.url().to_owned())),
         default_bank: stet::BankCode::parse(options.default_bank).expect("bank code"),
         max_body_bytes: options.max_body_bytes,
+        trust_anchors: options.trust_anchors,
         shutdown_grace_secs: 5,
         ..Config::default()
     };
-    let clock = ManualClock::new(TEST_NOW.parse::<Timestamp>().expect("timestamp"));
+    let clock = ManualClock::new(options.now.unwrap_or_else(|| TEST_NOW.parse::<Timestamp>().expect("timestamp")));
     let server = app::start(Mode::Sandbox, config, None, Arc::new(clock.clone())).await.expect("server starts");
     let addr = server.local_addr;
     let ca_pem = std::fs::read(data_dir.path().join("pki/ca.pem")).expect("sandbox CA written");
