@@ -58,11 +58,14 @@ ensure_postgres() {
   export TEST_PG_URL="postgres://stetgate@127.0.0.1:$PGPORT/postgres"
 }
 
-# The interoperability tests use certificates made by the openssl command line and signatures made
-# by the httpsig package from PyPI.
+# The interoperability tests use certificates made by the openssl command line, signatures made by
+# the httpsig package from PyPI, and the guide's curl example.
 ensure_interop_tools() {
   if ! command -v openssl >/dev/null; then
     apt_install openssl || return 1
+  fi
+  if ! command -v curl >/dev/null; then
+    apt_install curl || return 1
   fi
   if ! python3 -c 'import httpsig' 2>/dev/null; then
     say "installing httpsig (PyPI)"

@@ -157,3 +157,49 @@ async fn a_request_signed_by_python_httpsig_is_accepted() {
     let response = send(&app, &tpp, Method::PUT, path, &headers, &signature, br#"{"balances":[]}"#).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+/// docs/examples/signed-request.sh (openssl signs, curl sends) is accepted as the guide says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guide_s_shell_example_is_accepted() {
+    if Command::new("curl").arg("--version").stdout(Stdio::null()).status().map(|s| !s.success()).unwrap_or(true) {
+        assert!(std::env::var("CI").map(|v| v != "true").unwrap_or(true), "CI=true but curl is missing");
+        eprintln!("note: curl is not installed; skipping");
+        return;
+    }
+    let app =
+        spawn_app_with(TestDb::sqlite(), AppOptions { now: Some(jiff::Timestamp::now()), ..AppOptions::default() })
+            .await;
+    let now_spec = CertSpec {
+        valid_from: jiff::Timestamp::now().as_second() - crate::harness::test_now() - 3600,
+        ..CertSpec::default()
+    };
+    let tpp = app.tpp("PSDFR-ACPR-12345", now_spec);
+    app.register(&tpp).await;
+    let certs = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("qwac.pem", &tpp.qwac.cert_pem),
+        ("qwac.key", &tpp.qwac.key_pem),
+        ("qseal.pem", &tpp.qseal.cert_pem),
+        ("qseal.key", &tpp.qseal.key_pem),
+    ] {
+        std::fs::write(certs.path().join(name), text).unwrap();
+    }
+    std::fs::write(certs.path().join("ca.pem"), &app.ca_pem).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/signed-request.sh");
+    let output = Command::new("bash")
+        .arg(script)
+        .env("BANK", format!("https://{HOST}:{}", app.addr.port()))
+        .env("CACERT", certs.path().join("ca.pem"))
+        .env("CERTS", certs.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
+    let answers: Vec<Value> =
+        stdout.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answers.len(), 2, "{stdout}");
+    for answer in answers {
+        assert_eq!(answer["status"], 401, "signature accepted, the token is what is missing: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains("access token"), "{answer}");
+    }
+}
