@@ -384,6 +384,21 @@ mod tests {
     }
 
     #[test]
+    fn registration_is_open_in_the_sandbox_and_closed_in_production_unless_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = load(Mode::Sandbox, None, &Overrides::default()).unwrap();
+        assert_eq!(c.registration.mode_for(Mode::Sandbox), RegistrationMode::Open);
+        assert_eq!(c.registration.mode_for(Mode::Production), RegistrationMode::Closed);
+        let f = write(dir.path(), "r.toml", "[registration]\nmode = \"allow-list\"\nallow = [\"PSDFR-ACPR-12345\"]\n");
+        let c = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap();
+        assert_eq!(c.registration.mode_for(Mode::Production), RegistrationMode::AllowList);
+        assert_eq!(c.registration.allow[0].as_str(), "PSDFR-ACPR-12345");
+        let f = write(dir.path(), "bad.toml", "[registration]\nallow = [\"ACPR-1\"]\n");
+        let e = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("registration.allow"), "{e}");
+    }
+
+    #[test]
     fn database_url_debug_hides_the_password() {
         let url = DatabaseUrl("postgres://bank:s3cret@db:5432/stetgate".into());
         assert_eq!(format!("{url:?}"), "postgres://bank:***@db:5432/stetgate");

@@ -433,3 +433,55 @@ pub async fn send_raw(
 }
 
 db_tests!(qwac_checks_name_what_failed, registration_lifecycle, registration_refusals, signatures_are_verified);
+
+/// Header names travel in any case over HTTP/1.1; the signing string uses them in lower case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_case_header_names_on_the_wire() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app(TestDb::sqlite()).await;
+    let tpp = registered(&app, ORG, CertSpec::default()).await;
+    let prepared = app
+        .tpp_client(HOST, &tpp)
+        .signed(Method::GET, ACCOUNTS)
+        .header("psu-ip-address", "192.0.2.33")
+        .prepared_headers()
+        .unwrap();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(&app.ca_pem).unwrap()).unwrap();
+    let chain = vec![CertificateDer::from_pem_slice(tpp.qwac.cert_pem.as_bytes()).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(tpp.qwac.key_pem.as_bytes()).unwrap();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .unwrap();
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(HOST.try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+
+    let shout = |name: &str| match name {
+        "x-request-id" => "X-REQUEST-ID".to_owned(),
+        "psu-ip-address" => "Psu-Ip-Address".to_owned(),
+        "signature" => "SIGNATURE".to_owned(),
+        other => other.to_owned(),
+    };
+    let mut head = format!("GET {ACCOUNTS} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n");
+    for (name, value) in &prepared {
+        head.push_str(&format!("{}: {value}\r\n", shout(name)));
+    }
+    head.push_str("\r\n");
+    tls.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("an access token is required"), "accepted up to the token check: {answer}");
+}
