@@ -15,6 +15,7 @@ use super::tpp::TppIdentity;
 use crate::registry::Registration;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use eidas::psd2::hex;
 use eidas::signature::{
     KeyId, check_digest, parse_signature_header, same_distinguished_name, signing_string, verify_rsa_sha256,
 };
@@ -51,7 +52,7 @@ pub fn verify(
         refuse("keyId must be a URL ending in _<QSealC SHA-256 hex> or SN=<hex serial>,CA=<issuer DN>")
     })?;
     let designates_registered = match &key_id {
-        KeyId::Fingerprint(f) => eidas_hex(f) == registration.qsealc_sha256,
+        KeyId::Fingerprint(f) => hex(f) == registration.qsealc_sha256,
         KeyId::SerialAndIssuer { serial_hex, issuer } => {
             *serial_hex == registration.qsealc_serial && same_distinguished_name(issuer, &registration.qsealc_issuer)
         }
@@ -109,8 +110,4 @@ fn one_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiErro
         return Err(refuse(format!("the {name} header is sent more than once")));
     }
     first.to_str().map(|v| Some(v.to_owned())).map_err(|_| refuse(format!("the {name} header is not visible ASCII")))
-}
-
-fn eidas_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

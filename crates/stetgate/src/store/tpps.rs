@@ -16,22 +16,12 @@ impl Store {
     /// Inserts a new registration; an existing one (active or not) is left as it is.
     pub async fn insert_registration(&self, r: &Registration, now_unix: i64) -> Result<Inserted, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO tpps (org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer,
-                               contacts, created_at, updated_at)
-             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (org_id) DO NOTHING",
-        )
-        .bind(r.org_id.as_str())
-        .bind(&r.client_name)
-        .bind(&r.qsealc_pem)
-        .bind(&r.qsealc_sha256)
-        .bind(&r.qsealc_serial)
-        .bind(&r.qsealc_issuer)
-        .bind(r.contacts.join("\n"))
-        .bind(now_unix)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let insert = sqlx::query(
+            "INSERT INTO tpps (org_id, client_name, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
+                               active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) ON CONFLICT (org_id) DO NOTHING",
+        );
+        let inserted = bind_metadata(insert, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
         if inserted == 0 {
             return Ok(Inserted::AlreadyRegistered);
         }
@@ -43,22 +33,12 @@ impl Store {
     /// Replaces a registration's metadata and QSealC, and reactivates it; false if there is none.
     pub async fn replace_registration(&self, r: &Registration, now_unix: i64) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let updated = sqlx::query(
-            "UPDATE tpps SET client_name = $2, active = 1, qsealc_pem = $3, qsealc_sha256 = $4, qsealc_serial = $5,
-                             qsealc_issuer = $6, contacts = $7, updated_at = $8
+        let update = sqlx::query(
+            "UPDATE tpps SET client_name = $2, qsealc_pem = $3, qsealc_sha256 = $4, qsealc_serial = $5,
+                             qsealc_issuer = $6, contacts = $7, active = 1, updated_at = $8
              WHERE org_id = $1",
-        )
-        .bind(r.org_id.as_str())
-        .bind(&r.client_name)
-        .bind(&r.qsealc_pem)
-        .bind(&r.qsealc_sha256)
-        .bind(&r.qsealc_serial)
-        .bind(&r.qsealc_issuer)
-        .bind(r.contacts.join("\n"))
-        .bind(now_unix)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        );
+        let updated = bind_metadata(update, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
         if updated == 0 {
             return Ok(false);
         }
@@ -111,6 +91,21 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Binds $1 to $7: org id, name, QSealC (PEM, fingerprint, serial, issuer), contacts.
+fn bind_metadata<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    r: &'q Registration,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(r.org_id.as_str())
+        .bind(&r.client_name)
+        .bind(&r.qsealc_pem)
+        .bind(&r.qsealc_sha256)
+        .bind(&r.qsealc_serial)
+        .bind(&r.qsealc_issuer)
+        .bind(r.contacts.join("\n"))
 }
 
 async fn write_redirect_uris(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r: &Registration) -> Result<(), StoreError> {
