@@ -10,8 +10,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use oauth::{AuthorizationRequest, FlowEnd, PsuAnswers, Redirected, Tokens};
 pub use signing::{SignedRequest, Signer};
 
+mod oauth;
+pub mod pages;
 mod signing;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +27,8 @@ pub enum ClientError {
     Http(#[from] reqwest::Error),
     #[error("base URL {0:?} is not an https:// URL")]
     BaseUrl(String),
+    #[error("authorization flow: {0}")]
+    Flow(String),
 }
 
 /// Which HTTP version to speak.
@@ -94,7 +99,8 @@ impl TppClient {
         let mut builder = reqwest::Client::builder().tls_certs_only(
             reqwest::Certificate::from_pem_bundle(&config.ca_pem).map_err(|e| ClientError::Pem(e.to_string()))?,
         );
-        builder = builder.timeout(config.timeout).no_proxy();
+        // Redirects are answers to read (the authorization flow ends in one), never to follow.
+        builder = builder.timeout(config.timeout).no_proxy().redirect(reqwest::redirect::Policy::none());
         if let Some((cert, key)) = &config.qwac {
             let mut pem = cert.clone();
             pem.push(b'\n');

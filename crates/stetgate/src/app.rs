@@ -14,7 +14,7 @@ use crate::ledger::Ledger;
 use crate::ops::metrics::Metrics;
 use crate::sandbox::pki::{self, PkiError, SandboxPki};
 use crate::store::{BankRecord, Store, StoreError};
-use crate::{discovery, ops, registry, resources, sandbox};
+use crate::{discovery, oauth, ops, registry, resources, sandbox};
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
@@ -47,7 +47,7 @@ pub struct AppState {
 pub fn build_router(state: AppState) -> Router {
     let stet = Router::new()
         .route("/aspsp", get(discovery::aspsp))
-        .nest("/oauth", registry::http::routes())
+        .nest("/oauth", registry::http::routes().merge(oauth::routes()))
         .merge(resources::routes())
         .route_layer(from_fn(tag_route))
         .fallback(not_found)

@@ -41,6 +41,8 @@ pub struct Config {
     pub banks: Vec<BankEntry>,
     /// Who may register through `POST /stet/psd2/oauth/register`.
     pub registration: RegistrationConfig,
+    /// Lifetimes of the authorization server.
+    pub oauth: OAuthConfig,
     pub log_format: LogFormat,
     /// A `tracing` filter, e.g. `info` or `stetgate=debug,info`.
     pub log_level: String,
@@ -63,6 +65,7 @@ impl Default for Config {
             trust_anchors: Vec::new(),
             banks: Vec::new(),
             registration: RegistrationConfig::default(),
+            oauth: OAuthConfig::default(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             shutdown_grace_secs: 30,
@@ -87,6 +90,34 @@ pub struct BankEntry {
     #[serde(deserialize_with = "bank_code_text_or_number")]
     pub code: BankCode,
     pub name: String,
+}
+
+/// `[oauth]`: lifetimes, with the bank's published values as defaults.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthConfig {
+    /// Authorization code: one hour.
+    pub code_lifetime_secs: i64,
+    /// Access token: one hour.
+    pub access_token_lifetime_secs: i64,
+    /// Refresh token: 180 days.
+    pub refresh_token_lifetime_days: i64,
+    /// A refresh is refused once the PSU's last strong authentication is older than this: 180 days.
+    pub sca_validity_days: i64,
+    /// The PSU has this long to go through the bank's pages: 10 minutes.
+    pub flow_lifetime_secs: i64,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            code_lifetime_secs: 3600,
+            access_token_lifetime_secs: 3600,
+            refresh_token_lifetime_days: 180,
+            sca_validity_days: 180,
+            flow_lifetime_secs: 600,
+        }
+    }
 }
 
 /// `[registration]`: `mode = "open" | "allow-list" | "closed"`, and `allow = ["PSDFR-ACPR-12345"]`

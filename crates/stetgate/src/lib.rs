@@ -11,6 +11,7 @@ pub mod config;
 pub mod discovery;
 pub mod edge;
 pub mod ledger;
+pub mod oauth;
 pub mod ops;
 pub mod registry;
 pub mod resources;

@@ -9,9 +9,9 @@
 
 use crate::app::AppState;
 use crate::edge::error::ApiError;
-use crate::edge::request::TppRequest;
 use crate::edge::tpp::RequiredRole;
-use axum::http::{HeaderMap, header};
+use crate::oauth::Scope;
+use crate::oauth::bearer::{Authorized, RequiredScope};
 use axum::routing::{get, post, put};
 use axum::{Extension, Router};
 use eidas::psd2::Role;
@@ -41,23 +41,19 @@ fn version_routes(version: ApiVersion) -> Router<AppState> {
             get(access_token_required),
         );
     }
-    // Funds confirmation needs PSP_IC.
+    // Funds confirmation needs PSP_IC, and the scope piisp in v1, cbpii from 1.4.2 on.
     let piis = Router::new().route("/funds-confirmations", post(access_token_required));
-    ais.route_layer(Extension(RequiredRole(Role::AccountInformation)))
-        .merge(piis.route_layer(Extension(RequiredRole(Role::CardIssuing))))
+    let funds_scope = if version == ApiVersion::V1 { Scope::Piisp } else { Scope::Cbpii };
+    ais.route_layer(Extension(RequiredScope(Scope::Aisp)))
+        .route_layer(Extension(RequiredRole(Role::AccountInformation)))
+        .merge(
+            piis.route_layer(Extension(RequiredScope(funds_scope)))
+                .route_layer(Extension(RequiredRole(Role::CardIssuing))),
+        )
 }
 
-/// Checks the STET request conventions, the TPP's QWAC, registration and signature, then the
-/// access token. No token can be valid yet: the token endpoint is not served, so every request that
-/// passes the other checks is answered 401 as RFC 6750 section 3.1 says.
-async fn access_token_required(headers: HeaderMap, _request: TppRequest) -> ApiError {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .filter(|token| !token.trim().is_empty());
-    match bearer {
-        None => ApiError::MissingAccessToken,
-        Some(_) => ApiError::InvalidAccessToken,
-    }
+/// Every check passed (conventions, QWAC, registration, signature, access token and scope), but
+/// the resource itself is not served yet: 501, as STET allows for an endpoint not implemented.
+async fn access_token_required(_request: Authorized) -> ApiError {
+    ApiError::NotServedYet
 }

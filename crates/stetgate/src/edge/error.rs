@@ -48,6 +48,10 @@ pub enum ApiError {
     MissingAccessToken,
     #[error("the access token is unknown, expired or revoked: refresh it or ask the PSU again")]
     InvalidAccessToken,
+    #[error("the access token's scope ({granted}) does not include {}; its refresh token is revoked", .needed.as_str())]
+    InsufficientScope { needed: crate::oauth::Scope, granted: String },
+    #[error("this resource is not served yet by this version of stetgate")]
+    NotServedYet,
     #[error("the service is unavailable: {0}")]
     Unavailable(String),
     /// The cause is logged with the request id; the client gets a generic message.
@@ -83,7 +87,8 @@ impl ApiError {
             | ApiError::UntrustedCertificate(_)
             | ApiError::NotRegistered(_)
             | ApiError::Deactivated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::MissingRole { .. } => StatusCode::FORBIDDEN,
+            ApiError::MissingRole { .. } | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotServedYet => StatusCode::NOT_IMPLEMENTED,
             ApiError::Signature(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -94,6 +99,9 @@ impl ApiError {
     fn reason_code(&self) -> Option<&'static str> {
         match self {
             ApiError::InvalidAccessToken => Some("invalid_token"),
+            // The bank's code for a token of another scope on funds confirmation; RFC 6750's elsewhere.
+            ApiError::InsufficientScope { needed, .. } if needed.is_funds() => Some("BADS"),
+            ApiError::InsufficientScope { .. } => Some("insufficient_scope"),
             _ => None,
         }
     }
@@ -122,6 +130,11 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            }
+            ApiError::InsufficientScope { .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"insufficient_scope\""));
             }
             ApiError::Unavailable(_) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));

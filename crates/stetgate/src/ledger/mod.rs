@@ -129,6 +129,8 @@ pub struct Psu {
     pub id: PsuId,
     pub identity: PsuIdentity,
     pub segment: Segment,
+    /// Where one-time codes are sent (E.164); shown masked.
+    pub phone: Option<String>,
 }
 
 /// What `GET /end-user-identity` may reveal (STET 1.4.2 HalEndUserIdentity).

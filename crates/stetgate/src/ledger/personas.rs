@@ -63,6 +63,9 @@ pub struct SeedPsu {
     pub first_name: Option<&'static str>,
     pub last_name: Option<&'static str>,
     pub segment: Segment,
+    /// **decision**: the sheet gives no phone numbers; each persona gets a fictitious one
+    /// (+33 6 99 99 .. ..), shown masked on the one-time-code page.
+    pub phone: &'static str,
 }
 
 /// How much history the generator writes for an account (see `generator`).
@@ -113,21 +116,21 @@ const CO_HOLDER: &str = "Co-account Holder";
 
 pub const PSUS: &[SeedPsu] = &[
     // Caisse d'Epargne Ile-de-France.
-    psu("17515", "9999999901", "LEA SANDBOXA", Some("LEA"), Some("SANDBOXA"), Segment::Retail),
-    psu("17515", "9999999902", "CLAIRE RECETTEB", Some("CLAIRE"), Some("RECETTEB"), Segment::Retail),
-    psu("17515", "9999999903", "GEORGES PERSONAC", Some("GEORGES"), Some("PERSONAC"), Segment::Retail),
-    psu("17515", "9999999904", "GILLES TESTUNID", Some("GILLES"), Some("TESTUNID"), Segment::Retail),
-    psu("17515", "9999999905", "GILLES TESTUNID", Some("GILLES"), Some("TESTUNID"), Segment::Retail),
+    psu("17515", "9999999901", "LEA SANDBOXA", Some("LEA"), Some("SANDBOXA"), Segment::Retail, "+33699990001"),
+    psu("17515", "9999999902", "CLAIRE RECETTEB", Some("CLAIRE"), Some("RECETTEB"), Segment::Retail, "+33699990002"),
+    psu("17515", "9999999903", "GEORGES PERSONAC", Some("GEORGES"), Some("PERSONAC"), Segment::Retail, "+33699990003"),
+    psu("17515", "9999999904", "GILLES TESTUNID", Some("GILLES"), Some("TESTUNID"), Segment::Retail, "+33699990004"),
+    psu("17515", "9999999905", "GILLES TESTUNID", Some("GILLES"), Some("TESTUNID"), Segment::Retail, "+33699990005"),
     // Banque Populaire Grand Ouest: the sheet gives first names only.
-    psu("13807", "D0999990I0", "Marc", Some("Marc"), None, Segment::Retail),
-    psu("13807", "D0999991I0", "Marie", Some("Marie"), None, Segment::Retail),
-    psu("13807", "D0999980", "Thomas", Some("Thomas"), None, Segment::Retail),
-    psu("13807", "D0999992I0", "Alix", Some("Alix"), None, Segment::Retail),
-    psu("13807", "D0999993I0", "Tech'n Co", None, None, Segment::Corporate),
-    psu("13807", "D0999994I0", "Adam", Some("Adam"), None, Segment::Professional),
+    psu("13807", "D0999990I0", "Marc", Some("Marc"), None, Segment::Retail, "+33699990011"),
+    psu("13807", "D0999991I0", "Marie", Some("Marie"), None, Segment::Retail, "+33699990012"),
+    psu("13807", "D0999980", "Thomas", Some("Thomas"), None, Segment::Retail, "+33699990013"),
+    psu("13807", "D0999992I0", "Alix", Some("Alix"), None, Segment::Retail, "+33699990014"),
+    psu("13807", "D0999993I0", "Tech'n Co", None, None, Segment::Corporate, "+33699990015"),
+    psu("13807", "D0999994I0", "Adam", Some("Adam"), None, Segment::Professional, "+33699990016"),
     // **decision**: Lea (755238649) is a PSU of 13807 whose listed account
     // (FR7617515000920400430518020) lives at 17515; 13807's ledger holds no account for her.
-    psu("13807", "755238649", "Lea", Some("Lea"), None, Segment::Retail),
+    psu("13807", "755238649", "Lea", Some("Lea"), None, Segment::Retail, "+33699990017"),
 ];
 
 const fn psu(
@@ -137,8 +140,9 @@ const fn psu(
     first_name: Option<&'static str>,
     last_name: Option<&'static str>,
     segment: Segment,
+    phone: &'static str,
 ) -> SeedPsu {
-    SeedPsu { bank, psu_id, display_name, first_name, last_name, segment }
+    SeedPsu { bank, psu_id, display_name, first_name, last_name, segment, phone }
 }
 
 /// The published card withdrawal of LEA's first account, verbatim.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use stet::{BankCode, Currency, Iban};
 
 /// Bumped when the persona data changes in a way an existing sandbox database must pick up.
-const SEED_VERSION: &str = "personas-1";
+pub const SEED_VERSION: &str = "personas-2";
 const SEED_KEY: &str = "seed";
 const TRANSACTIONS_KEY: &str = "transactions_generated_for";
 
@@ -115,6 +115,7 @@ fn persona(seed: &crate::ledger::personas::SeedPsu) -> Result<Psu, SandboxError>
             last_name: seed.last_name.map(str::to_owned),
         },
         segment: seed.segment,
+        phone: Some(seed.phone.to_owned()),
     })
 }
 

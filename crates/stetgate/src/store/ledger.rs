@@ -61,13 +61,15 @@ const INSERT_BATCH: usize = 200;
 
 impl Store {
     /// Loads PSUs and accounts in one database transaction. Rows already present are left as they
-    /// are, so loading the same data twice changes nothing.
+    /// are (a PSU without phone number gets the one loaded), so loading the same data twice changes
+    /// nothing.
     pub async fn load_ledger(&self, psus: &[Psu], accounts: &[LoadAccount]) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         for psu in psus {
             sqlx::query(
-                "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bank_code, psu_id) DO NOTHING",
+                "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment, phone)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (bank_code, psu_id) DO UPDATE SET phone = COALESCE(psus.phone, excluded.phone)",
             )
             .bind(psu.bank.as_str())
             .bind(psu.id.as_str())
@@ -76,6 +78,7 @@ impl Store {
             .bind(psu.identity.first_name.clone())
             .bind(psu.identity.last_name.clone())
             .bind(psu.segment.as_str())
+            .bind(psu.phone.clone())
             .execute(&mut *tx)
             .await?;
         }
@@ -239,7 +242,7 @@ impl From<StoreError> for LedgerError {
 impl Ledger for Store {
     async fn psu(&self, bank: BankCode, psu: &PsuId) -> Result<Option<Psu>, LedgerError> {
         let row = sqlx::query(
-            "SELECT display_name, name_prefix, first_name, last_name, segment FROM psus WHERE bank_code = $1 AND psu_id = $2",
+            "SELECT display_name, name_prefix, first_name, last_name, segment, phone FROM psus WHERE bank_code = $1 AND psu_id = $2",
         )
         .bind(bank.as_str())
         .bind(psu.as_str())
@@ -258,6 +261,7 @@ impl Ledger for Store {
                     last_name: row.try_get("last_name")?,
                 },
                 segment: parse_column(row.try_get("segment")?, "segment", Segment::parse)?,
+                phone: row.try_get("phone")?,
             })
         };
         Ok(Some(read()?))

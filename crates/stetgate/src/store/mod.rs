@@ -9,11 +9,13 @@
 
 mod banks;
 mod ledger;
+mod oauth;
 mod sandbox;
 mod tpps;
 
 pub use banks::BankRecord;
 pub use ledger::{LoadAccount, Origin};
+pub use oauth::Redeemed;
 pub use tpps::Inserted;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -231,7 +231,7 @@ async fn sandbox_restart_keeps_data_and_ca_and_reads_the_environment() {
         .await
         .unwrap();
     assert_eq!(lea.len(), 2);
-    assert_eq!(store.sandbox_state("seed").await.unwrap().as_deref(), Some("personas-1"));
+    assert_eq!(store.sandbox_state("seed").await.unwrap().as_deref(), Some(stetgate::sandbox::SEED_VERSION));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -151,6 +151,8 @@ pub struct TestApp {
     pub ca_pem: Vec<u8>,
     pub db: TestDb,
     pub data_dir: tempfile::TempDir,
+    /// The server's clock: move it to cross expiries.
+    pub clock: ManualClock,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -194,7 +196,7 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
     tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    TestApp { addr, ca_pem, db, data_dir, shutdown: Some(tx) }
+    TestApp { addr, ca_pem, db, data_dir, clock, shutdown: Some(tx) }
 }
 
 impl TestApp {

@@ -4,6 +4,7 @@
 
 mod harness;
 mod interop;
+mod oauth;
 
 mod cli;
 mod edge;

@@ -1,0 +1,198 @@
+//! The TPP's side of the bank's OAuth2 authorization server: the authorize URL, the PSU's pages
+//! driven over HTTP (for tests and developers, in the sandbox), and the token, refresh and revoke
+//! calls (over mutual TLS with the QWAC).
+
+use crate::pages::first_form;
+use crate::{ClientError, TppClient};
+use serde::{Deserialize, Serialize};
+
+/// The token answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tokens {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub scope: String,
+    pub refresh_token: String,
+}
+
+/// What the TPP asks the PSU for.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// `aisp`, `cbpii`, `piisp`, space-separated.
+    pub scope: String,
+    pub state: Option<String>,
+}
+
+/// How the simulated PSU answers the bank's pages.
+#[derive(Debug, Clone)]
+pub struct PsuAnswers {
+    pub psu_id: String,
+    pub otp: String,
+    /// For card issuers: the resource ids to tick; `None` ticks every account offered.
+    pub accounts: Option<Vec<String>>,
+}
+
+/// Where the bank sent the PSU back: the query of the TPP's redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirected {
+    pub location: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl Redirected {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The outcome of driving the pages.
+#[derive(Debug, Clone)]
+pub enum FlowEnd {
+    /// Sent back to the TPP (with `code`, or with `error`).
+    Redirected(Redirected),
+    /// A page of the bank with no redirect: its status and HTML.
+    Page(u16, String),
+}
+
+impl AuthorizationRequest {
+    /// `/stet/psd2/oauth/authorize?response_type=code&...`
+    pub fn path(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("response_type", "code");
+        query.append_pair("client_id", &self.client_id);
+        query.append_pair("redirect_uri", &self.redirect_uri);
+        query.append_pair("scope", &self.scope);
+        if let Some(state) = &self.state {
+            query.append_pair("state", state);
+        }
+        format!("/stet/psd2/oauth/authorize?{}", query.finish())
+    }
+}
+
+impl TppClient {
+    /// Goes through the bank's pages as the PSU would in a browser, following the forms, and
+    /// returns where the bank sends the PSU back.
+    pub async fn drive_authorization(
+        &self,
+        request: &AuthorizationRequest,
+        psu: &PsuAnswers,
+    ) -> Result<FlowEnd, ClientError> {
+        let response = self.http().get(format!("{}{}", self.base_url(), request.path())).send().await?;
+        let cookie = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next().map(str::to_owned))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut response = response;
+        for _ in 0..8 {
+            if let Some(end) = redirected(&response) {
+                return Ok(FlowEnd::Redirected(end));
+            }
+            let status = response.status().as_u16();
+            let html = response.text().await?;
+            let Some(form) = first_form(&html) else { return Ok(FlowEnd::Page(status, html)) };
+            let mut fields = form.fields.clone();
+            fields.push(("action".into(), "continue".into()));
+            for input in &form.inputs {
+                match input.as_str() {
+                    "psu_id" => fields.push(("psu_id".into(), psu.psu_id.clone())),
+                    "otp" => fields.push(("otp".into(), psu.otp.clone())),
+                    _ => {}
+                }
+            }
+            for (name, value) in &form.checkboxes {
+                if psu.accounts.as_ref().is_none_or(|chosen| chosen.contains(value)) {
+                    fields.push((name.clone(), value.clone()));
+                }
+            }
+            response = self.post_form(&form.action, &cookie, &fields).await?;
+        }
+        Err(ClientError::Flow("the bank's pages did not end in a redirect".into()))
+    }
+
+    /// Presses a page's cancel button: the first form, with `action=cancel`.
+    pub async fn post_form(
+        &self,
+        action: &str,
+        cookie: &str,
+        fields: &[(String, String)],
+    ) -> Result<reqwest::Response, ClientError> {
+        let url = if action.starts_with("http") { action.to_owned() } else { format!("{}{}", self.base_url(), action) };
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        Ok(self
+            .http()
+            .post(url)
+            .header(reqwest::header::COOKIE, cookie)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?)
+    }
+
+    /// Exchanges a code for tokens (`grant_type=authorization_code`).
+    pub async fn exchange_code(
+        &self,
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<reqwest::Response, ClientError> {
+        self.token_request(&[
+            ("client_id", client_id),
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ])
+        .await
+    }
+
+    /// A new access token for a refresh token.
+    pub async fn refresh(&self, client_id: &str, refresh_token: &str) -> Result<reqwest::Response, ClientError> {
+        self.token_request(&[
+            ("client_id", client_id),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+
+    /// Revokes a token (and its pair).
+    pub async fn revoke(&self, client_id: &str, token: &str) -> Result<reqwest::Response, ClientError> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("client_id", client_id), ("token", token)])
+            .finish();
+        Ok(self
+            .http()
+            .post(format!("{}/stet/psd2/oauth/revoke", self.base_url()))
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?)
+    }
+
+    /// A form POST to the token endpoint.
+    pub async fn token_request(&self, params: &[(&str, &str)]) -> Result<reqwest::Response, ClientError> {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        Ok(self
+            .http()
+            .post(format!("{}/stet/psd2/oauth/token", self.base_url()))
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?)
+    }
+}
+
+fn redirected(response: &reqwest::Response) -> Option<Redirected> {
+    if !response.status().is_redirection() {
+        return None;
+    }
+    let location = response.headers().get(reqwest::header::LOCATION)?.to_str().ok()?.to_owned();
+    let params = url::Url::parse(&location).ok()?.query_pairs().into_owned().collect();
+    Some(Redirected { location, params })
+}

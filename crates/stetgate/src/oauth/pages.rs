@@ -1,0 +1,360 @@
+//! The bank's pages the PSU sees during authorization: rendered on the server (askama, escaped by
+//! default), plain forms that work without JavaScript, labelled fields, no external assets, named
+//! and coloured for the bank so the PSU sees which bank is asking. French unless the browser
+//! prefers English.
+
+use askama::Template;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The page texts in one language.
+pub struct Texts {
+    pub lang: &'static str,
+    pub title: &'static str,
+    pub bank_code: &'static str,
+    pub identify_title: &'static str,
+    pub request_from: &'static str,
+    pub psu_id_label: &'static str,
+    pub continue_button: &'static str,
+    pub cancel_button: &'static str,
+    pub confirm_button: &'static str,
+    pub authenticate_title: &'static str,
+    pub code_sent: &'static str,
+    pub sandbox_code: &'static str,
+    pub otp_label: &'static str,
+    pub consent_title: &'static str,
+    pub consent_intro: &'static str,
+    pub accounts_legend: &'static str,
+    pub error_title: &'static str,
+    pub error_advice: &'static str,
+    pub scope_aisp: &'static str,
+    pub scope_funds: &'static str,
+    pub wrong_id: &'static str,
+    pub wrong_code: &'static str,
+    pub attempts_left: &'static str,
+    pub choose_account: &'static str,
+}
+
+pub const FRENCH: Texts = Texts {
+    lang: "fr",
+    title: "Autorisation d'accès",
+    bank_code: "Code banque",
+    identify_title: "Identifiez-vous",
+    request_from: "Demande d'accès de",
+    psu_id_label: "Identifiant client",
+    continue_button: "Valider",
+    cancel_button: "Annuler",
+    confirm_button: "Confirmer",
+    authenticate_title: "Authentification",
+    code_sent: "Un code à usage unique vous a été envoyé par SMS au",
+    sandbox_code: "Bac à sable : le code de tous les utilisateurs de test est",
+    otp_label: "Code reçu par SMS",
+    consent_title: "Choix des comptes",
+    consent_intro: "Choisissez les comptes dont la disponibilité des fonds pourra être confirmée à",
+    accounts_legend: "Vos comptes",
+    error_title: "Demande d'autorisation invalide",
+    error_advice: "Revenez à l'application qui vous a dirigé ici et recommencez.",
+    scope_aisp: "consultation de vos comptes, soldes et opérations",
+    scope_funds: "confirmation de la disponibilité des fonds",
+    wrong_id: "Identifiant ou code incorrect.",
+    wrong_code: "Identifiant ou code incorrect.",
+    attempts_left: "Essais restants :",
+    choose_account: "Choisissez au moins un compte.",
+};
+
+pub const ENGLISH: Texts = Texts {
+    lang: "en",
+    title: "Access authorization",
+    bank_code: "Bank code",
+    identify_title: "Sign in",
+    request_from: "Access requested by",
+    psu_id_label: "Customer ID",
+    continue_button: "Continue",
+    cancel_button: "Cancel",
+    confirm_button: "Confirm",
+    authenticate_title: "Authentication",
+    code_sent: "A one-time code has been sent by SMS to",
+    sandbox_code: "Sandbox: the code of every test user is",
+    otp_label: "Code received by SMS",
+    consent_title: "Choose accounts",
+    consent_intro: "Choose the accounts whose available funds may be confirmed to",
+    accounts_legend: "Your accounts",
+    error_title: "Invalid authorization request",
+    error_advice: "Go back to the application that sent you here and start again.",
+    scope_aisp: "view your accounts, balances and transactions",
+    scope_funds: "confirm the availability of funds",
+    wrong_id: "Incorrect customer ID or code.",
+    wrong_code: "Incorrect customer ID or code.",
+    attempts_left: "Attempts left:",
+    choose_account: "Choose at least one account.",
+};
+
+/// French unless `Accept-Language` ranks English above French.
+pub fn texts_for(headers: &HeaderMap) -> &'static Texts {
+    let header = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (mut fr, mut en) = (0.0f32, 0.0f32);
+    for (i, item) in header.split(',').enumerate() {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .unwrap_or(1.0)
+            // Earlier entries win ties, as browsers list them by preference.
+            - i as f32 * 1e-4;
+        let primary = tag.split('-').next().unwrap_or("");
+        if primary == "fr" {
+            fr = fr.max(q);
+        } else if primary == "en" {
+            en = en.max(q);
+        }
+    }
+    if en > fr { &ENGLISH } else { &FRENCH }
+}
+
+/// What every page shows about the bank.
+pub struct BankLook {
+    pub name: String,
+    pub code: String,
+    pub color: &'static str,
+}
+
+impl BankLook {
+    pub fn new(name: &str, code: &str, brand: &str) -> BankLook {
+        let color = match brand {
+            "caisse-epargne" => "#c8102e",
+            "banque-populaire" => "#0b4a96",
+            "btp-banque" => "#e0730b",
+            "credit-cooperatif" => "#00805c",
+            "palatine" => "#2b2b6e",
+            _ => "#4a4a4a",
+        };
+        BankLook { name: name.to_owned(), code: code.to_owned(), color }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identify.html")]
+struct IdentifyPage<'a> {
+    t: &'a Texts,
+    bank_name: &'a str,
+    bank_code: &'a str,
+    brand_color: &'a str,
+    tpp_name: &'a str,
+    client_id: &'a str,
+    scope_text: String,
+    csrf: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "authenticate.html")]
+struct AuthenticatePage<'a> {
+    t: &'a Texts,
+    bank_name: &'a str,
+    bank_code: &'a str,
+    brand_color: &'a str,
+    masked_phone: &'a str,
+    sandbox: bool,
+    csrf: &'a str,
+    error: Option<String>,
+}
+
+/// An account offered on the consent page.
+pub struct AccountChoice {
+    pub resource_id: String,
+    pub iban: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    t: &'a Texts,
+    bank_name: &'a str,
+    bank_code: &'a str,
+    brand_color: &'a str,
+    tpp_name: &'a str,
+    client_id: &'a str,
+    accounts: &'a [AccountChoice],
+    csrf: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: &'a Texts,
+    bank_name: &'a str,
+    bank_code: &'a str,
+    brand_color: &'a str,
+    message: &'a str,
+}
+
+/// The text describing what the TPP asks for.
+pub fn scope_text(t: &Texts, scopes: &super::Scopes) -> String {
+    let mut parts = Vec::new();
+    if scopes.contains(super::Scope::Aisp) {
+        parts.push(t.scope_aisp);
+    }
+    if scopes.includes_funds() {
+        parts.push(t.scope_funds);
+    }
+    parts.join(", ")
+}
+
+pub struct PageContext<'a> {
+    pub t: &'static Texts,
+    pub bank: &'a BankLook,
+    pub csrf: &'a str,
+}
+
+pub fn identify(
+    ctx: &PageContext<'_>,
+    tpp_name: &str,
+    client_id: &str,
+    scope_text: String,
+    error: Option<String>,
+) -> Response {
+    html(
+        StatusCode::OK,
+        IdentifyPage {
+            t: ctx.t,
+            bank_name: &ctx.bank.name,
+            bank_code: &ctx.bank.code,
+            brand_color: ctx.bank.color,
+            tpp_name,
+            client_id,
+            scope_text,
+            csrf: ctx.csrf,
+            error,
+        }
+        .render(),
+    )
+}
+
+pub fn authenticate(ctx: &PageContext<'_>, masked_phone: &str, sandbox: bool, error: Option<String>) -> Response {
+    html(
+        StatusCode::OK,
+        AuthenticatePage {
+            t: ctx.t,
+            bank_name: &ctx.bank.name,
+            bank_code: &ctx.bank.code,
+            brand_color: ctx.bank.color,
+            masked_phone,
+            sandbox,
+            csrf: ctx.csrf,
+            error,
+        }
+        .render(),
+    )
+}
+
+pub fn consent(
+    ctx: &PageContext<'_>,
+    tpp_name: &str,
+    client_id: &str,
+    accounts: &[AccountChoice],
+    error: Option<String>,
+) -> Response {
+    html(
+        StatusCode::OK,
+        ConsentPage {
+            t: ctx.t,
+            bank_name: &ctx.bank.name,
+            bank_code: &ctx.bank.code,
+            brand_color: ctx.bank.color,
+            tpp_name,
+            client_id,
+            accounts,
+            csrf: ctx.csrf,
+            error,
+        }
+        .render(),
+    )
+}
+
+/// A page that ends the flow without redirecting (the redirect URI cannot be trusted).
+pub fn error(t: &'static Texts, bank: &BankLook, status: StatusCode, message: &str) -> Response {
+    html(
+        status,
+        ErrorPage { t, bank_name: &bank.name, bank_code: &bank.code, brand_color: bank.color, message }.render(),
+    )
+}
+
+fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
+    match rendered {
+        Ok(body) => {
+            let mut response = (status, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+            );
+            headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            response
+        }
+        Err(e) => crate::edge::error::ApiError::Internal(format!("page rendering: {e}")).into_response(),
+    }
+}
+
+/// `+33612345601` -> `+33 6 •• •• •• 01`.
+pub fn mask_phone(phone: Option<&str>) -> String {
+    let Some(phone) = phone.filter(|p| p.len() >= 6) else { return "•• •• •• •• ••".to_owned() };
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let last = &digits[digits.len().saturating_sub(2)..];
+    if let Some(national) = phone.strip_prefix("+33") {
+        let first = national.chars().next().unwrap_or('0');
+        format!("+33 {first} •• •• •• {last}")
+    } else {
+        format!("•• •• •• •• {last}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_from_accept_language() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(v).unwrap());
+            m
+        };
+        assert_eq!(texts_for(&HeaderMap::new()).lang, "fr", "French by default");
+        assert_eq!(texts_for(&h("en-GB,en;q=0.9")).lang, "en");
+        assert_eq!(texts_for(&h("fr-FR,fr;q=0.9,en;q=0.8")).lang, "fr");
+        assert_eq!(texts_for(&h("de-DE,en;q=0.5")).lang, "en");
+        assert_eq!(texts_for(&h("de-DE")).lang, "fr");
+        assert_eq!(texts_for(&h("en;q=0.4,fr;q=0.6")).lang, "fr");
+    }
+
+    #[test]
+    fn phones_are_masked() {
+        assert_eq!(mask_phone(Some("+33612345601")), "+33 6 •• •• •• 01");
+        assert_eq!(mask_phone(None), "•• •• •• •• ••");
+    }
+
+    #[test]
+    fn pages_escape_what_they_show() {
+        let bank = BankLook::new("Caisse <d'Epargne>", "17515", "caisse-epargne");
+        let ctx = PageContext { t: &FRENCH, bank: &bank, csrf: "c" };
+        let response = identify(&ctx, "<script>alert(1)</script>", "PSDFR-ACPR-1", "x".into(), None);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        let body = futures_body(response);
+        assert!(!body.contains("<script>alert(1)"), "{body}");
+        assert!(body.contains("&lt;script&gt;"));
+        assert!(body.contains("for=\"psu_id\""), "labelled field");
+    }
+
+    fn futures_body(response: Response) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        })
+    }
+}

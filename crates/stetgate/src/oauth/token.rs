@@ -1,0 +1,265 @@
+//! `POST /stet/psd2/oauth/token` (RFC 6749 4.1.3 and 6, over mutual TLS: the QWAC's organization
+//! must be the `client_id`) and `POST /stet/psd2/oauth/revoke` (RFC 7009). Errors are RFC 6749 5.2
+//! JSON; answers carry `Cache-Control: no-store`.
+
+use super::{Secret, TokenPair};
+use crate::app::AppState;
+use crate::edge::bank::Bank;
+use crate::edge::error::OAuthError;
+use crate::registry::http::OAuthTpp;
+use crate::store::Redeemed;
+use axum::Extension;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// The token answer (RFC 6749 5.1), as the bank publishes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub scope: String,
+    pub refresh_token: String,
+}
+
+fn invalid_grant(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+}
+
+fn invalid_request(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+fn store_error(e: crate::store::StoreError) -> OAuthError {
+    tracing::error!(error = %e, "token store error");
+    OAuthError::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "retry later")
+}
+
+/// Form parameters, none repeated (RFC 6749 3.2).
+fn form(body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(n, _)| n == name) {
+            return Err(invalid_request(format!("{name} is repeated")));
+        }
+    }
+    Ok(pairs)
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    Extension(bank): Extension<Bank>,
+    OAuthTpp(tpp): OAuthTpp,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let pairs = form(&body)?;
+    let client_id = param(&pairs, "client_id").ok_or_else(|| invalid_request("client_id is missing"))?;
+    if client_id != tpp.org_id.as_str() {
+        return Err(OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            format!("client_id {client_id} is not the organization of the QWAC presented ({})", tpp.org_id),
+        ));
+    }
+    match state.store.registration(&tpp.org_id).await.map_err(store_error)? {
+        Some(r) if r.active => {}
+        _ => {
+            return Err(OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                format!("{} is not a registered TPP", tpp.org_id),
+            ));
+        }
+    }
+    let now = state.clock.now().as_millisecond();
+    let answer = match param(&pairs, "grant_type") {
+        Some("authorization_code") => authorization_code(&state, &bank, &tpp.org_id, &pairs, now).await?,
+        Some("refresh_token") => refresh(&state, &bank, &tpp.org_id, &pairs, now).await?,
+        Some("client_credentials") => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "client_credentials is not offered",
+            ));
+        }
+        Some(other) => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("grant_type {other} is not supported"),
+            ));
+        }
+        None => return Err(invalid_request("grant_type is missing")),
+    };
+    Ok(no_store(Json(answer).into_response()))
+}
+
+async fn authorization_code(
+    state: &AppState,
+    bank: &Bank,
+    client: &stet::OrgId,
+    pairs: &[(String, String)],
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let code = param(pairs, "code").ok_or_else(|| invalid_request("code is missing"))?;
+    let redirect_uri = param(pairs, "redirect_uri").ok_or_else(|| invalid_request("redirect_uri is missing"))?;
+    let code_hash = Secret::from_client(code).hash();
+    let grant = match state.store.redeem_authorization_code(&code_hash, now).await.map_err(store_error)? {
+        Redeemed::Fresh(grant) => grant,
+        Redeemed::Reused(grant) => {
+            // RFC 6749 4.1.2: a code used twice revokes what it issued.
+            if let Some(pair) = &grant.pair_id {
+                state.store.revoke_token_pair(pair, now).await.map_err(store_error)?;
+            }
+            return Err(invalid_grant("the code was already used; the tokens it issued are revoked"));
+        }
+        Redeemed::Unknown => return Err(invalid_grant("unknown code")),
+    };
+    if &grant.client_id != client {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if grant.bank != bank.code() {
+        return Err(invalid_grant("the code was issued by another bank"));
+    }
+    if grant.redirect_uri != redirect_uri {
+        return Err(invalid_grant("redirect_uri differs from the one of the authorization request"));
+    }
+    if now > grant.expires_at {
+        return Err(invalid_grant("the code expired"));
+    }
+    let (access, refresh) = secrets()?;
+    let oauth = &state.config.oauth;
+    let pair = TokenPair {
+        pair_id: uuid::Uuid::new_v4().to_string(),
+        bank: grant.bank,
+        client_id: grant.client_id,
+        psu: grant.psu,
+        scopes: grant.scopes.clone(),
+        access_expires_at: now + oauth.access_token_lifetime_secs * 1000,
+        refresh_expires_at: now + oauth.refresh_token_lifetime_days * 86_400_000,
+        sca_at: grant.sca_at,
+        revoked_at: None,
+    };
+    state
+        .store
+        .issue_token_pair(&pair, &access.hash(), &refresh.hash(), Some(&code_hash), now)
+        .await
+        .map_err(store_error)?;
+    Ok(TokenResponse {
+        access_token: access.expose().to_owned(),
+        token_type: "Bearer".into(),
+        expires_in: oauth.access_token_lifetime_secs,
+        scope: grant.scopes.to_string(),
+        refresh_token: refresh.expose().to_owned(),
+    })
+}
+
+fn secrets() -> Result<(Secret, Secret), OAuthError> {
+    match (Secret::generate(), Secret::generate()) {
+        (Ok(a), Ok(r)) => Ok((a, r)),
+        _ => Err(OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "no randomness")),
+    }
+}
+
+async fn refresh(
+    state: &AppState,
+    bank: &Bank,
+    client: &stet::OrgId,
+    pairs: &[(String, String)],
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let refresh_token = param(pairs, "refresh_token").ok_or_else(|| invalid_request("refresh_token is missing"))?;
+    let pair = state
+        .store
+        .pair_by_refresh_token(&Secret::from_client(refresh_token).hash())
+        .await
+        .map_err(store_error)?
+        .filter(|p| &p.client_id == client && p.bank == bank.code())
+        .ok_or_else(|| invalid_grant("unknown refresh token"))?;
+    if pair.revoked_at.is_some() {
+        return Err(invalid_grant("the refresh token is revoked"));
+    }
+    // The regulatory rule first: it tells the TPP what to do (ask the PSU again).
+    let oauth = &state.config.oauth;
+    if now - pair.sca_at > oauth.sca_validity_days * 86_400_000 {
+        state.store.revoke_token_pair(&pair.pair_id, now).await.map_err(store_error)?;
+        return Err(invalid_grant(format!(
+            "the PSU's last strong authentication is older than {} days: ask the PSU to authorize again",
+            oauth.sca_validity_days
+        )));
+    }
+    if now > pair.refresh_expires_at {
+        return Err(invalid_grant("the refresh token expired"));
+    }
+    let (access, _) = secrets()?;
+    let rotated = state
+        .store
+        .rotate_access_token(&pair.pair_id, &access.hash(), now + oauth.access_token_lifetime_secs * 1000)
+        .await
+        .map_err(store_error)?;
+    if !rotated {
+        return Err(invalid_grant("the refresh token is revoked"));
+    }
+    Ok(TokenResponse {
+        access_token: access.expose().to_owned(),
+        token_type: "Bearer".into(),
+        expires_in: oauth.access_token_lifetime_secs,
+        // As the bank publishes its refresh answer.
+        scope: format!("{} offline_access", pair.scopes),
+        refresh_token: refresh_token.to_owned(),
+    })
+}
+
+/// `POST /stet/psd2/oauth/revoke` (RFC 7009): either token revokes the pair; an unknown token is
+/// answered 200, as the RFC says.
+pub async fn revoke(
+    State(state): State<AppState>,
+    Extension(bank): Extension<Bank>,
+    OAuthTpp(tpp): OAuthTpp,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let pairs = form(&body)?;
+    if let Some(client_id) = param(&pairs, "client_id")
+        && client_id != tpp.org_id.as_str()
+    {
+        return Err(OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client_id is not the organization of the QWAC presented",
+        ));
+    }
+    let token = param(&pairs, "token").ok_or_else(|| invalid_request("token is missing"))?;
+    let hash = Secret::from_client(token).hash();
+    let refresh_first = param(&pairs, "token_type_hint") == Some("refresh_token");
+    let (first, second) = if refresh_first {
+        (state.store.pair_by_refresh_token(&hash).await, state.store.pair_by_access_token(&hash).await)
+    } else {
+        (state.store.pair_by_access_token(&hash).await, state.store.pair_by_refresh_token(&hash).await)
+    };
+    let pair = first.map_err(store_error)?.or(second.map_err(store_error)?).filter(|p| p.bank == bank.code());
+    if let Some(pair) = pair {
+        if pair.client_id != tpp.org_id {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "this token was not issued to you",
+            ));
+        }
+        state.store.revoke_token_pair(&pair.pair_id, state.clock.now().as_millisecond()).await.map_err(store_error)?;
+    }
+    Ok(no_store(StatusCode::OK.into_response()))
+}

@@ -1,0 +1,312 @@
+//! Authorization flows, codes, token pairs and card-issuer consents. Only hashes of secrets are
+//! stored.
+
+use super::{Store, StoreError, parse_column};
+use crate::ledger::PsuId;
+use crate::oauth::{CodeGrant, Flow, Scopes, Stage, TokenPair};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use stet::{BankCode, OrgId, ResourceId};
+
+/// What redeeming a code found.
+#[derive(Debug, Clone)]
+pub enum Redeemed {
+    /// First use: the code is now spent.
+    Fresh(CodeGrant),
+    /// Already used: whatever it issued must be revoked.
+    Reused(CodeGrant),
+    Unknown,
+}
+
+impl Store {
+    pub async fn insert_flow(&self, flow: &Flow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO authorization_flows (flow_hash, csrf_hash, bank_code, client_id, redirect_uri, scope, state, stage,
+                                              psu_id, failures, sca_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&flow.flow_hash)
+        .bind(&flow.csrf_hash)
+        .bind(flow.bank.as_str())
+        .bind(flow.client_id.as_str())
+        .bind(&flow.redirect_uri)
+        .bind(flow.scopes.to_string())
+        .bind(flow.state.clone())
+        .bind(flow.stage.as_str())
+        .bind(flow.psu.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(flow.failures)
+        .bind(flow.sca_at)
+        .bind(flow.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn flow(&self, flow_hash: &str) -> Result<Option<Flow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT flow_hash, csrf_hash, bank_code, client_id, redirect_uri, scope, state, stage, psu_id, failures, sca_at,
+                    created_at
+             FROM authorization_flows WHERE flow_hash = $1",
+        )
+        .bind(flow_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| flow_row(&r)).transpose()
+    }
+
+    /// Saves a flow's progress (stage, PSU, failures, SCA time).
+    pub async fn update_flow(&self, flow: &Flow) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE authorization_flows SET stage = $2, psu_id = $3, failures = $4, sca_at = $5 WHERE flow_hash = $1",
+        )
+        .bind(&flow.flow_hash)
+        .bind(flow.stage.as_str())
+        .bind(flow.psu.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(flow.failures)
+        .bind(flow.sca_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn insert_code(&self, code_hash: &str, grant: &CodeGrant) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(code_hash)
+        .bind(grant.bank.as_str())
+        .bind(grant.client_id.as_str())
+        .bind(&grant.redirect_uri)
+        .bind(grant.psu.as_str())
+        .bind(grant.scopes.to_string())
+        .bind(grant.sca_at)
+        .bind(grant.expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Spends a code atomically: of two concurrent redemptions, exactly one is `Fresh`.
+    pub async fn redeem_authorization_code(&self, code_hash: &str, now_ms: i64) -> Result<Redeemed, StoreError> {
+        let spent = sqlx::query("UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL")
+            .bind(code_hash)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        let row = sqlx::query(
+            "SELECT bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at, pair_id
+             FROM authorization_codes WHERE code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(Redeemed::Unknown) };
+        let grant = CodeGrant {
+            bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
+            client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
+            redirect_uri: row.try_get("redirect_uri")?,
+            psu: parse_column(row.try_get("psu_id")?, "psu_id", PsuId::parse)?,
+            scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
+            sca_at: row.try_get("sca_at")?,
+            expires_at: row.try_get("expires_at")?,
+            pair_id: row.try_get("pair_id")?,
+        };
+        Ok(if spent == 1 { Redeemed::Fresh(grant) } else { Redeemed::Reused(grant) })
+    }
+
+    /// Issues a token pair: revokes the valid pairs of the same bank, PSU and TPP that concern a
+    /// common role (at most one valid pair per role), stores the new one, and links the code to it.
+    pub async fn issue_token_pair(
+        &self,
+        pair: &TokenPair,
+        access_hash: &str,
+        refresh_hash: &str,
+        from_code: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let existing = sqlx::query(
+            "SELECT pair_id, scope FROM token_pairs WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(pair.bank.as_str())
+        .bind(pair.psu.as_str())
+        .bind(pair.client_id.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in existing {
+            let scopes = parse_column(row.try_get("scope")?, "scope", Scopes::parse)?;
+            if scopes.shares_role_with(&pair.scopes) {
+                let id: String = row.try_get("pair_id")?;
+                sqlx::query("UPDATE token_pairs SET revoked_at = $2 WHERE pair_id = $1")
+                    .bind(id)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO token_pairs (pair_id, bank_code, client_id, psu_id, scope, access_hash, access_expires_at, refresh_hash,
+                                      refresh_expires_at, sca_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&pair.pair_id)
+        .bind(pair.bank.as_str())
+        .bind(pair.client_id.as_str())
+        .bind(pair.psu.as_str())
+        .bind(pair.scopes.to_string())
+        .bind(access_hash)
+        .bind(pair.access_expires_at)
+        .bind(refresh_hash)
+        .bind(pair.refresh_expires_at)
+        .bind(pair.sca_at)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(code_hash) = from_code {
+            sqlx::query("UPDATE authorization_codes SET pair_id = $2 WHERE code_hash = $1")
+                .bind(code_hash)
+                .bind(&pair.pair_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn pair_by_access_token(&self, access_hash: &str) -> Result<Option<TokenPair>, StoreError> {
+        self.pair_where("access_hash", access_hash).await
+    }
+
+    pub async fn pair_by_refresh_token(&self, refresh_hash: &str) -> Result<Option<TokenPair>, StoreError> {
+        self.pair_where("refresh_hash", refresh_hash).await
+    }
+
+    async fn pair_where(&self, column: &str, hash: &str) -> Result<Option<TokenPair>, StoreError> {
+        let query = match column {
+            "access_hash" => sqlx::query(concat!(pair_select!(), " WHERE access_hash = $1")),
+            _ => sqlx::query(concat!(pair_select!(), " WHERE refresh_hash = $1")),
+        };
+        let row = query.bind(hash).fetch_optional(self.pool()).await?;
+        row.map(|r| pair_row(&r)).transpose()
+    }
+
+    /// Replaces the access token of a valid pair (refresh); false if the pair is revoked or gone.
+    pub async fn rotate_access_token(
+        &self,
+        pair_id: &str,
+        access_hash: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE token_pairs SET access_hash = $2, access_expires_at = $3 WHERE pair_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(pair_id)
+        .bind(access_hash)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// Revokes both tokens of a pair.
+    pub async fn revoke_token_pair(&self, pair_id: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE token_pairs SET revoked_at = $2 WHERE pair_id = $1 AND revoked_at IS NULL")
+            .bind(pair_id)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the accounts a PSU allows a card issuer to query.
+    pub async fn record_funds_consent(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        client: &OrgId,
+        accounts: &[ResourceId],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3")
+            .bind(bank.as_str())
+            .bind(psu.as_str())
+            .bind(client.as_str())
+            .execute(&mut *tx)
+            .await?;
+        for account in accounts {
+            sqlx::query("INSERT INTO funds_consents (bank_code, psu_id, client_id, resource_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(bank.as_str())
+                .bind(psu.as_str())
+                .bind(client.as_str())
+                .bind(account.as_str())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The accounts a PSU allowed a card issuer to query.
+    pub async fn funds_consent(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        client: &OrgId,
+    ) -> Result<Vec<ResourceId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT resource_id FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3 ORDER BY resource_id",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .bind(client.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| parse_column(r.try_get("resource_id")?, "resource_id", |t| ResourceId::parse(t).ok()))
+            .collect()
+    }
+}
+
+macro_rules! pair_select {
+    () => {
+        "SELECT pair_id, bank_code, client_id, psu_id, scope, access_expires_at, refresh_expires_at, sca_at, revoked_at FROM token_pairs"
+    };
+}
+use pair_select;
+
+fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
+    Ok(TokenPair {
+        pair_id: row.try_get("pair_id")?,
+        bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
+        client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
+        psu: parse_column(row.try_get("psu_id")?, "psu_id", PsuId::parse)?,
+        scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
+        access_expires_at: row.try_get("access_expires_at")?,
+        refresh_expires_at: row.try_get("refresh_expires_at")?,
+        sca_at: row.try_get("sca_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn flow_row(row: &AnyRow) -> Result<Flow, StoreError> {
+    let psu: Option<String> = row.try_get("psu_id")?;
+    Ok(Flow {
+        flow_hash: row.try_get("flow_hash")?,
+        csrf_hash: row.try_get("csrf_hash")?,
+        bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
+        client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
+        state: row.try_get("state")?,
+        stage: parse_column(row.try_get("stage")?, "stage", Stage::parse)?,
+        psu: psu.map(|p| parse_column(p, "psu_id", PsuId::parse)).transpose()?,
+        failures: row.try_get("failures")?,
+        sca_at: row.try_get("sca_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
