@@ -346,7 +346,7 @@ mod tests {
         assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
         let body = futures_body(response);
         assert!(!body.contains("<script>alert(1)"), "{body}");
-        assert!(body.contains("&lt;script&gt;"));
+        assert!(body.contains("&#60;script&#62;"), "escaped: {body}");
         assert!(body.contains("for=\"psu_id\""), "labelled field");
     }
 
