@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the stetgate workspace, on SQLite and on PostgreSQL.
 #
-# On a fresh Debian machine, as root, it installs what the tests need (PostgreSQL and openssl from
-# Debian's packages, httpsig from PyPI) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
+# On a fresh Debian machine, as root, it installs what the tests need (PostgreSQL, Chromium and its
+# WebDriver, openssl and curl from Debian's packages, httpsig from PyPI) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
 # exports TEST_PG_URL. If TEST_PG_URL is already set, that server is used instead.
 # With CI=true a PostgreSQL that cannot be had is a failure, never a skip.
 set -euo pipefail
@@ -72,6 +72,21 @@ ensure_interop_tools() {
     python3 -m pip install --quiet --disable-pip-version-check httpsig || return 1
   fi
 }
+
+# The PSU pages are also driven in a real headless Chromium through chromedriver.
+ensure_browser() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    apt_install chromium chromium-driver || return 1
+  fi
+}
+
+if ! ensure_browser; then
+  if [ "${CI:-}" = "true" ]; then
+    say "CI=true: chromium and chromium-driver are required for the browser tests"
+    exit 1
+  fi
+  say "chromium unavailable: the browser tests will be skipped"
+fi
 
 if ! ensure_interop_tools; then
   if [ "${CI:-}" = "true" ]; then

@@ -6,6 +6,7 @@ mod harness;
 mod interop;
 mod oauth;
 
+mod browser;
 mod cli;
 mod edge;
 mod ops;

@@ -1,0 +1,236 @@
+//! A real browser through the bank's pages: headless Chromium, driven through WebDriver
+//! (chromedriver, W3C protocol spoken directly), goes from the authorize URL through the
+//! identification, one-time-code and (for a card issuer) account-choice pages to the TPP's redirect
+//! URI, served by a listener in this test; the code it receives is then exchanged for tokens.
+//! A screenshot of each page is kept in `target/tmp/browser-artifacts/`.
+
+use crate::harness::{CertSpec, TestDb, spawn_app};
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver process and one Chromium session.
+struct Browser {
+    driver: Child,
+    http: reqwest::Client,
+    base: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// `None` when Chromium or chromedriver is missing (a failure under CI=true).
+    /// `language`: what the browser asks for in Accept-Language.
+    async fn start(language: &str) -> Option<Browser> {
+        let present = |bin: &str| {
+            Command::new(bin)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !present("chromium") || !present("chromedriver") {
+            assert!(
+                std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+                "CI=true but chromium/chromedriver are missing"
+            );
+            eprintln!("note: chromium or chromedriver is not installed; skipping the browser test");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            // The sandbox CA is not in Chromium's store; TLS itself is tested elsewhere.
+            "acceptInsecureCerts": true,
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--window-size=900,900", format!("--user-data-dir={}", profile.path().display())],
+                "prefs": {"intl.accept_languages": language}
+            }
+        }}});
+        let mut browser = Browser { driver, http, base, _profile: profile };
+        let session = browser.call(reqwest::Method::POST, "/session", Some(capabilities)).await;
+        let id = session["sessionId"].as_str().expect("a WebDriver session").to_owned();
+        browser.base = format!("{}/session/{id}", browser.base);
+        Some(browser)
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(answer["value"].get("error").is_none(), "WebDriver {path}: {answer}");
+        answer["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let answer: Value = self
+                .http
+                .post(format!("{}/element", self.base))
+                .json(&json!({"using": "css selector", "value": css}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = answer["value"][ELEMENT].as_str() {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no element {css}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or("").to_owned()
+    }
+
+    /// Saves a PNG of the page as a test artifact.
+    async fn screenshot(&self, name: &str) {
+        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::create_dir_all(artifacts()).unwrap();
+        std::fs::write(artifacts().join(format!("{name}.png")), bytes).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn artifacts() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts")
+}
+
+/// The TPP's redirect URI: a plain HTTP listener that answers one request and reports its query.
+async fn tpp_callback() -> (String, tokio::sync::oneshot::Receiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://127.0.0.1:{}/callback", listener.local_addr().unwrap().port());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buffer = vec![0u8; 8192];
+        let n = socket.read(&mut buffer).await.unwrap();
+        let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
+        let target = request.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let body = "<html><body><h1>TPP: authorization received</h1></body></html>";
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = socket.write_all(answer.as_bytes()).await;
+        let _ = tx.send(target);
+    });
+    (uri, rx)
+}
+
+async fn run_flow(scope: &str, host: &str, psu: &str, language: &str, expected_heading: &str) {
+    let Some(browser) = Browser::start(language).await else { return };
+    let prefix = scope;
+    let app = spawn_app(TestDb::sqlite()).await;
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec::default());
+    let (callback, received) = tpp_callback().await;
+    let client = app.tpp_client(host, &tpp);
+    let registration = client
+        .request(reqwest::Method::POST, "/stet/psd2/oauth/register")
+        .json(&tpp.registration(&callback))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registration.status(), StatusCode::CREATED);
+
+    let request = stet_tpp::AuthorizationRequest {
+        client_id: tpp.org_id.clone(),
+        redirect_uri: callback.clone(),
+        scope: scope.into(),
+        state: Some("browser-state".into()),
+    };
+    browser.goto(&format!("https://{host}:{}{}", app.addr.port(), request.path())).await;
+    browser.find("#psu_id").await;
+    assert!(browser.source().await.contains(expected_heading), "the page speaks the browser's language");
+    browser.screenshot(&format!("{prefix}-1-identification")).await;
+    browser.type_into("#psu_id", psu).await;
+    browser.click("button[value=continue]").await;
+    browser.find("#otp").await;
+    assert!(browser.source().await.contains("12345678"), "the sandbox shows its code");
+    browser.screenshot(&format!("{prefix}-2-one-time-code")).await;
+    browser.type_into("#otp", "12345678").await;
+    browser.click("button[value=continue]").await;
+    if scope != "aisp" {
+        browser.find("#account-1").await;
+        browser.screenshot(&format!("{prefix}-3-accounts")).await;
+        browser.click("#account-1").await;
+        browser.click("button[value=continue]").await;
+    }
+    let target =
+        tokio::time::timeout(Duration::from_secs(20), received).await.expect("the browser reached the TPP").unwrap();
+    browser.find("h1").await;
+    browser.screenshot(&format!("{prefix}-4-back-at-the-tpp")).await;
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(target.split_once('?').map(|(_, q)| q).unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(get("state").as_deref(), Some("browser-state"));
+    let code = get("code").unwrap_or_else(|| panic!("no code in {target}"));
+
+    let response = client.exchange_code(&tpp.org_id, &code, &callback).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: stet_tpp::Tokens = response.json().await.unwrap();
+    assert_eq!(tokens.scope, scope);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_goes_through_the_bank_s_pages_for_an_aisp() {
+    run_flow("aisp", "www.17515.sandbox.localhost", "9999999901", "fr-FR,fr", "Identifiez-vous").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_chooses_accounts_for_a_card_issuer() {
+    run_flow("cbpii", "www.13807.sandbox.localhost", "D0999990I0", "en-GB,en", "Sign in").await;
+}
