@@ -1,17 +1,22 @@
 //! `stet-tpp`: the TPP developer's command line for a STET PSD2 bank.
 //!
 //! ```text
-//! stet-tpp aspsp    --url https://www.17515.sandbox.localhost:8443 --cacert stetgate-data/pki/ca.pem
-//! stet-tpp register --url ... --cacert ... --certs tpp --name "My AISP" --redirect-uri https://tpp.example/cb
-//! stet-tpp call GET /stet/psd2/v1.4.2/accounts --url ... --cacert ... --certs tpp [--header K:V] [--data JSON]
+//! stet-tpp aspsp    --bank 17515
+//! stet-tpp register --bank 17515 --certs tpp --name "My AISP" --redirect-uri https://tpp.example/cb
+//! stet-tpp login    --bank 17515 --psu 9999999901 --scope aisp          (sandbox: prints the tokens)
+//! stet-tpp call GET /stet/psd2/v1.4.2/accounts --bank 17515 --token <access token>
+//! stet-tpp refresh  --bank 17515 --refresh-token <refresh token>
+//! stet-tpp revoke   --bank 17515 --token <access or refresh token>
 //! ```
-//! `--certs DIR` holds `qwac.pem qwac.key qseal.pem qseal.key`, as `stetgate certs issue` writes them.
+//! `--bank CODE` means `--url https://www.CODE.sandbox.localhost:8443`; `--cacert` defaults to the
+//! sandbox's `stetgate-data/pki/ca.pem`; `--certs DIR` (default `tpp`) holds `qwac.pem qwac.key
+//! qseal.pem qseal.key`, as `stetgate certs issue` writes them.
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stet_tpp::{ClientConfig, Signer, TppClient};
+use stet_tpp::{AuthorizationRequest, ClientConfig, FlowEnd, PsuAnswers, Signer, TppClient, new_request_id};
 
 #[derive(Parser)]
 #[command(name = "stet-tpp", version, about = "A TPP client for STET PSD2 banks (AISP, CBPII)")]
@@ -23,17 +28,30 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Bank {
     /// The bank's base URL, e.g. https://www.17515.sandbox.localhost:8443
+    #[arg(long, conflicts_with = "bank")]
+    url: Option<String>,
+    /// A sandbox bank code: the URL is https://www.<code>.sandbox.localhost:8443
     #[arg(long)]
-    url: String,
-    /// PEM of the CA the bank's certificate chains to (the sandbox's pki/ca.pem).
-    #[arg(long)]
+    bank: Option<String>,
+    /// PEM of the CA the bank's certificate chains to.
+    #[arg(long, default_value = "stetgate-data/pki/ca.pem")]
     cacert: PathBuf,
+}
+
+impl Bank {
+    fn url(&self) -> anyhow::Result<String> {
+        match (&self.url, &self.bank) {
+            (Some(url), _) => Ok(url.clone()),
+            (None, Some(code)) => Ok(format!("https://www.{code}.sandbox.localhost:8443")),
+            (None, None) => bail!("say which bank: --bank 17515 (sandbox) or --url https://..."),
+        }
+    }
 }
 
 #[derive(Args, Clone)]
 struct Certs {
     /// Directory with qwac.pem qwac.key qseal.pem qseal.key.
-    #[arg(long)]
+    #[arg(long, default_value = "tpp")]
     certs: PathBuf,
     /// keyId to sign with [default: https://tpp.sandbox.localhost/qseal_<SHA-256 of qseal.pem>].
     #[arg(long)]
@@ -79,6 +97,47 @@ enum Command {
         #[arg(long)]
         token: Option<String>,
     },
+    /// Sandbox: authorize as a test PSU through the bank's pages (followed over HTTP, no browser),
+    /// exchange the code, and print the tokens.
+    Login {
+        #[command(flatten)]
+        bank: Bank,
+        #[command(flatten)]
+        certs: Certs,
+        /// The persona's online-banking id, e.g. 9999999901.
+        #[arg(long)]
+        psu: String,
+        /// aisp, cbpii or piisp (space-separated to combine).
+        #[arg(long)]
+        scope: String,
+        /// The one-time code (the sandbox's is 12345678).
+        #[arg(long, default_value = "12345678")]
+        otp: String,
+        /// Card issuers: the accounts (resource ids, comma-separated) to tick [default: all].
+        #[arg(long, value_delimiter = ',')]
+        accounts: Option<Vec<String>>,
+        /// The redirect URI [default: the first one registered].
+        #[arg(long)]
+        redirect_uri: Option<String>,
+    },
+    /// A new access token for a refresh token.
+    Refresh {
+        #[command(flatten)]
+        bank: Bank,
+        #[command(flatten)]
+        certs: Certs,
+        #[arg(long)]
+        refresh_token: String,
+    },
+    /// Revoke an access or refresh token (and the other one of its pair).
+    Revoke {
+        #[command(flatten)]
+        bank: Bank,
+        #[command(flatten)]
+        certs: Certs,
+        #[arg(long)]
+        token: String,
+    },
 }
 
 #[tokio::main]
@@ -97,7 +156,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
 }
 
 fn client(bank: &Bank, certs: Option<&Certs>) -> anyhow::Result<TppClient> {
-    let mut config = ClientConfig::new(&bank.url, read(&bank.cacert)?.into_bytes());
+    let mut config = ClientConfig::new(bank.url()?, read(&bank.cacert)?.into_bytes());
     if let Some(certs) = certs {
         let dir = &certs.certs;
         config.qwac = Some((read(&dir.join("qwac.pem"))?.into_bytes(), read(&dir.join("qwac.key"))?.into_bytes()));
@@ -113,17 +172,21 @@ fn client(bank: &Bank, certs: Option<&Certs>) -> anyhow::Result<TppClient> {
 }
 
 async fn print(response: reqwest::Response) -> anyhow::Result<ExitCode> {
+    use std::fmt::Write as _;
     let status = response.status();
-    println!("{:?} {}", response.version(), status);
+    let mut out = format!("{:?} {}\n", response.version(), status);
     for (name, value) in response.headers() {
-        println!("{name}: {}", value.to_str().unwrap_or("<binary>"));
+        let _ = writeln!(out, "{name}: {}", value.to_str().unwrap_or("<binary>"));
     }
     let text = response.text().await?;
-    println!();
+    out.push('\n');
     match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(json) => println!("{}", serde_json::to_string_pretty(&json)?),
-        Err(_) => println!("{text}"),
+        Ok(json) => out.push_str(&serde_json::to_string_pretty(&json)?),
+        Err(_) => out.push_str(&text),
     }
+    out.push('\n');
+    // A closed pipe (`stet-tpp ... | head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
     Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
@@ -163,5 +226,55 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             print(request.send().await?).await
         }
+        Command::Login { bank, certs, psu, scope, otp, accounts, redirect_uri } => {
+            let client = client(&bank, Some(&certs))?;
+            let client_id = org_id(&certs)?;
+            let redirect_uri = match redirect_uri {
+                Some(uri) => uri,
+                None => registered_redirect_uri(&client, &client_id).await?,
+            };
+            let request = AuthorizationRequest {
+                client_id: client_id.clone(),
+                redirect_uri: redirect_uri.clone(),
+                scope,
+                state: Some(new_request_id()),
+            };
+            let answers = PsuAnswers { psu_id: psu, otp, accounts };
+            let code = match client.drive_authorization(&request, &answers).await? {
+                FlowEnd::Redirected(back) => match (back.get("code"), back.get("error")) {
+                    (Some(code), _) => code.to_owned(),
+                    (None, Some(error)) => {
+                        bail!("the bank answered {error}: {}", back.get("error_description").unwrap_or(""))
+                    }
+                    _ => bail!("unexpected redirect: {}", back.location),
+                },
+                FlowEnd::Page(status, _) => bail!("the bank's pages stopped with HTTP {status}"),
+            };
+            print(client.exchange_code(&client_id, &code, &redirect_uri).await?).await
+        }
+        Command::Refresh { bank, certs, refresh_token } => {
+            let client = client(&bank, Some(&certs))?;
+            print(client.refresh(&org_id(&certs)?, &refresh_token).await?).await
+        }
+        Command::Revoke { bank, certs, token } => {
+            let client = client(&bank, Some(&certs))?;
+            print(client.revoke(&org_id(&certs)?, &token).await?).await
+        }
     }
+}
+
+/// The client_id: the organizationIdentifier of the QWAC.
+fn org_id(certs: &Certs) -> anyhow::Result<String> {
+    let qwac = eidas::psd2::parse_pem(&read(&certs.certs.join("qwac.pem"))?).context("qwac.pem")?;
+    Ok(qwac.org_id().context("qwac.pem has no PSD2 organizationIdentifier")?.to_string())
+}
+
+async fn registered_redirect_uri(client: &TppClient, client_id: &str) -> anyhow::Result<String> {
+    let response =
+        client.request(reqwest::Method::GET, &format!("/stet/psd2/oauth/register/{client_id}")).send().await?;
+    if !response.status().is_success() {
+        bail!("{client_id} is not registered at this bank (stet-tpp register ...)");
+    }
+    let registration: serde_json::Value = response.json().await?;
+    registration["redirect_uris"][0].as_str().map(str::to_owned).context("no registered redirect URI")
 }

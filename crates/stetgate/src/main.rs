@@ -309,25 +309,26 @@ fn print_banner(server: &Server) {
     };
     let port = addr.port();
     let state = server.state();
-    match &server.sandbox {
+    let text = match &server.sandbox {
         Some(info) => {
             let ca = info.pki.ca_cert.display();
             let default_bank = state.config.default_bank;
-            println!(
-                "stetgate sandbox is running{}",
-                if info.first_start { " (first start: personas, database and test CA created)" } else { "" }
-            );
-            println!("  URL          https://{host}:{port}/stet/psd2/");
-            println!(
-                "  per bank     https://www.<bankcode>.sandbox.localhost:{port}/stet/psd2/  (e.g. www.13807...; default bank {default_bank})"
-            );
-            println!("  data dir     {}", info.data_dir.display());
-            println!("  test CA      {ca}  (the QTSP root to trust, and the issuer of TPP test certificates)");
-            println!("next step:");
-            println!("  curl --cacert {ca} https://www.{default_bank}.sandbox.localhost:{port}/stet/psd2/aspsp");
+            let first = if info.first_start { " (first start: personas, database and test CA created)" } else { "" };
+            format!(
+                "stetgate sandbox is running{first}\n\
+                 \x20 URL          https://{host}:{port}/stet/psd2/\n\
+                 \x20 per bank     https://www.<bankcode>.sandbox.localhost:{port}/stet/psd2/  (e.g. www.13807...; default bank {default_bank})\n\
+                 \x20 data dir     {}\n\
+                 \x20 test CA      {ca}  (the QTSP root to trust, and the issuer of TPP test certificates)\n\
+                 next step:\n\
+                 \x20 curl --cacert {ca} https://www.{default_bank}.sandbox.localhost:{port}/stet/psd2/aspsp\n",
+                info.data_dir.display()
+            )
         }
-        None => println!("stetgate is serving on https://{addr}"),
-    }
+        None => format!("stetgate is serving on https://{addr}\n"),
+    };
+    // The server must keep running even if nobody reads its standard output any more.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).
