@@ -135,13 +135,18 @@ impl BankLook {
     }
 }
 
-#[derive(Template)]
-#[template(path = "identify.html")]
-struct IdentifyPage<'a> {
+/// What every page shows around its content: the language and the bank.
+struct Frame<'a> {
     t: &'a Texts,
     bank_name: &'a str,
     bank_code: &'a str,
     brand_color: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "identify.html")]
+struct IdentifyPage<'a> {
+    frame: Frame<'a>,
     tpp_name: &'a str,
     client_id: &'a str,
     scope_text: String,
@@ -152,10 +157,7 @@ struct IdentifyPage<'a> {
 #[derive(Template)]
 #[template(path = "authenticate.html")]
 struct AuthenticatePage<'a> {
-    t: &'a Texts,
-    bank_name: &'a str,
-    bank_code: &'a str,
-    brand_color: &'a str,
+    frame: Frame<'a>,
     masked_phone: &'a str,
     sandbox: bool,
     csrf: &'a str,
@@ -172,10 +174,7 @@ pub struct AccountChoice {
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
-    t: &'a Texts,
-    bank_name: &'a str,
-    bank_code: &'a str,
-    brand_color: &'a str,
+    frame: Frame<'a>,
     tpp_name: &'a str,
     client_id: &'a str,
     accounts: &'a [AccountChoice],
@@ -186,10 +185,7 @@ struct ConsentPage<'a> {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
-    t: &'a Texts,
-    bank_name: &'a str,
-    bank_code: &'a str,
-    brand_color: &'a str,
+    frame: Frame<'a>,
     message: &'a str,
 }
 
@@ -211,6 +207,16 @@ pub struct PageContext<'a> {
     pub csrf: &'a str,
 }
 
+impl PageContext<'_> {
+    fn frame(&self) -> Frame<'_> {
+        frame(self.t, self.bank)
+    }
+}
+
+fn frame<'a>(t: &'a Texts, bank: &'a BankLook) -> Frame<'a> {
+    Frame { t, bank_name: &bank.name, bank_code: &bank.code, brand_color: bank.color }
+}
+
 pub fn identify(
     ctx: &PageContext<'_>,
     tpp_name: &str,
@@ -220,36 +226,12 @@ pub fn identify(
 ) -> Response {
     html(
         StatusCode::OK,
-        IdentifyPage {
-            t: ctx.t,
-            bank_name: &ctx.bank.name,
-            bank_code: &ctx.bank.code,
-            brand_color: ctx.bank.color,
-            tpp_name,
-            client_id,
-            scope_text,
-            csrf: ctx.csrf,
-            error,
-        }
-        .render(),
+        IdentifyPage { frame: ctx.frame(), tpp_name, client_id, scope_text, csrf: ctx.csrf, error }.render(),
     )
 }
 
 pub fn authenticate(ctx: &PageContext<'_>, masked_phone: &str, sandbox: bool, error: Option<String>) -> Response {
-    html(
-        StatusCode::OK,
-        AuthenticatePage {
-            t: ctx.t,
-            bank_name: &ctx.bank.name,
-            bank_code: &ctx.bank.code,
-            brand_color: ctx.bank.color,
-            masked_phone,
-            sandbox,
-            csrf: ctx.csrf,
-            error,
-        }
-        .render(),
-    )
+    html(StatusCode::OK, AuthenticatePage { frame: ctx.frame(), masked_phone, sandbox, csrf: ctx.csrf, error }.render())
 }
 
 pub fn consent(
@@ -261,27 +243,13 @@ pub fn consent(
 ) -> Response {
     html(
         StatusCode::OK,
-        ConsentPage {
-            t: ctx.t,
-            bank_name: &ctx.bank.name,
-            bank_code: &ctx.bank.code,
-            brand_color: ctx.bank.color,
-            tpp_name,
-            client_id,
-            accounts,
-            csrf: ctx.csrf,
-            error,
-        }
-        .render(),
+        ConsentPage { frame: ctx.frame(), tpp_name, client_id, accounts, csrf: ctx.csrf, error }.render(),
     )
 }
 
 /// A page that ends the flow without redirecting (the redirect URI cannot be trusted).
 pub fn error(t: &'static Texts, bank: &BankLook, status: StatusCode, message: &str) -> Response {
-    html(
-        status,
-        ErrorPage { t, bank_name: &bank.name, bank_code: &bank.code, brand_color: bank.color, message }.render(),
-    )
+    html(status, ErrorPage { frame: frame(t, bank), message }.render())
 }
 
 fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {

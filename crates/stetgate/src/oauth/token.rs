@@ -159,13 +159,17 @@ async fn authorization_code(
         .issue_token_pair(&pair, &access.hash(), &refresh.hash(), Some(&code_hash), now)
         .await
         .map_err(store_error)?;
-    Ok(TokenResponse {
+    Ok(answer(&access, refresh.expose(), grant.scopes.to_string(), oauth.access_token_lifetime_secs))
+}
+
+fn answer(access: &Secret, refresh_token: &str, scope: String, expires_in: i64) -> TokenResponse {
+    TokenResponse {
         access_token: access.expose().to_owned(),
         token_type: "Bearer".into(),
-        expires_in: oauth.access_token_lifetime_secs,
-        scope: grant.scopes.to_string(),
-        refresh_token: refresh.expose().to_owned(),
-    })
+        expires_in,
+        scope,
+        refresh_token: refresh_token.to_owned(),
+    }
 }
 
 fn secrets() -> Result<(Secret, Secret), OAuthError> {
@@ -214,14 +218,8 @@ async fn refresh(
     if !rotated {
         return Err(invalid_grant("the refresh token is revoked"));
     }
-    Ok(TokenResponse {
-        access_token: access.expose().to_owned(),
-        token_type: "Bearer".into(),
-        expires_in: oauth.access_token_lifetime_secs,
-        // As the bank publishes its refresh answer.
-        scope: format!("{} offline_access", pair.scopes),
-        refresh_token: refresh_token.to_owned(),
-    })
+    // As the bank publishes its refresh answer: the same refresh token, "offline_access" added.
+    Ok(answer(&access, refresh_token, format!("{} offline_access", pair.scopes), oauth.access_token_lifetime_secs))
 }
 
 /// `POST /stet/psd2/oauth/revoke` (RFC 7009): either token revokes the pair; an unknown token is
