@@ -86,7 +86,7 @@ pub async fn token(
         }
     }
     let now = state.clock.now().as_millisecond();
-    let answer = match param(&pairs, "grant_type") {
+    let tokens = match param(&pairs, "grant_type") {
         Some("authorization_code") => authorization_code(&state, &bank, &tpp.org_id, &pairs, now).await?,
         Some("refresh_token") => refresh(&state, &bank, &tpp.org_id, &pairs, now).await?,
         Some("client_credentials") => {
@@ -105,7 +105,7 @@ pub async fn token(
         }
         None => return Err(invalid_request("grant_type is missing")),
     };
-    Ok(no_store(Json(answer).into_response()))
+    Ok(no_store(Json(tokens).into_response()))
 }
 
 async fn authorization_code(
