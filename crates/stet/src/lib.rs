@@ -6,6 +6,7 @@
 //! and amount is built through a `parse`/`TryFrom` that says what is wrong.
 #![forbid(unsafe_code)]
 
+pub mod ais;
 mod amount;
 mod error;
 mod hal;

@@ -5,6 +5,7 @@
 //! [`edge::finish`]. [`app`] assembles it; [`config`] and [`clock`] are its inputs.
 #![forbid(unsafe_code)]
 
+pub mod ais;
 pub mod app;
 pub mod clock;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod edge;
 pub mod ledger;
 pub mod oauth;
 pub mod ops;
+pub mod quota;
 pub mod registry;
 pub mod resources;
 pub mod sandbox;

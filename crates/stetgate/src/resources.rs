@@ -7,6 +7,7 @@
 //! handler is [`access_token_required`], which applies every check and then answers 401 exactly as
 //! it will for a request without a valid token.
 
+use crate::ais;
 use crate::app::AppState;
 use crate::edge::error::ApiError;
 use crate::edge::tpp::RequiredRole;
@@ -25,24 +26,24 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn version_routes(version: ApiVersion) -> Router<AppState> {
-    // STET 1.4.0.47 ("v1"): AIS and funds confirmation (scope piisp). AIS needs the PSP_AI role.
+    // Account information: PSP_AI and scope aisp (ais/).
     let mut ais = Router::new()
-        .route("/accounts", get(access_token_required))
-        .route("/accounts/{accountResourceId}/balances", get(access_token_required))
-        .route("/accounts/{accountResourceId}/transactions", get(access_token_required))
-        .route("/consents", put(access_token_required))
-        .route("/trusted-beneficiaries", get(access_token_required));
+        .route("/accounts", get(ais::accounts))
+        .route("/accounts/{accountResourceId}/balances", get(ais::balances))
+        .route("/accounts/{accountResourceId}/transactions", get(ais::transactions))
+        .route("/consents", put(ais::put_consents))
+        .route("/trusted-beneficiaries", get(ais::trusted_beneficiaries));
     if version >= ApiVersion::V1_4_2 {
-        ais = ais.route("/end-user-identity", get(access_token_required));
+        ais = ais.route("/end-user-identity", get(ais::end_user_identity));
     }
     if version >= ApiVersion::V1_6_2 {
-        ais = ais.route("/accounts/{accountResourceId}/overdrafts", get(access_token_required)).route(
+        ais = ais.route("/accounts/{accountResourceId}/overdrafts", get(ais::overdrafts)).route(
             "/accounts/{accountResourceId}/transactions/{transactionResourceId}/details",
-            get(access_token_required),
+            get(ais::transaction_details),
         );
     }
-    // Funds confirmation needs PSP_IC, and the scope piisp in v1, cbpii from 1.4.2 on.
-    let piis = Router::new().route("/funds-confirmations", post(access_token_required));
+    // Funds confirmation: PSP_IC, and the scope piisp in v1, cbpii from 1.4.2 on.
+    let piis = Router::new().route("/funds-confirmations", post(not_served_yet));
     let funds_scope = if version == ApiVersion::V1 { Scope::Piisp } else { Scope::Cbpii };
     ais.route_layer(Extension(RequiredScope(Scope::Aisp)))
         .route_layer(Extension(RequiredRole(Role::AccountInformation)))
@@ -50,10 +51,11 @@ fn version_routes(version: ApiVersion) -> Router<AppState> {
             piis.route_layer(Extension(RequiredScope(funds_scope)))
                 .route_layer(Extension(RequiredRole(Role::CardIssuing))),
         )
+        .layer(Extension(version))
 }
 
 /// Every check passed (conventions, QWAC, registration, signature, access token and scope), but
 /// the resource itself is not served yet: 501, as STET allows for an endpoint not implemented.
-async fn access_token_required(_request: Authorized) -> ApiError {
+async fn not_served_yet(_request: Authorized) -> ApiError {
     ApiError::NotServedYet
 }

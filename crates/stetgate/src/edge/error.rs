@@ -52,6 +52,14 @@ pub enum ApiError {
     InsufficientScope { needed: crate::oauth::Scope, granted: String },
     #[error("this resource is not served yet by this version of stetgate")]
     NotServedYet,
+    #[error("{0} is not one of this PSU's accounts")]
+    UnknownAccount(String),
+    #[error("the consent does not grant {0} on this account: PUT /consents with the PSU's agreement")]
+    NotGranted(&'static str),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("more than 4 calls today without the PSU connected (no PSU-IP-Address); retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: i64 },
     #[error("the service is unavailable: {0}")]
     Unavailable(String),
     /// The cause is logged with the request id; the client gets a generic message.
@@ -75,7 +83,10 @@ pub struct ErrorBody {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::UnknownBank(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::UnknownBank(_) | ApiError::NotFound | ApiError::UnknownAccount(_) => StatusCode::NOT_FOUND,
+            ApiError::NotGranted(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MissingRequestId | ApiError::InvalidRequestId | ApiError::UnreadableBody(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -123,6 +134,11 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(InternalCause(cause));
         }
         match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+            }
             ApiError::MissingAccessToken => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }

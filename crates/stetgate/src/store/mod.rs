@@ -7,6 +7,7 @@
 //! two. Migrations are embedded, one folder per database (`migrations/sqlite`, `migrations/postgres`)
 //! kept in step; a test checks that both folders hold the same migrations.
 
+mod ais;
 mod banks;
 mod ledger;
 mod oauth;

@@ -1,0 +1,173 @@
+//! Account information resources (STET 1.4.0.47 definitions, with the 1.4.2/1.6.2 changes the bank
+//! publishes: the currency moves into `accountId`, `/end-user-identity`, `/overdrafts`).
+
+use crate::{Amount, Links};
+use serde::{Deserialize, Serialize};
+
+/// `AccountIdentification`: an IBAN, or another identification (a resource id with scheme `BANK`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AccountIdentification {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iban: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<GenericIdentification>,
+    /// 1.4.2 and later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+/// `GenericIdentification {identification, schemeName, issuer}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenericIdentification {
+    pub identification: String,
+    pub scheme_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+/// `AccountResource`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountResource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    pub account_id: AccountIdentification,
+    pub name: String,
+    pub usage: String,
+    pub cash_account_type: String,
+    /// 1.4.0.47 only (later versions carry it in `accountId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balances: Option<Vec<BalanceResource>>,
+    pub psu_status: String,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+}
+
+/// `HalAccounts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HalAccounts {
+    pub accounts: Vec<AccountResource>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+/// `BalanceResource`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceResource {
+    pub name: String,
+    pub balance_amount: Amount,
+    pub balance_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_date: Option<String>,
+}
+
+/// `HalBalances`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HalBalances {
+    pub balances: Vec<BalanceResource>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+/// ISO 20022 bank transaction code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankTransactionCode {
+    pub domain: String,
+    pub family: String,
+    pub sub_family: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+/// `Transaction` (TransactionResource).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionResource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_reference: Option<String>,
+    pub transaction_amount: Amount,
+    pub credit_debit_indicator: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_date: Option<String>,
+    pub remittance_information: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_transaction_code: Option<BankTransactionCode>,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+}
+
+/// `HalTransactions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HalTransactions {
+    pub transactions: Vec<TransactionResource>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+/// 1.6.2 transaction details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HalTransactionDetails {
+    #[serde(rename = "transactionDetails")]
+    pub transaction_details: TransactionResource,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+/// The consent body (`Access`), 1.6.2 adding `overdrafts` and `owners`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Access {
+    #[serde(default)]
+    pub balances: Vec<AccountIdentification>,
+    #[serde(default)]
+    pub transactions: Vec<AccountIdentification>,
+    #[serde(default)]
+    pub overdrafts: Vec<AccountIdentification>,
+    #[serde(default)]
+    pub owners: Vec<AccountIdentification>,
+    #[serde(default)]
+    pub trusted_beneficiaries: bool,
+    #[serde(default)]
+    pub psu_identity: bool,
+}
+
+/// 1.4.2 `HalEndUserIdentity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HalEndUserIdentity {
+    pub connected_psu: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_psu_first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_psu_last_name: Option<String>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+/// 1.6.2 overdrafts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overdrafts {
+    pub allowed_amount: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HalOverdrafts {
+    pub overdrafts: Overdrafts,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}

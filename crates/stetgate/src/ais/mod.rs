@@ -1,0 +1,353 @@
+//! Account information for AISPs (STET 1.4.0.47 `/v1`, 1.4.2 and 1.6.2 as the bank serves them):
+//! accounts with the mixed-consent model, consents, balances, transactions (+ details in 1.6.2),
+//! overdrafts (1.6.2), end-user identity (1.4.2+) and trusted beneficiaries (not offered: 204).
+//!
+//! Every handler receives an [`Authorized`] request (conventions, QWAC with PSP_AI, registration,
+//! signature, token with scope `aisp` already checked), applies the consent and the batch quota,
+//! asks the ledger, and renders the version's HAL+JSON.
+
+pub mod consent;
+pub mod window;
+
+use crate::app::AppState;
+use crate::edge::Hal;
+use crate::edge::error::ApiError;
+use crate::ledger::{Account, HeldAccount, Transaction};
+use crate::oauth::bearer::{Authorized, Grant};
+use crate::quota;
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use consent::{AccessKind, AisConsent};
+use stet::ais::{
+    Access, AccountIdentification, AccountResource, BalanceResource, BankTransactionCode, HalAccounts, HalBalances,
+    HalEndUserIdentity, HalOverdrafts, HalTransactionDetails, HalTransactions, Overdrafts, TransactionResource,
+};
+use stet::{ApiVersion, Link, Links, ResourceId};
+
+/// The bank answers at most this many operations, newest first, without pagination.
+pub const MAX_TRANSACTIONS: usize = 500;
+
+fn ledger_error(e: crate::ledger::LedgerError) -> ApiError {
+    ApiError::Unavailable(format!("ledger: {e}"))
+}
+
+fn store_error(e: crate::store::StoreError) -> ApiError {
+    ApiError::Unavailable(format!("store: {e}"))
+}
+
+async fn consent_of(state: &AppState, grant: &Grant) -> Result<Option<AisConsent>, ApiError> {
+    state.store.ais_consent(grant.bank, &grant.psu, &grant.client_id).await.map_err(store_error)
+}
+
+async fn held_accounts(state: &AppState, grant: &Grant) -> Result<Vec<HeldAccount>, ApiError> {
+    state.ledger.psu_accounts(grant.bank, &grant.psu).await.map_err(ledger_error)
+}
+
+/// The PSU's account with this resource id (404 otherwise), and the consent, which must grant `kind`
+/// on it (403 otherwise).
+async fn granted_account(state: &AppState, grant: &Grant, id: &str, kind: AccessKind) -> Result<Account, ApiError> {
+    let unknown = || ApiError::UnknownAccount(id.to_owned());
+    let id = ResourceId::parse(id).map_err(|_| unknown())?;
+    let account = held_accounts(state, grant)
+        .await?
+        .into_iter()
+        .find(|h| h.account.resource_id == id)
+        .ok_or_else(unknown)?
+        .account;
+    let consent = consent_of(state, grant).await?.unwrap_or_default();
+    if !consent.allows(kind, &account.resource_id) {
+        return Err(ApiError::NotGranted(kind.as_str()));
+    }
+    Ok(account)
+}
+
+fn link(href: String) -> Link {
+    Link::plain(href)
+}
+
+fn account_path(version: ApiVersion, id: &ResourceId) -> String {
+    format!("{}/accounts/{id}", version.base_path())
+}
+
+/// `GET /accounts`.
+pub async fn accounts(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    headers: HeaderMap,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let grant = &request.grant;
+    quota::consume(&state, &headers, grant, None, "accounts").await?;
+    let held = held_accounts(&state, grant).await?;
+    let consent = consent_of(&state, grant).await?.unwrap_or_default();
+    let today = state.calendar.today(state.clock.as_ref());
+    let mut accounts = Vec::with_capacity(held.len());
+    for h in held {
+        let a = &h.account;
+        let mut resource = AccountResource {
+            resource_id: None,
+            account_id: AccountIdentification {
+                iban: Some(a.iban.to_string()),
+                other: None,
+                currency: (version != ApiVersion::V1).then(|| a.currency.to_string()),
+            },
+            name: a.name.clone(),
+            usage: a.usage.as_str().to_owned(),
+            cash_account_type: a.cash_account_type.clone(),
+            currency: (version == ApiVersion::V1).then(|| a.currency.to_string()),
+            balances: None,
+            psu_status: h.psu_status.clone(),
+            // 1.4.0.47 requires `_links` on every account; the bank's 1.4.2 omits them before consent.
+            links: (version == ApiVersion::V1).then(Links::new),
+        };
+        if consent.touches(&a.resource_id) {
+            let path = account_path(version, &a.resource_id);
+            let mut links = Links::new();
+            if consent.allows(AccessKind::Balances, &a.resource_id) {
+                links.insert("balances".into(), link(format!("{path}/balances")));
+                let balances = state.ledger.balances(a.bank, &a.resource_id, today).await.map_err(ledger_error)?;
+                resource.balances = balances.map(|b| vec![booked_balance(&b)]);
+            }
+            if consent.allows(AccessKind::Transactions, &a.resource_id) {
+                links.insert("transactions".into(), Link::templated(format!("{path}/transactions")));
+            }
+            if version >= ApiVersion::V1_6_2 && consent.allows(AccessKind::Overdrafts, &a.resource_id) {
+                links.insert("overdrafts".into(), link(format!("{path}/overdrafts")));
+            }
+            resource.resource_id = Some(a.resource_id.to_string());
+            resource.links = Some(links);
+        }
+        accounts.push(resource);
+    }
+    let mut links = Links::new();
+    links.insert("self".into(), link(format!("{}/accounts", version.base_path())));
+    if version >= ApiVersion::V1_4_2 && consent.psu_identity {
+        links.insert("endUserIdentity".into(), link(format!("{}/end-user-identity", version.base_path())));
+    }
+    if accounts.is_empty() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(Hal(HalAccounts { accounts, links }).into_response())
+}
+
+fn booked_balance(b: &crate::ledger::Balances) -> BalanceResource {
+    BalanceResource {
+        name: format!("Solde comptable au {}", b.reference_date.strftime("%d/%m/%Y")),
+        balance_amount: b.booked,
+        balance_type: "CLBD".into(),
+        reference_date: Some(b.reference_date.to_string()),
+    }
+}
+
+/// `PUT /consents`: replaces the TPP's consent for the PSU; 201 with no body.
+pub async fn put_consents(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let access: Access = if request.request.body.is_empty() {
+        Access::default()
+    } else {
+        serde_json::from_slice(&request.request.body)
+            .map_err(|e| ApiError::BadRequest(format!("the consent body is not a STET Access object: {e}")))?
+    };
+    let grant = &request.grant;
+    let held = held_accounts(&state, grant).await?;
+    let consent = consent::from_access(&access, &held, version >= ApiVersion::V1_6_2)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let now = state.clock.now().as_millisecond();
+    state
+        .store
+        .replace_ais_consent(grant.bank, &grant.psu, &grant.client_id, &consent, now)
+        .await
+        .map_err(store_error)?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+/// `GET /accounts/{id}/balances`: the accounting balance (CLBD).
+pub async fn balances(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let account = granted_account(&state, &request.grant, &id, AccessKind::Balances).await?;
+    quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "balances").await?;
+    let today = state.calendar.today(state.clock.as_ref());
+    let balances = state
+        .ledger
+        .balances(account.bank, &account.resource_id, today)
+        .await
+        .map_err(ledger_error)?
+        .ok_or(ApiError::NotFound)?;
+    let path = account_path(version, &account.resource_id);
+    let mut links = Links::new();
+    links.insert("self".into(), link(format!("{path}/balances")));
+    links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
+    let consent = consent_of(&state, &request.grant).await?.unwrap_or_default();
+    if consent.allows(AccessKind::Transactions, &account.resource_id) {
+        links.insert("transactions".into(), Link::templated(format!("{path}/transactions")));
+    }
+    Ok(Hal(HalBalances { balances: vec![booked_balance(&balances)], links }).into_response())
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn render_transaction(t: &Transaction, version: ApiVersion, path: &str) -> TransactionResource {
+    let with_details = version >= ApiVersion::V1_6_2;
+    TransactionResource {
+        resource_id: Some(t.id.clone()),
+        entry_reference: t.entry_reference.clone(),
+        transaction_amount: t.amount,
+        credit_debit_indicator: t.credit_debit.as_str().into(),
+        status: t.status.as_str().into(),
+        // 1.4.0.47 requires a booking date; for an operation not booked yet it carries the
+        // operation's date. From 1.4.2 on, OTHR operations have none, as the bank sends them.
+        booking_date: t
+            .booking_date
+            .or((version == ApiVersion::V1).then_some(t.transaction_date))
+            .map(|d| d.to_string()),
+        value_date: t.value_date.map(|d| d.to_string()),
+        transaction_date: Some(t.transaction_date.to_string()),
+        remittance_information: t.remittance.clone(),
+        bank_transaction_code: t.bank_transaction_code.as_ref().map(|c| BankTransactionCode {
+            domain: c.domain.clone(),
+            family: c.family.clone(),
+            sub_family: c.sub_family.clone(),
+            code: c.code.clone(),
+            issuer: c.issuer.clone(),
+        }),
+        links: with_details.then(|| {
+            let mut links = Links::new();
+            links.insert("details".into(), link(format!("{path}/transactions/{}/details", t.id)));
+            links
+        }),
+    }
+}
+
+/// `GET /accounts/{id}/transactions?dateFrom&dateTo`.
+pub async fn transactions(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let account = granted_account(&state, &request.grant, &id, AccessKind::Transactions).await?;
+    let today = state.calendar.today(state.clock.as_ref());
+    let window = window::window(
+        query_param(query.as_deref(), "dateFrom").as_deref(),
+        query_param(query.as_deref(), "dateTo").as_deref(),
+        account.segment.history_days(),
+        today,
+        &state.calendar,
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "transactions").await?;
+    let mut found =
+        state.ledger.transactions(account.bank, &account.resource_id, window).await.map_err(ledger_error)?;
+    if found.is_empty() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    found.truncate(MAX_TRANSACTIONS);
+    let path = account_path(version, &account.resource_id);
+    let transactions = found.iter().map(|t| render_transaction(t, version, &path)).collect();
+    let mut links = Links::new();
+    links.insert("self".into(), Link::templated(format!("{path}/transactions")));
+    links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
+    let consent = consent_of(&state, &request.grant).await?.unwrap_or_default();
+    if consent.allows(AccessKind::Balances, &account.resource_id) {
+        links.insert("balances".into(), link(format!("{path}/balances")));
+    }
+    Ok(Hal(HalTransactions { transactions, links }).into_response())
+}
+
+/// `GET /accounts/{id}/transactions/{transactionResourceId}/details` (1.6.2).
+pub async fn transaction_details(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    Path((id, transaction)): Path<(String, String)>,
+    headers: HeaderMap,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let account = granted_account(&state, &request.grant, &id, AccessKind::Transactions).await?;
+    quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "transaction-details").await?;
+    let today = state.calendar.today(state.clock.as_ref());
+    let whole = window::window(None, None, account.segment.history_days(), today, &state.calendar)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let found = state.ledger.transactions(account.bank, &account.resource_id, whole).await.map_err(ledger_error)?;
+    let t = found.iter().find(|t| t.id == transaction).ok_or(ApiError::NotFound)?;
+    let path = account_path(version, &account.resource_id);
+    let mut details = render_transaction(t, version, &path);
+    details.links = None;
+    let mut links = Links::new();
+    links.insert("self".into(), link(format!("{path}/transactions/{}/details", t.id)));
+    links.insert("parent-list".into(), Link::templated(format!("{path}/transactions")));
+    Ok(Hal(HalTransactionDetails { transaction_details: details, links }).into_response())
+}
+
+/// `GET /accounts/{id}/overdrafts` (1.6.2): the authorised overdraft.
+pub async fn overdrafts(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let account = granted_account(&state, &request.grant, &id, AccessKind::Overdrafts).await?;
+    quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "overdrafts").await?;
+    let allowed = state
+        .ledger
+        .overdraft(account.bank, &account.resource_id)
+        .await
+        .map_err(ledger_error)?
+        .ok_or(ApiError::NotFound)?;
+    let path = account_path(version, &account.resource_id);
+    let consent = consent_of(&state, &request.grant).await?.unwrap_or_default();
+    let mut links = Links::new();
+    links.insert("self".into(), link(format!("{path}/overdrafts")));
+    links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
+    if consent.allows(AccessKind::Balances, &account.resource_id) {
+        links.insert("balances".into(), link(format!("{path}/balances")));
+    }
+    if consent.allows(AccessKind::Transactions, &account.resource_id) {
+        links.insert("transactions".into(), Link::templated(format!("{path}/transactions")));
+    }
+    Ok(Hal(HalOverdrafts { overdrafts: Overdrafts { allowed_amount: allowed }, links }).into_response())
+}
+
+/// `GET /end-user-identity` (1.4.2+): the connected PSU, when the consent allows it.
+pub async fn end_user_identity(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    headers: HeaderMap,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let grant = &request.grant;
+    if !consent_of(&state, grant).await?.is_some_and(|c| c.psu_identity) {
+        return Err(ApiError::NotGranted("psuIdentity"));
+    }
+    quota::consume(&state, &headers, grant, None, "identity").await?;
+    let psu = state.ledger.psu(grant.bank, &grant.psu).await.map_err(ledger_error)?.ok_or(ApiError::NotFound)?;
+    let mut links = Links::new();
+    links.insert("self".into(), link(format!("{}/end-user-identity", version.base_path())));
+    links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
+    Ok(Hal(HalEndUserIdentity {
+        connected_psu: psu.identity.connected_psu.clone(),
+        connected_psu_first_name: psu.identity.first_name.clone(),
+        connected_psu_last_name: psu.identity.last_name.clone(),
+        links,
+    })
+    .into_response())
+}
+
+/// `GET /trusted-beneficiaries`: not offered by the bank; 204 as its live API answers.
+pub async fn trusted_beneficiaries(_request: Authorized) -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
