@@ -27,6 +27,12 @@ fn parse(text: &str, name: &'static str, calendar: &Calendar) -> Result<(Date, b
         return text.parse::<Date>().map(|d| (d, true)).map_err(|_| bad());
     }
     let (local, offset_minutes) = split_offset(text).ok_or_else(bad)?;
+    // YYYY-MM-DDTHH:MM:SS, then an optional fraction: the published forms always carry seconds.
+    let b = local.as_bytes();
+    let shaped = b.len() >= 19 && b[10] == b'T' && b[13] == b':' && b[16] == b':' && (b.len() == 19 || b[19] == b'.');
+    if !shaped {
+        return Err(bad());
+    }
     let civil: DateTime = local.parse().map_err(|_| bad())?;
     let zoned = match offset_minutes {
         Some(minutes) => {
