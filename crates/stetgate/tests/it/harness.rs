@@ -149,8 +149,8 @@ pub(crate) use db_tests;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub ca_pem: Vec<u8>,
-    pub db: TestDb,
-    pub data_dir: tempfile::TempDir,
+    pub db: Arc<TestDb>,
+    pub data_dir: Arc<tempfile::TempDir>,
     /// The server's clock: move it to cross expiries.
     pub clock: ManualClock,
     shutdown: Option<oneshot::Sender<()>>,
@@ -177,7 +177,15 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
+    spawn_on(Arc::new(db), Arc::new(tempfile::tempdir().expect("temp dir")), options).await
+}
+
+/// Another node of the same deployment: the same database and sandbox CA, its own port and clock.
+pub async fn spawn_second_node(first: &TestApp) -> TestApp {
+    spawn_on(first.db.clone(), first.data_dir.clone(), AppOptions::default()).await
+}
+
+async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: AppOptions) -> TestApp {
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: data_dir.path().to_path_buf(),

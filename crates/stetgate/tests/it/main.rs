@@ -6,6 +6,7 @@ mod harness;
 mod interop;
 mod oauth;
 
+mod ais;
 mod browser;
 mod cli;
 mod edge;
