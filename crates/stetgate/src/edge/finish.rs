@@ -105,7 +105,7 @@ fn explain(status: StatusCode, text: Option<String>) -> String {
 
 fn render_error(state: &AppState, response: Response, body: ErrorBody, path: &str) -> Response {
     let (mut parts, _) = response.into_parts();
-    let timestamp = state.clock.now().strftime("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string();
+    let timestamp = state.clock.now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let model = ErrorModel::new(parts.status.as_u16(), &body.message, &body.error, path, timestamp);
     let json = serde_json::to_vec(&model).unwrap_or_default();
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(stet::HAL_JSON));

@@ -5,6 +5,7 @@
 mod harness;
 mod interop;
 mod oauth;
+mod schemas;
 
 mod ais;
 mod browser;
