@@ -47,7 +47,12 @@ async fn held_accounts(state: &AppState, grant: &Grant) -> Result<Vec<HeldAccoun
 
 /// The PSU's account with this resource id (404 otherwise), and the consent, which must grant `kind`
 /// on it (403 otherwise).
-async fn granted_account(state: &AppState, grant: &Grant, id: &str, kind: AccessKind) -> Result<Account, ApiError> {
+async fn granted_account(
+    state: &AppState,
+    grant: &Grant,
+    id: &str,
+    kind: AccessKind,
+) -> Result<(Account, AisConsent), ApiError> {
     let unknown = || ApiError::UnknownAccount(id.to_owned());
     let id = ResourceId::parse(id).map_err(|_| unknown())?;
     let account = held_accounts(state, grant)
@@ -60,7 +65,7 @@ async fn granted_account(state: &AppState, grant: &Grant, id: &str, kind: Access
     if !consent.allows(kind, &account.resource_id) {
         return Err(ApiError::NotGranted(kind.as_str()));
     }
-    Ok(account)
+    Ok((account, consent))
 }
 
 fn link(href: String) -> Link {
@@ -174,7 +179,7 @@ pub async fn balances(
     headers: HeaderMap,
     request: Authorized,
 ) -> Result<Response, ApiError> {
-    let account = granted_account(&state, &request.grant, &id, AccessKind::Balances).await?;
+    let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Balances).await?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "balances").await?;
     let today = state.calendar.today(state.clock.as_ref());
     let balances = state
@@ -187,7 +192,6 @@ pub async fn balances(
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{path}/balances")));
     links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
-    let consent = consent_of(&state, &request.grant).await?.unwrap_or_default();
     if consent.allows(AccessKind::Transactions, &account.resource_id) {
         links.insert("transactions".into(), Link::templated(format!("{path}/transactions")));
     }
@@ -239,7 +243,7 @@ pub async fn transactions(
     headers: HeaderMap,
     request: Authorized,
 ) -> Result<Response, ApiError> {
-    let account = granted_account(&state, &request.grant, &id, AccessKind::Transactions).await?;
+    let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Transactions).await?;
     let today = state.calendar.today(state.clock.as_ref());
     let window = window::window(
         query_param(query.as_deref(), "dateFrom").as_deref(),
@@ -261,7 +265,6 @@ pub async fn transactions(
     let mut links = Links::new();
     links.insert("self".into(), Link::templated(format!("{path}/transactions")));
     links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
-    let consent = consent_of(&state, &request.grant).await?.unwrap_or_default();
     if consent.allows(AccessKind::Balances, &account.resource_id) {
         links.insert("balances".into(), link(format!("{path}/balances")));
     }
@@ -276,7 +279,7 @@ pub async fn transaction_details(
     headers: HeaderMap,
     request: Authorized,
 ) -> Result<Response, ApiError> {
-    let account = granted_account(&state, &request.grant, &id, AccessKind::Transactions).await?;
+    let (account, _) = granted_account(&state, &request.grant, &id, AccessKind::Transactions).await?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "transaction-details").await?;
     let today = state.calendar.today(state.clock.as_ref());
     let whole = window::window(None, None, account.segment.history_days(), today, &state.calendar)
@@ -300,7 +303,7 @@ pub async fn overdrafts(
     headers: HeaderMap,
     request: Authorized,
 ) -> Result<Response, ApiError> {
-    let account = granted_account(&state, &request.grant, &id, AccessKind::Overdrafts).await?;
+    let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Overdrafts).await?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "overdrafts").await?;
     let allowed = state
         .ledger
@@ -309,7 +312,6 @@ pub async fn overdrafts(
         .map_err(ledger_error)?
         .ok_or(ApiError::NotFound)?;
     let path = account_path(version, &account.resource_id);
-    let consent = consent_of(&state, &request.grant).await?.unwrap_or_default();
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{path}/overdrafts")));
     links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
