@@ -43,6 +43,8 @@ pub struct Config {
     pub registration: RegistrationConfig,
     /// Lifetimes of the authorization server.
     pub oauth: OAuthConfig,
+    /// Per-bank limits on funds-confirmation requests per TPP (none by default).
+    pub funds_rate_limits: Vec<FundsRateLimit>,
     pub log_format: LogFormat,
     /// A `tracing` filter, e.g. `info` or `stetgate=debug,info`.
     pub log_level: String,
@@ -66,6 +68,7 @@ impl Default for Config {
             banks: Vec::new(),
             registration: RegistrationConfig::default(),
             oauth: OAuthConfig::default(),
+            funds_rate_limits: Vec::new(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             shutdown_grace_secs: 30,
@@ -90,6 +93,16 @@ pub struct BankEntry {
     #[serde(deserialize_with = "bank_code_text_or_number")]
     pub code: BankCode,
     pub name: String,
+}
+
+/// `[[funds_rate_limits]]`: at most `requests_per_minute` funds confirmations per TPP at `bank`
+/// (429 `TMRQ` above).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundsRateLimit {
+    #[serde(deserialize_with = "bank_code_text_or_number")]
+    pub bank: BankCode,
+    pub requests_per_minute: i64,
 }
 
 /// `[oauth]`: lifetimes, with the bank's published values as defaults.

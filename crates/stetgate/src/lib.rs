@@ -14,6 +14,7 @@ pub mod edge;
 pub mod ledger;
 pub mod oauth;
 pub mod ops;
+pub mod piis;
 pub mod quota;
 pub mod registry;
 pub mod resources;

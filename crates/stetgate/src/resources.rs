@@ -1,18 +1,15 @@
 //! The STET resource route table, per API version, as Groupe BPCE serves it.
 //!
-//! Every path a TPP may call is registered here with its method, so that an unknown path is a 404
-//! and a known path with the wrong method a 405 with `Allow`, from the first release on. Each
-//! resource needs a registered TPP with the route's PSD2 role, a valid signature, and an access token
-//! obtained through the OAuth2 authorization server; until a route's capability is wired in, its
-//! handler is [`access_token_required`], which applies every check and then answers 401 exactly as
-//! it will for a request without a valid token.
+//! Every path a TPP may call is registered here with its method, the PSD2 role and the OAuth scope
+//! it needs, so that an unknown path is a 404, a known path with the wrong method a 405 with
+//! `Allow`, and every request meets the same checks (see `oauth::bearer::Authorized`) before its
+//! handler in `ais/` or `piis/`.
 
-use crate::ais;
 use crate::app::AppState;
-use crate::edge::error::ApiError;
 use crate::edge::tpp::RequiredRole;
 use crate::oauth::Scope;
-use crate::oauth::bearer::{Authorized, RequiredScope};
+use crate::oauth::bearer::RequiredScope;
+use crate::{ais, piis};
 use axum::routing::{get, post, put};
 use axum::{Extension, Router};
 use eidas::psd2::Role;
@@ -43,7 +40,7 @@ fn version_routes(version: ApiVersion) -> Router<AppState> {
         );
     }
     // Funds confirmation: PSP_IC, and the scope piisp in v1, cbpii from 1.4.2 on.
-    let piis = Router::new().route("/funds-confirmations", post(not_served_yet));
+    let piis = Router::new().route("/funds-confirmations", post(piis::funds_confirmation));
     let funds_scope = if version == ApiVersion::V1 { Scope::Piisp } else { Scope::Cbpii };
     ais.route_layer(Extension(RequiredScope(Scope::Aisp)))
         .route_layer(Extension(RequiredRole(Role::AccountInformation)))
@@ -52,10 +49,4 @@ fn version_routes(version: ApiVersion) -> Router<AppState> {
                 .route_layer(Extension(RequiredRole(Role::CardIssuing))),
         )
         .layer(Extension(version))
-}
-
-/// Every check passed (conventions, QWAC, registration, signature, access token and scope), but
-/// the resource itself is not served yet: 501, as STET allows for an endpoint not implemented.
-async fn not_served_yet(_request: Authorized) -> ApiError {
-    ApiError::NotServedYet
 }

@@ -41,8 +41,10 @@ async fn consent_of(state: &AppState, grant: &Grant) -> Result<Option<AisConsent
     state.store.ais_consent(grant.bank, &grant.psu, &grant.client_id).await.map_err(store_error)
 }
 
+/// The PSU's eligible accounts (open ones).
 async fn held_accounts(state: &AppState, grant: &Grant) -> Result<Vec<HeldAccount>, ApiError> {
-    state.ledger.psu_accounts(grant.bank, &grant.psu).await.map_err(ledger_error)
+    let held = state.ledger.psu_accounts(grant.bank, &grant.psu).await.map_err(ledger_error)?;
+    Ok(held.into_iter().filter(HeldAccount::is_eligible).collect())
 }
 
 /// The PSU's account with this resource id (404 otherwise), and the consent, which must grant `kind`

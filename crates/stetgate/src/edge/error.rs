@@ -50,14 +50,15 @@ pub enum ApiError {
     InvalidAccessToken,
     #[error("the access token's scope ({granted}) does not include {}; its refresh token is revoked", .needed.as_str())]
     InsufficientScope { needed: crate::oauth::Scope, granted: String },
-    #[error("this resource is not served yet by this version of stetgate")]
-    NotServedYet,
     #[error("{0} is not one of this PSU's accounts")]
     UnknownAccount(String),
     #[error("the consent does not grant {0} on this account: PUT /consents with the PSU's agreement")]
     NotGranted(&'static str),
     #[error("{0}")]
     BadRequest(String),
+    /// A refusal with the bank's reason code (AC01, FF01, NGAC ...) in `message`.
+    #[error("{explanation}")]
+    Rejected { status: StatusCode, code: &'static str, explanation: String },
     #[error("more than 4 calls today without the PSU connected (no PSU-IP-Address); retry after {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: i64 },
     #[error("the service is unavailable: {0}")]
@@ -85,6 +86,7 @@ impl ApiError {
         match self {
             ApiError::UnknownBank(_) | ApiError::NotFound | ApiError::UnknownAccount(_) => StatusCode::NOT_FOUND,
             ApiError::NotGranted(_) => StatusCode::FORBIDDEN,
+            ApiError::Rejected { status, .. } => *status,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MissingRequestId | ApiError::InvalidRequestId | ApiError::UnreadableBody(_) => {
@@ -99,7 +101,6 @@ impl ApiError {
             | ApiError::NotRegistered(_)
             | ApiError::Deactivated(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingRole { .. } | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotServedYet => StatusCode::NOT_IMPLEMENTED,
             ApiError::Signature(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -113,6 +114,7 @@ impl ApiError {
             // The bank's code for a token of another scope on funds confirmation; RFC 6750's elsewhere.
             ApiError::InsufficientScope { needed, .. } if needed.is_funds() => Some("BADS"),
             ApiError::InsufficientScope { .. } => Some("insufficient_scope"),
+            ApiError::Rejected { code, .. } => Some(code),
             _ => None,
         }
     }

@@ -174,6 +174,14 @@ pub struct HeldAccount {
     pub psu_status: String,
 }
 
+impl HeldAccount {
+    /// What the dedicated interface offers: open accounts (the bank lists active, online-accessible
+    /// payment accounts only).
+    pub fn is_eligible(&self) -> bool {
+        self.account.status == AccountStatus::Open
+    }
+}
+
 /// What the bank knows of an account's money at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Balances {

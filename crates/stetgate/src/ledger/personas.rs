@@ -106,6 +106,7 @@ pub struct SeedAccount {
     pub overdraft_minor: i64,
     pub local_number: Option<&'static str>,
     pub history: History,
+    pub status: super::AccountStatus,
     /// Whether the generator may leave recent card debits not booked yet (status OTHR).
     pub generated_pending: bool,
     pub fixed: &'static [FixedTransaction],
@@ -131,6 +132,9 @@ pub const PSUS: &[SeedPsu] = &[
     // **decision**: Lea (755238649) is a PSU of 13807 whose listed account
     // (FR7617515000920400430518020) lives at 17515; 13807's ledger holds no account for her.
     psu("13807", "755238649", "Lea", Some("Lea"), None, Segment::Retail, "+33699990017"),
+    // **addition** (not in the published sandbox): a PSU with a closed and a blocked account, so the
+    // funds-confirmation codes AC04 and AC06 can be tried.
+    psu("13807", "D0999995I0", "Camille", Some("Camille"), None, Segment::Retail, "+33699990018"),
 ];
 
 const fn psu(
@@ -201,6 +205,7 @@ const fn account(
         overdraft_minor,
         local_number,
         history,
+        status: super::AccountStatus::Open,
         generated_pending: false,
         fixed: &[],
     }
@@ -433,6 +438,46 @@ pub const ACCOUNTS: &[SeedAccount] = &[
         History::Regular,
     ),
     // **decision**: Adam's overdrawn professional account has a 3,000 EUR authorised overdraft.
+    // **addition**: Camille's open, closed and blocked accounts (valid IBAN checksums).
+    account(
+        "13807",
+        "FR7613807008043001965410105",
+        "Camille",
+        &[("D0999995I0", HOLDER)],
+        Segment::Retail,
+        10000,
+        0,
+        Some("038-CPT30019654101"),
+        History::Few,
+    ),
+    SeedAccount {
+        status: super::AccountStatus::Closed,
+        ..account(
+            "13807",
+            "FR7613807008043001965410202",
+            "Camille",
+            &[("D0999995I0", HOLDER)],
+            Segment::Retail,
+            0,
+            0,
+            Some("038-CPT30019654102"),
+            History::Empty,
+        )
+    },
+    SeedAccount {
+        status: super::AccountStatus::Blocked,
+        ..account(
+            "13807",
+            "FR7613807008043001965410396",
+            "Camille",
+            &[("D0999995I0", HOLDER)],
+            Segment::Retail,
+            25000,
+            0,
+            Some("038-CPT30019654103"),
+            History::Few,
+        )
+    },
     account(
         "13807",
         "FR7613807008063031966574122",

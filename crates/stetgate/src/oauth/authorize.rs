@@ -372,6 +372,7 @@ async fn account_choices(state: &AppState, flow: &Flow, psu: &PsuId) -> Result<V
         .map_err(|e| ApiError::Unavailable(format!("ledger: {e}")).into_response())?;
     Ok(held
         .into_iter()
+        .filter(crate::ledger::HeldAccount::is_eligible)
         .map(|h| AccountChoice {
             resource_id: h.account.resource_id.to_string(),
             iban: h.account.iban.to_string(),

@@ -7,7 +7,7 @@ pub mod pki;
 use crate::clock::{Calendar, Clock};
 use crate::ledger::generator::generate;
 use crate::ledger::personas::{ACCOUNTS, BANKS, PSUS, SeedAccount};
-use crate::ledger::{Account, AccountStatus, Psu, PsuId, PsuIdentity, Usage};
+use crate::ledger::{Account, Psu, PsuId, PsuIdentity, Usage};
 use crate::store::{BankRecord, LoadAccount, Store, StoreError};
 use jiff::civil::Date;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use stet::{BankCode, Currency, Iban};
 
 /// Bumped when the persona data changes in a way an existing sandbox database must pick up.
-pub const SEED_VERSION: &str = "personas-2";
+pub const SEED_VERSION: &str = "personas-3";
 const SEED_KEY: &str = "seed";
 const TRANSACTIONS_KEY: &str = "transactions_generated_for";
 
@@ -142,7 +142,7 @@ fn seed_account(seed: &SeedAccount) -> Result<LoadAccount, SandboxError> {
             usage: if seed.segment.has_bank_transaction_codes() { Usage::Orga } else { Usage::Priv },
             cash_account_type: "CACC".to_owned(),
             segment: seed.segment,
-            status: AccountStatus::Open,
+            status: seed.status,
             local_number: seed.local_number.map(str::to_owned),
         },
         booked_minor: seed.balance_minor,

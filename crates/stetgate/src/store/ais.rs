@@ -118,3 +118,27 @@ impl Store {
         Ok(row.try_get("calls")?)
     }
 }
+
+impl Store {
+    /// Counts one request in a rate-limit window and returns the window's count so far.
+    pub async fn count_rate_limited_call(
+        &self,
+        client: &OrgId,
+        bank: BankCode,
+        resource: &str,
+        window: &str,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO rate_counters (client_id, bank_code, resource, minute, calls) VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (client_id, bank_code, resource, minute) DO UPDATE SET calls = rate_counters.calls + 1
+             RETURNING calls",
+        )
+        .bind(client.as_str())
+        .bind(bank.as_str())
+        .bind(resource)
+        .bind(window)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("calls")?)
+    }
+}

@@ -164,11 +164,19 @@ pub struct AppOptions {
     pub trust_anchors: Vec<PathBuf>,
     /// What the server's clock says; [`TEST_NOW`] by default.
     pub now: Option<Timestamp>,
+    /// `[[funds_rate_limits]]`: (bank code, requests per minute).
+    pub funds_rate_limit: Option<(&'static str, i64)>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        AppOptions { default_bank: "17515", max_body_bytes: 1024 * 1024, trust_anchors: Vec::new(), now: None }
+        AppOptions {
+            default_bank: "17515",
+            max_body_bytes: 1024 * 1024,
+            trust_anchors: Vec::new(),
+            now: None,
+            funds_rate_limit: None,
+        }
     }
 }
 
@@ -193,6 +201,15 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         default_bank: stet::BankCode::parse(options.default_bank).expect("bank code"),
         max_body_bytes: options.max_body_bytes,
         trust_anchors: options.trust_anchors,
+        funds_rate_limits: options
+            .funds_rate_limit
+            .map(|(bank, n)| {
+                vec![stetgate::config::FundsRateLimit {
+                    bank: stet::BankCode::parse(bank).expect("bank"),
+                    requests_per_minute: n,
+                }]
+            })
+            .unwrap_or_default(),
         shutdown_grace_secs: 5,
         ..Config::default()
     };

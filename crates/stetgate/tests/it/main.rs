@@ -5,6 +5,7 @@
 mod harness;
 mod interop;
 mod oauth;
+mod piis;
 mod schemas;
 
 mod ais;

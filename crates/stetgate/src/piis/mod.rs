@@ -1,0 +1,258 @@
+//! Funds confirmation for card issuers (CBPII; STET `POST /funds-confirmations`; scope `piisp` in
+//! v1, `cbpii` from 1.4.2 on): at the moment of a card payment, can the PSU's account cover the
+//! amount? The bank answers on the instant balance ("solde minute": booked balance minus pending
+//! debits) plus the authorised overdraft, blocks nothing and records nothing.
+//!
+//! Refusals carry the bank's reason code in `message`, checked in this order: `FF01` (body not JSON
+//! or not the STET schema), `AC01` (IBAN malformed, or not an account of this PSU at this bank; card
+//! numbers are unknown to the bank), `AC04` closed, `AC06` blocked, `NGAC` (an account the PSU did
+//! not choose for this TPP during authorization), `FF01` (a currency that is not the account's),
+//! and, when the bank configures a limit, `TMRQ`.
+
+use crate::app::AppState;
+use crate::edge::Hal;
+use crate::edge::error::ApiError;
+use crate::ledger::{Account, AccountStatus};
+use crate::oauth::bearer::Authorized;
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use stet::{Amount, ApiVersion, Currency, Iban, Link, Links, ResourceId};
+
+fn rejected(status: StatusCode, code: &'static str, explanation: impl Into<String>) -> ApiError {
+    ApiError::Rejected { status, code, explanation: explanation.into() }
+}
+
+fn format_error(explanation: impl Into<String>) -> ApiError {
+    rejected(StatusCode::BAD_REQUEST, "FF01", explanation)
+}
+
+fn unknown_account(explanation: impl Into<String>) -> ApiError {
+    rejected(StatusCode::BAD_REQUEST, "AC01", explanation)
+}
+
+/// `HalPaymentCoverageReport`.
+#[derive(Serialize)]
+pub struct CoverageReport {
+    request: Value,
+    result: bool,
+    #[serde(rename = "_links")]
+    links: Links,
+}
+
+/// A checked `PaymentCoverageRequestResource`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageRequest {
+    pub amount: Amount,
+    pub account: AccountReference,
+}
+
+/// How the request names the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountReference {
+    Iban(Iban),
+    ResourceId(ResourceId),
+}
+
+/// Reads the request body: FF01 for what is not the STET schema, AC01 for an account reference the
+/// bank cannot know.
+pub fn parse(body: &Value) -> Result<CoverageRequest, ApiError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| format_error("the body must be a JSON object PaymentCoverageRequestResource"))?;
+    match object.get("paymentCoverageRequestId").and_then(Value::as_str) {
+        Some(id) if !id.is_empty() && id.chars().count() <= 35 => {}
+        Some(_) => return Err(format_error("paymentCoverageRequestId must be 1 to 35 characters")),
+        None => return Err(format_error("paymentCoverageRequestId is missing")),
+    }
+    if object.get("payee").is_some_and(|payee| payee.as_str().is_none_or(|p| p.chars().count() > 70)) {
+        return Err(format_error("payee must be a string of at most 70 characters"));
+    }
+    let instructed = object
+        .get("instructedAmount")
+        .and_then(Value::as_object)
+        .ok_or_else(|| format_error("instructedAmount is missing"))?;
+    let currency = instructed
+        .get("currency")
+        .and_then(Value::as_str)
+        .and_then(|c| Currency::parse(c).ok())
+        .ok_or_else(|| format_error("instructedAmount.currency is missing or not an ISO 4217 code"))?;
+    let text = match instructed.get("amount") {
+        Some(Value::String(s)) => s.clone(),
+        // STET 1.6 examples send numbers; accept them.
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(format_error("instructedAmount.amount is missing")),
+    };
+    let amount = Amount::parse(&text, currency)
+        .ok()
+        .filter(|a| a.value > rust_decimal::Decimal::ZERO && a.value.scale() <= currency.minor_unit_digits())
+        .ok_or_else(|| {
+            format_error(format!(
+                "instructedAmount.amount {text:?} is not a positive decimal with at most {} fraction digits",
+                currency.minor_unit_digits()
+            ))
+        })?;
+    let account_id =
+        object.get("accountId").and_then(Value::as_object).ok_or_else(|| format_error("accountId is missing"))?;
+    let account = if let Some(iban) = account_id.get("iban") {
+        let text = iban.as_str().unwrap_or("");
+        AccountReference::Iban(Iban::parse(text).map_err(|_| unknown_account(format!("{text:?} is not a valid IBAN")))?)
+    } else if let Some(other) = account_id.get("other").and_then(Value::as_object) {
+        let scheme = other.get("schemeName").and_then(Value::as_str).unwrap_or("");
+        let identification = other.get("identification").and_then(Value::as_str).unwrap_or("");
+        match scheme {
+            "BANK" => AccountReference::ResourceId(
+                ResourceId::parse(identification)
+                    .map_err(|_| unknown_account(format!("{identification:?} is not an account of this bank")))?,
+            ),
+            "CPAN" => return Err(unknown_account("the bank does not know card numbers: name the account by its IBAN")),
+            other => {
+                return Err(unknown_account(format!(
+                    "accounts identified by {other:?} are unknown to this bank: use the IBAN"
+                )));
+            }
+        }
+    } else {
+        return Err(format_error("accountId needs an iban (or other {identification, schemeName})"));
+    };
+    Ok(CoverageRequest { amount, account })
+}
+
+/// Whether `amount` is covered by the instant balance plus the authorised overdraft.
+pub fn covered(amount: &Amount, instant: &Amount, overdraft: &Amount) -> bool {
+    amount.value <= instant.value + overdraft.value
+}
+
+/// `POST /funds-confirmations`.
+pub async fn funds_confirmation(
+    State(state): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
+    request: Authorized,
+) -> Result<Response, ApiError> {
+    let grant = &request.grant;
+    rate_limit(&state, grant).await?;
+    let body: Value =
+        serde_json::from_slice(&request.request.body).map_err(|_| format_error("the body is not JSON"))?;
+    let coverage = parse(&body)?;
+
+    let held = state
+        .ledger
+        .psu_accounts(grant.bank, &grant.psu)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("ledger: {e}")))?;
+    let account: Account = held
+        .into_iter()
+        .map(|h| h.account)
+        .find(|a| match &coverage.account {
+            AccountReference::Iban(iban) => &a.iban == iban,
+            AccountReference::ResourceId(id) => &a.resource_id == id,
+        })
+        .ok_or_else(|| unknown_account("this account is unknown at this bank for this PSU"))?;
+    match account.status {
+        AccountStatus::Closed => return Err(rejected(StatusCode::BAD_REQUEST, "AC04", "the account is closed")),
+        AccountStatus::Blocked => return Err(rejected(StatusCode::BAD_REQUEST, "AC06", "the account is blocked")),
+        AccountStatus::Open => {}
+    }
+    let chosen = state
+        .store
+        .funds_consent(grant.bank, &grant.psu, &grant.client_id)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("consent store: {e}")))?;
+    if !chosen.contains(&account.resource_id) {
+        return Err(rejected(
+            StatusCode::FORBIDDEN,
+            "NGAC",
+            "the PSU did not choose this account for you during authorization",
+        ));
+    }
+    if coverage.amount.currency != account.currency {
+        return Err(format_error(format!(
+            "instructedAmount.currency {} is not the account's currency ({})",
+            coverage.amount.currency, account.currency
+        )));
+    }
+    let today = state.calendar.today(state.clock.as_ref());
+    let ledger_error = |e: crate::ledger::LedgerError| ApiError::Unavailable(format!("ledger: {e}"));
+    let balances = state
+        .ledger
+        .balances(account.bank, &account.resource_id, today)
+        .await
+        .map_err(ledger_error)?
+        .ok_or(ApiError::NotFound)?;
+    let overdraft = state
+        .ledger
+        .overdraft(account.bank, &account.resource_id)
+        .await
+        .map_err(ledger_error)?
+        .unwrap_or(Amount::from_minor(0, account.currency));
+    let result = covered(&coverage.amount, &balances.instant(), &overdraft);
+    let mut links = Links::new();
+    links.insert("self".into(), Link::plain(format!("{}/funds-confirmations", version.base_path())));
+    Ok(Hal(CoverageReport { request: body, result, links }).into_response())
+}
+
+/// The bank's optional per-TPP limit (`[[funds_rate_limits]]`): 429 `TMRQ` above it.
+async fn rate_limit(state: &AppState, grant: &crate::oauth::bearer::Grant) -> Result<(), ApiError> {
+    let Some(limit) = state.config.funds_rate_limits.iter().find(|l| l.bank == grant.bank) else { return Ok(()) };
+    let now = state.clock.now();
+    let window = now.strftime("%Y-%m-%dT%H:%M").to_string();
+    let calls = state
+        .store
+        .count_rate_limited_call(&grant.client_id, grant.bank, "funds-confirmations", &window)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("rate store: {e}")))?;
+    if calls > limit.requests_per_minute {
+        return Err(rejected(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TMRQ",
+            format!("more than {} funds confirmations this minute", limit.requests_per_minute),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eur(text: &str) -> Amount {
+        Amount::parse(text, Currency::EUR).unwrap()
+    }
+
+    #[test]
+    fn covered_up_to_the_cent() {
+        assert!(covered(&eur("4179.00"), &eur("4179.00"), &eur("0")));
+        assert!(!covered(&eur("4179.01"), &eur("4179.00"), &eur("0")));
+        assert!(covered(&eur("105.95"), &eur("-2894.05"), &eur("3000.00")), "the overdraft counts");
+        assert!(!covered(&eur("105.96"), &eur("-2894.05"), &eur("3000.00")));
+    }
+
+    #[test]
+    fn parsing_names_the_code() {
+        let ok = json!({"paymentCoverageRequestId": "r", "instructedAmount": {"currency": "EUR", "amount": "1.50"}, "accountId": {"iban": "FR7613807008043001965405158"}});
+        assert!(parse(&ok).is_ok());
+        let code = |v: Value| match parse(&v) {
+            Err(ApiError::Rejected { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        let mut bad = ok.clone();
+        bad["instructedAmount"]["amount"] = json!("1.505");
+        assert_eq!(code(bad), "FF01");
+        let mut bad = ok.clone();
+        bad["instructedAmount"]["amount"] = json!("-1");
+        assert_eq!(code(bad), "FF01");
+        let mut bad = ok.clone();
+        bad["paymentCoverageRequestId"] = json!("x".repeat(36));
+        assert_eq!(code(bad), "FF01");
+        let mut bad = ok.clone();
+        bad["accountId"] = json!({"iban": "FR7613807008043001965405159"});
+        assert_eq!(code(bad), "AC01");
+        let mut bad = ok;
+        bad["accountId"] = json!({"other": {"identification": "4970100000000154", "schemeName": "CPAN"}});
+        assert_eq!(code(bad), "AC01");
+    }
+}
