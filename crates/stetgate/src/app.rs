@@ -8,6 +8,7 @@ use crate::clock::{Calendar, Clock};
 use crate::config::{Config, ConfigError, Mode};
 use crate::edge::bank::{BankDirectory, route_bank};
 use crate::edge::finish::{finish, tag_route};
+use crate::edge::lifecycle::version_lifecycle;
 use crate::edge::request::buffer_body;
 use crate::edge::tls::{self, TlsSetupError};
 use crate::ledger::Ledger;
@@ -52,6 +53,7 @@ pub fn build_router(state: AppState) -> Router {
         .route_layer(from_fn(tag_route))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), buffer_body))
+        .layer(from_fn_with_state(state.clone(), version_lifecycle))
         .layer(from_fn_with_state(state.clone(), route_bank));
     Router::new()
         .route("/healthz", get(ops::healthz))

@@ -45,6 +45,8 @@ pub struct Config {
     pub oauth: OAuthConfig,
     /// Per-bank limits on funds-confirmation requests per TPP (none by default).
     pub funds_rate_limits: Vec<FundsRateLimit>,
+    /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
+    pub api_versions: std::collections::BTreeMap<String, VersionLifecycle>,
     pub log_format: LogFormat,
     /// A `tracing` filter, e.g. `info` or `stetgate=debug,info`.
     pub log_level: String,
@@ -69,6 +71,7 @@ impl Default for Config {
             registration: RegistrationConfig::default(),
             oauth: OAuthConfig::default(),
             funds_rate_limits: Vec::new(),
+            api_versions: std::collections::BTreeMap::new(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             shutdown_grace_secs: 30,
@@ -103,6 +106,19 @@ pub struct FundsRateLimit {
     #[serde(deserialize_with = "bank_code_text_or_number")]
     pub bank: BankCode,
     pub requests_per_minute: i64,
+}
+
+/// The lifecycle of one API version: deprecated since a date, retired (410) from its sunset,
+/// replaced by a successor version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionLifecycle {
+    /// When the version was (or will be) deprecated, RFC 3339 (e.g. "2026-06-01T00:00:00Z").
+    pub deprecated: Option<jiff::Timestamp>,
+    /// From this instant the version answers 410.
+    pub sunset: Option<jiff::Timestamp>,
+    /// The version to use instead, e.g. "v1.6.2".
+    pub successor: Option<String>,
 }
 
 /// `[oauth]`: lifetimes, with the bank's published values as defaults.
@@ -346,6 +362,24 @@ impl Config {
                 ));
             }
         }
+        for (name, lifecycle) in &self.api_versions {
+            if stet::ApiVersion::from_segment(name).is_none() {
+                return Err(ConfigError::key(
+                    file,
+                    &format!("api_versions.{name}"),
+                    "is not a served version (v1, v1.4.2, v1.6.2)",
+                ));
+            }
+            if let Some(successor) = &lifecycle.successor
+                && stet::ApiVersion::from_segment(successor).is_none()
+            {
+                return Err(ConfigError::key(
+                    file,
+                    &format!("api_versions.{name}.successor"),
+                    format!("{successor} is not a served version"),
+                ));
+            }
+        }
         for (i, anchor) in self.trust_anchors.iter().enumerate() {
             readable(file, &format!("trust_anchors[{i}]"), anchor)?;
         }
@@ -440,6 +474,26 @@ mod tests {
         let f = write(dir.path(), "bad.toml", "[registration]\nallow = [\"ACPR-1\"]\n");
         let e = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err();
         assert!(e.to_string().contains("registration.allow"), "{e}");
+    }
+
+    #[test]
+    fn api_version_lifecycles_name_served_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "v.toml",
+            "[api_versions.\"v1\"]\ndeprecated = \"2026-06-01T00:00:00Z\"\nsunset = \"2027-06-30T00:00:00Z\"\nsuccessor = \"v1.6.2\"\n",
+        );
+        let c = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap();
+        assert_eq!(c.api_versions["v1"].successor.as_deref(), Some("v1.6.2"));
+        let f = write(dir.path(), "bad.toml", "[api_versions.\"v2\"]\nsuccessor = \"v1.6.2\"\n");
+        let e = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("api_versions.v2"));
+        let f = write(dir.path(), "bad2.toml", "[api_versions.\"v1\"]\nsuccessor = \"v3\"\n");
+        assert_eq!(
+            load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err().key.as_deref(),
+            Some("api_versions.v1.successor")
+        );
     }
 
     #[test]

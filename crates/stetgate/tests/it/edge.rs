@@ -256,3 +256,47 @@ async fn client_certificate_is_optional_and_reaches_handlers() {
     let _ = tx.send(());
     task.await.unwrap();
 }
+
+/// A deprecated version carries Deprecation, Sunset and a Link to its successor; after its sunset it
+/// answers 410 naming the replacement; other versions are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_version_deprecation_and_sunset() {
+    use stetgate::config::VersionLifecycle;
+    let now: jiff::Timestamp = crate::harness::TEST_NOW.parse().unwrap();
+    let mut api_versions = std::collections::BTreeMap::new();
+    api_versions.insert(
+        "v1.4.2".to_owned(),
+        VersionLifecycle {
+            deprecated: Some("2026-06-01T00:00:00Z".parse().unwrap()),
+            sunset: Some(now.checked_add(jiff::SignedDuration::from_hours(24 * 30)).unwrap()),
+            successor: Some("v1.6.2".into()),
+        },
+    );
+    let app = spawn_app_with(TestDb::sqlite(), AppOptions { api_versions, ..AppOptions::default() }).await;
+    let client = app.client("www.17515.sandbox.localhost");
+
+    let response = client.request(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "served as usual until the sunset");
+    assert_eq!(
+        response.headers()["deprecation"],
+        format!("@{}", jiff::Timestamp::from_second(1_780_272_000).unwrap().as_second())
+    );
+    assert_eq!(response.headers()["sunset"], "Mon, 21 Dec 2026 10:00:00 GMT");
+    assert_eq!(response.headers()["link"], "</stet/psd2/v1.6.2>; rel=\"successor-version\"");
+    let other = client.request(Method::GET, "/stet/psd2/v1.6.2/accounts").send().await.unwrap();
+    assert!(other.headers().get("deprecation").is_none() && other.headers().get("sunset").is_none());
+
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 30));
+    for path in ["/stet/psd2/v1.4.2/accounts", "/stet/psd2/v1.4.2/anything"] {
+        let response = client.request(Method::GET, path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::GONE, "{path}");
+        assert_eq!(response.headers()["link"], "</stet/psd2/v1.6.2>; rel=\"successor-version\"");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!((body["status"].as_u64(), body["path"].as_str()), (Some(410), Some(path)));
+        assert!(body["error"].as_str().unwrap().contains("/stet/psd2/v1.6.2"), "names the replacement: {body}");
+    }
+    assert_eq!(
+        client.request(Method::GET, "/stet/psd2/v1.6.2/accounts").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -166,6 +166,8 @@ pub struct AppOptions {
     pub now: Option<Timestamp>,
     /// `[[funds_rate_limits]]`: (bank code, requests per minute).
     pub funds_rate_limit: Option<(&'static str, i64)>,
+    /// `[api_versions."..."]`.
+    pub api_versions: std::collections::BTreeMap<String, stetgate::config::VersionLifecycle>,
 }
 
 impl Default for AppOptions {
@@ -176,6 +178,7 @@ impl Default for AppOptions {
             trust_anchors: Vec::new(),
             now: None,
             funds_rate_limit: None,
+            api_versions: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -201,6 +204,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         default_bank: stet::BankCode::parse(options.default_bank).expect("bank code"),
         max_body_bytes: options.max_body_bytes,
         trust_anchors: options.trust_anchors,
+        api_versions: options.api_versions,
         funds_rate_limits: options
             .funds_rate_limit
             .map(|(bank, n)| {
