@@ -15,7 +15,7 @@ use crate::ledger::Ledger;
 use crate::ops::metrics::Metrics;
 use crate::sandbox::pki::{self, PkiError, SandboxPki};
 use crate::store::{BankRecord, Store, StoreError};
-use crate::{discovery, oauth, ops, registry, resources, sandbox};
+use crate::{app2app, discovery, oauth, ops, registry, resources, sandbox};
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
@@ -59,6 +59,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/.well-known/apple-app-site-association", get(app2app::apple_app_site_association))
+        .route("/.well-known/assetlinks.json", get(app2app::asset_links))
         .route_layer(from_fn(tag_route))
         .nest("/stet/psd2", stet)
         .fallback(not_found)

@@ -45,6 +45,8 @@ pub struct Config {
     pub oauth: OAuthConfig,
     /// Per-bank limits on funds-confirmation requests per TPP (none by default).
     pub funds_rate_limits: Vec<FundsRateLimit>,
+    /// `[app2app."17515"]`...: the bank's mobile apps that may claim the authorize URL.
+    pub app2app: std::collections::BTreeMap<String, App2AppConfig>,
     /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
     pub api_versions: std::collections::BTreeMap<String, VersionLifecycle>,
     pub log_format: LogFormat,
@@ -72,6 +74,7 @@ impl Default for Config {
             oauth: OAuthConfig::default(),
             funds_rate_limits: Vec::new(),
             api_versions: std::collections::BTreeMap::new(),
+            app2app: std::collections::BTreeMap::new(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             shutdown_grace_secs: 30,
@@ -106,6 +109,19 @@ pub struct FundsRateLimit {
     #[serde(deserialize_with = "bank_code_text_or_number")]
     pub bank: BankCode,
     pub requests_per_minute: i64,
+}
+
+/// A bank's mobile apps, for App2App redirection: iOS universal links and Android app links that
+/// claim `/stet/psd2/oauth/authorize` on the bank's hosts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct App2AppConfig {
+    /// iOS app ids, `<team id>.<bundle id>`.
+    pub apple_app_ids: Vec<String>,
+    /// Android package name.
+    pub android_package: Option<String>,
+    /// SHA-256 fingerprints of the Android app's signing certificate (`AA:BB:...`).
+    pub android_sha256_fingerprints: Vec<String>,
 }
 
 /// The lifecycle of one API version: deprecated since a date, retired (410) from its sunset,
@@ -360,6 +376,11 @@ impl Config {
                     "default_bank",
                     format!("{} is not one of the configured [[banks]]", self.default_bank),
                 ));
+            }
+        }
+        for code in self.app2app.keys() {
+            if BankCode::parse(code).is_err() {
+                return Err(ConfigError::key(file, &format!("app2app.{code}"), "is not a bank code (5 digits)"));
             }
         }
         for (name, lifecycle) in &self.api_versions {

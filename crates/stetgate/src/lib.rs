@@ -7,6 +7,7 @@
 
 pub mod ais;
 pub mod app;
+pub mod app2app;
 pub mod clock;
 pub mod config;
 pub mod discovery;

@@ -300,3 +300,68 @@ async fn api_version_deprecation_and_sunset() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// Brand hosts reach their bank, and each bank serves its own App2App files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app2app_files_per_brand_host() {
+    use stetgate::config::App2AppConfig;
+    let mut app2app = std::collections::BTreeMap::new();
+    app2app.insert(
+        "17515".to_owned(),
+        App2AppConfig {
+            apple_app_ids: vec!["ABCDE12345.fr.caisse-epargne.banque".into()],
+            android_package: Some("fr.caisseepargne.android.mobilebanking".into()),
+            android_sha256_fingerprints: vec!["AA:BB:CC".into()],
+        },
+    );
+    app2app.insert(
+        "13807".to_owned(),
+        App2AppConfig {
+            apple_app_ids: vec!["FGHIJ67890.fr.banquepopulaire.cyberplus".into()],
+            ..App2AppConfig::default()
+        },
+    );
+    let app = spawn_app_with(TestDb::sqlite(), AppOptions { app2app, ..AppOptions::default() }).await;
+    // Brand hosts are not in the sandbox certificate: HTTP/1.1 to localhost with the brand's Host.
+    let client = app.client_with("localhost", HttpVersion::Http1Only, TlsVersions::Any);
+    let get = |host: &'static str, path: &'static str| client.request(Method::GET, path).header("host", host).send();
+
+    let aasa: Value = get("www.17515.live.api.caisse-epargne.fr", "/.well-known/apple-app-site-association")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(aasa["applinks"]["details"][0]["appIDs"][0], "ABCDE12345.fr.caisse-epargne.banque");
+    assert_eq!(aasa["applinks"]["details"][0]["paths"][0], "/stet/psd2/oauth/authorize*");
+    let links: Value = get("www.17515.live.api.caisse-epargne.fr", "/.well-known/assetlinks.json")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(links[0]["target"]["package_name"], "fr.caisseepargne.android.mobilebanking");
+    let bp: Value = get("www.13807.live.api.banquepopulaire.fr", "/.well-known/apple-app-site-association")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        bp["applinks"]["details"][0]["appIDs"][0], "FGHIJ67890.fr.banquepopulaire.cyberplus",
+        "each bank its own apps"
+    );
+    assert_eq!(
+        get("www.13807.live.api.banquepopulaire.fr", "/.well-known/assetlinks.json").await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "no Android app configured"
+    );
+    assert_eq!(
+        get("www.30258.live.api.btp-banque.fr", "/.well-known/apple-app-site-association").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    // The brand host routes to its bank for the API too.
+    let aspsp: Value =
+        get("www.13807.live.api.banquepopulaire.fr", "/stet/psd2/aspsp").await.unwrap().json().await.unwrap();
+    assert_eq!(aspsp["aspsp"]["bankCode"], "13807");
+}

@@ -168,6 +168,8 @@ pub struct AppOptions {
     pub funds_rate_limit: Option<(&'static str, i64)>,
     /// `[api_versions."..."]`.
     pub api_versions: std::collections::BTreeMap<String, stetgate::config::VersionLifecycle>,
+    /// `[app2app."..."]`.
+    pub app2app: std::collections::BTreeMap<String, stetgate::config::App2AppConfig>,
 }
 
 impl Default for AppOptions {
@@ -179,6 +181,7 @@ impl Default for AppOptions {
             now: None,
             funds_rate_limit: None,
             api_versions: std::collections::BTreeMap::new(),
+            app2app: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -205,6 +208,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         max_body_bytes: options.max_body_bytes,
         trust_anchors: options.trust_anchors,
         api_versions: options.api_versions,
+        app2app: options.app2app,
         funds_rate_limits: options
             .funds_rate_limit
             .map(|(bank, n)| {
