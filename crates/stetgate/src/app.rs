@@ -9,6 +9,7 @@ use crate::config::{Config, ConfigError, Mode};
 use crate::edge::bank::{BankDirectory, route_bank};
 use crate::edge::finish::{finish, tag_route};
 use crate::edge::lifecycle::version_lifecycle;
+use crate::edge::maintenance::planned_maintenance;
 use crate::edge::request::buffer_body;
 use crate::edge::tls::{self, TlsSetupError};
 use crate::ledger::Ledger;
@@ -54,6 +55,7 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), buffer_body))
         .layer(from_fn_with_state(state.clone(), version_lifecycle))
+        .layer(from_fn_with_state(state.clone(), planned_maintenance))
         .layer(from_fn_with_state(state.clone(), route_bank));
     Router::new()
         .route("/healthz", get(ops::healthz))

@@ -45,6 +45,8 @@ pub struct Config {
     pub oauth: OAuthConfig,
     /// Per-bank limits on funds-confirmation requests per TPP (none by default).
     pub funds_rate_limits: Vec<FundsRateLimit>,
+    /// `[[maintenance]]`: planned maintenance windows (Paris time).
+    pub maintenance: Vec<MaintenanceWindow>,
     /// `[app2app."17515"]`...: the bank's mobile apps that may claim the authorize URL.
     pub app2app: std::collections::BTreeMap<String, App2AppConfig>,
     /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
@@ -75,6 +77,7 @@ impl Default for Config {
             funds_rate_limits: Vec::new(),
             api_versions: std::collections::BTreeMap::new(),
             app2app: std::collections::BTreeMap::new(),
+            maintenance: Vec::new(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             shutdown_grace_secs: 30,
@@ -109,6 +112,47 @@ pub struct FundsRateLimit {
     #[serde(deserialize_with = "bank_code_text_or_number")]
     pub bank: BankCode,
     pub requests_per_minute: i64,
+}
+
+/// A weekly planned maintenance window, in Paris time: e.g. the bank's Monday 00:00-06:00.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceWindow {
+    /// The bank it applies to; every bank when absent.
+    #[serde(default, deserialize_with = "optional_bank_code")]
+    pub bank: Option<BankCode>,
+    /// monday, tuesday, ... sunday.
+    pub weekday: String,
+    /// "HH:MM", Paris time.
+    pub start: String,
+    /// "HH:MM", Paris time, after `start`.
+    pub end: String,
+}
+
+fn optional_bank_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BankCode>, D::Error> {
+    bank_code_text_or_number(d).map(Some)
+}
+
+impl MaintenanceWindow {
+    pub fn weekday(&self) -> Option<jiff::civil::Weekday> {
+        use jiff::civil::Weekday::*;
+        Some(match self.weekday.to_ascii_lowercase().as_str() {
+            "monday" => Monday,
+            "tuesday" => Tuesday,
+            "wednesday" => Wednesday,
+            "thursday" => Thursday,
+            "friday" => Friday,
+            "saturday" => Saturday,
+            "sunday" => Sunday,
+            _ => return None,
+        })
+    }
+
+    pub fn times(&self) -> Option<(jiff::civil::Time, jiff::civil::Time)> {
+        let parse = |t: &str| format!("{t}:00").parse::<jiff::civil::Time>().ok();
+        let (start, end) = (parse(&self.start)?, parse(&self.end)?);
+        (start < end).then_some((start, end))
+    }
 }
 
 /// A bank's mobile apps, for App2App redirection: iOS universal links and Android app links that
@@ -378,6 +422,22 @@ impl Config {
                 ));
             }
         }
+        for (i, window) in self.maintenance.iter().enumerate() {
+            if window.weekday().is_none() {
+                return Err(ConfigError::key(
+                    file,
+                    &format!("maintenance[{i}].weekday"),
+                    format!("{:?} is not a weekday (monday ... sunday)", window.weekday),
+                ));
+            }
+            if window.times().is_none() {
+                return Err(ConfigError::key(
+                    file,
+                    &format!("maintenance[{i}]"),
+                    "start and end must be HH:MM with start before end",
+                ));
+            }
+        }
         for code in self.app2app.keys() {
             if BankCode::parse(code).is_err() {
                 return Err(ConfigError::key(file, &format!("app2app.{code}"), "is not a bank code (5 digits)"));
@@ -514,6 +574,29 @@ mod tests {
         assert_eq!(
             load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err().key.as_deref(),
             Some("api_versions.v1.successor")
+        );
+    }
+
+    #[test]
+    fn maintenance_windows_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = write(
+            dir.path(),
+            "m.toml",
+            "[[maintenance]]\nbank = \"17515\"\nweekday = \"monday\"\nstart = \"00:00\"\nend = \"06:00\"\n",
+        );
+        assert_eq!(load(Mode::Sandbox, Some(&ok), &Overrides::default()).unwrap().maintenance.len(), 1);
+        let bad_day =
+            write(dir.path(), "d.toml", "[[maintenance]]\nweekday = \"lundi\"\nstart = \"00:00\"\nend = \"06:00\"\n");
+        assert_eq!(
+            load(Mode::Sandbox, Some(&bad_day), &Overrides::default()).unwrap_err().key.as_deref(),
+            Some("maintenance[0].weekday")
+        );
+        let backwards =
+            write(dir.path(), "b.toml", "[[maintenance]]\nweekday = \"monday\"\nstart = \"06:00\"\nend = \"00:00\"\n");
+        assert_eq!(
+            load(Mode::Sandbox, Some(&backwards), &Overrides::default()).unwrap_err().key.as_deref(),
+            Some("maintenance[0]")
         );
     }
 

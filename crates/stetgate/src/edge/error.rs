@@ -59,6 +59,8 @@ pub enum ApiError {
     /// A refusal with the bank's reason code (AC01, FF01, NGAC ...) in `message`.
     #[error("{explanation}")]
     Rejected { status: StatusCode, code: &'static str, explanation: String },
+    #[error("planned maintenance of the bank's interface; retry after {retry_after_secs} s")]
+    Maintenance { retry_after_secs: i64 },
     #[error("more than 4 calls today without the PSU connected (no PSU-IP-Address); retry after {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: i64 },
     #[error("the service is unavailable: {0}")]
@@ -102,7 +104,7 @@ impl ApiError {
             | ApiError::Deactivated(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingRole { .. } | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             ApiError::Signature(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Maintenance { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -136,7 +138,7 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(InternalCause(cause));
         }
         match self {
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs } | ApiError::Maintenance { retry_after_secs } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }

@@ -34,6 +34,7 @@ pub struct Texts {
     pub wrong_code: &'static str,
     pub attempts_left: &'static str,
     pub choose_account: &'static str,
+    pub maintenance: &'static str,
 }
 
 pub const FRENCH: Texts = Texts {
@@ -62,6 +63,7 @@ pub const FRENCH: Texts = Texts {
     wrong_code: "Identifiant ou code incorrect.",
     attempts_left: "Essais restants :",
     choose_account: "Choisissez au moins un compte.",
+    maintenance: "Le service est en maintenance programmée. Il sera de nouveau disponible à",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -90,6 +92,7 @@ pub const ENGLISH: Texts = Texts {
     wrong_code: "Incorrect customer ID or code.",
     attempts_left: "Attempts left:",
     choose_account: "Choose at least one account.",
+    maintenance: "The service is under planned maintenance. It will be back at",
 };
 
 /// French unless `Accept-Language` ranks English above French.

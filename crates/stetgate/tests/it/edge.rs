@@ -365,3 +365,56 @@ async fn app2app_files_per_brand_host() {
         get("www.13807.live.api.banquepopulaire.fr", "/stet/psd2/aspsp").await.unwrap().json().await.unwrap();
     assert_eq!(aspsp["aspsp"]["bankCode"], "13807");
 }
+
+/// The bank's Monday 00:00-06:00 (Paris) maintenance: 503 with Retry-After on TPP routes, a page for
+/// the PSU, the other banks untouched, and Paris time kept across daylight-saving changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planned_maintenance_windows() {
+    use stetgate::config::MaintenanceWindow;
+    let window = MaintenanceWindow {
+        bank: Some(stet::BankCode::parse("17515").unwrap()),
+        weekday: "monday".into(),
+        start: "00:00".into(),
+        end: "06:00".into(),
+    };
+    let app = spawn_app_with(TestDb::sqlite(), AppOptions { maintenance: vec![window], ..AppOptions::default() }).await;
+    let ce = app.client("www.17515.sandbox.localhost");
+    let bp = app.client("www.13807.sandbox.localhost");
+    // (UTC instant, in the window?, seconds to its end): winter, summer, and the Mondays right after
+    // each daylight-saving change.
+    for (at, inside, retry_after) in [
+        ("2026-11-22T23:30:00Z", true, 19_800), // Mon 23 Nov 00:30 CET
+        ("2026-11-23T04:59:00Z", true, 60),     // 05:59 CET
+        ("2026-11-23T05:00:00Z", false, 0),     // 06:00 CET: over
+        ("2026-11-22T22:59:00Z", false, 0),     // Sunday 23:59 CET
+        ("2027-06-06T22:30:00Z", true, 19_800), // Mon 7 Jun 00:30 CEST
+        ("2027-03-28T22:30:00Z", true, 19_800), // Mon 29 Mar 00:30 CEST, the day after the spring change
+        ("2026-10-25T23:30:00Z", true, 19_800), // Mon 26 Oct 00:30 CET, the day after the autumn change
+    ] {
+        app.clock.set(at.parse::<jiff::Timestamp>().unwrap());
+        let response = ce.request(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+        if inside {
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{at}");
+            assert_eq!(response.headers()["retry-after"], retry_after.to_string().as_str(), "{at}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["status"], 503);
+            assert!(body["error"].as_str().unwrap().contains("planned maintenance"), "{body}");
+            let page =
+                ce.request_without_id(Method::GET, "/stet/psd2/oauth/authorize?client_id=x").send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(page.text().await.unwrap().contains("maintenance programmée"), "the PSU sees a page");
+        } else {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{at}: served as usual");
+        }
+        assert_eq!(
+            bp.request(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{at}: another bank"
+        );
+        assert_eq!(
+            ce.request(Method::GET, "/healthz").send().await.unwrap().status(),
+            StatusCode::OK,
+            "operations endpoints stay up"
+        );
+    }
+}

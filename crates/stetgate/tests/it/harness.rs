@@ -170,6 +170,8 @@ pub struct AppOptions {
     pub api_versions: std::collections::BTreeMap<String, stetgate::config::VersionLifecycle>,
     /// `[app2app."..."]`.
     pub app2app: std::collections::BTreeMap<String, stetgate::config::App2AppConfig>,
+    /// `[[maintenance]]`.
+    pub maintenance: Vec<stetgate::config::MaintenanceWindow>,
 }
 
 impl Default for AppOptions {
@@ -182,6 +184,7 @@ impl Default for AppOptions {
             funds_rate_limit: None,
             api_versions: std::collections::BTreeMap::new(),
             app2app: std::collections::BTreeMap::new(),
+            maintenance: Vec::new(),
         }
     }
 }
@@ -209,6 +212,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         trust_anchors: options.trust_anchors,
         api_versions: options.api_versions,
         app2app: options.app2app,
+        maintenance: options.maintenance,
         funds_rate_limits: options
             .funds_rate_limit
             .map(|(bank, n)| {
