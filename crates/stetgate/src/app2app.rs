@@ -5,27 +5,25 @@
 //! names (`www.<bankcode>.live.api.caisse-epargne.fr`), as for every route. A bank without apps: 404.
 
 use crate::app::AppState;
-use crate::edge::bank::bank_code_in_host;
+use crate::edge::bank::bank_code_of;
 use crate::edge::error::ApiError;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// The path the apps claim.
 const CLAIMED: &str = "/stet/psd2/oauth/authorize*";
 
-fn apps<'a>(state: &'a AppState, headers: &HeaderMap) -> Option<&'a crate::config::App2AppConfig> {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-    let bank = bank_code_in_host(host).unwrap_or(state.config.default_bank);
+fn apps<'a>(state: &'a AppState, headers: &HeaderMap, uri: &Uri) -> Option<&'a crate::config::App2AppConfig> {
+    let bank = bank_code_of(headers, uri, state.config.default_bank);
     state.config.app2app.get(bank.as_str())
 }
 
 /// `GET /.well-known/apple-app-site-association`.
-pub async fn apple_app_site_association(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match apps(&state, &headers).filter(|a| !a.apple_app_ids.is_empty()) {
+pub async fn apple_app_site_association(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    match apps(&state, &headers, &uri).filter(|a| !a.apple_app_ids.is_empty()) {
         Some(apps) => Json(json!({
             "applinks": {
                 "apps": [],
@@ -38,8 +36,10 @@ pub async fn apple_app_site_association(State(state): State<AppState>, headers: 
 }
 
 /// `GET /.well-known/assetlinks.json`.
-pub async fn asset_links(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match apps(&state, &headers).and_then(|a| a.android_package.as_ref().map(|p| (p, &a.android_sha256_fingerprints))) {
+pub async fn asset_links(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    match apps(&state, &headers, &uri)
+        .and_then(|a| a.android_package.as_ref().map(|p| (p, &a.android_sha256_fingerprints)))
+    {
         Some((package, fingerprints)) => Json(json!([{
             "relation": ["delegate_permission/common.handle_all_urls"],
             "target": {"namespace": "android_app", "package_name": package, "sha256_cert_fingerprints": fingerprints}

@@ -9,7 +9,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::store::BankRecord;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -35,13 +35,12 @@ pub fn bank_code_in_host(host: &str) -> Option<BankCode> {
 }
 
 /// The host of a request: the `Host` header (HTTP/1.1) or the URI authority (HTTP/2), without port.
-fn request_host(request: &Request) -> Option<String> {
-    let raw = request
-        .headers()
+fn request_host(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    let raw = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()))?;
+        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))?;
     // Strip the port; keep IPv6 literals whole.
     let host = if raw.starts_with('[') {
         raw.split(']').next().map(|h| format!("{h}]")).unwrap_or(raw)
@@ -49,6 +48,11 @@ fn request_host(request: &Request) -> Option<String> {
         raw.rsplit_once(':').map(|(h, _)| h.to_owned()).unwrap_or(raw)
     };
     Some(host)
+}
+
+/// The bank code a request names in its host, or the default bank.
+pub fn bank_code_of(headers: &HeaderMap, uri: &Uri, default_bank: BankCode) -> BankCode {
+    request_host(headers, uri).as_deref().and_then(bank_code_in_host).unwrap_or(default_bank)
 }
 
 /// The banks this node knows, remembered after the first lookup. A bank added by another node is
@@ -70,7 +74,7 @@ impl BankDirectory {
 
 /// Middleware: resolves the bank for every request under `/stet/psd2/`.
 pub async fn route_bank(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let code = request_host(&request).as_deref().and_then(bank_code_in_host).unwrap_or(state.config.default_bank);
+    let code = bank_code_of(request.headers(), request.uri(), state.config.default_bank);
     let bank = match state.banks.cached(code) {
         Some(bank) => bank,
         None => match state.store.bank(code).await {

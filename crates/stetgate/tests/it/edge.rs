@@ -360,6 +360,12 @@ async fn app2app_files_per_brand_host() {
         get("www.30258.live.api.btp-banque.fr", "/.well-known/apple-app-site-association").await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
+    // Over HTTP/2 the host travels as :authority, not Host: still the right bank.
+    let h2 = app.client_with("www.13807.sandbox.localhost", HttpVersion::Negotiate, TlsVersions::Any);
+    let response = h2.request(Method::GET, "/.well-known/apple-app-site-association").send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    let over_h2: Value = response.json().await.unwrap();
+    assert_eq!(over_h2["applinks"]["details"][0]["appIDs"][0], "FGHIJ67890.fr.banquepopulaire.cyberplus");
     // The brand host routes to its bank for the API too.
     let aspsp: Value =
         get("www.13807.live.api.banquepopulaire.fr", "/stet/psd2/aspsp").await.unwrap().json().await.unwrap();
