@@ -7,7 +7,6 @@ use crate::harness::{CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app, sp
 use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use stet_tpp::{AuthorizationRequest, FlowEnd, PsuAnswers};
 
 const CE: &str = "www.17515.sandbox.localhost";
 const BP: &str = "www.13807.sandbox.localhost";
@@ -39,25 +38,7 @@ async fn aisp_with(db: TestDb, host: &'static str, psu: &str, spec: CertSpec) ->
 }
 
 async fn login(app: &TestApp, tpp: &TestTpp, host: &str, psu: &str) -> String {
-    let client = app.tpp_client(host, tpp);
-    let request = AuthorizationRequest {
-        client_id: ORG.into(),
-        redirect_uri: "https://tpp.example/callback".into(),
-        scope: "aisp".into(),
-        state: None,
-    };
-    let answers = PsuAnswers { psu_id: psu.into(), otp: "12345678".into(), accounts: None };
-    let FlowEnd::Redirected(back) = client.drive_authorization(&request, &answers).await.unwrap() else {
-        panic!("no redirect")
-    };
-    let tokens: stet_tpp::Tokens = client
-        .exchange_code(ORG, back.get("code").unwrap(), "https://tpp.example/callback")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens.access_token
+    app.access_token(tpp, host, psu, "aisp", None).await
 }
 
 impl Aisp {

@@ -19,6 +19,9 @@ use stetgate::config::{Config, DatabaseUrl, Mode};
 use stetgate::store::Store;
 use tokio::sync::oneshot;
 
+/// The redirect URI [`TestApp::register`] registers.
+pub const CALLBACK: &str = "https://tpp.example/callback";
+
 /// The instant every test server believes it is (a Saturday in Paris), unless the test moves it.
 pub const TEST_NOW: &str = "2026-11-21T10:00:00Z";
 
@@ -358,12 +361,43 @@ impl TestApp {
         self.tpp_client_with(host, Some(&tpp.qwac), Some(signer))
     }
 
+    /// Authorizes `tpp` as `psu` through the bank's pages (over HTTP), ticking `accounts` (resource
+    /// ids; all when `None`) on a card issuer's consent page, and returns the access token.
+    pub async fn access_token(
+        &self,
+        tpp: &TestTpp,
+        host: &str,
+        psu: &str,
+        scope: &str,
+        accounts: Option<&[&str]>,
+    ) -> String {
+        let client = self.tpp_client(host, tpp);
+        let request = stet_tpp::AuthorizationRequest {
+            client_id: tpp.org_id.clone(),
+            redirect_uri: CALLBACK.into(),
+            scope: scope.into(),
+            state: None,
+        };
+        let answers = stet_tpp::PsuAnswers {
+            psu_id: psu.into(),
+            otp: "12345678".into(),
+            accounts: accounts.map(|a| a.iter().map(|s| (*s).to_owned()).collect()),
+        };
+        let stet_tpp::FlowEnd::Redirected(back) = client.drive_authorization(&request, &answers).await.unwrap() else {
+            panic!("the bank's pages did not redirect back")
+        };
+        let code = back.get("code").unwrap_or_else(|| panic!("no code: {back:?}"));
+        let tokens: stet_tpp::Tokens =
+            client.exchange_code(&tpp.org_id, code, CALLBACK).await.unwrap().json().await.unwrap();
+        tokens.access_token
+    }
+
     /// Registers the TPP through the API and checks it worked.
     pub async fn register(&self, tpp: &TestTpp) {
         let client = self.tpp_client("www.17515.sandbox.localhost", tpp);
         let response = client
             .request(reqwest::Method::POST, "/stet/psd2/oauth/register")
-            .json(&tpp.registration("https://tpp.example/callback"))
+            .json(&tpp.registration(CALLBACK))
             .send()
             .await
             .unwrap();

@@ -7,7 +7,6 @@ use crate::harness::{AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, s
 use jiff::ToSpan;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use stet_tpp::{AuthorizationRequest, FlowEnd, PsuAnswers};
 
 const BP: &str = "www.13807.sandbox.localhost";
 const ORG: &str = "PSDFR-ACPR-12345";
@@ -32,29 +31,7 @@ async fn setup_on(db: TestDb) -> (TestApp, TestTpp) {
 
 /// Logs in as `psu` with `scope`, ticking `accounts` (resource ids) on the consent page.
 async fn token(app: &TestApp, tpp: &TestTpp, psu: &str, scope: &str, accounts: Option<Vec<&str>>) -> String {
-    let client = app.tpp_client(BP, tpp);
-    let request = AuthorizationRequest {
-        client_id: ORG.into(),
-        redirect_uri: "https://tpp.example/callback".into(),
-        scope: scope.into(),
-        state: None,
-    };
-    let answers = PsuAnswers {
-        psu_id: psu.into(),
-        otp: "12345678".into(),
-        accounts: accounts.map(|a| a.into_iter().map(str::to_owned).collect()),
-    };
-    let FlowEnd::Redirected(back) = client.drive_authorization(&request, &answers).await.unwrap() else {
-        panic!("no redirect")
-    };
-    let tokens: stet_tpp::Tokens = client
-        .exchange_code(ORG, back.get("code").unwrap(), "https://tpp.example/callback")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens.access_token
+    app.access_token(tpp, BP, psu, scope, accounts.as_deref()).await
 }
 
 fn request(iban: &str, amount: &str) -> Value {

@@ -5,7 +5,6 @@
 use crate::harness::{CertSpec, TestApp, TestDb, TestTpp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use stet_tpp::{AuthorizationRequest, FlowEnd, PsuAnswers};
 
 const CE: &str = "www.17515.sandbox.localhost";
 const ORG: &str = "PSDFR-ACPR-12345";
@@ -28,23 +27,7 @@ fn assert_valid(spec: &Value, name: &str, body: &Value) {
 }
 
 async fn token(app: &TestApp, tpp: &TestTpp, psu: &str) -> String {
-    let client = app.tpp_client(CE, tpp);
-    let request = AuthorizationRequest {
-        client_id: ORG.into(),
-        redirect_uri: "https://tpp.example/callback".into(),
-        scope: "aisp".into(),
-        state: None,
-    };
-    let answers = PsuAnswers { psu_id: psu.into(), otp: "12345678".into(), accounts: None };
-    let FlowEnd::Redirected(back) = client.drive_authorization(&request, &answers).await.unwrap() else { panic!() };
-    let tokens: stet_tpp::Tokens = client
-        .exchange_code(ORG, back.get("code").unwrap(), "https://tpp.example/callback")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens.access_token
+    app.access_token(tpp, CE, psu, "aisp", None).await
 }
 
 async fn call(
