@@ -166,6 +166,11 @@ impl TestCa {
     }
 }
 
+/// A new RSA 2048 private key, PKCS#8 PEM (e.g. a bank's JWT signing key).
+pub fn generate_rsa_key_pem() -> Result<String, IssueError> {
+    Ok(KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)?.serialize_pem())
+}
+
 fn timestamp(unix: i64) -> Result<OffsetDateTime, IssueError> {
     OffsetDateTime::from_unix_timestamp(unix).map_err(|e| IssueError::Pem(format!("validity date {unix}: {e}")))
 }

@@ -16,7 +16,7 @@ use crate::ledger::Ledger;
 use crate::ops::metrics::Metrics;
 use crate::sandbox::pki::{self, PkiError, SandboxPki};
 use crate::store::{BankRecord, Store, StoreError};
-use crate::{app2app, discovery, oauth, ops, registry, resources, sandbox};
+use crate::{app2app, discovery, fallback, oauth, ops, registry, resources, sandbox, statistics};
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
@@ -43,12 +43,19 @@ pub struct AppState {
     pub banks: Arc<BankDirectory>,
     /// The QTSP roots TPP certificates must chain to (plus the sandbox CA in the sandbox).
     pub anchors: Arc<Vec<rustls_pki_types::TrustAnchor<'static>>>,
+    /// The key signing fallback JWTs; `None` when none is configured (production without
+    /// `fallback.signing_key`).
+    pub fallback_keys: Option<Arc<crate::fallback::jwt::JwtKeys>>,
+    /// This node's request records not yet in the database.
+    pub recorder: Arc<crate::statistics::Recorder>,
 }
 
 /// The whole HTTP application. Pure: no socket, so it can be exercised without TLS too.
 pub fn build_router(state: AppState) -> Router {
     let stet = Router::new()
         .route("/aspsp", get(discovery::aspsp))
+        .route("/statistics", get(statistics::http::statistics))
+        .route("/fallback/jwks", get(fallback::jwks))
         .nest("/oauth", registry::http::routes().merge(oauth::routes()))
         .merge(resources::routes())
         .route_layer(from_fn(tag_route))
@@ -56,6 +63,12 @@ pub fn build_router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), buffer_body))
         .layer(from_fn_with_state(state.clone(), version_lifecycle))
         .layer(from_fn_with_state(state.clone(), planned_maintenance))
+        .layer(from_fn_with_state(state.clone(), route_bank));
+    // The bank's online banking, reached through the fallback: bank routing, but no planned
+    // maintenance (the fallback is what remains when the dedicated interface is down).
+    let online = fallback::online::routes()
+        .route_layer(from_fn(tag_route))
+        .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), route_bank));
     Router::new()
         .route("/healthz", get(ops::healthz))
@@ -65,6 +78,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/.well-known/assetlinks.json", get(app2app::asset_links))
         .route_layer(from_fn(tag_route))
         .nest("/stet/psd2", stet)
+        .nest("/online-banking", online)
         .fallback(not_found)
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -138,11 +152,21 @@ impl Server {
                 self.state.calendar.clone(),
             )
         });
+        let flusher = statistics::spawn_flusher(
+            self.state.recorder.clone(),
+            self.state.store.clone(),
+            Duration::from_secs(self.state.config.statistics.flush_interval_secs),
+        );
         let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
         let router = build_router(self.state.clone());
         tls::serve(self.listener, self.tls, router, shutdown, grace).await;
         if let Some(task) = refresh {
             task.abort();
+        }
+        flusher.abort();
+        // What this node answered last must reach the statistics too.
+        if let Err(e) = self.state.recorder.flush(&self.state.store).await {
+            tracing::error!(error = %e, "request records of the last seconds not written");
         }
         self.state.store.close().await;
     }
@@ -206,6 +230,22 @@ pub async fn start(
     let anchors =
         tls::trust_anchor_store(&anchor_files).map_err(|e| tls_config_error(e, config_file, "trust_anchors"))?;
     let tls_config = tls::server_config(identity, &anchors)?;
+    let fallback_key = config.fallback.signing_key.clone().or(pki_files.as_ref().map(|p| p.fallback_key.clone()));
+    let fallback_keys = match fallback_key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError::key(config_file, "fallback.signing_key", format!("{}: {e}", path.display()))
+            })?;
+            let keys = crate::fallback::jwt::JwtKeys::from_pkcs8_pem(&pem, config.fallback.algorithm).map_err(|e| {
+                ConfigError::key(config_file, "fallback.signing_key", format!("{}: {e}", path.display()))
+            })?;
+            Some(Arc::new(keys))
+        }
+        None => {
+            tracing::warn!("no fallback.signing_key: the fallback (RTS art. 33) answers temporarily_unavailable");
+            None
+        }
+    };
 
     let store = Store::open(&database_url).await.map_err(|e| match e {
         StoreError::Database(sqlx::Error::Configuration(c)) => {
@@ -244,6 +284,8 @@ pub async fn start(
         metrics: Arc::new(metrics),
         banks: Arc::new(BankDirectory::default()),
         anchors: Arc::new(anchors.roots.clone()),
+        fallback_keys,
+        recorder: Arc::new(statistics::Recorder::default()),
     };
     Ok(Server { state, tls: Arc::new(tls_config), listener, local_addr, sandbox: sandbox_info })
 }

@@ -51,6 +51,10 @@ pub struct Config {
     pub app2app: std::collections::BTreeMap<String, App2AppConfig>,
     /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
     pub api_versions: std::collections::BTreeMap<String, VersionLifecycle>,
+    /// `[fallback]`: contingency access through online banking (RTS art. 33).
+    pub fallback: FallbackConfig,
+    /// `[statistics]`: the request records behind the RTS art. 32 statistics.
+    pub statistics: StatisticsConfig,
     pub log_format: LogFormat,
     /// A `tracing` filter, e.g. `info` or `stetgate=debug,info`.
     pub log_level: String,
@@ -78,6 +82,8 @@ impl Default for Config {
             api_versions: std::collections::BTreeMap::new(),
             app2app: std::collections::BTreeMap::new(),
             maintenance: Vec::new(),
+            fallback: FallbackConfig::default(),
+            statistics: StatisticsConfig::default(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             shutdown_grace_secs: 30,
@@ -179,6 +185,92 @@ pub struct VersionLifecycle {
     pub sunset: Option<jiff::Timestamp>,
     /// The version to use instead, e.g. "v1.6.2".
     pub successor: Option<String>,
+}
+
+/// When a bank offers the fallback.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FallbackAvailability {
+    /// Always, as the bank publishes it (its choice; RTS art. 33 only requires it during outages).
+    #[default]
+    Always,
+    /// Only while the dedicated interface is declared unavailable (`stetgate outage start`) or in a
+    /// planned maintenance window.
+    WhenUnavailable,
+    /// Never (a bank exempted by its competent authority).
+    Off,
+}
+
+/// The JWS algorithm of fallback JWTs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    #[default]
+    RS256,
+    PS256,
+}
+
+impl JwtAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlgorithm::RS256 => "RS256",
+            JwtAlgorithm::PS256 => "PS256",
+        }
+    }
+}
+
+/// `[fallback]`: contingency access (RTS art. 33). `POST /stet/psd2/oauth/token` with `fallback: 1`
+/// answers a redirect to the bank's online-banking login carrying a signed, single-use JWT.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FallbackConfig {
+    /// For every bank, unless `banks` says otherwise.
+    pub availability: FallbackAvailability,
+    /// `[fallback.banks]` `"17515" = "when-unavailable"`: per-bank availability.
+    pub banks: std::collections::BTreeMap<String, FallbackAvailability>,
+    /// RSA private key (PKCS#8 PEM) signing the JWTs; the sandbox generates `pki/fallback.key`.
+    pub signing_key: Option<PathBuf>,
+    pub algorithm: JwtAlgorithm,
+    /// How long the TPP has to send the PSU to the login page.
+    pub jwt_lifetime_secs: i64,
+    /// How long an online-banking session opened by a fallback JWT lasts.
+    pub session_lifetime_secs: i64,
+    /// The bank's own online-banking login URL, when it verifies the JWTs itself (with the keys of
+    /// `/stet/psd2/fallback/jwks`); by default stetgate's own pages on the bank's host.
+    pub login_url: Option<String>,
+}
+
+impl Default for FallbackConfig {
+    fn default() -> Self {
+        FallbackConfig {
+            availability: FallbackAvailability::Always,
+            banks: std::collections::BTreeMap::new(),
+            signing_key: None,
+            algorithm: JwtAlgorithm::RS256,
+            jwt_lifetime_secs: 120,
+            session_lifetime_secs: 900,
+            login_url: None,
+        }
+    }
+}
+
+impl FallbackConfig {
+    pub fn availability_for(&self, bank: BankCode) -> FallbackAvailability {
+        self.banks.get(bank.as_str()).copied().unwrap_or(self.availability)
+    }
+}
+
+/// `[statistics]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatisticsConfig {
+    /// How often a node writes its request records to the database (and on shutdown).
+    pub flush_interval_secs: u64,
+}
+
+impl Default for StatisticsConfig {
+    fn default() -> Self {
+        StatisticsConfig { flush_interval_secs: 10 }
+    }
 }
 
 /// `[oauth]`: lifetimes, with the bank's published values as defaults.
@@ -460,6 +552,32 @@ impl Config {
                     format!("{successor} is not a served version"),
                 ));
             }
+        }
+        for code in self.fallback.banks.keys() {
+            if BankCode::parse(code).is_err() {
+                return Err(ConfigError::key(file, &format!("fallback.banks.{code}"), "is not a bank code (5 digits)"));
+            }
+        }
+        if self.fallback.jwt_lifetime_secs < 1 || self.fallback.jwt_lifetime_secs > 600 {
+            return Err(ConfigError::key(
+                file,
+                "fallback.jwt_lifetime_secs",
+                "must be between 1 and 600 (a short expiry)",
+            ));
+        }
+        if self.fallback.session_lifetime_secs < 60 {
+            return Err(ConfigError::key(file, "fallback.session_lifetime_secs", "must be at least 60"));
+        }
+        if let Some(key) = &self.fallback.signing_key {
+            readable(file, "fallback.signing_key", key)?;
+        }
+        if let Some(url) = &self.fallback.login_url
+            && !url.starts_with("https://")
+        {
+            return Err(ConfigError::key(file, "fallback.login_url", "must be an https:// URL"));
+        }
+        if self.statistics.flush_interval_secs == 0 {
+            return Err(ConfigError::key(file, "statistics.flush_interval_secs", "must be at least 1"));
         }
         for (i, anchor) in self.trust_anchors.iter().enumerate() {
             readable(file, &format!("trust_anchors[{i}]"), anchor)?;

@@ -30,6 +30,82 @@ enum Command {
     /// Registered TPPs (the operator's side of the registration API).
     #[command(subcommand)]
     Tpp(TppCommand),
+    /// Availability and performance statistics (RTS art. 32).
+    #[command(subcommand)]
+    Stats(StatsCommand),
+    /// Declared unavailability of the dedicated interface (counted as downtime; opens the fallback
+    /// of banks that offer it only then).
+    #[command(subcommand)]
+    Outage(OutageCommand),
+    /// The record of fallback uses (RTS art. 33), for abuse reports.
+    #[command(subcommand)]
+    Fallback(FallbackCommand),
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Export a period's statistics per bank, day and endpoint family.
+    Export(StatsExportArgs),
+}
+
+#[derive(Args)]
+struct StatsExportArgs {
+    /// The quarter, e.g. 2026Q4 (a month 2026-11 or a day 2026-11-21 work too).
+    #[arg(long)]
+    quarter: String,
+    /// One bank code [default: every bank of the deployment].
+    #[arg(long)]
+    bank: Option<String>,
+    /// csv or json.
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    target: TppTarget,
+}
+
+#[derive(Subcommand)]
+enum OutageCommand {
+    /// Declare the dedicated interface of a bank unavailable from now.
+    Start {
+        #[arg(long)]
+        bank: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        target: TppTarget,
+    },
+    /// Declare it available again.
+    End {
+        #[arg(long)]
+        bank: String,
+        #[command(flatten)]
+        target: TppTarget,
+    },
+    /// List the outages of the last 90 days.
+    List {
+        #[arg(long)]
+        bank: String,
+        #[command(flatten)]
+        target: TppTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum FallbackCommand {
+    /// Every fallback use (TPP, time, outcome) since a day, tab-separated.
+    Report {
+        /// Only this bank.
+        #[arg(long)]
+        bank: Option<String>,
+        /// From this day (YYYY-MM-DD, Paris) [default: 90 days ago].
+        #[arg(long)]
+        since: Option<String>,
+        #[command(flatten)]
+        target: TppTarget,
+    },
 }
 
 #[derive(Subcommand)]
@@ -155,6 +231,11 @@ fn main() -> ExitCode {
         Command::Serve(a) => (Mode::Production, Some(a.config), Overrides::default()),
         Command::Certs(CertsCommand::Issue(a)) => return certs_issue(&a),
         Command::Tpp(command) => return tpp(command),
+        Command::Stats(StatsCommand::Export(args)) => return stats_export(&args),
+        Command::Outage(command) => return outage(&command),
+        Command::Fallback(FallbackCommand::Report { bank, since, target }) => {
+            return fallback_report(bank.as_deref(), since.as_deref(), &target);
+        }
     };
     let config = match config::load(mode, file.as_deref(), &overrides) {
         Ok(c) => c,
@@ -211,6 +292,128 @@ fn tpp(command: TppCommand) -> ExitCode {
         TppCommand::Register(a) => &a.target,
         TppCommand::List(t) => t,
     };
+    admin_command(target, async |admin, _| match &command {
+        TppCommand::Register(args) => tpp_register(admin, args, jiff::Timestamp::now().as_second()).await,
+        TppCommand::List(_) => tpp_list(admin).await,
+    })
+}
+
+fn bank_code(text: &str) -> Result<stet::BankCode, (u8, String)> {
+    stet::BankCode::parse(text).map_err(|_| (2, format!("{text} is not a bank code (5 digits)")))
+}
+
+fn store_error(e: stetgate::store::StoreError) -> (u8, String) {
+    (1, e.to_string())
+}
+
+fn stats_export(args: &StatsExportArgs) -> ExitCode {
+    use stetgate::statistics::{http, report::Period};
+    admin_command(&args.target, async |admin, config| {
+        let period = Period::parse(&args.quarter).ok_or_else(|| {
+            (2, format!("{} is not a quarter like 2026Q4 (or a month 2026-11, a day 2026-11-21)", args.quarter))
+        })?;
+        let banks = match &args.bank {
+            Some(code) => {
+                let code = bank_code(code)?;
+                vec![
+                    admin
+                        .store
+                        .bank(code)
+                        .await
+                        .map_err(store_error)?
+                        .ok_or((2, format!("bank {code} is not served")))?,
+                ]
+            }
+            None => admin.store.banks().await.map_err(store_error)?,
+        };
+        let calendar = stetgate::clock::Calendar::paris().map_err(|e| (1, e.to_string()))?;
+        let now = jiff::Timestamp::now();
+        let mut reports = Vec::new();
+        for bank in &banks {
+            let report = http::report_for(&admin.store, &config.maintenance, calendar.time_zone(), now, bank, &period)
+                .await
+                .map_err(store_error)?;
+            reports.push(report);
+        }
+        let text = match args.format.as_str() {
+            "csv" => http::csv(&reports),
+            "json" => serde_json::to_string_pretty(&reports).map_err(|e| (1, e.to_string()))? + "\n",
+            other => return Err((2, format!("--format {other}: use csv or json"))),
+        };
+        match &args.output {
+            Some(path) => std::fs::write(path, text).map_err(|e| (1, format!("{}: {e}", path.display()))),
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        }
+    })
+}
+
+fn outage(command: &OutageCommand) -> ExitCode {
+    let target = match command {
+        OutageCommand::Start { target, .. }
+        | OutageCommand::End { target, .. }
+        | OutageCommand::List { target, .. } => target,
+    };
+    admin_command(target, async |admin, _| {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let when = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
+        match command {
+            OutageCommand::Start { bank, reason, .. } => {
+                let outage = admin.store.start_outage(bank_code(bank)?, reason, now).await.map_err(store_error)?;
+                println!("bank {bank}: unavailable since {} ({})", when(outage.started_at), outage.reason);
+            }
+            OutageCommand::End { bank, .. } => {
+                if !admin.store.end_outage(bank_code(bank)?, now).await.map_err(store_error)? {
+                    return Err((1, format!("bank {bank} has no open outage")));
+                }
+                println!("bank {bank}: available again since {}", when(now));
+            }
+            OutageCommand::List { bank, .. } => {
+                let outages = admin
+                    .store
+                    .outages(bank_code(bank)?, now - 90 * 86_400_000, i64::MAX)
+                    .await
+                    .map_err(store_error)?;
+                for o in outages {
+                    let end = o.ended_at.map(when).unwrap_or_else(|| "open".to_owned());
+                    println!("{}\t{}\t{}", when(o.started_at), end, o.reason);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn fallback_report(bank: Option<&str>, since: Option<&str>, target: &TppTarget) -> ExitCode {
+    admin_command(target, async |admin, _| {
+        let bank = bank.map(bank_code).transpose()?;
+        let calendar = stetgate::clock::Calendar::paris().map_err(|e| (1, e.to_string()))?;
+        let since_ms = match since {
+            Some(day) => {
+                let date: jiff::civil::Date = day.parse().map_err(|_| (2, format!("--since {day}: use YYYY-MM-DD")))?;
+                stetgate::statistics::report::day_span(calendar.time_zone(), date).map(|s| s.0).unwrap_or(0)
+            }
+            None => jiff::Timestamp::now().as_millisecond() - 90 * 86_400_000,
+        };
+        let events = admin.store.fallback_events(bank, since_ms).await.map_err(store_error)?;
+        println!("time\tbank\tclient_id\tevent\toutcome\tdetail");
+        for e in events {
+            let at = jiff::Timestamp::from_millisecond(e.at).map(|t| t.to_string()).unwrap_or_default();
+            let client = e.client_id.map(|c| c.to_string()).unwrap_or_else(|| "-".to_owned());
+            println!("{at}\t{}\t{client}\t{}\t{}\t{}", e.bank, e.event, e.outcome, e.detail);
+        }
+        Ok(())
+    })
+}
+
+/// Runs an administration command on the database of the sandbox (`--data-dir`) or of the
+/// production configuration (`--config`).
+fn admin_command(
+    target: &TppTarget,
+    run: impl AsyncFnOnce(&app::Admin, &config::Config) -> Result<(), (u8, String)>,
+) -> ExitCode {
     let mode = if target.config.is_some() { Mode::Production } else { Mode::Sandbox };
     let overrides = Overrides {
         data_dir: target.data_dir.clone(),
@@ -238,15 +441,12 @@ fn tpp(command: TppCommand) -> ExitCode {
                 return ExitCode::from(e.exit_code());
             }
         };
-        let result = match &command {
-            TppCommand::Register(args) => tpp_register(&admin, args, now).await,
-            TppCommand::List(_) => tpp_list(&admin).await,
-        };
+        let result = run(&admin, &config).await;
         admin.store.close().await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err((code, message)) => {
-                eprintln!("stetgate tpp: {message}");
+                eprintln!("stetgate: {message}");
                 ExitCode::from(code)
             }
         }

@@ -9,6 +9,7 @@
 use super::bank::Bank;
 use super::error::{ErrorBody, InternalCause, reason_phrase};
 use crate::app::AppState;
+use crate::statistics::{Family, PlannedMaintenance};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -61,6 +62,14 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
     let bank = response.extensions().get::<Bank>().map(|b| b.code().to_string());
     let elapsed = started.elapsed();
     state.metrics.record_request(route, method.as_str(), response.status().as_u16(), elapsed);
+    // The RTS art. 32 records: requests refused for planned maintenance never reached a route, so
+    // their family comes from the path.
+    let planned = response.extensions().get::<PlannedMaintenance>().is_some();
+    let family = if planned { Family::of_route(&path) } else { Family::of_route(route) };
+    if let (Some(family), Some(b)) = (family, response.extensions().get::<Bank>()) {
+        let at = state.clock.now().as_millisecond();
+        state.recorder.record(b.code(), family, at, response.status().as_u16(), planned, elapsed);
+    }
     tracing::info!(
         target: "stetgate::access",
         request_id,

@@ -27,6 +27,8 @@ use bytes::Bytes;
 use stet::OrgId;
 
 const FLOW_COOKIE: &str = "stetgate_flow";
+/// Where the pages' forms post to.
+const AUTHORIZE_PATH: &str = "/stet/psd2/oauth/authorize";
 /// Failed identifications and codes allowed before the authorization is refused.
 const MAX_FAILURES: i64 = 3;
 /// The one-time code every sandbox persona receives.
@@ -201,7 +203,7 @@ pub async fn start(
     if let Err(e) = state.store.insert_flow(&flow).await {
         return ApiError::Unavailable(format!("flow store: {e}")).into_response();
     }
-    let ctx = PageContext { t, bank: &look, csrf: csrf.expose() };
+    let ctx = PageContext { t, bank: &look, csrf: csrf.expose(), action: AUTHORIZE_PATH };
     let mut response = pages::identify(&ctx, &registration.client_name, client_id, pages::scope_text(t, &scopes), None);
     let cookie = format!(
         "{FLOW_COOKIE}={}; Path=/stet/psd2/oauth; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
@@ -215,15 +217,10 @@ pub async fn start(
 }
 
 fn flow_cookie(headers: &HeaderMap) -> Option<Secret> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        (name == FLOW_COOKIE && !value.is_empty()).then(|| Secret::from_client(value))
-    })
+    super::cookie_secret(headers, FLOW_COOKIE)
 }
 
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+use super::same_secret as same;
 
 /// `POST /stet/psd2/oauth/authorize`: the next step of the PSU's flow.
 pub async fn step(
@@ -267,7 +264,7 @@ pub async fn step(
     if form.one("action").ok().flatten() == Some("cancel") {
         return finish_with_error(&state, &mut flow, "access_denied", "the PSU cancelled the authorization").await;
     }
-    let ctx = PageContext { t, bank: &look, csrf };
+    let ctx = PageContext { t, bank: &look, csrf, action: AUTHORIZE_PATH };
     match flow.stage {
         Stage::Identify => identify(&state, &ctx, &mut flow, &registration, &form).await,
         Stage::Authenticate => authenticate(&state, &ctx, &mut flow, &registration, &form, now).await,

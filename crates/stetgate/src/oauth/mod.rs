@@ -155,6 +155,24 @@ impl fmt::Debug for Secret {
 #[error("the system random number generator failed")]
 pub struct NoRandomness;
 
+/// The secret a browser holds in cookie `name`, if it sent a non-empty one.
+pub fn cookie_secret(headers: &axum::http::HeaderMap, name: &str) -> Option<Secret> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (n, value) = pair.trim().split_once('=')?;
+            (n == name && !value.is_empty()).then(|| Secret::from_client(value))
+        })
+}
+
+/// Compares two secrets (or their hashes) in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn hash_secret(value: &str) -> String {
     eidas::psd2::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes()).as_ref())
 }

@@ -35,6 +35,21 @@ pub struct Texts {
     pub attempts_left: &'static str,
     pub choose_account: &'static str,
     pub maintenance: &'static str,
+    pub online_title: &'static str,
+    pub accounts_title: &'static str,
+    pub balance_label: &'static str,
+    pub instant_balance_label: &'static str,
+    pub transactions_title: &'static str,
+    pub date_label: &'static str,
+    pub description_label: &'static str,
+    pub amount_label: &'static str,
+    pub status_label: &'static str,
+    pub pending: &'static str,
+    pub back_to_accounts: &'static str,
+    pub sign_out: &'static str,
+    pub signed_out: &'static str,
+    pub fallback_refused: &'static str,
+    pub session_expired: &'static str,
 }
 
 pub const FRENCH: Texts = Texts {
@@ -64,6 +79,21 @@ pub const FRENCH: Texts = Texts {
     attempts_left: "Essais restants :",
     choose_account: "Choisissez au moins un compte.",
     maintenance: "Le service est en maintenance programmée. Il sera de nouveau disponible à",
+    online_title: "Banque en ligne",
+    accounts_title: "Mes comptes",
+    balance_label: "Solde comptable",
+    instant_balance_label: "Solde instantané",
+    transactions_title: "Opérations des 90 derniers jours",
+    date_label: "Date",
+    description_label: "Libellé",
+    amount_label: "Montant",
+    status_label: "État",
+    pending: "à venir",
+    back_to_accounts: "Retour à mes comptes",
+    sign_out: "Se déconnecter",
+    signed_out: "Vous êtes déconnecté.",
+    fallback_refused: "Ce lien d'accès est invalide, expiré ou déjà utilisé.",
+    session_expired: "Votre session a expiré ou n'existe pas. Reconnectez-vous depuis l'application qui vous a dirigé ici.",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -93,6 +123,21 @@ pub const ENGLISH: Texts = Texts {
     attempts_left: "Attempts left:",
     choose_account: "Choose at least one account.",
     maintenance: "The service is under planned maintenance. It will be back at",
+    online_title: "Online banking",
+    accounts_title: "My accounts",
+    balance_label: "Booked balance",
+    instant_balance_label: "Instant balance",
+    transactions_title: "Transactions of the last 90 days",
+    date_label: "Date",
+    description_label: "Description",
+    amount_label: "Amount",
+    status_label: "Status",
+    pending: "pending",
+    back_to_accounts: "Back to my accounts",
+    sign_out: "Sign out",
+    signed_out: "You are signed out.",
+    fallback_refused: "This access link is invalid, expired or already used.",
+    session_expired: "Your session expired or does not exist. Sign in again from the application that sent you here.",
 };
 
 /// French unless `Accept-Language` ranks English above French.
@@ -139,11 +184,11 @@ impl BankLook {
 }
 
 /// What every page shows around its content: the language and the bank.
-struct Frame<'a> {
-    t: &'a Texts,
-    bank_name: &'a str,
-    bank_code: &'a str,
-    brand_color: &'a str,
+pub(crate) struct Frame<'a> {
+    pub t: &'a Texts,
+    pub bank_name: &'a str,
+    pub bank_code: &'a str,
+    pub brand_color: &'a str,
 }
 
 #[derive(Template)]
@@ -154,6 +199,7 @@ struct IdentifyPage<'a> {
     client_id: &'a str,
     scope_text: String,
     csrf: &'a str,
+    action: &'a str,
     error: Option<String>,
 }
 
@@ -164,6 +210,7 @@ struct AuthenticatePage<'a> {
     masked_phone: &'a str,
     sandbox: bool,
     csrf: &'a str,
+    action: &'a str,
     error: Option<String>,
 }
 
@@ -208,6 +255,8 @@ pub struct PageContext<'a> {
     pub t: &'static Texts,
     pub bank: &'a BankLook,
     pub csrf: &'a str,
+    /// Where the page's form posts to.
+    pub action: &'a str,
 }
 
 impl PageContext<'_> {
@@ -216,7 +265,7 @@ impl PageContext<'_> {
     }
 }
 
-fn frame<'a>(t: &'a Texts, bank: &'a BankLook) -> Frame<'a> {
+pub(crate) fn frame<'a>(t: &'a Texts, bank: &'a BankLook) -> Frame<'a> {
     Frame { t, bank_name: &bank.name, bank_code: &bank.code, brand_color: bank.color }
 }
 
@@ -229,12 +278,17 @@ pub fn identify(
 ) -> Response {
     html(
         StatusCode::OK,
-        IdentifyPage { frame: ctx.frame(), tpp_name, client_id, scope_text, csrf: ctx.csrf, error }.render(),
+        IdentifyPage { frame: ctx.frame(), tpp_name, client_id, scope_text, csrf: ctx.csrf, action: ctx.action, error }
+            .render(),
     )
 }
 
 pub fn authenticate(ctx: &PageContext<'_>, masked_phone: &str, sandbox: bool, error: Option<String>) -> Response {
-    html(StatusCode::OK, AuthenticatePage { frame: ctx.frame(), masked_phone, sandbox, csrf: ctx.csrf, error }.render())
+    html(
+        StatusCode::OK,
+        AuthenticatePage { frame: ctx.frame(), masked_phone, sandbox, csrf: ctx.csrf, action: ctx.action, error }
+            .render(),
+    )
 }
 
 pub fn consent(
@@ -255,7 +309,7 @@ pub fn error(t: &'static Texts, bank: &BankLook, status: StatusCode, message: &s
     html(status, ErrorPage { frame: frame(t, bank), message }.render())
 }
 
-fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
+pub(crate) fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
     match rendered {
         Ok(body) => {
             let mut response = (status, body).into_response();
@@ -315,7 +369,7 @@ mod tests {
     #[test]
     fn pages_escape_what_they_show() {
         let bank = BankLook::new("Caisse <d'Epargne>", "17515", "caisse-epargne");
-        let ctx = PageContext { t: &FRENCH, bank: &bank, csrf: "c" };
+        let ctx = PageContext { t: &FRENCH, bank: &bank, csrf: "c", action: "/stet/psd2/oauth/authorize" };
         let response = identify(&ctx, "<script>alert(1)</script>", "PSDFR-ACPR-1", "x".into(), None);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
         let body = futures_body(response);

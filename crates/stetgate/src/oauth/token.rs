@@ -11,7 +11,7 @@ use crate::store::Redeemed;
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,7 @@ fn form(body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
     Ok(pairs)
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
 }
 
@@ -64,9 +64,18 @@ pub async fn token(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
     OAuthTpp(tpp): OAuthTpp,
+    headers: HeaderMap,
+    uri: Uri,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let pairs = form(&body)?;
+    // The bank's fallback (RTS art. 33): same endpoint, header `fallback: 1`.
+    if let Some(value) = headers.get("fallback") {
+        if value.as_bytes() != b"1" {
+            return Err(invalid_request("the fallback header, when sent, must be 1"));
+        }
+        return crate::fallback::token::fallback_token(&state, &bank, &tpp, &headers, &uri, &pairs).await;
+    }
     let client_id = param(&pairs, "client_id").ok_or_else(|| invalid_request("client_id is missing"))?;
     if client_id != tpp.org_id.as_str() {
         return Err(OAuthError::new(
@@ -93,7 +102,7 @@ pub async fn token(
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "client_credentials is not offered",
+                "client_credentials is only offered for the fallback (header fallback: 1)",
             ));
         }
         Some(other) => {

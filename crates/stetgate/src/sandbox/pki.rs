@@ -38,6 +38,8 @@ pub struct SandboxPki {
     pub ca_key: PathBuf,
     pub server_cert: PathBuf,
     pub server_key: PathBuf,
+    /// The RSA key signing fallback JWTs (RTS art. 33).
+    pub fallback_key: PathBuf,
 }
 
 /// The names the server certificate must carry.
@@ -59,6 +61,7 @@ pub fn ensure(dir: &Path, banks: &[BankCode], now_unix: i64) -> Result<SandboxPk
         ca_key: dir.join("ca.key"),
         server_cert: dir.join("server.pem"),
         server_key: dir.join("server.key"),
+        fallback_key: dir.join("fallback.key"),
     };
     let cert_error = |path: &Path| {
         let path = path.to_path_buf();
@@ -82,6 +85,10 @@ pub fn ensure(dir: &Path, banks: &[BankCode], now_unix: i64) -> Result<SandboxPk
         let server = ca.issue_server("stetgate sandbox", &names, SERVER_DAYS).map_err(cert_error(&pki.server_cert))?;
         write_private(&pki.server_key, &server.key_pem).map_err(io(&pki.server_key))?;
         std::fs::write(&pki.server_cert, &server.cert_pem).map_err(io(&pki.server_cert))?;
+    }
+    if !pki.fallback_key.exists() {
+        let key = eidas::issue::generate_rsa_key_pem().map_err(cert_error(&pki.fallback_key))?;
+        write_private(&pki.fallback_key, &key).map_err(io(&pki.fallback_key))?;
     }
     Ok(pki)
 }
@@ -231,7 +238,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let pki = ensure(dir.path(), &banks(), jiff::Timestamp::now().as_second()).unwrap();
-        for key in [&pki.ca_key, &pki.server_key] {
+        for key in [&pki.ca_key, &pki.server_key, &pki.fallback_key] {
             assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
         }
     }

@@ -9,12 +9,14 @@
 
 mod ais;
 mod banks;
+mod duties;
 mod ledger;
 mod oauth;
 mod sandbox;
 mod tpps;
 
 pub use banks::BankRecord;
+pub use duties::{Consumed, Outage};
 pub use ledger::{LoadAccount, Origin};
 pub use oauth::Redeemed;
 pub use tpps::Inserted;

@@ -234,3 +234,77 @@ async fn a_browser_goes_through_the_bank_s_pages_for_an_aisp() {
 async fn a_browser_chooses_accounts_for_a_card_issuer() {
     run_flow("cbpii", "www.13807.sandbox.localhost", "D0999990I0", "en-GB,en", "Sign in").await;
 }
+
+/// The statistics page (server-rendered SVG, no script, no external asset) as a browser draws it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_draws_the_statistics_page() {
+    let Some(browser) = Browser::start("fr-FR,fr").await else { return };
+    let app = spawn_app(TestDb::sqlite()).await;
+    let host = "www.17515.sandbox.localhost";
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec { valid_from: -30 * 86_400, ..CertSpec::default() });
+    app.register(&tpp).await;
+    let client = app.tpp_client(host, &tpp);
+    // A few days of traffic, so the charts have something to draw.
+    for (day, calls) in [("2026-11-17", 3), ("2026-11-18", 6), ("2026-11-19", 2), ("2026-11-20", 5)] {
+        app.clock.set(format!("{day}T09:00:00Z").parse().unwrap());
+        for _ in 0..calls {
+            client.signed(reqwest::Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+        }
+        client.token_request(&[("client_id", "PSDFR-ACPR-12345"), ("grant_type", "password")]).await.unwrap();
+    }
+    app.clock.set("2026-11-21T10:00:00Z".parse().unwrap());
+    browser.goto(&format!("https://{host}:{}/stet/psd2/statistics?format=html", app.addr.port())).await;
+    browser.find("svg").await;
+    let page = browser.source().await;
+    assert!(page.contains("2026Q4") && page.contains("Caisse"), "the bank and the period are named");
+    assert_eq!(page.matches("<svg").count(), 3, "uptime, requests and response-time charts");
+    assert!(page.matches("class=\"bar\"").count() >= 52, "one uptime bar per day so far");
+    assert_eq!(page.matches("class=\"series\"").count(), 6, "three families on two line charts");
+    let rendered = browser
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "return document.querySelector('svg').getBoundingClientRect().height;",
+                "args": []
+            })),
+        )
+        .await;
+    assert!(rendered.as_f64().unwrap() > 100.0, "the chart is laid out: {rendered}");
+    browser.screenshot("statistics-2026Q4").await;
+}
+
+/// The fallback as the PSU lives it: from the TPP's redirect to the accounts, in a real browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_uses_the_fallback_online_banking() {
+    let Some(browser) = Browser::start("fr-FR,fr").await else { return };
+    let app = spawn_app(TestDb::sqlite()).await;
+    let host = "www.17515.sandbox.localhost";
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec::default());
+    app.register(&tpp).await;
+    let response = app
+        .tpp_client(host, &tpp)
+        .request(reqwest::Method::POST, "/stet/psd2/oauth/token")
+        .header("fallback", "1")
+        .header("PSU-IP-Address", "192.0.2.10")
+        .form(&[("client_id", "PSDFR-ACPR-12345"), ("grant_type", "client_credentials"), ("scope", "aisp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    browser.goto(&location).await;
+    browser.find("#psu_id").await;
+    browser.screenshot("fallback-1-login").await;
+    browser.type_into("#psu_id", "9999999901").await;
+    browser.click("button[value=continue]").await;
+    browser.find("#otp").await;
+    browser.type_into("#otp", "12345678").await;
+    browser.click("button[value=continue]").await;
+    browser.find("table.accounts").await;
+    assert!(browser.source().await.contains("FR7617515000920400851811524"));
+    browser.screenshot("fallback-2-accounts").await;
+    browser.click("table.accounts a").await;
+    browser.find("table.transactions").await;
+    browser.screenshot("fallback-3-transactions").await;
+}

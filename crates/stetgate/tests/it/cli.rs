@@ -292,6 +292,10 @@ fn eidas_certs(path: &Path) -> Vec<rustls::pki_types::CertificateDer<'static>> {
 }
 
 /// Runs `stetgate` to completion and returns exit code, stdout and stderr.
+fn run_owned(args: &[String]) -> (Option<i32>, String, String) {
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(BIN).args(args).output().unwrap();
     (
@@ -417,4 +421,67 @@ fn tpp_register_and_list() {
         assert_eq!(code, Some(2), "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
     }
+}
+
+/// `stetgate stats export --quarter 2026Q4` on a deployment's database, and the outage commands
+/// whose declarations the statistics count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_export_and_outages() {
+    use crate::harness::{CertSpec, spawn_app};
+    let app = spawn_app(TestDb::sqlite()).await;
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec { valid_from: -30 * 86_400, ..CertSpec::default() });
+    app.register(&tpp).await;
+    app.clock.set("2026-11-16T10:00:00Z".parse().unwrap());
+    let client = app.tpp_client("www.17515.sandbox.localhost", &tpp);
+    for _ in 0..3 {
+        client.signed(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+    }
+    // Asking for the statistics writes this node's records.
+    client.request(Method::GET, "/stet/psd2/statistics").send().await.unwrap();
+    let target = ["--data-dir", app.data_dir.path().to_str().unwrap(), "--database-url", app.db.url()];
+    let with = |args: &[&str]| -> Vec<String> { args.iter().chain(&target).map(|s| (*s).to_owned()).collect() };
+
+    let (code, csv, stderr) = run_owned(&with(&["stats", "export", "--quarter", "2026Q4", "--bank", "17515"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(csv.starts_with("bank,period,scope,date,family,requests"), "{csv}");
+    let row = csv.lines().find(|l| l.starts_with("17515,2026Q4,day,2026-11-16,ais,")).expect("Monday's AIS row");
+    assert_eq!(row.split(',').nth(5), Some("3"), "{row}");
+    assert!(csv.contains("17515,2026Q4,period,2026Q4,ais,3,"), "{csv}");
+
+    let out = app.data_dir.path().join("q4.json");
+    let (code, _, stderr) = run_owned(&with(&[
+        "stats",
+        "export",
+        "--quarter",
+        "2026Q4",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let reports: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let banks: Vec<&str> = reports.as_array().unwrap().iter().map(|r| r["bank"].as_str().unwrap()).collect();
+    assert!(banks.contains(&"17515") && banks.contains(&"13807"), "every bank without --bank: {banks:?}");
+
+    let (code, _, stderr) = run_owned(&with(&["stats", "export", "--quarter", "2026Q5"]));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("2026Q5"), "{stderr}");
+
+    let (code, stdout, stderr) =
+        run_owned(&with(&["outage", "start", "--bank", "17515", "--reason", "core banking down"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("unavailable since"), "{stdout}");
+    let (_, stdout, _) = run_owned(&with(&["outage", "list", "--bank", "17515"]));
+    assert!(stdout.contains("open") && stdout.contains("core banking down"), "{stdout}");
+    let (code, _, _) = run_owned(&with(&["outage", "end", "--bank", "17515"]));
+    assert_eq!(code, Some(0));
+    let (code, _, stderr) = run_owned(&with(&["outage", "end", "--bank", "17515"]));
+    assert_eq!(code, Some(1), "nothing left to end: {stderr}");
+    let (_, stdout, _) = run_owned(&with(&["outage", "list", "--bank", "17515"]));
+    assert!(!stdout.contains("\topen\t"), "{stdout}");
+
+    let (code, stdout, _) = run_owned(&with(&["fallback", "report", "--since", "2026-01-01"]));
+    assert_eq!(code, Some(0));
+    assert!(stdout.starts_with("time\tbank\tclient_id\tevent\toutcome\tdetail"), "{stdout}");
 }

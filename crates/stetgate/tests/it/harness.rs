@@ -175,6 +175,8 @@ pub struct AppOptions {
     pub app2app: std::collections::BTreeMap<String, stetgate::config::App2AppConfig>,
     /// `[[maintenance]]`.
     pub maintenance: Vec<stetgate::config::MaintenanceWindow>,
+    /// `[fallback]`.
+    pub fallback: stetgate::config::FallbackConfig,
 }
 
 impl Default for AppOptions {
@@ -188,6 +190,7 @@ impl Default for AppOptions {
             api_versions: std::collections::BTreeMap::new(),
             app2app: std::collections::BTreeMap::new(),
             maintenance: Vec::new(),
+            fallback: stetgate::config::FallbackConfig::default(),
         }
     }
 }
@@ -216,6 +219,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         api_versions: options.api_versions,
         app2app: options.app2app,
         maintenance: options.maintenance,
+        fallback: options.fallback,
         funds_rate_limits: options
             .funds_rate_limit
             .map(|(bank, n)| {

@@ -2,6 +2,7 @@
 //! PostgreSQL when TEST_PG_URL is set), `stet-tpp` as the client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod duties;
 mod harness;
 mod interop;
 mod oauth;

@@ -1,0 +1,142 @@
+//! Fallback (contingency access, RTS art. 33), as the bank publishes it.
+//!
+//! 1. [`token`]: `POST /stet/psd2/oauth/token` with `fallback: 1`, over the TPP's QWAC, form
+//!    `client_id=<org id>&grant_type=client_credentials&scope=aisp`, with the PSU present
+//!    (`PSU-IP-Address`), answers `302 Found` to the bank's online-banking login carrying
+//!    `fallback=<JWT>`: signed by the bank ([`jwt`]), naming the TPP, the bank, the scope, an id and
+//!    a short expiry. No API token is ever issued or reused.
+//! 2. [`online`]: the online-banking login page accepts only a valid, unexpired, unused JWT, then the
+//!    PSU signs in with the usual identification and one-time code and sees their accounts,
+//!    balances and transactions, in a session of its own (cookie), not an API token.
+//! 3. Every use, accepted or refused, is recorded (TPP, time, outcome): `stetgate fallback report`.
+//!
+//! Per bank, the fallback is offered always (the bank's choice), only while the dedicated interface
+//! is declared unavailable (`stetgate outage start`) or in planned maintenance, or never.
+
+pub mod jwt;
+pub mod online;
+pub mod token;
+
+use crate::app::AppState;
+use crate::config::FallbackAvailability;
+use crate::ledger::PsuId;
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use stet::{BankCode, OrgId};
+
+/// Where a PSU's online-banking session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlineStage {
+    Identify,
+    Authenticate,
+    SignedIn,
+    Ended,
+}
+
+impl OnlineStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnlineStage::Identify => "identify",
+            OnlineStage::Authenticate => "authenticate",
+            OnlineStage::SignedIn => "signed-in",
+            OnlineStage::Ended => "ended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OnlineStage> {
+        [OnlineStage::Identify, OnlineStage::Authenticate, OnlineStage::SignedIn, OnlineStage::Ended]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// An online-banking session opened by a fallback JWT.
+#[derive(Debug, Clone)]
+pub struct OnlineSession {
+    pub session_hash: String,
+    pub csrf_hash: String,
+    pub jti: String,
+    pub bank: BankCode,
+    pub client_id: OrgId,
+    pub stage: OnlineStage,
+    pub psu: Option<PsuId>,
+    pub failures: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// One use of the fallback, for the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FallbackEvent {
+    /// Unix ms.
+    pub at: i64,
+    pub bank: BankCode,
+    pub client_id: Option<OrgId>,
+    pub jti: Option<String>,
+    /// `token` (the TPP asked), `login` (the PSU arrived with a JWT), `sign-in` (the PSU
+    /// authenticated).
+    pub event: String,
+    /// `accepted` or `refused`.
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// Records a fallback event; a refusal whose record cannot be written is logged (the refusal
+/// stands), an acceptance whose record cannot be written is refused by the caller.
+pub async fn record(
+    state: &AppState,
+    bank: BankCode,
+    client_id: Option<&OrgId>,
+    jti: Option<&str>,
+    event: &str,
+    accepted: bool,
+    detail: &str,
+) -> Result<(), crate::store::StoreError> {
+    let e = FallbackEvent {
+        at: state.clock.now().as_millisecond(),
+        bank,
+        client_id: client_id.cloned(),
+        jti: jti.map(str::to_owned),
+        event: event.to_owned(),
+        outcome: if accepted { "accepted" } else { "refused" }.to_owned(),
+        detail: detail.to_owned(),
+    };
+    tracing::info!(
+        target: "stetgate::fallback",
+        bank = %bank,
+        client_id = client_id.map(|c| c.as_str()).unwrap_or(""),
+        event,
+        outcome = e.outcome,
+        detail,
+        "fallback"
+    );
+    let result = state.store.record_fallback_event(&e).await;
+    if let Err(err) = &result {
+        tracing::error!(error = %err, "fallback event not recorded");
+    }
+    result
+}
+
+/// Whether `bank` offers the fallback now: always, never, or while its dedicated interface is
+/// declared unavailable or in a planned maintenance window.
+pub async fn offered(state: &AppState, bank: BankCode) -> Result<bool, crate::store::StoreError> {
+    Ok(match state.config.fallback.availability_for(bank) {
+        FallbackAvailability::Always => true,
+        FallbackAvailability::Off => false,
+        FallbackAvailability::WhenUnavailable => {
+            let now = state.clock.now();
+            crate::edge::maintenance::ends_at(state, bank, now).is_some()
+                || state.store.open_outage(bank, now.as_millisecond()).await?.is_some()
+        }
+    })
+}
+
+/// `GET /stet/psd2/fallback/jwks`: the key the bank signs fallback JWTs with (RFC 7517), for an
+/// online banking outside stetgate that verifies them itself.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    match &state.fallback_keys {
+        Some(keys) => Json(keys.jwks()).into_response(),
+        None => crate::edge::error::ApiError::NotFound.into_response(),
+    }
+}

@@ -1,0 +1,139 @@
+//! `POST /stet/psd2/oauth/token` with `fallback: 1`: the redirect to online banking.
+
+use super::jwt::{AUDIENCE, FallbackClaims};
+use crate::app::AppState;
+use crate::edge::bank::Bank;
+use crate::edge::error::OAuthError;
+use crate::edge::tpp::TppIdentity;
+use crate::oauth::token::param;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use eidas::psd2::Role;
+
+/// The online-banking login of stetgate's own pages.
+pub const LOGIN_PATH: &str = "/online-banking/login";
+
+pub async fn fallback_token(
+    state: &AppState,
+    bank: &Bank,
+    tpp: &TppIdentity,
+    headers: &HeaderMap,
+    uri: &Uri,
+    pairs: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    let code = bank.code();
+    let refuse = async |status: StatusCode, error: &'static str, description: String| -> OAuthError {
+        let _ = super::record(state, code, Some(&tpp.org_id), None, "token", false, &description).await;
+        OAuthError::new(status, error, description)
+    };
+    let client_id = param(pairs, "client_id").unwrap_or("");
+    if client_id != tpp.org_id.as_str() {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            format!("client_id {client_id:?} is not the organization of the QWAC presented ({})", tpp.org_id),
+        )
+        .await);
+    }
+    match state.store.registration(&tpp.org_id).await {
+        Ok(Some(r)) if r.active => {}
+        Ok(_) => {
+            let why = format!("{} is not a registered TPP", tpp.org_id);
+            return Err(refuse(StatusCode::UNAUTHORIZED, "invalid_client", why).await);
+        }
+        Err(e) => return Err(unavailable(e)),
+    }
+    match param(pairs, "grant_type") {
+        Some("client_credentials") => {}
+        other => {
+            let why = format!("the fallback uses grant_type client_credentials, not {}", other.unwrap_or("nothing"));
+            return Err(refuse(StatusCode::BAD_REQUEST, "unsupported_grant_type", why).await);
+        }
+    }
+    if param(pairs, "scope") != Some("aisp") {
+        let why = "the fallback gives access to account information only: scope aisp".to_owned();
+        return Err(refuse(StatusCode::BAD_REQUEST, "invalid_scope", why).await);
+    }
+    if !tpp.roles.contains(&Role::AccountInformation) {
+        let why = "the QWAC lacks the PSP_AI role the fallback needs".to_owned();
+        return Err(refuse(StatusCode::BAD_REQUEST, "unauthorized_client", why).await);
+    }
+    let psu_present = headers.get(stet::headers::PSU_IP_ADDRESS).is_some_and(|v| !v.is_empty());
+    if !psu_present {
+        let why = "the fallback needs the PSU present (send PSU-IP-Address); batch access is not offered".to_owned();
+        return Err(refuse(StatusCode::BAD_REQUEST, "invalid_request", why).await);
+    }
+    match super::offered(state, code).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let why =
+                "the dedicated interface is available: this bank offers the fallback only while it is not".to_owned();
+            return Err(refuse(StatusCode::BAD_REQUEST, "unauthorized_client", why).await);
+        }
+        Err(e) => return Err(unavailable(e)),
+    }
+    let Some(keys) = &state.fallback_keys else {
+        let why = "the fallback is not configured on this server (fallback.signing_key)".to_owned();
+        return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", why).await);
+    };
+
+    let now = state.clock.now();
+    let lifetime = state.config.fallback.jwt_lifetime_secs;
+    let claims = FallbackClaims {
+        iss: format!("stetgate:{code}"),
+        sub: tpp.org_id.to_string(),
+        aud: AUDIENCE.to_owned(),
+        bank: code.to_string(),
+        scope: "aisp".to_owned(),
+        jti: uuid::Uuid::new_v4().to_string(),
+        iat: now.as_second(),
+        exp: now.as_second() + lifetime,
+    };
+    let jwt = keys.sign(&claims).map_err(|e| {
+        tracing::error!(error = e, "fallback JWT not signed");
+        OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the fallback JWT could not be signed")
+    })?;
+    let now_ms = now.as_millisecond();
+    state
+        .store
+        .insert_fallback_grant(&claims.jti, code, &tpp.org_id, &claims.scope, now_ms, now_ms + lifetime * 1000)
+        .await
+        .map_err(unavailable)?;
+    super::record(state, code, Some(&tpp.org_id), Some(&claims.jti), "token", true, "redirected to online banking")
+        .await
+        .map_err(unavailable)?;
+
+    let base = match &state.config.fallback.login_url {
+        Some(url) => url.clone(),
+        None => format!("https://{}{LOGIN_PATH}", request_authority(headers, uri)),
+    };
+    let mut location = url::Url::parse(&base).map_err(|e| {
+        OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("login URL unusable: {e}"))
+    })?;
+    location
+        .query_pairs_mut()
+        .append_pair("service", "dei")
+        .append_pair("cdetab", code.as_str())
+        .append_pair("fallback", &jwt);
+    let mut response = StatusCode::FOUND.into_response();
+    let value = HeaderValue::from_str(location.as_str())
+        .map_err(|_| OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "login URL unusable"))?;
+    response.headers_mut().insert(header::LOCATION, value);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `host[:port]` the TPP called: `Host` (HTTP/1.1) or the `:authority` (HTTP/2).
+fn request_authority(headers: &HeaderMap, uri: &Uri) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn unavailable(e: crate::store::StoreError) -> OAuthError {
+    tracing::error!(error = %e, "fallback store error");
+    OAuthError::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "retry later")
+}

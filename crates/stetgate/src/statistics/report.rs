@@ -1,0 +1,412 @@
+//! From request records to the published figures, per Paris day and over a period.
+//!
+//! - **Uptime** of a day = time the interface was available / (time observed - planned maintenance).
+//!   Unavailable (unplanned downtime) is the union of the outages the operator declared and the
+//!   minutes in which the interface answered at least five requests and all of them with a server
+//!   error (the EBA's "five consecutive requests not replied to" at minute resolution), minus the
+//!   planned maintenance windows, which are counted apart as planned downtime. A day is observed
+//!   up to now.
+//! - **Requests** are those answered outside planned maintenance; the **error rate** is the share of
+//!   them answered with a server error (5xx); client errors (4xx) are counted apart.
+//! - **Response times** are stetgate's (first byte of the request to the response), mean exact,
+//!   percentiles from the merged histograms (within 5%).
+
+use super::{Family, Histogram, MinuteRecord};
+use crate::store::Outage;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use stet::BankCode;
+
+/// A publication period: a quarter (`2026Q4`), a month (`2026-11`) or a day (`2026-11-21`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub label: String,
+    /// First day.
+    pub from: Date,
+    /// Last day (inclusive).
+    pub to: Date,
+}
+
+impl Period {
+    pub fn parse(text: &str) -> Option<Period> {
+        let text = text.trim();
+        if let Some((year, quarter)) = text.split_once(['Q', 'q']) {
+            let (year, quarter) = (year.parse::<i16>().ok()?, quarter.parse::<i8>().ok()?);
+            if !(1..=4).contains(&quarter) {
+                return None;
+            }
+            let from = Date::new(year, (quarter - 1) * 3 + 1, 1).ok()?;
+            let to = from.checked_add(jiff::Span::new().months(3)).ok()?.yesterday().ok()?;
+            return Some(Period { label: format!("{year}Q{quarter}"), from, to });
+        }
+        if text.len() == 7 {
+            let from: Date = format!("{text}-01").parse().ok()?;
+            let to = from.last_of_month();
+            return Some(Period { label: text.to_owned(), from, to });
+        }
+        let day: Date = text.parse().ok()?;
+        Some(Period { label: day.to_string(), from: day, to: day })
+    }
+
+    pub fn quarter_of(date: Date) -> Period {
+        let quarter = (date.month() - 1) / 3 + 1;
+        Period::parse(&format!("{}Q{quarter}", date.year())).unwrap_or(Period {
+            label: date.to_string(),
+            from: date,
+            to: date,
+        })
+    }
+
+    pub fn days(&self) -> impl Iterator<Item = Date> + '_ {
+        self.from.series(jiff::Span::new().days(1)).take_while(|d| *d <= self.to)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseTimes {
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FamilyStats {
+    pub requests: i64,
+    pub server_errors: i64,
+    pub client_errors: i64,
+    pub error_rate_percent: f64,
+    pub response_time_ms: ResponseTimes,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub observed_seconds: i64,
+    pub planned_downtime_seconds: i64,
+    pub unplanned_downtime_seconds: i64,
+    pub uptime_percent: f64,
+    pub planned_maintenance_requests: i64,
+    pub families: BTreeMap<&'static str, FamilyStats>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DayStats {
+    pub date: Date,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub bank: BankCode,
+    pub bank_name: String,
+    pub period: Period,
+    pub generated_at: Timestamp,
+    pub time_zone: &'static str,
+    pub total: Summary,
+    pub days: Vec<DayStats>,
+}
+
+/// What a report is computed from.
+pub struct Inputs<'a> {
+    pub records: &'a [MinuteRecord],
+    pub outages: &'a [Outage],
+    /// Planned maintenance intervals (Unix ms).
+    pub planned: &'a [(i64, i64)],
+}
+
+/// The span of a Paris day, in Unix ms.
+pub fn day_span(tz: &TimeZone, day: Date) -> Option<(i64, i64)> {
+    let start = day.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond();
+    let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond();
+    Some((start, end))
+}
+
+pub fn compute(
+    bank: BankCode,
+    bank_name: &str,
+    period: &Period,
+    inputs: &Inputs<'_>,
+    tz: &TimeZone,
+    now: Timestamp,
+) -> Report {
+    let now_ms = now.as_millisecond();
+    let down = unplanned_candidates(inputs);
+    let mut days = Vec::new();
+    let (mut observed, mut whole) = (Vec::new(), Vec::new());
+    for day in period.days() {
+        let Some((start, end)) = day_span(tz, day) else { continue };
+        if start >= now_ms {
+            break;
+        }
+        observed.push((start, end.min(now_ms)));
+        whole.push((start, end));
+        days.push(DayStats {
+            date: day,
+            summary: summarize(&[(start, end.min(now_ms))], &[(start, end)], inputs, &down),
+        });
+    }
+    let total = summarize(&observed, &whole, inputs, &down);
+    Report {
+        bank,
+        bank_name: bank_name.to_owned(),
+        period: period.clone(),
+        generated_at: now,
+        time_zone: "Europe/Paris",
+        total,
+        days,
+    }
+}
+
+/// Declared outages and failed minutes, merged (Unix ms).
+fn unplanned_candidates(inputs: &Inputs<'_>) -> Vec<(i64, i64)> {
+    let mut per_minute: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for r in inputs.records {
+        let entry = per_minute.entry(r.minute).or_default();
+        entry.0 += r.requests;
+        entry.1 += r.server_errors;
+    }
+    let mut intervals: Vec<(i64, i64)> = per_minute
+        .into_iter()
+        .filter(|(_, (requests, errors))| *errors >= 5 && errors == requests)
+        .map(|(minute, _)| (minute, minute + 60_000))
+        .collect();
+    intervals.extend(inputs.outages.iter().map(|o| (o.started_at, o.ended_at.unwrap_or(i64::MAX))));
+    union(intervals)
+}
+
+/// `spans`: the time observed (up to now); `days`: the whole days, whose records all count.
+fn summarize(spans: &[(i64, i64)], days: &[(i64, i64)], inputs: &Inputs<'_>, down: &[(i64, i64)]) -> Summary {
+    let spans = union(spans.to_vec());
+    let planned = intersect(&union(inputs.planned.to_vec()), &spans);
+    let unplanned = subtract(&intersect(down, &spans), &planned);
+    let observed = length(&spans);
+    let planned_ms = length(&planned);
+    let unplanned_ms = length(&unplanned);
+    let expected = observed - planned_ms;
+    let uptime = if expected > 0 { 100.0 * (expected - unplanned_ms) as f64 / expected as f64 } else { 100.0 };
+
+    let inside = |minute: i64| days.iter().any(|(s, e)| minute >= *s && minute < *e);
+    let mut families: BTreeMap<&'static str, (MinuteRecord, bool)> = BTreeMap::new();
+    let mut planned_requests = 0;
+    for r in inputs.records.iter().filter(|r| inside(r.minute)) {
+        planned_requests += r.planned;
+        let entry = families.entry(r.family.as_str()).or_insert_with(|| (r.clone(), false));
+        if entry.1 {
+            entry.0.requests += r.requests;
+            entry.0.server_errors += r.server_errors;
+            entry.0.client_errors += r.client_errors;
+            entry.0.latency_sum_us += r.latency_sum_us;
+            entry.0.histogram.merge(&r.histogram);
+        }
+        entry.1 = true;
+    }
+    let families = Family::ALL
+        .into_iter()
+        .map(|f| {
+            let stats = match families.get(f.as_str()) {
+                Some((r, _)) => {
+                    family_stats(r.requests, r.server_errors, r.client_errors, r.latency_sum_us, &r.histogram)
+                }
+                None => family_stats(0, 0, 0, 0, &Histogram::default()),
+            };
+            (f.as_str(), stats)
+        })
+        .collect();
+    Summary {
+        observed_seconds: observed / 1000,
+        planned_downtime_seconds: planned_ms / 1000,
+        unplanned_downtime_seconds: unplanned_ms / 1000,
+        uptime_percent: round3(uptime),
+        planned_maintenance_requests: planned_requests,
+        families,
+    }
+}
+
+fn family_stats(requests: i64, server_errors: i64, client_errors: i64, sum_us: i64, h: &Histogram) -> FamilyStats {
+    let rate = if requests > 0 { 100.0 * server_errors as f64 / requests as f64 } else { 0.0 };
+    FamilyStats {
+        requests,
+        server_errors,
+        client_errors,
+        error_rate_percent: round3(rate),
+        response_time_ms: ResponseTimes {
+            mean: (requests > 0).then(|| round3(sum_us as f64 / requests as f64 / 1000.0)),
+            p50: h.quantile_ms(0.50).map(round3),
+            p95: h.quantile_ms(0.95).map(round3),
+            p99: h.quantile_ms(0.99).map(round3),
+        },
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Sorted, disjoint intervals covering the same instants.
+fn union(mut intervals: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    intervals.retain(|(s, e)| s < e);
+    intervals.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(intervals.len());
+    for (s, e) in intervals {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+fn intersect(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for (s1, e1) in a {
+        for (s2, e2) in b {
+            let (s, e) = (*s1.max(s2), *e1.min(e2));
+            if s < e {
+                out.push((s, e));
+            }
+        }
+    }
+    union(out)
+}
+
+fn subtract(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for (s, e) in a {
+        let mut pieces = vec![(*s, *e)];
+        for (bs, be) in b {
+            pieces = pieces
+                .into_iter()
+                .flat_map(|(ps, pe)| [(ps, pe.min(*bs)), (ps.max(*be), pe)])
+                .filter(|(ps, pe)| ps < pe)
+                .collect();
+        }
+        out.extend(pieces);
+    }
+    union(out)
+}
+
+fn length(intervals: &[(i64, i64)]) -> i64 {
+    intervals.iter().map(|(s, e)| e - s).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bank() -> BankCode {
+        BankCode::parse("17515").unwrap()
+    }
+
+    fn record(minute: i64, family: Family, requests: i64, server_errors: i64, latencies_ms: &[u64]) -> MinuteRecord {
+        let mut histogram = Histogram::default();
+        for ms in latencies_ms {
+            histogram.add(ms * 1000);
+        }
+        MinuteRecord {
+            bank: bank(),
+            minute,
+            family,
+            requests,
+            server_errors,
+            client_errors: 0,
+            planned: 0,
+            latency_sum_us: latencies_ms.iter().map(|ms| *ms as i64 * 1000).sum(),
+            histogram,
+        }
+    }
+
+    #[test]
+    fn periods_parse() {
+        let q = Period::parse("2026Q4").unwrap();
+        assert_eq!((q.from.to_string(), q.to.to_string()), ("2026-10-01".into(), "2026-12-31".into()));
+        assert_eq!(q.days().count(), 92);
+        assert_eq!(Period::parse("2026q1").unwrap().to.to_string(), "2026-03-31");
+        assert_eq!(Period::parse("2026-02").unwrap().to.to_string(), "2026-02-28");
+        assert_eq!(Period::parse("2026-11-21").unwrap().days().count(), 1);
+        for bad in ["2026Q5", "2026Q0", "Q4", "2026-13", "yesterday", ""] {
+            assert!(Period::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(Period::quarter_of("2026-11-21".parse().unwrap()).label, "2026Q4");
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(union(vec![(5, 7), (1, 3), (2, 4), (7, 8)]), vec![(1, 4), (5, 8)]);
+        assert_eq!(subtract(&[(0, 10)], &[(2, 3), (5, 6)]), vec![(0, 2), (3, 5), (6, 10)]);
+        assert_eq!(intersect(&[(0, 10)], &[(5, 20)]), vec![(5, 10)]);
+    }
+
+    #[test]
+    fn uptime_counts_failed_minutes_and_outages_but_not_planned_windows() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let day: Date = "2026-11-16".parse().unwrap(); // a Monday
+        let (start, end) = day_span(&tz, day).unwrap();
+        assert_eq!(end - start, 86_400_000);
+        let planned = [(start, start + 6 * 3_600_000)]; // 00:00-06:00
+        let noon = start + 12 * 3_600_000;
+        let records = vec![
+            // Ten minutes at noon answered only with server errors: down.
+            record(noon, Family::Ais, 5, 5, &[1, 1, 1, 1, 1]),
+            record(noon + 60_000, Family::Ais, 6, 6, &[1; 6]),
+            // Four errors only: not enough evidence.
+            record(noon + 120_000, Family::Ais, 4, 4, &[1; 4]),
+            // Errors with a success in the same minute (another family): up.
+            record(noon + 180_000, Family::Ais, 5, 5, &[1; 5]),
+            record(noon + 180_000, Family::Funds, 1, 0, &[2]),
+            // A failed minute inside the planned window counts as planned.
+            record(start + 60_000, Family::Ais, 9, 9, &[1; 9]),
+        ];
+        let outages = [Outage {
+            id: "o".into(),
+            bank: bank(),
+            started_at: start + 20 * 3_600_000,
+            ended_at: Some(start + 20 * 3_600_000 + 30 * 60_000),
+            reason: "core banking down".into(),
+        }];
+        let inputs = Inputs { records: &records, outages: &outages, planned: &planned };
+        let now = Timestamp::from_millisecond(end + 1).unwrap();
+        let report = compute(bank(), "Caisse d'Epargne", &Period::parse("2026-11-16").unwrap(), &inputs, &tz, now);
+        let s = &report.days[0].summary;
+        assert_eq!(s.planned_downtime_seconds, 6 * 3600);
+        assert_eq!(s.unplanned_downtime_seconds, 2 * 60 + 30 * 60);
+        let expected = 100.0 * (18.0 * 3600.0 - 32.0 * 60.0) / (18.0 * 3600.0);
+        assert!((s.uptime_percent - expected).abs() < 0.001, "{}", s.uptime_percent);
+        let ais = &s.families["ais"];
+        assert_eq!((ais.requests, ais.server_errors), (29, 29));
+        assert_eq!(ais.error_rate_percent, 100.0);
+        let funds = &s.families["funds"];
+        assert_eq!(funds.requests, 1);
+        assert_eq!(funds.response_time_ms.mean, Some(2.0));
+        assert_eq!(s.families["authorization"].response_time_ms.p99, None);
+        assert_eq!(report.total, report.days[0].summary);
+    }
+
+    #[test]
+    fn days_after_now_are_not_reported_and_today_is_observed_until_now() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let now: Timestamp = "2026-11-21T11:00:00Z".parse().unwrap(); // 12:00 in Paris
+        let report = compute(
+            bank(),
+            "x",
+            &Period::parse("2026Q4").unwrap(),
+            &Inputs { records: &[], outages: &[], planned: &[] },
+            &tz,
+            now,
+        );
+        assert_eq!(report.days.len(), 52, "October 1st to November 21st");
+        assert_eq!(report.days.last().unwrap().summary.observed_seconds, 12 * 3600);
+        // 2026-10-25 is the autumn DST change: a 25-hour day.
+        let dst = report.days.iter().find(|d| d.date.to_string() == "2026-10-25").unwrap();
+        assert_eq!(dst.summary.observed_seconds, 25 * 3600);
+        assert_eq!(report.total.uptime_percent, 100.0);
+    }
+}
