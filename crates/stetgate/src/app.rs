@@ -157,6 +157,7 @@ impl Server {
             self.state.store.clone(),
             Duration::from_secs(self.state.config.statistics.flush_interval_secs),
         );
+        let purge = spawn_purge(self.state.clone());
         let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
         let router = build_router(self.state.clone());
         tls::serve(self.listener, self.tls, router, shutdown, grace).await;
@@ -164,12 +165,30 @@ impl Server {
             task.abort();
         }
         flusher.abort();
+        purge.abort();
         // What this node answered last must reach the statistics too.
         if let Err(e) = self.state.recorder.flush(&self.state.store).await {
             tracing::error!(error = %e, "request records of the last seconds not written");
         }
         self.state.store.close().await;
     }
+}
+
+/// Deletes expired rows every `purge_interval_secs` (each node does; deleting is idempotent).
+fn spawn_purge(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(state.config.purge_interval_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let today = state.calendar.today(state.clock.as_ref());
+            match state.store.purge_expired(state.clock.now().as_millisecond(), today).await {
+                Ok(purged) if purged.total() > 0 => tracing::info!(?purged, "expired rows purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purge of expired rows failed; retried at the next interval"),
+            }
+        }
+    })
 }
 
 /// Prepares a server: configuration checked, TLS material loaded, database migrated (and, in the

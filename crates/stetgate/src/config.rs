@@ -64,6 +64,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Largest request body accepted (413 above it).
     pub max_body_bytes: usize,
+    /// How often a node deletes expired flows, codes, token pairs and counters.
+    pub purge_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -89,6 +91,7 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
+            purge_interval_secs: 3600,
         }
     }
 }
@@ -575,6 +578,9 @@ impl Config {
             && !url.starts_with("https://")
         {
             return Err(ConfigError::key(file, "fallback.login_url", "must be an https:// URL"));
+        }
+        if self.purge_interval_secs == 0 {
+            return Err(ConfigError::key(file, "purge_interval_secs", "must be at least 1"));
         }
         if self.statistics.flush_interval_secs == 0 {
             return Err(ConfigError::key(file, "statistics.flush_interval_secs", "must be at least 1"));

@@ -16,7 +16,7 @@ mod sandbox;
 mod tpps;
 
 pub use banks::BankRecord;
-pub use duties::{Consumed, Outage};
+pub use duties::{Consumed, Outage, PURGE_GRACE_MS, Purged};
 pub use ledger::{LoadAccount, Origin};
 pub use oauth::Redeemed;
 pub use tpps::Inserted;

@@ -109,14 +109,14 @@ fn serve_with_a_bad_key_or_anchor_names_it() {
 }
 
 /// A `stetgate sandbox` process, killed if the test ends early.
-struct Sandbox {
-    child: Child,
-    port: u16,
+pub(crate) struct Sandbox {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
     first_start: bool,
 }
 
 impl Sandbox {
-    fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Sandbox {
+    pub(crate) fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Sandbox {
         let mut command = Command::new(BIN);
         command
             .args(["sandbox", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -150,7 +150,7 @@ impl Sandbox {
         Sandbox { child, port: port.expect("a port in the URL line"), first_start }
     }
 
-    fn client(&self, data_dir: &Path, host: &str) -> TppClient {
+    pub(crate) fn client(&self, data_dir: &Path, host: &str) -> TppClient {
         let ca = std::fs::read(data_dir.join("pki/ca.pem")).unwrap();
         let mut config = ClientConfig::new(format!("https://{host}:{}", self.port), ca);
         config.resolve = Some((host.to_owned(), ([127, 0, 0, 1], self.port).into()));
