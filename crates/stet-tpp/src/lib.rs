@@ -13,6 +13,7 @@ use std::time::Duration;
 pub use oauth::{AuthorizationRequest, FlowEnd, PsuAnswers, Redirected, Tokens};
 pub use signing::{SignedRequest, Signer};
 
+pub mod bench;
 mod oauth;
 pub mod pages;
 mod signing;
@@ -66,6 +67,8 @@ pub struct ClientConfig {
     pub http: HttpVersion,
     pub tls: TlsVersions,
     pub timeout: Duration,
+    /// Never reuse a connection: every request makes a new TLS handshake (to measure handshakes).
+    pub new_connection_per_request: bool,
 }
 
 impl ClientConfig {
@@ -79,6 +82,7 @@ impl ClientConfig {
             http: HttpVersion::default(),
             tls: TlsVersions::default(),
             timeout: Duration::from_secs(30),
+            new_connection_per_request: false,
         }
     }
 }
@@ -112,6 +116,9 @@ impl TppClient {
         } else if let Some(host) = localhost_name(&config.base_url) {
             // RFC 6761: .localhost names are loopback; not every system resolver knows it.
             builder = builder.resolve(&host, SocketAddr::from(([127, 0, 0, 1], 0)));
+        }
+        if config.new_connection_per_request {
+            builder = builder.pool_max_idle_per_host(0);
         }
         if config.http == HttpVersion::Http1Only {
             builder = builder.http1_only();

@@ -7,6 +7,7 @@
 //! stet-tpp call GET /stet/psd2/v1.4.2/accounts --bank 17515 --token <access token>
 //! stet-tpp refresh  --bank 17515 --refresh-token <refresh token>
 //! stet-tpp revoke   --bank 17515 --token <access or refresh token>
+//! stet-tpp bench    --bank 17515 --scenario accounts --connections 64 --duration 10
 //! ```
 //! `--bank CODE` means `--url https://www.CODE.sandbox.localhost:8443`; `--cacert` defaults to the
 //! sandbox's `stetgate-data/pki/ca.pem`; `--certs DIR` (default `tpp`) holds `qwac.pem qwac.key
@@ -16,7 +17,12 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stet_tpp::{AuthorizationRequest, ClientConfig, FlowEnd, PsuAnswers, Signer, TppClient, new_request_id};
+#[path = "cli/bench.rs"]
+mod bench;
+
+use stet_tpp::{
+    AuthorizationRequest, ClientConfig, FlowEnd, HttpVersion, PsuAnswers, Signer, TppClient, new_request_id,
+};
 
 #[derive(Parser)]
 #[command(name = "stet-tpp", version, about = "A TPP client for STET PSD2 banks (AISP, CBPII)")]
@@ -129,6 +135,9 @@ enum Command {
         #[arg(long)]
         refresh_token: String,
     },
+    /// Load test: pre-signed STET requests over N keep-alive mTLS connections; prints throughput,
+    /// latency percentiles and answers by status (text or JSON). Logs in as --psu first (sandbox).
+    Bench(BenchArgs),
     /// Revoke an access or refresh token (and the other one of its pair).
     Revoke {
         #[command(flatten)]
@@ -138,6 +147,44 @@ enum Command {
         #[arg(long)]
         token: String,
     },
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    bank: Bank,
+    #[command(flatten)]
+    certs: Certs,
+    /// accounts, balances, transactions, consents (PUT), funds (POST funds-confirmations) or refresh.
+    #[arg(long, default_value = "accounts")]
+    scenario: String,
+    /// The persona to log in as.
+    #[arg(long, default_value = "9999999901")]
+    psu: String,
+    /// Batch variant: no PSU-IP-Address (the bank allows 4 such calls a day per account).
+    #[arg(long)]
+    batch: bool,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds of timed load.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// 1 (HTTP/1.1) or 2 (HTTP/2, one connection per client).
+    #[arg(long, default_value = "1")]
+    http: String,
+    /// Open a new TLS connection for every request (measures handshakes).
+    #[arg(long)]
+    new_connection_per_request: bool,
+    /// How many distinct requests to sign before the run.
+    #[arg(long, default_value_t = 1000)]
+    pool: usize,
+    /// text or json.
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// Also write the JSON report to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -156,6 +203,18 @@ fn read(path: &Path) -> anyhow::Result<String> {
 }
 
 fn client(bank: &Bank, certs: Option<&Certs>) -> anyhow::Result<TppClient> {
+    Ok(TppClient::new(client_config(bank, certs)?)?)
+}
+
+/// A client speaking `http`, reusing its connection or not.
+fn client_with(bank: &Bank, certs: &Certs, http: HttpVersion, new_connection: bool) -> anyhow::Result<TppClient> {
+    let mut config = client_config(bank, Some(certs))?;
+    config.http = http;
+    config.new_connection_per_request = new_connection;
+    Ok(TppClient::new(config)?)
+}
+
+fn client_config(bank: &Bank, certs: Option<&Certs>) -> anyhow::Result<ClientConfig> {
     let mut config = ClientConfig::new(bank.url()?, read(&bank.cacert)?.into_bytes());
     if let Some(certs) = certs {
         let dir = &certs.certs;
@@ -168,7 +227,7 @@ fn client(bank: &Bank, certs: Option<&Certs>) -> anyhow::Result<TppClient> {
         };
         config.signer = Some(Signer::new(&read(&dir.join("qseal.key"))?, key_id)?);
     }
-    Ok(TppClient::new(config)?)
+    Ok(config)
 }
 
 async fn print(response: reqwest::Response) -> anyhow::Result<ExitCode> {
@@ -229,29 +288,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Login { bank, certs, psu, scope, otp, accounts, redirect_uri } => {
             let client = client(&bank, Some(&certs))?;
             let client_id = org_id(&certs)?;
-            let redirect_uri = match redirect_uri {
-                Some(uri) => uri,
-                None => registered_redirect_uri(&client, &client_id).await?,
-            };
-            let request = AuthorizationRequest {
-                client_id: client_id.clone(),
-                redirect_uri: redirect_uri.clone(),
-                scope,
-                state: Some(new_request_id()),
-            };
-            let answers = PsuAnswers { psu_id: psu, otp, accounts };
-            let code = match client.drive_authorization(&request, &answers).await? {
-                FlowEnd::Redirected(back) => match (back.get("code"), back.get("error")) {
-                    (Some(code), _) => code.to_owned(),
-                    (None, Some(error)) => {
-                        bail!("the bank answered {error}: {}", back.get("error_description").unwrap_or(""))
-                    }
-                    _ => bail!("unexpected redirect: {}", back.location),
-                },
-                FlowEnd::Page(status, _) => bail!("the bank's pages stopped with HTTP {status}"),
-            };
-            print(client.exchange_code(&client_id, &code, &redirect_uri).await?).await
+            print(login(&client, &client_id, redirect_uri, &psu, &scope, &otp, accounts).await?).await
         }
+        Command::Bench(args) => bench::run(&args).await,
         Command::Refresh { bank, certs, refresh_token } => {
             let client = client(&bank, Some(&certs))?;
             print(client.refresh(&org_id(&certs)?, &refresh_token).await?).await
@@ -261,6 +300,40 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             print(client.revoke(&org_id(&certs)?, &token).await?).await
         }
     }
+}
+
+/// Authorizes as `psu` through the bank's pages and exchanges the code: the token response.
+async fn login(
+    client: &TppClient,
+    client_id: &str,
+    redirect_uri: Option<String>,
+    psu: &str,
+    scope: &str,
+    otp: &str,
+    accounts: Option<Vec<String>>,
+) -> anyhow::Result<reqwest::Response> {
+    let redirect_uri = match redirect_uri {
+        Some(uri) => uri,
+        None => registered_redirect_uri(client, client_id).await?,
+    };
+    let request = AuthorizationRequest {
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.clone(),
+        scope: scope.to_owned(),
+        state: Some(new_request_id()),
+    };
+    let answers = PsuAnswers { psu_id: psu.to_owned(), otp: otp.to_owned(), accounts };
+    let code = match client.drive_authorization(&request, &answers).await? {
+        FlowEnd::Redirected(back) => match (back.get("code"), back.get("error")) {
+            (Some(code), _) => code.to_owned(),
+            (None, Some(error)) => {
+                bail!("the bank answered {error}: {}", back.get("error_description").unwrap_or(""))
+            }
+            _ => bail!("unexpected redirect: {}", back.location),
+        },
+        FlowEnd::Page(status, _) => bail!("the bank's pages stopped with HTTP {status}"),
+    };
+    Ok(client.exchange_code(client_id, &code, &redirect_uri).await?)
 }
 
 /// The client_id: the organizationIdentifier of the QWAC.

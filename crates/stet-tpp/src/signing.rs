@@ -34,10 +34,10 @@ impl Signer {
 /// A request being built; it is signed when sent.
 pub struct SignedRequest {
     client: TppClient,
-    method: reqwest::Method,
-    path: String,
+    pub(crate) method: reqwest::Method,
+    pub(crate) path: String,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     signed_headers: Option<Vec<String>>,
 }
 
