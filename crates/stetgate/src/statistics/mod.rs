@@ -147,7 +147,7 @@ pub struct MinuteRecord {
 }
 
 impl MinuteRecord {
-    fn empty(bank: BankCode, minute: i64, family: Family) -> MinuteRecord {
+    pub(crate) fn empty(bank: BankCode, minute: i64, family: Family) -> MinuteRecord {
         MinuteRecord {
             bank,
             minute,
@@ -161,7 +161,7 @@ impl MinuteRecord {
         }
     }
 
-    fn merge(&mut self, other: &MinuteRecord) {
+    pub(crate) fn merge(&mut self, other: &MinuteRecord) {
         self.requests += other.requests;
         self.server_errors += other.server_errors;
         self.client_errors += other.client_errors;

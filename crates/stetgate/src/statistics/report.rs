@@ -151,10 +151,10 @@ pub fn compute(
         whole.push((start, end));
         days.push(DayStats {
             date: day,
-            summary: summarize(&[(start, end.min(now_ms))], &[(start, end)], inputs, &down),
+            summary: summarize(bank, &[(start, end.min(now_ms))], &[(start, end)], inputs, &down),
         });
     }
-    let total = summarize(&observed, &whole, inputs, &down);
+    let total = summarize(bank, &observed, &whole, inputs, &down);
     Report {
         bank,
         bank_name: bank_name.to_owned(),
@@ -184,7 +184,13 @@ fn unplanned_candidates(inputs: &Inputs<'_>) -> Vec<(i64, i64)> {
 }
 
 /// `spans`: the time observed (up to now); `days`: the whole days, whose records all count.
-fn summarize(spans: &[(i64, i64)], days: &[(i64, i64)], inputs: &Inputs<'_>, down: &[(i64, i64)]) -> Summary {
+fn summarize(
+    bank: BankCode,
+    spans: &[(i64, i64)],
+    days: &[(i64, i64)],
+    inputs: &Inputs<'_>,
+    down: &[(i64, i64)],
+) -> Summary {
     let spans = union(spans.to_vec());
     let planned = intersect(&union(inputs.planned.to_vec()), &spans);
     let unplanned = subtract(&intersect(down, &spans), &planned);
@@ -195,30 +201,19 @@ fn summarize(spans: &[(i64, i64)], days: &[(i64, i64)], inputs: &Inputs<'_>, dow
     let uptime = if expected > 0 { 100.0 * (expected - unplanned_ms) as f64 / expected as f64 } else { 100.0 };
 
     let inside = |minute: i64| days.iter().any(|(s, e)| minute >= *s && minute < *e);
-    let mut families: BTreeMap<&'static str, (MinuteRecord, bool)> = BTreeMap::new();
-    let mut planned_requests = 0;
+    // One accumulator per family (its minute does not matter).
+    let mut totals: BTreeMap<Family, MinuteRecord> =
+        Family::ALL.into_iter().map(|f| (f, MinuteRecord::empty(bank, 0, f))).collect();
     for r in inputs.records.iter().filter(|r| inside(r.minute)) {
-        planned_requests += r.planned;
-        let entry = families.entry(r.family.as_str()).or_insert_with(|| (r.clone(), false));
-        if entry.1 {
-            entry.0.requests += r.requests;
-            entry.0.server_errors += r.server_errors;
-            entry.0.client_errors += r.client_errors;
-            entry.0.latency_sum_us += r.latency_sum_us;
-            entry.0.histogram.merge(&r.histogram);
+        if let Some(total) = totals.get_mut(&r.family) {
+            total.merge(r);
         }
-        entry.1 = true;
     }
-    let families = Family::ALL
-        .into_iter()
-        .map(|f| {
-            let stats = match families.get(f.as_str()) {
-                Some((r, _)) => {
-                    family_stats(r.requests, r.server_errors, r.client_errors, r.latency_sum_us, &r.histogram)
-                }
-                None => family_stats(0, 0, 0, 0, &Histogram::default()),
-            };
-            (f.as_str(), stats)
+    let planned_requests = totals.values().map(|t| t.planned).sum();
+    let families = totals
+        .iter()
+        .map(|(f, r)| {
+            (f.as_str(), family_stats(r.requests, r.server_errors, r.client_errors, r.latency_sum_us, &r.histogram))
         })
         .collect();
     Summary {
