@@ -34,13 +34,18 @@ pub fn bank_code_in_host(host: &str) -> Option<BankCode> {
     BankCode::parse(label).ok()
 }
 
-/// The host of a request: the `Host` header (HTTP/1.1) or the URI authority (HTTP/2), without port.
-fn request_host(headers: &HeaderMap, uri: &Uri) -> Option<String> {
-    let raw = headers
+/// `host[:port]` a request was sent to: the `Host` header (HTTP/1.1) or the URI authority (HTTP/2).
+pub fn request_authority(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))?;
+        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
+}
+
+/// The host of a request, without port.
+fn request_host(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    let raw = request_authority(headers, uri)?;
     // Strip the port; keep IPv6 literals whole.
     let host = if raw.starts_with('[') {
         raw.split(']').next().map(|h| format!("{h}]")).unwrap_or(raw)

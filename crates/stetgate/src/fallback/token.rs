@@ -2,7 +2,7 @@
 
 use super::jwt::{AUDIENCE, FallbackClaims};
 use crate::app::AppState;
-use crate::edge::bank::Bank;
+use crate::edge::bank::{Bank, request_authority};
 use crate::edge::error::OAuthError;
 use crate::edge::tpp::TppIdentity;
 use crate::oauth::token::param;
@@ -105,7 +105,10 @@ pub async fn fallback_token(
 
     let base = match &state.config.fallback.login_url {
         Some(url) => url.clone(),
-        None => format!("https://{}{LOGIN_PATH}", request_authority(headers, uri)),
+        None => {
+            let authority = request_authority(headers, uri).unwrap_or_else(|| "localhost".to_owned());
+            format!("https://{authority}{LOGIN_PATH}")
+        }
     };
     let mut location = url::Url::parse(&base).map_err(|e| {
         OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("login URL unusable: {e}"))
@@ -121,16 +124,6 @@ pub async fn fallback_token(
     response.headers_mut().insert(header::LOCATION, value);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// `host[:port]` the TPP called: `Host` (HTTP/1.1) or the `:authority` (HTTP/2).
-fn request_authority(headers: &HeaderMap, uri: &Uri) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
-        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 fn unavailable(e: crate::store::StoreError) -> OAuthError {
