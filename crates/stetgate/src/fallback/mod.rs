@@ -51,11 +51,11 @@ impl OnlineStage {
     }
 }
 
-/// An online-banking session opened by a fallback JWT.
+/// An online-banking session opened by a fallback JWT. Its forms' CSRF token is derived from the
+/// cookie secret, so it is not stored.
 #[derive(Debug, Clone)]
 pub struct OnlineSession {
     pub session_hash: String,
-    pub csrf_hash: String,
     pub jti: String,
     pub bank: BankCode,
     pub client_id: OrgId,

@@ -162,7 +162,6 @@ async fn login(
     let csrf = csrf_of(&secret);
     let session = OnlineSession {
         session_hash: secret.hash(),
-        csrf_hash: hash_secret(&csrf),
         jti: claims.jti.clone(),
         bank: code,
         client_id: client.clone(),
@@ -184,14 +183,13 @@ async fn login(
     let look = look(&bank);
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
     let mut response = pages::identify(&ctx, &tpp_name, client.as_str(), t.scope_aisp.to_owned(), None);
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/online-banking; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
-        secret.expose(),
-        state.config.fallback.session_lifetime_secs
+    crate::oauth::set_secret_cookie(
+        &mut response,
+        SESSION_COOKIE,
+        &secret,
+        "/online-banking",
+        state.config.fallback.session_lifetime_secs,
     );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
     response
 }
 

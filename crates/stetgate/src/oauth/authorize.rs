@@ -205,14 +205,13 @@ pub async fn start(
     }
     let ctx = PageContext { t, bank: &look, csrf: csrf.expose(), action: AUTHORIZE_PATH };
     let mut response = pages::identify(&ctx, &registration.client_name, client_id, pages::scope_text(t, &scopes), None);
-    let cookie = format!(
-        "{FLOW_COOKIE}={}; Path=/stet/psd2/oauth; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
-        flow_secret.expose(),
-        state.config.oauth.flow_lifetime_secs
+    super::set_secret_cookie(
+        &mut response,
+        FLOW_COOKIE,
+        &flow_secret,
+        "/stet/psd2/oauth",
+        state.config.oauth.flow_lifetime_secs,
     );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
     response
 }
 

@@ -168,6 +168,21 @@ pub fn cookie_secret(headers: &axum::http::HeaderMap, name: &str) -> Option<Secr
         })
 }
 
+/// Hands the browser `secret` in an HttpOnly, Secure, SameSite=Lax cookie scoped to `path`.
+pub fn set_secret_cookie(
+    response: &mut axum::response::Response,
+    name: &str,
+    secret: &Secret,
+    path: &str,
+    max_age_secs: i64,
+) {
+    let cookie =
+        format!("{name}={}; Path={path}; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_secs}", secret.expose());
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(axum::http::header::SET_COOKIE, value);
+    }
+}
+
 /// Compares two secrets (or their hashes) in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

@@ -79,11 +79,10 @@ impl Store {
 
     pub async fn insert_online_session(&self, s: &OnlineSession) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO fallback_sessions (session_hash, csrf_hash, jti, bank_code, client_id, stage, psu_id, failures, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO fallback_sessions (session_hash, jti, bank_code, client_id, stage, psu_id, failures, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&s.session_hash)
-        .bind(&s.csrf_hash)
         .bind(&s.jti)
         .bind(s.bank.as_str())
         .bind(s.client_id.as_str())
@@ -98,7 +97,7 @@ impl Store {
 
     pub async fn online_session(&self, session_hash: &str) -> Result<Option<OnlineSession>, StoreError> {
         let row = sqlx::query(
-            "SELECT session_hash, csrf_hash, jti, bank_code, client_id, stage, psu_id, failures, created_at
+            "SELECT session_hash, jti, bank_code, client_id, stage, psu_id, failures, created_at
              FROM fallback_sessions WHERE session_hash = $1",
         )
         .bind(session_hash)
@@ -107,7 +106,6 @@ impl Store {
         let Some(r) = row else { return Ok(None) };
         Ok(Some(OnlineSession {
             session_hash: r.try_get("session_hash")?,
-            csrf_hash: r.try_get("csrf_hash")?,
             jti: r.try_get("jti")?,
             bank: parse_column(r.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
             client_id: parse_column(r.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
