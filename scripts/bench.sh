@@ -14,7 +14,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 PORT=${BENCH_PORT:-18443}
 $SMOKE && DURATION=2 && CONNECTIONS=4
 
-cargo build --release -q -p stetgate -p stet-tpp
+cargo build --release -q -p stetgate -p stet-tpp --bins --example baseline
 BIN=$PWD/target/release
 WORK=$(mktemp -d)
 OUT=${BENCH_OUT:-$PWD/docs/bench/$(date -u +%Y-%m-%d)}
@@ -34,12 +34,20 @@ URL="https://www.17515.sandbox.localhost:$PORT"
 COMMON=(--url "$URL" --cacert data/pki/ca.pem --certs tpp)
 "$BIN/stet-tpp" register "${COMMON[@]}" --name "Bench TPP" --redirect-uri https://tpp.example/cb >/dev/null
 
+# The bare-TLS baseline: same TLS stack, QWAC check and signature verification, fixed answer.
+BASE_PORT=$((PORT + 1))
+"$BIN/examples/baseline" --listen "127.0.0.1:$BASE_PORT" --server-cert data/pki/server.pem \
+  --server-key data/pki/server.key --trust-anchors data/pki/ca.pem --tpp-certs tpp >baseline.log 2>&1 &
+BASELINE=$!
+trap 'kill $SERVER $BASELINE 2>/dev/null || true; wait $SERVER $BASELINE 2>/dev/null || true; rm -rf "$WORK"' EXIT
+BASELINE_URL="https://www.17515.sandbox.localhost:$BASE_PORT"
+
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 echo "server RSS idle: $(rss) kB" | tee "$OUT/rss.txt"
 
 run() {
   local name=$1; shift
-  "$BIN/stet-tpp" bench "${COMMON[@]}" --duration "$DURATION" --json "$OUT/$name.json" "$@"
+  "$BIN/stet-tpp" bench "${COMMON[@]}" --duration "$DURATION" --json "$OUT/$name.json" --baseline-url "$BASELINE_URL" "$@"
   echo "server RSS after $name: $(rss) kB" | tee -a "$OUT/rss.txt"
 }
 
@@ -53,7 +61,10 @@ r = json.load(open(sys.argv[1]))
 assert r["requests"] > 0, r
 assert set(r["statuses"]) == {"200"}, r["statuses"]
 assert r["transport_errors"] == 0, r
-print(f"smoke ok: {r['scenario']} {r['http']} {r['requests']} requests, p99 {r['latency_ms']['p99']} ms")
+b = r["baseline"]
+assert b["requests"] > 0 and set(b["statuses"]) == {"200"}, b
+print(f"smoke ok: {r['scenario']} {r['http']} {r['requests']} requests, p99 {r['latency_ms']['p99']} ms, "
+      f"{r['throughput_ratio_to_baseline']:.0%} of the baseline's throughput")
 PY
   done
   exit 0

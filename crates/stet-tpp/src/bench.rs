@@ -74,10 +74,34 @@ pub struct BenchReport {
     pub statuses: BTreeMap<u16, u64>,
     /// Requests that got no answer (connection refused or reset, timeout).
     pub transport_errors: u64,
+    /// The same requests against the bare-TLS baseline, run right after (`--baseline-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Box<BenchReport>>,
+    /// This run's throughput divided by the baseline's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput_ratio_to_baseline: Option<f64>,
 }
 
 impl BenchReport {
+    /// Attaches the baseline's run and the throughput ratio to it.
+    pub fn compare_with(&mut self, baseline: BenchReport) {
+        self.throughput_ratio_to_baseline =
+            (baseline.throughput_rps > 0.0).then(|| self.throughput_rps / baseline.throughput_rps);
+        self.baseline = Some(Box::new(baseline));
+    }
+
     pub fn text(&self) -> String {
+        let mut text = self.text_of_run();
+        if let Some(baseline) = &self.baseline {
+            text.push_str(&baseline.text_of_run());
+        }
+        if let Some(ratio) = self.throughput_ratio_to_baseline {
+            text.push_str(&format!("throughput / baseline's: {:.0}%\n", ratio * 100.0));
+        }
+        text
+    }
+
+    fn text_of_run(&self) -> String {
         let statuses: Vec<String> = self.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         format!(
             "scenario {} ({}, {} connections{})\n  requests    {} in {:.1} s, {:.0} req/s\n  latency ms  mean {:.2}  p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\n  statuses    {}\n  no answer   {}\n  requests pre-signed before the run: a pool of {} cycled through\n",
@@ -187,5 +211,7 @@ pub async fn run(
         latency_ms: Latency { mean, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1.0) },
         statuses,
         transport_errors,
+        baseline: None,
+        throughput_ratio_to_baseline: None,
     }
 }

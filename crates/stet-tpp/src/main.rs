@@ -185,6 +185,11 @@ struct BenchArgs {
     /// Also write the JSON report to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// After the run, send the same pre-signed requests to this bare-TLS baseline (the
+    /// `baseline` example of the stetgate crate) for as long, and report stetgate's throughput
+    /// as a fraction of the baseline's.
+    #[arg(long)]
+    baseline_url: Option<String>,
 }
 
 #[tokio::main]
@@ -206,9 +211,19 @@ fn client(bank: &Bank, certs: Option<&Certs>) -> anyhow::Result<TppClient> {
     Ok(TppClient::new(client_config(bank, certs)?)?)
 }
 
-/// A client speaking `http`, reusing its connection or not.
-fn client_with(bank: &Bank, certs: &Certs, http: HttpVersion, new_connection: bool) -> anyhow::Result<TppClient> {
+/// A client speaking `http`, reusing its connection or not, sending to `url` instead of the bank's
+/// URL when given (the bench's baseline).
+fn client_with(
+    bank: &Bank,
+    certs: &Certs,
+    http: HttpVersion,
+    new_connection: bool,
+    url: Option<&str>,
+) -> anyhow::Result<TppClient> {
     let mut config = client_config(bank, Some(certs))?;
+    if let Some(url) = url {
+        config.base_url = url.to_owned();
+    }
     config.http = http;
     config.new_connection_per_request = new_connection;
     Ok(TppClient::new(config)?)

@@ -144,21 +144,30 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         "2" => HttpVersion::Negotiate,
         other => bail!("--http {other}: use 1 or 2"),
     };
-    let mut clients = Vec::with_capacity(args.connections);
-    for _ in 0..args.connections.max(1) {
-        clients.push(super::client_with(&args.bank, &args.certs, http, args.new_connection_per_request)?);
-    }
+    let clients = |url: Option<&str>| -> anyhow::Result<Vec<TppClient>> {
+        (0..args.connections.max(1))
+            .map(|_| super::client_with(&args.bank, &args.certs, http, args.new_connection_per_request, url))
+            .collect()
+    };
     let label = if http == HttpVersion::Http1Only { "HTTP/1.1" } else { "HTTP/2" };
     let scenario = format!("{}{}", args.scenario, if args.batch { " (batch)" } else { " (PSU connected)" });
-    let report = stet_tpp::bench::run(
-        &scenario,
-        label,
-        clients,
-        pool,
-        Duration::from_secs_f64(args.duration),
-        args.new_connection_per_request,
-    )
-    .await;
+    let duration = Duration::from_secs_f64(args.duration);
+    let baseline_pool = args.baseline_url.as_ref().map(|_| pool.clone());
+    let mut report =
+        stet_tpp::bench::run(&scenario, label, clients(None)?, pool, duration, args.new_connection_per_request).await;
+    if let (Some(url), Some(pool)) = (&args.baseline_url, baseline_pool) {
+        eprintln!("stet-tpp bench: the same requests against the baseline at {url}");
+        let baseline = stet_tpp::bench::run(
+            &format!("{scenario} on the bare-TLS baseline"),
+            label,
+            clients(Some(url))?,
+            pool,
+            duration,
+            args.new_connection_per_request,
+        )
+        .await;
+        report.compare_with(baseline);
+    }
     let json = serde_json::to_string_pretty(&report)?;
     if let Some(path) = &args.json {
         std::fs::write(path, format!("{json}\n")).with_context(|| path.display().to_string())?;

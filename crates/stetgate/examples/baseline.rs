@@ -1,0 +1,120 @@
+//! The bare-TLS baseline of the performance measurements (docs/performance.md): the listener
+//! stetgate serves with (rustls with aws-lc-rs, HTTP/1.1 and HTTP/2, `edge::tls::serve`), the
+//! same QWAC check (`eidas::trust::check_qwac`) and the same Digest and QSealC signature
+//! verification (`edge::signature::verify`), and then a fixed answer: no bank routing, no token,
+//! no store, no ledger, no statistics. Not a route of the product: a bench-only example.
+//!
+//! ```sh
+//! cargo run --release -p stetgate --example baseline -- --listen 127.0.0.1:18444 \
+//!   --server-cert data/pki/server.pem --server-key data/pki/server.key \
+//!   --trust-anchors data/pki/ca.pem --tpp-certs tpp
+//! ```
+//!
+//! `stet-tpp bench --baseline-url https://www.17515.sandbox.localhost:18444` sends the same
+//! pre-signed requests to it after its run against stetgate and reports the ratio.
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use clap::Parser;
+use rustls_pki_types::TrustAnchor;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use stetgate::edge::tls::{self, ConnectionInfo, FixedCertificate};
+use stetgate::edge::tpp::TppIdentity;
+use stetgate::registry::{Registration, RegistrationRequest};
+
+#[derive(Debug, Parser)]
+struct Args {
+    #[arg(long, default_value = "127.0.0.1:18444")]
+    listen: String,
+    /// The server certificate chain (PEM), e.g. the sandbox's data/pki/server.pem.
+    #[arg(long)]
+    server_cert: PathBuf,
+    #[arg(long)]
+    server_key: PathBuf,
+    /// QTSP roots the client's QWAC and QSealC must chain to.
+    #[arg(long)]
+    trust_anchors: PathBuf,
+    /// A directory with the TPP's qwac.pem and qseal.pem (as `stetgate certs issue` writes them):
+    /// the QSealC the requests are signed with, registered in memory.
+    #[arg(long)]
+    tpp_certs: PathBuf,
+}
+
+struct Baseline {
+    anchors: Vec<TrustAnchor<'static>>,
+    registration: Registration,
+}
+
+/// What the baseline answers to every verified request.
+const FIXED_BODY: &str = r#"{"baseline":"TLS, QWAC and signature checked; nothing else done"}"#;
+
+async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some(chain) = parts.extensions.get::<ConnectionInfo>().and_then(|c| c.client_chain.clone()) else {
+        return (StatusCode::UNAUTHORIZED, "no client certificate").into_response();
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let qwac = match eidas::trust::check_qwac(&chain, &baseline.anchors, now) {
+        Ok(accepted) => accepted,
+        Err(e) => return (StatusCode::UNAUTHORIZED, e.to_string()).into_response(),
+    };
+    let body = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(bytes) => bytes,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let tpp = TppIdentity { org_id: qwac.org_id, roles: Vec::new(), qwac: qwac.certificate };
+    let target = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    // As in stetgate, the OAuth endpoints authenticate the TPP by its QWAC alone (no signature).
+    if !target.starts_with("/stet/psd2/oauth/")
+        && let Err(e) = stetgate::edge::signature::verify(
+            &parts,
+            &target,
+            &body,
+            &tpp,
+            &baseline.registration,
+            &baseline.anchors,
+            now,
+        )
+    {
+        return e.into_response();
+    }
+    ([(header::CONTENT_TYPE, "application/hal+json")], FIXED_BODY).into_response()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tls::install_crypto_provider();
+    let anchor_store = tls::trust_anchor_store(&[args.trust_anchors.as_path()])?;
+    let anchors = anchor_store.roots.clone();
+    let read = |name: &str| {
+        let path = args.tpp_certs.join(name);
+        std::fs::read_to_string(&path).with_context(|| path.display().to_string())
+    };
+    let request = RegistrationRequest {
+        client_name: "baseline".into(),
+        redirect_uris: vec!["https://tpp.example/cb".into()],
+        qsealc: read("qseal.pem")?,
+        contacts: Vec::new(),
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let registration = stetgate::registry::validate_from_files(&read("qwac.pem")?, &request, &anchors, now, false)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let chain = tls::read_certificates(&args.server_cert)?;
+    let identity = Arc::new(FixedCertificate(tls::certified_key(chain, &args.server_key)?));
+    let config = Arc::new(tls::server_config(identity, &anchor_store)?);
+    let router = Router::new().fallback(answer).with_state(Arc::new(Baseline { anchors, registration }));
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| args.listen.clone())?;
+    eprintln!("baseline listening on {}", listener.local_addr()?);
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    tls::serve(listener, config, router, stop, Duration::from_secs(1)).await;
+    Ok(())
+}
