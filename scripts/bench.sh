@@ -1,59 +1,56 @@
 #!/usr/bin/env bash
-# Measures stetgate with `stet-tpp bench` on this machine and writes the raw JSON reports to
-# docs/bench/<date>/ (see docs/performance.md). Client and server share the machine (loopback).
+# Measures stetgate with `stet-tpp bench` on this machine, each scenario against stetgate and then
+# against the bare-TLS baseline, and writes the raw JSON reports to docs/bench/<date>/
+# (docs/performance.md). Client and server share the machine (loopback).
 #
-#   scripts/bench.sh            every scenario, 10 s each, 64 connections
+#   scripts/bench.sh            every scenario, 10 s each, 64 connections, SQLite
+#   BENCH_DATABASE_URL=postgres://user@host/db scripts/bench.sh
+#                               the same on PostgreSQL (reports in docs/bench/<date>/postgres/)
 #   scripts/bench.sh --smoke    a few seconds, to check the load generator works (used by .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
 
 SMOKE=false
 [ "${1:-}" = "--smoke" ] && SMOKE=true
 DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 PORT=${BENCH_PORT:-18443}
+DB=${BENCH_DATABASE_URL:-}
 $SMOKE && DURATION=2 && CONNECTIONS=4
 
-cargo build --release -q -p stetgate -p stet-tpp --bins --example baseline
+build_release
 BIN=$PWD/target/release
 WORK=$(mktemp -d)
-OUT=${BENCH_OUT:-$PWD/docs/bench/$(date -u +%Y-%m-%d)}
+OUT=${BENCH_OUT:-$PWD/docs/bench/$(date -u +%Y-%m-%d)${DB:+/postgres}}
 $SMOKE && OUT=$WORK/reports
 mkdir -p "$OUT"
+DB_FLAGS=()
+[ -n "$DB" ] && DB_FLAGS=(--database-url "$DB")
 
 cd "$WORK"
-STETGATE_LOG_LEVEL=warn "$BIN/stetgate" sandbox --listen "127.0.0.1:$PORT" --data-dir data >server.log 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null --cacert data/pki/ca.pem "https://localhost:$PORT/healthz" 2>/dev/null && break
-  sleep 0.1
-done
-"$BIN/stetgate" certs issue --org-id PSDFR-ACPR-12345 --roles PSP_AI,PSP_IC --data-dir data --out tpp >/dev/null
-URL="https://www.17515.sandbox.localhost:$PORT"
-COMMON=(--url "$URL" --cacert data/pki/ca.pem --certs tpp)
-"$BIN/stet-tpp" register "${COMMON[@]}" --name "Bench TPP" --redirect-uri https://tpp.example/cb >/dev/null
+trap 'stop_server; stop_baseline; rm -rf "$WORK"' EXIT
+# 1,000 synthetic accounts; account 0 (PSU F0000000000) has the 500 operations of the
+# transactions scenario.
+"$BIN/stetgate" fill --accounts 1000 --data-dir data "${DB_FLAGS[@]}" >/dev/null 2>&1
+start_server "${DB_FLAGS[@]}"
+issue_tpp
+start_baseline
 
-# The bare-TLS baseline: same TLS stack, QWAC check and signature verification, fixed answer.
-BASE_PORT=$((PORT + 1))
-"$BIN/examples/baseline" --listen "127.0.0.1:$BASE_PORT" --server-cert data/pki/server.pem \
-  --server-key data/pki/server.key --trust-anchors data/pki/ca.pem --tpp-certs tpp >baseline.log 2>&1 &
-BASELINE=$!
-trap 'kill $SERVER $BASELINE 2>/dev/null || true; wait $SERVER $BASELINE 2>/dev/null || true; rm -rf "$WORK"' EXIT
-BASELINE_URL="https://www.17515.sandbox.localhost:$BASE_PORT"
-
-rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
-echo "server RSS idle: $(rss) kB" | tee "$OUT/rss.txt"
+echo "server RSS idle: $(rss_kb "$SERVER") kB" | tee "$OUT/rss.txt"
 
 run() {
   local name=$1; shift
-  "$BIN/stet-tpp" bench "${COMMON[@]}" --duration "$DURATION" --json "$OUT/$name.json" --baseline-url "$BASELINE_URL" "$@"
-  echo "server RSS after $name: $(rss) kB" | tee -a "$OUT/rss.txt"
+  local peak
+  peak=$(peak_rss_while "$SERVER" "$BIN/stet-tpp" bench "${COMMON[@]}" --duration "$DURATION" \
+    --json "$OUT/$name.json" --baseline-url "$BASELINE_URL" "$@" 3>&1 >&2)
+  echo "server RSS during $name: peak $peak kB, after $(rss_kb "$SERVER") kB" | tee -a "$OUT/rss.txt"
 }
 
 if $SMOKE; then
   run accounts-h1 --scenario accounts --connections "$CONNECTIONS" --http 1 --pool 50
   run funds-h2 --scenario funds --connections "$CONNECTIONS" --http 2 --pool 50
+  run transactions-h1 --scenario transactions --psu F0000000000 --connections "$CONNECTIONS" --pool 50
   for f in "$OUT"/*.json; do
     python3 - "$f" <<'PY'
 import json, sys
@@ -70,11 +67,15 @@ PY
   exit 0
 fi
 
-for scenario in accounts balances transactions consents funds refresh; do
-  run "$scenario-h1" --scenario "$scenario" --connections "$CONNECTIONS" --http 1
-done
+run accounts-h1 --scenario accounts --connections "$CONNECTIONS" --http 1
+run balances-h1 --scenario balances --connections "$CONNECTIONS" --http 1
+run transactions-h1 --scenario transactions --psu F0000000000 --connections "$CONNECTIONS" --http 1
+run consents-h1 --scenario consents --connections "$CONNECTIONS" --http 1
+run funds-h1 --scenario funds --connections "$CONNECTIONS" --http 1
+run refresh-h1 --scenario refresh --connections "$CONNECTIONS" --http 1
 run accounts-h2 --scenario accounts --connections "$CONNECTIONS" --http 2
 run funds-h2 --scenario funds --connections "$CONNECTIONS" --http 2
 run accounts-batch --scenario accounts --batch --connections "$CONNECTIONS" --http 1
 run accounts-handshake --scenario accounts --connections 16 --http 1 --new-connection-per-request --pool 200
+run accounts-1000-connections --scenario accounts --connections 1000 --http 1 --pool 2000
 echo "reports in $OUT"

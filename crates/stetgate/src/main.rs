@@ -40,6 +40,28 @@ enum Command {
     /// The record of fallback uses (RTS art. 33), for abuse reports.
     #[command(subcommand)]
     Fallback(FallbackCommand),
+    /// Fill a bank's ledger with deterministic synthetic PSUs, accounts and operations, for
+    /// performance measurements (docs/performance.md). Never on a production database.
+    Fill(FillArgs),
+}
+
+#[derive(Args)]
+struct FillArgs {
+    /// How many accounts the bank should have from the fill (accounts 0..N; those already there
+    /// are kept, so filling 10000 after 1000 adds 9000).
+    #[arg(long)]
+    accounts: u64,
+    /// The bank (in the sandbox, a published bank code).
+    #[arg(long, default_value = "17515")]
+    bank: String,
+    /// Operations of every account but the first.
+    #[arg(long, default_value_t = 2)]
+    transactions_per_account: u32,
+    /// Operations of account 0 (PSU F0000000000), the account of the transactions benchmark.
+    #[arg(long, default_value_t = 500)]
+    large_account_operations: u32,
+    #[command(flatten)]
+    target: TppTarget,
 }
 
 #[derive(Subcommand)]
@@ -233,6 +255,7 @@ fn main() -> ExitCode {
         Command::Tpp(command) => return tpp(command),
         Command::Stats(StatsCommand::Export(args)) => return stats_export(&args),
         Command::Outage(command) => return outage(&command),
+        Command::Fill(args) => return fill(&args),
         Command::Fallback(FallbackCommand::Report { bank, since, target }) => {
             return fallback_report(bank.as_deref(), since.as_deref(), &target);
         }
@@ -382,6 +405,51 @@ fn outage(command: &OutageCommand) -> ExitCode {
                 }
             }
         }
+        Ok(())
+    })
+}
+
+/// Accounts per database transaction of `stetgate fill` (bounded memory, visible progress).
+const FILL_CHUNK: u64 = 20_000;
+
+fn fill(args: &FillArgs) -> ExitCode {
+    admin_command(&args.target, async |admin, _| {
+        let bank = bank_code(&args.bank)?;
+        if args.accounts > 99_999_999_999 {
+            return Err((2, "--accounts: at most 99999999999 (11-digit account numbers)".into()));
+        }
+        let now = jiff::Timestamp::now();
+        if admin.mode == Mode::Sandbox {
+            // A fresh data directory: the published banks and personas first, as `sandbox` would.
+            stetgate::sandbox::seed(&admin.store, now.as_millisecond()).await.map_err(|e| (1, e.to_string()))?;
+        }
+        if admin.store.bank(bank).await.map_err(store_error)?.is_none() {
+            return Err((2, format!("bank {bank} is not in this database: configure it and start stetgate once")));
+        }
+        let calendar = stetgate::clock::Calendar::paris().map_err(|e| (1, e.to_string()))?;
+        let plan = stetgate::ledger::fill::FillPlan {
+            bank,
+            accounts: args.accounts,
+            transactions_per_account: args.transactions_per_account,
+            large_account_operations: args.large_account_operations,
+            today: calendar.date_of(now),
+        };
+        let started = std::time::Instant::now();
+        let mut start = 0;
+        while start < plan.accounts {
+            let end = (start + FILL_CHUNK).min(plan.accounts);
+            let chunk = plan.chunk(start..end).map_err(|e| (1, e))?;
+            admin.store.load_ledger(&chunk.psus, &chunk.accounts).await.map_err(store_error)?;
+            admin.store.load_transactions(&chunk.transactions).await.map_err(store_error)?;
+            start = end;
+            eprintln!("stetgate fill: {end} / {} accounts ({:.0} s)", plan.accounts, started.elapsed().as_secs_f64());
+        }
+        println!(
+            "bank {bank}: {} synthetic accounts (PSUs F0000000000 to F{:010}); account 0 has {} operations",
+            plan.accounts,
+            plan.accounts.saturating_sub(1) / 2,
+            plan.large_account_operations
+        );
         Ok(())
     })
 }

@@ -23,7 +23,7 @@ use stet::{Amount, Currency};
 pub const GENERATED_DAYS: i64 = 95;
 
 /// A small, fast, well-mixed PRNG (SplitMix64): deterministic on every platform, no dependency.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
     fn next(&mut self) -> u64 {
@@ -34,7 +34,7 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 

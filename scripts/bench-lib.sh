@@ -1,0 +1,84 @@
+# Shared by scripts/bench.sh and scripts/growth.sh (sourced, not run): release binaries, a
+# sandbox server in a work directory, the bare-TLS baseline, the test TPP, resident memory.
+# The caller sets BIN, WORK and PORT and has cd'ed into WORK.
+
+build_release() {
+  cargo build --release -q -p stetgate -p stet-tpp --bins --example baseline
+}
+
+# start_server [extra stetgate sandbox flags...]: starts `stetgate sandbox` on $PORT with data in
+# $WORK/data, waits until it answers, and sets SERVER to its pid.
+start_server() {
+  STETGATE_LOG_LEVEL=warn "$BIN/stetgate" sandbox --listen "127.0.0.1:$PORT" --data-dir data "$@" \
+    >>server.log 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 300); do
+    curl -s -o /dev/null --cacert data/pki/ca.pem "https://localhost:$PORT/healthz" 2>/dev/null && return 0
+    kill -0 "$SERVER" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "stetgate sandbox did not start; its log:" >&2
+  cat server.log >&2
+  return 1
+}
+
+stop_server() {
+  if [ -n "${SERVER:-}" ]; then
+    kill "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=
+  fi
+}
+
+# start_baseline: the bare-TLS baseline on $PORT + 1 with the sandbox's server certificate; sets
+# BASELINE and BASELINE_URL.
+start_baseline() {
+  local port=$((PORT + 1))
+  "$BIN/examples/baseline" --listen "127.0.0.1:$port" --server-cert data/pki/server.pem \
+    --server-key data/pki/server.key --trust-anchors data/pki/ca.pem --tpp-certs tpp >baseline.log 2>&1 &
+  BASELINE=$!
+  BASELINE_URL="https://www.17515.sandbox.localhost:$port"
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null --cacert data/pki/ca.pem "https://localhost:$port/" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "the baseline did not start:" >&2
+  cat baseline.log >&2
+  return 1
+}
+
+stop_baseline() {
+  if [ -n "${BASELINE:-}" ]; then
+    kill "$BASELINE" 2>/dev/null || true
+    wait "$BASELINE" 2>/dev/null || true
+    BASELINE=
+  fi
+}
+
+# issue_tpp: a test QWAC/QSealC in $WORK/tpp, registered with the running server's database.
+issue_tpp() {
+  "$BIN/stetgate" certs issue --org-id PSDFR-ACPR-12345 --roles PSP_AI,PSP_IC --data-dir data --out tpp >/dev/null
+  COMMON=(--url "https://www.17515.sandbox.localhost:$PORT" --cacert data/pki/ca.pem --certs tpp)
+  "$BIN/stet-tpp" register "${COMMON[@]}" --name "Bench TPP" --redirect-uri https://tpp.example/cb >/dev/null
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# peak_rss_while PID COMMAND...: runs COMMAND, sampling PID's VmRSS every 0.2 s, and prints the
+# highest value seen (kB) on file descriptor 3.
+peak_rss_while() {
+  local pid=$1; shift
+  local peak=0 sampler
+  (
+    while kill -0 "$pid" 2>/dev/null; do
+      rss_kb "$pid"
+      sleep 0.2
+    done
+  ) >"$WORK/rss.samples" &
+  sampler=$!
+  "$@"
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  peak=$(sort -n "$WORK/rss.samples" | tail -n 1)
+  echo "${peak:-0}" >&3
+}
