@@ -262,15 +262,27 @@ pub async fn transactions(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     found.truncate(MAX_TRANSACTIONS);
-    let path = account_path(version, &account.resource_id);
+    let balances_granted = consent.allows(AccessKind::Balances, &account.resource_id);
+    Ok(Hal(transactions_document(&found, version, &account.resource_id, balances_granted)).into_response())
+}
+
+/// The body of a transactions answer: the operations and the links (to the balances only when
+/// the consent grants them).
+pub fn transactions_document(
+    found: &[Transaction],
+    version: ApiVersion,
+    account: &ResourceId,
+    balances_granted: bool,
+) -> HalTransactions {
+    let path = account_path(version, account);
     let transactions = found.iter().map(|t| render_transaction(t, version, &path)).collect();
     let mut links = Links::new();
     links.insert("self".into(), Link::templated(format!("{path}/transactions")));
     links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));
-    if consent.allows(AccessKind::Balances, &account.resource_id) {
+    if balances_granted {
         links.insert("balances".into(), link(format!("{path}/balances")));
     }
-    Ok(Hal(HalTransactions { transactions, links }).into_response())
+    HalTransactions { transactions, links }
 }
 
 /// `GET /accounts/{id}/transactions/{transactionResourceId}/details` (1.6.2).
