@@ -180,3 +180,132 @@ mod tests {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
     }
 }
+
+/// How long a successful check is reused before it is made again, whatever the certificate's
+/// own validity (bounds how long a change of the chain's intermediates could go unnoticed).
+pub const MEMO_RECHECK_SECS: i64 = 300;
+/// Remembered checks at most; beyond, the memo starts afresh (the keys are certificates that
+/// passed every check, so only genuine TPP certificates fill it).
+const MEMO_CAPACITY: usize = 10_000;
+
+/// Successful QWAC and QSealC checks, remembered so that the requests of a TPP do not each parse
+/// its certificates and verify their chains again (about 80 µs apiece: the criterion benchmark
+/// `hot_paths`). A check is reused while the end-entity certificate is within its validity at
+/// the time given and for at most [`MEMO_RECHECK_SECS`]; failures are never remembered. One memo
+/// serves one set of trust anchors.
+#[derive(Debug, Default)]
+pub struct TrustMemo {
+    entries: std::sync::Mutex<std::collections::HashMap<MemoKey, (Accepted, i64)>>,
+}
+
+/// (is a seal check, SHA-256 of what was checked).
+type MemoKey = (bool, [u8; 32]);
+
+impl TrustMemo {
+    /// [`check_qwac`], remembered by the SHA-256 of the whole chain.
+    pub fn check_qwac(
+        &self,
+        chain: &[CertificateDer<'_>],
+        anchors: &[TrustAnchor<'_>],
+        now_unix: i64,
+    ) -> Result<Accepted, TrustError> {
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        for certificate in chain {
+            context.update(&(certificate.len() as u64).to_be_bytes());
+            context.update(certificate);
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(context.finish().as_ref());
+        self.remembered((false, key), now_unix, || check_qwac(chain, anchors, now_unix))
+    }
+
+    /// [`check_qsealc`], remembered by the SHA-256 of the certificate.
+    pub fn check_qsealc(&self, der: &[u8], anchors: &[TrustAnchor<'_>], now_unix: i64) -> Result<Accepted, TrustError> {
+        let key = crate::psd2::sha256(der);
+        self.remembered((true, key), now_unix, || check_qsealc(der, anchors, now_unix))
+    }
+
+    fn remembered(
+        &self,
+        key: MemoKey,
+        now: i64,
+        check: impl FnOnce() -> Result<Accepted, TrustError>,
+    ) -> Result<Accepted, TrustError> {
+        let usable = |(accepted, checked_at): &(Accepted, i64)| {
+            let c = &accepted.certificate;
+            now >= c.not_before && now <= c.not_after && (*checked_at..checked_at + MEMO_RECHECK_SECS).contains(&now)
+        };
+        if let Ok(entries) = self.entries.lock()
+            && let Some(entry) = entries.get(&key).filter(|e| usable(e))
+        {
+            return Ok(entry.0.clone());
+        }
+        let accepted = check()?;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MEMO_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(key, (accepted.clone(), now));
+        }
+        Ok(accepted)
+    }
+}
+
+#[cfg(test)]
+mod memo_tests {
+    use super::*;
+    use crate::issue::{TestCa, TppCertKind, TppCertRequest};
+    use crate::psd2::Role;
+    use rustls_pki_types::pem::PemObject;
+
+    fn issue(ca: &TestCa, kind: TppCertKind, not_after: i64) -> CertificateDer<'static> {
+        let issued = ca
+            .issue_tpp(&TppCertRequest {
+                kind,
+                org_id: OrgId::parse("PSDFR-ACPR-12345").unwrap(),
+                name: "Memo TPP".into(),
+                roles: vec![Role::AccountInformation],
+                nca_name: "ACPR".into(),
+                nca_id: "FR-ACPR".into(),
+                not_before: 1_000,
+                not_after,
+                psd2_statement: true,
+            })
+            .unwrap();
+        CertificateDer::from_pem_slice(issued.cert_pem.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_remembered_check_still_ends_with_the_certificate_and_failures_are_not_kept() {
+        let ca = TestCa::generate("Memo QTSP", "Memo", 50).unwrap();
+        let root = CertificateDer::from_pem_slice(ca.root().cert_pem.as_bytes()).unwrap();
+        let anchors = anchors(&[root]).unwrap();
+        let now = 2_000_000_000;
+        let qwac = issue(&ca, TppCertKind::Qwac, now + 100);
+        let memo = TrustMemo::default();
+        assert!(memo.check_qwac(std::slice::from_ref(&qwac), &anchors, now).is_ok());
+        assert!(memo.check_qwac(std::slice::from_ref(&qwac), &anchors, now + 50).is_ok(), "reused");
+        assert_eq!(
+            memo.check_qwac(std::slice::from_ref(&qwac), &anchors, now + 101).unwrap_err(),
+            TrustError::Expired(now + 100),
+            "the remembered check ends with the certificate's validity"
+        );
+        // A seal presented for TLS is refused every time, and the seal check is a separate entry.
+        let seal = issue(&ca, TppCertKind::Qsealc, now + 100);
+        for _ in 0..2 {
+            assert_eq!(
+                memo.check_qwac(std::slice::from_ref(&seal), &anchors, now).unwrap_err(),
+                TrustError::SealUsedForTls
+            );
+        }
+        assert!(memo.check_qsealc(&seal, &anchors, now).is_ok());
+        assert_eq!(memo.check_qsealc(&qwac, &anchors, now).unwrap_err(), TrustError::NotASeal);
+        // Other anchors: a memo is per anchor set, so a fresh memo refuses a certificate of another CA.
+        let other = TestCa::generate("Other QTSP", "Other", 50).unwrap();
+        let stranger = issue(&other, TppCertKind::Qwac, now + 100);
+        assert!(matches!(
+            memo.check_qwac(std::slice::from_ref(&stranger), &anchors, now),
+            Err(TrustError::Untrusted(_))
+        ));
+    }
+}

@@ -1,7 +1,8 @@
 //! The bare-TLS baseline of the performance measurements (docs/performance.md): the listener
 //! stetgate serves with (rustls with aws-lc-rs, HTTP/1.1 and HTTP/2, `edge::tls::serve`), the
-//! same QWAC check (`eidas::trust::check_qwac`) and the same Digest and QSealC signature
-//! verification (`edge::signature::verify`), and then a fixed answer: no bank routing, no token,
+//! same QWAC check (`eidas::trust::TrustMemo::check_qwac`, remembered as stetgate remembers it)
+//! and the same Digest and QSealC signature verification (`edge::signature::verify`), and then a
+//! fixed answer: no bank routing, no token,
 //! no store, no ledger, no statistics. Not a route of the product: a bench-only example.
 //!
 //! ```sh
@@ -19,6 +20,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use clap::Parser;
+use eidas::trust::TrustMemo;
 use rustls_pki_types::TrustAnchor;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,6 +49,7 @@ struct Args {
 
 struct Baseline {
     anchors: Vec<TrustAnchor<'static>>,
+    memo: TrustMemo,
     registration: Registration,
 }
 
@@ -59,7 +62,7 @@ async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Resp
         return (StatusCode::UNAUTHORIZED, "no client certificate").into_response();
     };
     let now = jiff::Timestamp::now().as_second();
-    let qwac = match eidas::trust::check_qwac(&chain, &baseline.anchors, now) {
+    let qwac = match baseline.memo.check_qwac(&chain, &baseline.anchors, now) {
         Ok(accepted) => accepted,
         Err(e) => return (StatusCode::UNAUTHORIZED, e.to_string()).into_response(),
     };
@@ -77,7 +80,7 @@ async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Resp
             &body,
             &tpp,
             &baseline.registration,
-            &baseline.anchors,
+            (&baseline.anchors, &baseline.memo),
             now,
         )
     {
@@ -109,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
     let chain = tls::read_certificates(&args.server_cert)?;
     let identity = Arc::new(FixedCertificate(tls::certified_key(chain, &args.server_key)?));
     let config = Arc::new(tls::server_config(identity, &anchor_store)?);
-    let router = Router::new().fallback(answer).with_state(Arc::new(Baseline { anchors, registration }));
+    let router = Router::new().fallback(answer).with_state(Arc::new(Baseline { anchors, memo: TrustMemo::default(), registration }));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| args.listen.clone())?;
     eprintln!("baseline listening on {}", listener.local_addr()?);
     let stop = async {

@@ -30,9 +30,28 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
-/// Everything a request handler may use. Cheap to clone.
+/// Everything a request handler may use: one shared [`AppContext`]. Cloning it (axum does, for
+/// every middleware and extractor of every request) is one reference-count increment; cloning
+/// the fields one by one was 5% of the server's time in the profile of GET /accounts.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppContext>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppContext;
+
+    fn deref(&self) -> &AppContext {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(context: AppContext) -> AppState {
+        AppState(Arc::new(context))
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct AppContext {
     pub store: Store,
     pub ledger: Arc<dyn Ledger>,
     pub clock: Arc<dyn Clock>,
@@ -43,6 +62,8 @@ pub struct AppState {
     pub banks: Arc<BankDirectory>,
     /// The QTSP roots TPP certificates must chain to (plus the sandbox CA in the sandbox).
     pub anchors: Arc<Vec<rustls_pki_types::TrustAnchor<'static>>>,
+    /// Successful QWAC and QSealC checks against `anchors`, reused for a while.
+    pub trust_memo: Arc<eidas::trust::TrustMemo>,
     /// The key signing fallback JWTs; `None` when none is configured (production without
     /// `fallback.signing_key`).
     pub fallback_keys: Option<Arc<crate::fallback::jwt::JwtKeys>>,
@@ -293,7 +314,7 @@ pub async fn start(
         TcpListener::bind(config.listen).await.map_err(|source| StartupError::Bind { addr: config.listen, source })?;
     let local_addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
     let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
-    let state = AppState {
+    let state = AppState::new(AppContext {
         ledger: Arc::new(store.clone()),
         store,
         clock,
@@ -303,9 +324,10 @@ pub async fn start(
         metrics: Arc::new(metrics),
         banks: Arc::new(BankDirectory::default()),
         anchors: Arc::new(anchors.roots.clone()),
+        trust_memo: Arc::default(),
         fallback_keys,
         recorder: Arc::new(statistics::Recorder::default()),
-    };
+    });
     Ok(Server { state, tls: Arc::new(tls_config), listener, local_addr, sandbox: sandbox_info })
 }
 

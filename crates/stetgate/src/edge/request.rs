@@ -70,7 +70,8 @@ impl FromRequest<AppState> for TppRequest {
             .or_else(|| parts.uri.path_and_query().map(|p| p.as_str().to_owned()))
             .unwrap_or_else(|| parts.uri.path().to_owned());
         let now = state.clock.now().as_second();
-        super::signature::verify(&parts, &target, &body, &tpp, &registration, &state.anchors, now)?;
+        let trust = (state.anchors.as_slice(), state.trust_memo.as_ref());
+        super::signature::verify(&parts, &target, &body, &tpp, &registration, trust, now)?;
         Ok(TppRequest { stet, tpp, body })
     }
 }

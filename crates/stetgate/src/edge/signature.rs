@@ -19,7 +19,7 @@ use eidas::psd2::hex;
 use eidas::signature::{
     KeyId, check_digest, parse_signature_header, same_distinguished_name, signing_string, verify_rsa_sha256,
 };
-use eidas::trust::check_qsealc;
+use eidas::trust::TrustMemo;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 use stet::headers::{DIGEST, SIGNATURE};
@@ -28,14 +28,15 @@ fn refuse(why: impl Into<String>) -> ApiError {
     ApiError::Signature(why.into())
 }
 
-/// Checks the request's Digest and Signature against the TPP's registered QSealC.
+/// Checks the request's Digest and Signature against the TPP's registered QSealC, which must
+/// still pass its checks against the trust anchors (remembered a while in the memo).
 pub fn verify(
     parts: &Parts,
     path_and_query: &str,
     body: &[u8],
     tpp: &TppIdentity,
     registration: &Registration,
-    anchors: &[TrustAnchor<'_>],
+    (anchors, memo): (&[TrustAnchor<'_>], &TrustMemo),
     now_unix: i64,
 ) -> Result<(), ApiError> {
     let headers = &parts.headers;
@@ -90,7 +91,7 @@ pub fn verify(
 
     let seal = CertificateDer::from_pem_slice(registration.qsealc_pem.as_bytes())
         .map_err(|e| ApiError::Internal(format!("registered QSealC of {} unreadable: {e}", tpp.org_id)))?;
-    check_qsealc(&seal, anchors, now_unix).map_err(|e| {
+    memo.check_qsealc(&seal, anchors, now_unix).map_err(|e| {
         refuse(format!("the registered QSealC is no longer usable ({e}): PUT a new one to /stet/psd2/oauth/register"))
     })?;
     let text = signing_string(&signature.headers, parts.method.as_str(), path_and_query, |name| {
