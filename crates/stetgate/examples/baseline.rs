@@ -112,7 +112,11 @@ async fn main() -> anyhow::Result<()> {
     let chain = tls::read_certificates(&args.server_cert)?;
     let identity = Arc::new(FixedCertificate(tls::certified_key(chain, &args.server_key)?));
     let config = Arc::new(tls::server_config(identity, &anchor_store)?);
-    let router = Router::new().fallback(answer).with_state(Arc::new(Baseline { anchors, memo: TrustMemo::default(), registration }));
+    let router = Router::new().fallback(answer).with_state(Arc::new(Baseline {
+        anchors,
+        memo: TrustMemo::default(),
+        registration,
+    }));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| args.listen.clone())?;
     eprintln!("baseline listening on {}", listener.local_addr()?);
     let stop = async {

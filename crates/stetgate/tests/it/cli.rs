@@ -485,3 +485,42 @@ async fn stats_export_and_outages() {
     assert_eq!(code, Some(0));
     assert!(stdout.starts_with("time\tbank\tclient_id\tevent\toutcome\tdetail"), "{stdout}");
 }
+
+#[tokio::test]
+async fn fill_grows_the_same_synthetic_ledger_and_its_psus_are_usable() {
+    use stetgate::ledger::{DateWindow, Ledger, PsuId};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let fill = |accounts: &str| run(&["fill", "--accounts", accounts, "--data-dir", data]);
+    let (code, stdout, stderr) = fill("5");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("5 synthetic accounts"), "{stdout}");
+    // Growing keeps what is there and adds the rest; the same size again changes nothing.
+    for size in ["7", "7"] {
+        let (code, _, stderr) = fill(size);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let (code, _, stderr) = run(&["fill", "--accounts", "3", "--bank", "99999", "--data-dir", data]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("99999"), "{stderr}");
+
+    let store = stetgate::store::Store::open(&format!("sqlite://{data}/stetgate.db")).await.unwrap();
+    let bank = stet::BankCode::parse("17515").unwrap();
+    let first = store.psu_accounts(bank, &PsuId::parse("F0000000000").unwrap()).await.unwrap();
+    assert_eq!(first.len(), 2, "accounts 0 and 1");
+    let last = store.psu_accounts(bank, &PsuId::parse("F0000000003").unwrap()).await.unwrap();
+    assert_eq!(last.len(), 1, "account 6 only");
+    assert!(store.psu_accounts(bank, &PsuId::parse("F0000000004").unwrap()).await.unwrap().is_empty());
+    assert_eq!(last[0].account.iban, stetgate::ledger::fill::iban(bank, 6).unwrap());
+    // The persona data is there too (the sandbox's seed), untouched.
+    assert!(store.psu(bank, &PsuId::parse("9999999901").unwrap()).await.unwrap().is_some());
+
+    let today = jiff::Zoned::now().date();
+    let window =
+        DateWindow { from: today.checked_sub(jiff::Span::new().days(62)).unwrap(), to: today.tomorrow().unwrap() };
+    let zero = store.transactions(bank, &first[0].account.resource_id, window).await.unwrap();
+    assert_eq!(zero.len(), 500, "account 0 carries the transactions benchmark's 500 operations");
+    let one = store.transactions(bank, &first[1].account.resource_id, window).await.unwrap();
+    assert_eq!(one.len(), 2);
+    assert!(zero.windows(2).all(|w| w[0].transaction_date >= w[1].transaction_date), "newest first");
+}
