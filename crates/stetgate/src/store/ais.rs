@@ -9,6 +9,11 @@ use stet::{BankCode, OrgId, ResourceId};
 
 impl Store {
     /// Replaces the TPP's consent for the PSU as a whole. A consent granting nothing removes it.
+    ///
+    /// The first statement upserts the consent's row, which locks it: concurrent replacements of
+    /// one PSU's consent by one TPP queue there, and the last committed is the consent. (Deleting
+    /// first let two transactions both find nothing to delete and then collide on the insert:
+    /// 503s under load on PostgreSQL.)
     pub async fn replace_ais_consent(
         &self,
         bank: BankCode,
@@ -18,40 +23,55 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        for table in ["ais_consent_accounts", "ais_consents"] {
-            let sql = match table {
-                "ais_consent_accounts" => {
-                    "DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3"
-                }
-                _ => "DELETE FROM ais_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
-            };
-            sqlx::query(sql).bind(bank.as_str()).bind(psu.as_str()).bind(client.as_str()).execute(&mut *tx).await?;
-        }
-        if !consent.is_empty() {
-            sqlx::query(
-                "INSERT INTO ais_consents (bank_code, psu_id, client_id, psu_identity, granted_at) VALUES ($1, $2, $3, $4, $5)",
-            )
+        sqlx::query(
+            "INSERT INTO ais_consents (bank_code, psu_id, client_id, psu_identity, granted_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (bank_code, psu_id, client_id)
+             DO UPDATE SET psu_identity = excluded.psu_identity, granted_at = excluded.granted_at",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .bind(client.as_str())
+        .bind(i64::from(consent.psu_identity))
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3")
             .bind(bank.as_str())
             .bind(psu.as_str())
             .bind(client.as_str())
-            .bind(i64::from(consent.psu_identity))
-            .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-            for (kind, accounts) in consent.grants() {
-                for account in accounts {
-                    sqlx::query(
-                        "INSERT INTO ais_consent_accounts (bank_code, psu_id, client_id, resource_id, access) VALUES ($1, $2, $3, $4, $5)",
-                    )
+        if consent.is_empty() {
+            sqlx::query("DELETE FROM ais_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3")
+                .bind(bank.as_str())
+                .bind(psu.as_str())
+                .bind(client.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let rows: Vec<(AccessKind, &ResourceId)> = consent
+            .grants()
+            .into_iter()
+            .flat_map(|(kind, accounts)| accounts.iter().map(move |account| (kind, account)))
+            .collect();
+        for batch in rows.chunks(super::ledger::bulk_rows(5)) {
+            let sql = super::ledger::multi_row_insert(
+                "INSERT INTO ais_consent_accounts (bank_code, psu_id, client_id, resource_id, access)",
+                5,
+                batch.len(),
+                "",
+            );
+            // Audited: fixed column names and numbered placeholders only; every value is bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (kind, account) in batch {
+                query = query
                     .bind(bank.as_str())
                     .bind(psu.as_str())
                     .bind(client.as_str())
                     .bind(account.as_str())
-                    .bind(kind.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                    .bind(kind.as_str());
             }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -184,7 +184,7 @@ impl Store {
 const BULK_VALUES: usize = 1000;
 
 /// Rows per multi-row INSERT of `width` columns.
-const fn bulk_rows(width: usize) -> usize {
+pub(super) const fn bulk_rows(width: usize) -> usize {
     BULK_VALUES / width
 }
 
@@ -230,7 +230,7 @@ async fn insert_transactions(
 }
 
 /// `head VALUES ($1, ..., $width), (...), ... tail` for `rows` rows.
-fn multi_row_insert(head: &str, width: usize, rows: usize, tail: &str) -> String {
+pub(super) fn multi_row_insert(head: &str, width: usize, rows: usize, tail: &str) -> String {
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 7);
     sql.push_str(head);
     sql.push_str(" VALUES ");
