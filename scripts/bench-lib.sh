@@ -82,3 +82,17 @@ peak_rss_while() {
   peak=$(sort -n "$WORK/rss.samples" | tail -n 1)
   echo "${peak:-0}" >&3
 }
+
+# census [DATABASE_URL]: rows of the tables the load writes (tokens, consents, quota, counters), one
+# "table rows" line each; the sandbox's SQLite file when no URL is given.
+CENSUS_TABLES="authorization_flows authorization_codes token_pairs ais_consents ais_consent_accounts batch_quota rate_counters request_stats"
+census() {
+  local table
+  for table in $CENSUS_TABLES; do
+    if [ -n "${1:-}" ]; then
+      printf '%s %s\n' "$table" "$(psql -tA "$1" -c "SELECT count(*) FROM $table")"
+    else
+      printf '%s %s\n' "$table" "$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM $table').fetchone()[0])" data/stetgate.db)"
+    fi
+  done
+}

@@ -38,6 +38,7 @@ issue_tpp
 start_baseline
 
 echo "server RSS idle: $(rss_kb "$SERVER") kB" | tee "$OUT/rss.txt"
+{ echo "# rows before the series"; census "$DB"; } >"$OUT/tables.txt"
 
 run() {
   local name=$1; shift
@@ -78,4 +79,5 @@ run funds-h2 --scenario funds --connections "$CONNECTIONS" --http 2
 run accounts-batch --scenario accounts --batch --connections "$CONNECTIONS" --http 1
 run accounts-handshake --scenario accounts --connections 16 --http 1 --new-connection-per-request --pool 200
 run accounts-1000-connections --scenario accounts --connections 1000 --http 1 --pool 2000
+{ echo "# rows after the series"; census "$DB"; } | tee -a "$OUT/tables.txt"
 echo "reports in $OUT"
