@@ -515,7 +515,8 @@ async fn fill_grows_the_same_synthetic_ledger_and_its_psus_are_usable() {
     // The persona data is there too (the sandbox's seed), untouched.
     assert!(store.psu(bank, &PsuId::parse("9999999901").unwrap()).await.unwrap().is_some());
 
-    let today = jiff::Zoned::now().date();
+    // The fill dates operations by the Paris calendar, as the sandbox does (not the system's zone).
+    let today = stetgate::clock::Calendar::paris().unwrap().date_of(jiff::Timestamp::now());
     let window =
         DateWindow { from: today.checked_sub(jiff::Span::new().days(62)).unwrap(), to: today.tomorrow().unwrap() };
     let zero = store.transactions(bank, &first[0].account.resource_id, window).await.unwrap();
