@@ -472,39 +472,28 @@ async fn quota_is_shared_by_nodes(db: TestDb) {
 /// must all succeed, the last one committed being the consent.
 async fn concurrent_consents_all_succeed(db: TestDb) {
     let a = aisp(db, CE, LEA).await;
-    let bodies = (0..16).map(|i| {
-        let granted = if i % 2 == 0 { ibans(&[LEA_1]) } else { ibans(&[LEA_1, LEA_2]) };
-        json!({"balances": granted, "transactions": [], "psuIdentity": false, "trustedBeneficiaries": false})
-    });
-    let calls = bodies.map(|body| a.consent("v1.4.2", body));
-    let statuses: Vec<StatusCode> = futures_join_all(calls).await.into_iter().map(|(s, _)| s).collect();
+    let client = a.app.tpp_client(a.host, &a.tpp);
+    let calls: Vec<_> = (0..16)
+        .map(|i| {
+            let granted = if i % 2 == 0 { ibans(&[LEA_1]) } else { ibans(&[LEA_1, LEA_2]) };
+            let body =
+                json!({"balances": granted, "transactions": [], "psuIdentity": false, "trustedBeneficiaries": false});
+            let request = client
+                .signed(Method::PUT, "/stet/psd2/v1.4.2/consents")
+                .bearer(&a.token)
+                .header("psu-ip-address", "192.0.2.10")
+                .json(&body);
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for call in calls {
+        statuses.push(call.await.unwrap());
+    }
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
     let (_, body, _) = a.call(Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
     let with_balances = body["accounts"].as_array().unwrap().iter().filter(|acc| acc.get("balances").is_some()).count();
     assert!(with_balances == 1 || with_balances == 2, "one whole consent, not a mixture: {body}");
-}
-
-/// Runs futures concurrently on this task (the test has no futures crate).
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(Box::pin(f));
-    }
-    let mut results: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, future) in results.iter_mut().zip(set.iter_mut()) {
-            if slot.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(out) => *slot = Some(out),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    results.into_iter().flatten().collect()
 }
 
 db_tests!(
