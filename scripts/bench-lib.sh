@@ -6,29 +6,37 @@ build_release() {
   cargo build --release -q -p stetgate -p stet-tpp --bins --example baseline
 }
 
+# wait_for NAME PID URL LOG: waits (up to 30 s) until URL answers over TLS, or the process PID has
+# exited; then shows LOG and fails.
+wait_for() {
+  local name=$1 pid=$2 url=$3 log=$4
+  for _ in $(seq 1 300); do
+    curl -s -o /dev/null --cacert data/pki/ca.pem "$url" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$name did not start; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+# stop PID: stops a process started here and waits for it.
+stop() {
+  [ -n "${1:-}" ] || return 0
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 # start_server [extra stetgate sandbox flags...]: starts `stetgate sandbox` on $PORT with data in
 # $WORK/data, waits until it answers, and sets SERVER to its pid.
 start_server() {
   STETGATE_LOG_LEVEL=warn "$BIN/stetgate" sandbox --listen "127.0.0.1:$PORT" --data-dir data "$@" \
     >>server.log 2>&1 &
   SERVER=$!
-  for _ in $(seq 1 300); do
-    curl -s -o /dev/null --cacert data/pki/ca.pem "https://localhost:$PORT/healthz" 2>/dev/null && return 0
-    kill -0 "$SERVER" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "stetgate sandbox did not start; its log:" >&2
-  cat server.log >&2
-  return 1
+  wait_for "stetgate sandbox" "$SERVER" "https://localhost:$PORT/healthz" server.log
 }
 
-stop_server() {
-  if [ -n "${SERVER:-}" ]; then
-    kill "$SERVER" 2>/dev/null || true
-    wait "$SERVER" 2>/dev/null || true
-    SERVER=
-  fi
-}
+stop_server() { stop "${SERVER:-}"; SERVER=; }
 
 # start_baseline: the bare-TLS baseline on $PORT + 1 with the sandbox's server certificate; sets
 # BASELINE and BASELINE_URL.
@@ -38,22 +46,10 @@ start_baseline() {
     --server-key data/pki/server.key --trust-anchors data/pki/ca.pem --tpp-certs tpp >baseline.log 2>&1 &
   BASELINE=$!
   BASELINE_URL="https://www.17515.sandbox.localhost:$port"
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null --cacert data/pki/ca.pem "https://localhost:$port/" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "the baseline did not start:" >&2
-  cat baseline.log >&2
-  return 1
+  wait_for "the baseline" "$BASELINE" "https://localhost:$port/" baseline.log
 }
 
-stop_baseline() {
-  if [ -n "${BASELINE:-}" ]; then
-    kill "$BASELINE" 2>/dev/null || true
-    wait "$BASELINE" 2>/dev/null || true
-    BASELINE=
-  fi
-}
+stop_baseline() { stop "${BASELINE:-}"; BASELINE=; }
 
 # issue_tpp: a test QWAC/QSealC in $WORK/tpp, registered with the running server's database.
 issue_tpp() {
