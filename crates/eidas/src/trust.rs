@@ -191,10 +191,11 @@ const MEMO_CAPACITY: usize = 10_000;
 /// Successful QWAC and QSealC checks, remembered so that the requests of a TPP do not each parse
 /// its certificates and verify their chains again (about 80 µs apiece: the criterion benchmark
 /// `hot_paths`). A check is reused while the end-entity certificate is within its validity at
-/// the time given and for at most [`MEMO_RECHECK_SECS`]; failures are never remembered. One memo
-/// serves one set of trust anchors.
-#[derive(Debug, Default)]
+/// the time given and for at most [`MEMO_RECHECK_SECS`]; failures are never remembered. The memo
+/// owns the trust anchors it checks against, so a remembered success always means "against these".
+#[derive(Debug)]
 pub struct TrustMemo {
+    anchors: Vec<TrustAnchor<'static>>,
     entries: std::sync::Mutex<std::collections::HashMap<MemoKey, (Accepted, i64)>>,
 }
 
@@ -202,13 +203,17 @@ pub struct TrustMemo {
 type MemoKey = (bool, [u8; 32]);
 
 impl TrustMemo {
+    pub fn new(anchors: Vec<TrustAnchor<'static>>) -> TrustMemo {
+        TrustMemo { anchors, entries: std::sync::Mutex::default() }
+    }
+
+    /// The QTSP roots certificates must chain to.
+    pub fn anchors(&self) -> &[TrustAnchor<'static>] {
+        &self.anchors
+    }
+
     /// [`check_qwac`], remembered by the SHA-256 of the whole chain.
-    pub fn check_qwac(
-        &self,
-        chain: &[CertificateDer<'_>],
-        anchors: &[TrustAnchor<'_>],
-        now_unix: i64,
-    ) -> Result<Accepted, TrustError> {
+    pub fn check_qwac(&self, chain: &[CertificateDer<'_>], now_unix: i64) -> Result<Accepted, TrustError> {
         let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         for certificate in chain {
             context.update(&(certificate.len() as u64).to_be_bytes());
@@ -216,13 +221,13 @@ impl TrustMemo {
         }
         let mut key = [0u8; 32];
         key.copy_from_slice(context.finish().as_ref());
-        self.remembered((false, key), now_unix, || check_qwac(chain, anchors, now_unix))
+        self.remembered((false, key), now_unix, || check_qwac(chain, &self.anchors, now_unix))
     }
 
     /// [`check_qsealc`], remembered by the SHA-256 of the certificate.
-    pub fn check_qsealc(&self, der: &[u8], anchors: &[TrustAnchor<'_>], now_unix: i64) -> Result<Accepted, TrustError> {
+    pub fn check_qsealc(&self, der: &[u8], now_unix: i64) -> Result<Accepted, TrustError> {
         let key = crate::psd2::sha256(der);
-        self.remembered((true, key), now_unix, || check_qsealc(der, anchors, now_unix))
+        self.remembered((true, key), now_unix, || check_qsealc(der, &self.anchors, now_unix))
     }
 
     fn remembered(
@@ -282,30 +287,24 @@ mod memo_tests {
         let anchors = anchors(&[root]).unwrap();
         let now = 2_000_000_000;
         let qwac = issue(&ca, TppCertKind::Qwac, now + 100);
-        let memo = TrustMemo::default();
-        assert!(memo.check_qwac(std::slice::from_ref(&qwac), &anchors, now).is_ok());
-        assert!(memo.check_qwac(std::slice::from_ref(&qwac), &anchors, now + 50).is_ok(), "reused");
+        let memo = TrustMemo::new(anchors);
+        assert!(memo.check_qwac(std::slice::from_ref(&qwac), now).is_ok());
+        assert!(memo.check_qwac(std::slice::from_ref(&qwac), now + 50).is_ok(), "reused");
         assert_eq!(
-            memo.check_qwac(std::slice::from_ref(&qwac), &anchors, now + 101).unwrap_err(),
+            memo.check_qwac(std::slice::from_ref(&qwac), now + 101).unwrap_err(),
             TrustError::Expired(now + 100),
             "the remembered check ends with the certificate's validity"
         );
         // A seal presented for TLS is refused every time, and the seal check is a separate entry.
         let seal = issue(&ca, TppCertKind::Qsealc, now + 100);
         for _ in 0..2 {
-            assert_eq!(
-                memo.check_qwac(std::slice::from_ref(&seal), &anchors, now).unwrap_err(),
-                TrustError::SealUsedForTls
-            );
+            assert_eq!(memo.check_qwac(std::slice::from_ref(&seal), now).unwrap_err(), TrustError::SealUsedForTls);
         }
-        assert!(memo.check_qsealc(&seal, &anchors, now).is_ok());
-        assert_eq!(memo.check_qsealc(&qwac, &anchors, now).unwrap_err(), TrustError::NotASeal);
-        // Other anchors: a memo is per anchor set, so a fresh memo refuses a certificate of another CA.
+        assert!(memo.check_qsealc(&seal, now).is_ok());
+        assert_eq!(memo.check_qsealc(&qwac, now).unwrap_err(), TrustError::NotASeal);
+        // A certificate of another CA is refused, however many of this CA's were accepted.
         let other = TestCa::generate("Other QTSP", "Other", 50).unwrap();
         let stranger = issue(&other, TppCertKind::Qwac, now + 100);
-        assert!(matches!(
-            memo.check_qwac(std::slice::from_ref(&stranger), &anchors, now),
-            Err(TrustError::Untrusted(_))
-        ));
+        assert!(matches!(memo.check_qwac(std::slice::from_ref(&stranger), now), Err(TrustError::Untrusted(_))));
     }
 }

@@ -78,9 +78,9 @@ fn eidas_checks(c: &mut Criterion) {
     c.bench_function("QWAC check (parse, chain to the anchor, roles)", |b| {
         b.iter(|| eidas::trust::check_qwac(black_box(&certs.qwac_chain), &certs.anchors, certs.now).expect("check"))
     });
-    let memo = eidas::trust::TrustMemo::default();
+    let memo = eidas::trust::TrustMemo::new(certs.anchors.clone());
     c.bench_function("QWAC check remembered (TrustMemo hit)", |b| {
-        b.iter(|| memo.check_qwac(black_box(&certs.qwac_chain), &certs.anchors, certs.now).expect("check"))
+        b.iter(|| memo.check_qwac(black_box(&certs.qwac_chain), certs.now).expect("check"))
     });
 
     let qwac = eidas::trust::check_qwac(&certs.qwac_chain, &certs.anchors, certs.now).expect("QWAC");
@@ -111,7 +111,7 @@ fn eidas_checks(c: &mut Criterion) {
     // A fresh memo per iteration would measure the QSealC chain check every time; stetgate's is
     // warm after a TPP's first request, so this is the steady state. The chain check alone is
     // the "QWAC check" figure above.
-    let memo = eidas::trust::TrustMemo::default();
+    let memo = eidas::trust::TrustMemo::new(certs.anchors.clone());
     c.bench_function("signature parse + verify (Digest, remembered QSealC check, rsa-sha256)", |b| {
         b.iter(|| {
             stetgate::edge::signature::verify(
@@ -120,7 +120,7 @@ fn eidas_checks(c: &mut Criterion) {
                 body,
                 &tpp,
                 &certs.registration,
-                (&certs.anchors, &memo),
+                &memo,
                 certs.now,
             )
             .expect("verifies")

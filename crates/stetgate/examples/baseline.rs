@@ -21,7 +21,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use clap::Parser;
 use eidas::trust::TrustMemo;
-use rustls_pki_types::TrustAnchor;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,8 +47,7 @@ struct Args {
 }
 
 struct Baseline {
-    anchors: Vec<TrustAnchor<'static>>,
-    memo: TrustMemo,
+    trust: TrustMemo,
     registration: Registration,
 }
 
@@ -62,7 +60,7 @@ async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Resp
         return (StatusCode::UNAUTHORIZED, "no client certificate").into_response();
     };
     let now = jiff::Timestamp::now().as_second();
-    let qwac = match baseline.memo.check_qwac(&chain, &baseline.anchors, now) {
+    let qwac = match baseline.trust.check_qwac(&chain, now) {
         Ok(accepted) => accepted,
         Err(e) => return (StatusCode::UNAUTHORIZED, e.to_string()).into_response(),
     };
@@ -80,7 +78,7 @@ async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Resp
             &body,
             &tpp,
             &baseline.registration,
-            (&baseline.anchors, &baseline.memo),
+            &baseline.trust,
             now,
         )
     {
@@ -112,11 +110,8 @@ async fn main() -> anyhow::Result<()> {
     let chain = tls::read_certificates(&args.server_cert)?;
     let identity = Arc::new(FixedCertificate(tls::certified_key(chain, &args.server_key)?));
     let config = Arc::new(tls::server_config(identity, &anchor_store)?);
-    let router = Router::new().fallback(answer).with_state(Arc::new(Baseline {
-        anchors,
-        memo: TrustMemo::default(),
-        registration,
-    }));
+    let router =
+        Router::new().fallback(answer).with_state(Arc::new(Baseline { trust: TrustMemo::new(anchors), registration }));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| args.listen.clone())?;
     eprintln!("baseline listening on {}", listener.local_addr()?);
     let stop = async {

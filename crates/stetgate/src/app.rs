@@ -60,10 +60,9 @@ pub struct AppContext {
     pub mode: Mode,
     pub metrics: Arc<Metrics>,
     pub banks: Arc<BankDirectory>,
-    /// The QTSP roots TPP certificates must chain to (plus the sandbox CA in the sandbox).
-    pub anchors: Arc<Vec<rustls_pki_types::TrustAnchor<'static>>>,
-    /// Successful QWAC and QSealC checks against `anchors`, reused for a while.
-    pub trust_memo: Arc<eidas::trust::TrustMemo>,
+    /// The QTSP roots TPP certificates must chain to (plus the sandbox CA in the sandbox), with
+    /// the successful QWAC and QSealC checks against them, reused for a while.
+    pub trust: eidas::trust::TrustMemo,
     /// The key signing fallback JWTs; `None` when none is configured (production without
     /// `fallback.signing_key`).
     pub fallback_keys: Option<Arc<crate::fallback::jwt::JwtKeys>>,
@@ -323,8 +322,7 @@ pub async fn start(
         mode,
         metrics: Arc::new(metrics),
         banks: Arc::new(BankDirectory::default()),
-        anchors: Arc::new(anchors.roots.clone()),
-        trust_memo: Arc::default(),
+        trust: eidas::trust::TrustMemo::new(anchors.roots.clone()),
         fallback_keys,
         recorder: Arc::new(statistics::Recorder::default()),
     });

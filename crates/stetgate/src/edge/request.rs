@@ -70,8 +70,7 @@ impl FromRequest<AppState> for TppRequest {
             .or_else(|| parts.uri.path_and_query().map(|p| p.as_str().to_owned()))
             .unwrap_or_else(|| parts.uri.path().to_owned());
         let now = state.clock.now().as_second();
-        let trust = (state.anchors.as_slice(), state.trust_memo.as_ref());
-        super::signature::verify(&parts, &target, &body, &tpp, &registration, trust, now)?;
+        super::signature::verify(&parts, &target, &body, &tpp, &registration, &state.trust, now)?;
         Ok(TppRequest { stet, tpp, body })
     }
 }

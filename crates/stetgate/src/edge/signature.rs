@@ -20,8 +20,8 @@ use eidas::signature::{
     KeyId, check_digest, parse_signature_header, same_distinguished_name, signing_string, verify_rsa_sha256,
 };
 use eidas::trust::TrustMemo;
+use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, TrustAnchor};
 use stet::headers::{DIGEST, SIGNATURE};
 
 fn refuse(why: impl Into<String>) -> ApiError {
@@ -29,14 +29,14 @@ fn refuse(why: impl Into<String>) -> ApiError {
 }
 
 /// Checks the request's Digest and Signature against the TPP's registered QSealC, which must
-/// still pass its checks against the trust anchors (remembered a while in the memo).
+/// still pass its checks against the trust anchors (remembered a while by the memo).
 pub fn verify(
     parts: &Parts,
     path_and_query: &str,
     body: &[u8],
     tpp: &TppIdentity,
     registration: &Registration,
-    (anchors, memo): (&[TrustAnchor<'_>], &TrustMemo),
+    trust: &TrustMemo,
     now_unix: i64,
 ) -> Result<(), ApiError> {
     let headers = &parts.headers;
@@ -91,7 +91,7 @@ pub fn verify(
 
     let seal = CertificateDer::from_pem_slice(registration.qsealc_pem.as_bytes())
         .map_err(|e| ApiError::Internal(format!("registered QSealC of {} unreadable: {e}", tpp.org_id)))?;
-    memo.check_qsealc(&seal, anchors, now_unix).map_err(|e| {
+    trust.check_qsealc(&seal, now_unix).map_err(|e| {
         refuse(format!("the registered QSealC is no longer usable ({e}): PUT a new one to /stet/psd2/oauth/register"))
     })?;
     let text = signing_string(&signature.headers, parts.method.as_str(), path_and_query, |name| {

@@ -32,10 +32,8 @@ pub fn authenticate(parts: &Parts, state: &AppState) -> Result<TppIdentity, ApiE
         .get::<ConnectionInfo>()
         .and_then(|info| info.client_chain.clone())
         .ok_or(ApiError::NoClientCertificate)?;
-    let accepted = state
-        .trust_memo
-        .check_qwac(&chain, &state.anchors, state.clock.now().as_second())
-        .map_err(ApiError::UntrustedCertificate)?;
+    let accepted =
+        state.trust.check_qwac(&chain, state.clock.now().as_second()).map_err(ApiError::UntrustedCertificate)?;
     let roles: Vec<Role> =
         accepted.certificate.psd2.as_ref().map(|p| p.roles.iter().filter_map(|r| r.role).collect()).unwrap_or_default();
     if let Some(RequiredRole(needed)) = parts.extensions.get::<RequiredRole>()

@@ -47,7 +47,7 @@ fn parse_body(body: &Bytes) -> Result<RegistrationRequest, OAuthError> {
 
 fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<super::Registration, OAuthError> {
     let request = parse_body(body)?;
-    validate(&request, &tpp.org_id, &state.anchors, state.clock.now().as_second(), state.mode == Mode::Sandbox)
+    validate(&request, &tpp.org_id, state.trust.anchors(), state.clock.now().as_second(), state.mode == Mode::Sandbox)
         .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))
 }
 
