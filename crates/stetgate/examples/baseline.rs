@@ -1,5 +1,5 @@
 //! The bare-TLS baseline of the performance measurements (docs/performance.md): the listener
-//! stetgate serves with (rustls with aws-lc-rs, HTTP/1.1 and HTTP/2, `edge::tls::serve`), the
+//! stetgate serves with (rustls with aws-lc-rs, HTTP/1.1 and HTTP/2, `edge::listener::serve`), the
 //! same QWAC check (`eidas::trust::TrustMemo::check_qwac`, remembered as stetgate remembers it)
 //! and the same Digest and QSealC signature verification (`edge::signature::verify`), and then a
 //! fixed answer: no bank routing, no token,
@@ -24,6 +24,7 @@ use eidas::trust::TrustMemo;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use stetgate::edge::listener::{self, Listener};
 use stetgate::edge::tls::{self, ConnectionInfo, FixedCertificate};
 use stetgate::edge::tpp::TppIdentity;
 use stetgate::registry::{Registration, RegistrationRequest};
@@ -117,6 +118,13 @@ async fn main() -> anyhow::Result<()> {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    tls::serve(listener, config, router, stop, Duration::from_secs(1)).await;
+    let listener = Listener {
+        tcp: listener,
+        tls: config,
+        refusal: Router::new().fallback(|| async { axum::http::StatusCode::SERVICE_UNAVAILABLE }),
+        router,
+        limits: stetgate::config::ConnectionLimits::default(),
+    };
+    listener::serve(listener, stop, Duration::from_secs(1)).await;
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::config::{Config, ConfigError, Mode};
 use crate::edge::bank::{BankDirectory, route_bank};
 use crate::edge::finish::{finish, tag_route};
 use crate::edge::lifecycle::version_lifecycle;
+use crate::edge::listener::{self, Listener};
 use crate::edge::maintenance::planned_maintenance;
 use crate::edge::request::buffer_body;
 use crate::edge::tls::{self, TlsSetupError};
@@ -90,11 +91,12 @@ pub fn build_router(state: AppState) -> Router {
         .route_layer(from_fn(tag_route))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), route_bank));
-    Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/.well-known/apple-app-site-association", get(app2app::apple_app_site_association))
+    let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
+    // With an internal metrics listener, the public one does not show them.
+    if state.config.metrics_listen.is_none() {
+        top = top.route("/metrics", get(ops::metrics));
+    }
+    top.route("/.well-known/apple-app-site-association", get(app2app::apple_app_site_association))
         .route("/.well-known/assetlinks.json", get(app2app::asset_links))
         .route_layer(from_fn(tag_route))
         .nest("/stet/psd2", stet)
@@ -111,6 +113,24 @@ pub fn build_router(state: AppState) -> Router {
 
 async fn not_found() -> crate::edge::error::ApiError {
     crate::edge::error::ApiError::NotFound
+}
+
+/// What a connection over the listener's caps is answered (see `edge::listener`): 503 with
+/// Retry-After in the ErrorModel, and the connection closed.
+pub fn refusal_router(state: AppState) -> Router {
+    Router::new()
+        .fallback(crate::edge::error::over_capacity)
+        .layer(from_fn_with_state(state.clone(), finish))
+        .with_state(state)
+}
+
+/// The internal operations listener (`metrics_listen`): `/metrics`, `/healthz`, `/readyz`, plain HTTP.
+fn operations_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .with_state(state)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +174,10 @@ pub struct Server {
     state: AppState,
     tls: Arc<ServerConfig>,
     listener: TcpListener,
+    /// The internal operations listener, when `metrics_listen` is set.
+    operations: Option<TcpListener>,
     pub local_addr: SocketAddr,
+    pub operations_addr: Option<SocketAddr>,
     pub sandbox: Option<SandboxInfo>,
 }
 
@@ -179,8 +202,25 @@ impl Server {
         );
         let purge = spawn_purge(self.state.clone());
         let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
-        let router = build_router(self.state.clone());
-        tls::serve(self.listener, self.tls, router, shutdown, grace).await;
+        let operations = self.operations.map(|listener| {
+            let router = operations_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the operations listener stopped");
+                }
+            })
+        });
+        let listener = Listener {
+            tcp: self.listener,
+            tls: self.tls,
+            router: build_router(self.state.clone()),
+            refusal: refusal_router(self.state.clone()),
+            limits: self.state.config.connections.clone(),
+        };
+        listener::serve(listener, shutdown, grace).await;
+        if let Some(task) = operations {
+            task.abort();
+        }
         if let Some(task) = refresh {
             task.abort();
         }
@@ -312,6 +352,11 @@ pub async fn start(
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| StartupError::Bind { addr: config.listen, source })?;
     let local_addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+    let operations = match config.metrics_listen {
+        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?),
+        None => None,
+    };
+    let operations_addr = operations.as_ref().and_then(|l| l.local_addr().ok());
     let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
     let state = AppState::new(AppContext {
         ledger: Arc::new(store.clone()),
@@ -326,7 +371,15 @@ pub async fn start(
         fallback_keys,
         recorder: Arc::new(statistics::Recorder::default()),
     });
-    Ok(Server { state, tls: Arc::new(tls_config), listener, local_addr, sandbox: sandbox_info })
+    Ok(Server {
+        state,
+        tls: Arc::new(tls_config),
+        listener,
+        operations,
+        local_addr,
+        operations_addr,
+        sandbox: sandbox_info,
+    })
 }
 
 /// What the administration commands (`stetgate tpp ...`) work on: the migrated store and the trust

@@ -66,6 +66,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How often a node deletes expired flows, codes, token pairs and counters.
     pub purge_interval_secs: u64,
+    /// `[connections]`: caps and timeouts of the HTTPS listener's connections.
+    pub connections: ConnectionLimits,
+    /// Serve `/metrics` on this address (plain HTTP, for an internal network) instead of on the
+    /// public HTTPS listener.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -92,6 +97,42 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             purge_interval_secs: 3600,
+            connections: ConnectionLimits::default(),
+            metrics_listen: None,
+        }
+    }
+}
+
+/// `[connections]`: what one client may hold of the listener (docs/security.md#limits).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionLimits {
+    /// Connections open at once; over it, a new connection is answered 503 and closed.
+    pub max: usize,
+    /// Connections open at once from one source address.
+    pub max_per_address: usize,
+    /// Time to complete the TLS handshake.
+    pub tls_handshake_timeout_secs: u64,
+    /// Time to receive a request's headers (the first request's from the end of the handshake).
+    pub header_read_timeout_secs: u64,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// HTTP/2: how often the server pings a connection ...
+    pub http2_keep_alive_interval_secs: u64,
+    /// ... and how long it waits for the answer before closing it.
+    pub http2_keep_alive_timeout_secs: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max: 4096,
+            max_per_address: 512,
+            tls_handshake_timeout_secs: 10,
+            header_read_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            http2_keep_alive_interval_secs: 30,
+            http2_keep_alive_timeout_secs: 20,
         }
     }
 }
@@ -578,6 +619,20 @@ impl Config {
             && !url.starts_with("https://")
         {
             return Err(ConfigError::key(file, "fallback.login_url", "must be an https:// URL"));
+        }
+        let c = &self.connections;
+        for (key, value) in [
+            ("connections.max", c.max as u64),
+            ("connections.max_per_address", c.max_per_address as u64),
+            ("connections.tls_handshake_timeout_secs", c.tls_handshake_timeout_secs),
+            ("connections.header_read_timeout_secs", c.header_read_timeout_secs),
+            ("connections.idle_timeout_secs", c.idle_timeout_secs),
+            ("connections.http2_keep_alive_interval_secs", c.http2_keep_alive_interval_secs),
+            ("connections.http2_keep_alive_timeout_secs", c.http2_keep_alive_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::key(file, key, "must be at least 1"));
+            }
         }
         if self.purge_interval_secs == 0 {
             return Err(ConfigError::key(file, "purge_interval_secs", "must be at least 1"));

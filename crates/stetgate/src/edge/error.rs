@@ -65,6 +65,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: i64 },
     #[error("the service is unavailable: {0}")]
     Unavailable(String),
+    #[error("this method is not one the server implements (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS)")]
+    MethodNotImplemented,
+    #[error("too many connections are open (from your address, or in all); retry in a few seconds")]
+    OverCapacity,
     /// The cause is logged with the request id; the client gets a generic message.
     #[error("internal error")]
     Internal(String),
@@ -104,8 +108,11 @@ impl ApiError {
             | ApiError::Deactivated(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingRole { .. } | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             ApiError::Signature(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unavailable(_) | ApiError::Maintenance { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Maintenance { .. } | ApiError::OverCapacity => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::MethodNotImplemented => StatusCode::NOT_IMPLEMENTED,
         }
     }
 
@@ -159,6 +166,10 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
             }
+            ApiError::OverCapacity => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             _ => {}
         }
         response
@@ -171,6 +182,11 @@ impl IntoResponse for ErrorBody {
         response.extensions_mut().insert(self);
         response
     }
+}
+
+/// The answer to every request of a connection over the listener's caps.
+pub async fn over_capacity() -> ApiError {
+    ApiError::OverCapacity
 }
 
 /// "Not Found", "Method Not Allowed" ...

@@ -7,14 +7,14 @@
 //!   status, latency. Never the raw URI (query strings carry codes), headers, or bodies.
 
 use super::bank::Bank;
-use super::error::{ErrorBody, InternalCause, reason_phrase};
+use super::error::{ApiError, ErrorBody, InternalCause, reason_phrase};
 use crate::app::AppState;
 use crate::statistics::{Family, PlannedMaintenance};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use std::time::Instant;
 use stet::ErrorModel;
@@ -34,13 +34,29 @@ pub async fn tag_route(request: Request, next: Next) -> Response {
     response
 }
 
+/// The methods of RFC 9110 that this server knows; any other is answered 501 before routing, and
+/// counted and logged as `OTHER`, so that invented methods cannot grow the metrics or the logs.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 pub async fn finish(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
+    let method = method_label(request.method());
     let path = request.uri().path().to_owned();
     let request_id = request.headers().get(X_REQUEST_ID).cloned();
 
-    let mut response = next.run(request).await;
+    let mut response =
+        if method == "OTHER" { ApiError::MethodNotImplemented.into_response() } else { next.run(request).await };
 
     let status = response.status();
     if let Some(body) = response.extensions_mut().remove::<ErrorBody>() {
@@ -50,9 +66,14 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
         let body = ErrorBody { message: reason_phrase(status), error: explain(status, explanation) };
         response = render_error(&state, response, body, &path);
     }
-    if let Some(id) = request_id {
+    if let Some(id) = request_id.filter(echoable) {
         response.headers_mut().insert(X_REQUEST_ID, id);
     }
+    // Every answer, HTML pages and errors included: HTTPS only from now on (RFC 6797), and no
+    // content sniffing.
+    let headers = response.headers_mut();
+    headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
 
     let request_id = response.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
@@ -61,7 +82,7 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
     let route = response.extensions().get::<RouteTemplate>().map(|r| r.0.as_str()).unwrap_or("unmatched");
     let bank = response.extensions().get::<Bank>().map(|b| b.code().to_string());
     let elapsed = started.elapsed();
-    state.metrics.record_request(route, method.as_str(), response.status().as_u16(), elapsed);
+    state.metrics.record_request(route, method, response.status().as_u16(), elapsed);
     // The RTS art. 32 records: requests refused for planned maintenance never reached a route, so
     // their family comes from the path.
     let planned = response.extensions().get::<PlannedMaintenance>().is_some();
@@ -74,13 +95,21 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
         target: "stetgate::access",
         request_id,
         bank = bank.as_deref().unwrap_or(""),
-        method = %method,
+        method,
         route,
         status = response.status().as_u16(),
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
     response
+}
+
+/// Longest `X-Request-ID` echoed back. A valid one has at most 70 characters; a longer, invalid one
+/// is still echoed (so the client can match the 400 to its request) up to this length, never more.
+const MAX_ECHOED_REQUEST_ID: usize = 128;
+
+fn echoable(id: &HeaderValue) -> bool {
+    id.len() <= MAX_ECHOED_REQUEST_ID
 }
 
 /// Responses that chose their format on purpose: OAuth errors (RFC 6749 JSON), PSU pages (HTML),

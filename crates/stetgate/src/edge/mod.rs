@@ -9,6 +9,7 @@ pub mod bank;
 pub mod error;
 pub mod finish;
 pub mod lifecycle;
+pub mod listener;
 pub mod maintenance;
 pub mod request;
 pub mod signature;

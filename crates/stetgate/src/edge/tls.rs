@@ -1,5 +1,5 @@
-//! The HTTPS listener: rustls (TLS 1.2 and 1.3), HTTP/1.1 and HTTP/2 by ALPN, and *optional*
-//! client authentication.
+//! The server's TLS: rustls (TLS 1.2 and 1.3), ALPN for HTTP/2 and HTTP/1.1, and *optional* client
+//! authentication. The accept loop that uses it is [`super::listener`].
 //!
 //! Client authentication is optional because the PSU's browser reaches `/stet/psd2/oauth/authorize`
 //! with no certificate, while every TPP route needs a QWAC. The handshake accepts any client
@@ -9,10 +9,6 @@
 //! failed, instead of a bare TLS alert the TPP cannot diagnose. The chain is handed to every
 //! request of the connection as a [`ConnectionInfo`] extension.
 
-use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime, pem::PemObject};
@@ -20,14 +16,9 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme};
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
 
 /// What the TLS layer knows about the connection a request arrived on.
 #[derive(Debug, Clone)]
@@ -161,75 +152,6 @@ impl ClientCertVerifier for OptionalClientCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-}
-
-/// How long a client may take to complete the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Accepts TLS connections on `listener` and serves `router` on each, until `shutdown` resolves.
-/// Then it stops accepting, lets in-flight requests finish (closing idle keep-alive connections),
-/// and returns once every connection is done or `grace` has passed.
-pub async fn serve(
-    listener: TcpListener,
-    tls: Arc<ServerConfig>,
-    router: Router,
-    shutdown: impl Future<Output = ()>,
-    grace: Duration,
-) {
-    let acceptor = TlsAcceptor::from(tls);
-    let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Running out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let acceptor = acceptor.clone();
-        let router = router.clone();
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let client_chain = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .map(|c| Arc::new(c.iter().map(|d| d.clone().into_owned()).collect()));
-            let info = ConnectionInfo { peer, client_chain };
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(info.clone());
-                router.clone().oneshot(request.map(axum::body::Body::new))
-            });
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("every connection finished"),
-        () = tokio::time::sleep(grace) => tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; closing remaining connections"),
     }
 }
 

@@ -202,8 +202,9 @@ async fn http1_http2_tls12_tls13() {
 async fn client_certificate_is_optional_and_reaches_handlers() {
     use axum::routing::get;
     use axum::{Extension, Router};
+    use stetgate::edge::listener::{Listener, serve};
     use stetgate::edge::tls::{
-        ConnectionInfo, FixedCertificate, certified_key, read_certificates, serve, server_config, trust_anchor_store,
+        ConnectionInfo, FixedCertificate, certified_key, read_certificates, server_config, trust_anchor_store,
     };
 
     let dir = tempfile::tempdir().unwrap();
@@ -234,10 +235,15 @@ async fn client_certificate_is_optional_and_reaches_handlers() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let listener = Listener {
+        tcp: listener,
+        tls: std::sync::Arc::new(tls),
+        router,
+        refusal: Router::new(),
+        limits: stetgate::config::ConnectionLimits::default(),
+    };
     let task = tokio::spawn(serve(
         listener,
-        std::sync::Arc::new(tls),
-        router,
         async {
             let _ = rx.await;
         },

@@ -156,7 +156,10 @@ pub struct TestApp {
     pub data_dir: Arc<tempfile::TempDir>,
     /// The server's clock: move it to cross expiries.
     pub clock: ManualClock,
+    /// The internal operations listener, when `metrics_listen` was set.
+    pub operations_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Options for [`spawn_app_with`].
@@ -177,6 +180,11 @@ pub struct AppOptions {
     pub maintenance: Vec<stetgate::config::MaintenanceWindow>,
     /// `[fallback]`.
     pub fallback: stetgate::config::FallbackConfig,
+    /// `[connections]`.
+    pub connections: stetgate::config::ConnectionLimits,
+    /// `metrics_listen`.
+    pub metrics_listen: Option<SocketAddr>,
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for AppOptions {
@@ -191,6 +199,9 @@ impl Default for AppOptions {
             app2app: std::collections::BTreeMap::new(),
             maintenance: Vec::new(),
             fallback: stetgate::config::FallbackConfig::default(),
+            connections: stetgate::config::ConnectionLimits::default(),
+            metrics_listen: None,
+            shutdown_grace_secs: 5,
         }
     }
 }
@@ -229,18 +240,21 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
                 }]
             })
             .unwrap_or_default(),
-        shutdown_grace_secs: 5,
+        shutdown_grace_secs: options.shutdown_grace_secs,
+        connections: options.connections,
+        metrics_listen: options.metrics_listen,
         ..Config::default()
     };
     let clock = ManualClock::new(options.now.unwrap_or_else(|| TEST_NOW.parse::<Timestamp>().expect("timestamp")));
     let server = app::start(Mode::Sandbox, config, None, Arc::new(clock.clone())).await.expect("server starts");
     let addr = server.local_addr;
+    let operations_addr = server.operations_addr;
     let ca_pem = std::fs::read(data_dir.path().join("pki/ca.pem")).expect("sandbox CA written");
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(server.run(async {
+    let task = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    TestApp { addr, ca_pem, db, data_dir, clock, shutdown: Some(tx) }
+    TestApp { addr, operations_addr, ca_pem, db, data_dir, clock, shutdown: Some(tx), task: Some(task) }
 }
 
 impl TestApp {
@@ -406,6 +420,18 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), reqwest::StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    }
+}
+
+impl TestApp {
+    /// Asks the server to stop (as SIGTERM does) and waits until it has.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod schemas;
 mod ais;
 mod browser;
 mod cli;
+mod connections;
 mod edge;
 mod ops;
 mod store_ledger;
