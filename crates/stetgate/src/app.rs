@@ -7,11 +7,12 @@
 use crate::clock::{Calendar, Clock};
 use crate::config::{Config, ConfigError, Mode};
 use crate::edge::bank::{BankDirectory, route_bank};
-use crate::edge::finish::{finish, tag_route};
+use crate::edge::facts::note_route;
+use crate::edge::finish::finish;
 use crate::edge::lifecycle::version_lifecycle;
 use crate::edge::listener::{self, Listener};
 use crate::edge::maintenance::planned_maintenance;
-use crate::edge::request::buffer_body;
+use crate::edge::request::limit_body;
 use crate::edge::tls::{self, TlsSetupError};
 use crate::ledger::Ledger;
 use crate::ops::metrics::Metrics;
@@ -69,6 +70,10 @@ pub struct AppContext {
     pub fallback_keys: Option<Arc<crate::fallback::jwt::JwtKeys>>,
     /// This node's request records not yet in the database.
     pub recorder: Arc<crate::statistics::Recorder>,
+    /// This node, as its heartbeats name it.
+    pub node: crate::statistics::Node,
+    /// The statistics reports computed lately, and the bound on computing them.
+    pub reports: crate::statistics::http::Reports,
 }
 
 /// The whole HTTP application. Pure: no socket, so it can be exercised without TLS too.
@@ -79,16 +84,18 @@ pub fn build_router(state: AppState) -> Router {
         .route("/fallback/jwks", get(fallback::jwks))
         .nest("/oauth", registry::http::routes().merge(oauth::routes()))
         .merge(resources::routes())
-        .route_layer(from_fn(tag_route))
+        .route_layer(from_fn(note_route))
         .fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), buffer_body))
+        .layer(from_fn_with_state(state.clone(), limit_body))
+        // Our own limit applies (`limit_body`), not axum's default one.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(from_fn_with_state(state.clone(), version_lifecycle))
         .layer(from_fn_with_state(state.clone(), planned_maintenance))
         .layer(from_fn_with_state(state.clone(), route_bank));
     // The bank's online banking, reached through the fallback: bank routing, but no planned
     // maintenance (the fallback is what remains when the dedicated interface is down).
     let online = fallback::online::routes()
-        .route_layer(from_fn(tag_route))
+        .route_layer(from_fn(note_route))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), route_bank));
     let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
@@ -98,7 +105,7 @@ pub fn build_router(state: AppState) -> Router {
     }
     top.route("/.well-known/apple-app-site-association", get(app2app::apple_app_site_association))
         .route("/.well-known/assetlinks.json", get(app2app::asset_links))
-        .route_layer(from_fn(tag_route))
+        .route_layer(from_fn(note_route))
         .nest("/stet/psd2", stet)
         .nest("/online-banking", online)
         .fallback(not_found)
@@ -195,9 +202,11 @@ impl Server {
                 self.state.calendar.clone(),
             )
         });
-        let flusher = statistics::spawn_flusher(
+        let housekeeping = statistics::spawn_housekeeping(
             self.state.recorder.clone(),
             self.state.store.clone(),
+            self.state.clock.clone(),
+            self.state.node.clone(),
             Duration::from_secs(self.state.config.statistics.flush_interval_secs),
         );
         let purge = spawn_purge(self.state.clone());
@@ -224,11 +233,17 @@ impl Server {
         if let Some(task) = refresh {
             task.abort();
         }
-        flusher.abort();
+        housekeeping.abort();
         purge.abort();
-        // What this node answered last must reach the statistics too.
+        // What this node answered last must reach the statistics too, and its life ends now.
         if let Err(e) = self.state.recorder.flush(&self.state.store).await {
             tracing::error!(error = %e, "request records of the last seconds not written");
+        }
+        let node = &self.state.node;
+        if let Err(e) =
+            self.state.store.node_heartbeat(&node.id, node.started_at, self.state.clock.now().as_millisecond()).await
+        {
+            tracing::error!(error = %e, "last heartbeat not written");
         }
         self.state.store.close().await;
     }
@@ -358,6 +373,10 @@ pub async fn start(
     };
     let operations_addr = operations.as_ref().and_then(|l| l.local_addr().ok());
     let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
+    // The node's first heartbeat: from here on, the statistics count its life.
+    let node = statistics::Node::new(clock.now().as_millisecond());
+    store.node_heartbeat(&node.id, node.started_at, node.started_at).await?;
+    let reports = statistics::http::Reports::new(Duration::from_secs(config.statistics.report_cache_secs));
     let state = AppState::new(AppContext {
         ledger: Arc::new(store.clone()),
         store,
@@ -370,6 +389,8 @@ pub async fn start(
         trust: eidas::trust::TrustMemo::new(anchors.roots.clone()),
         fallback_keys,
         recorder: Arc::new(statistics::Recorder::default()),
+        node,
+        reports,
     });
     Ok(Server {
         state,

@@ -307,13 +307,16 @@ impl FallbackConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StatisticsConfig {
-    /// How often a node writes its request records to the database (and on shutdown).
+    /// How often a node writes its request records and its heartbeat to the database (and on
+    /// shutdown).
     pub flush_interval_secs: u64,
+    /// How long a computed report is served to every caller of the public endpoint.
+    pub report_cache_secs: u64,
 }
 
 impl Default for StatisticsConfig {
     fn default() -> Self {
-        StatisticsConfig { flush_interval_secs: 10 }
+        StatisticsConfig { flush_interval_secs: 10, report_cache_secs: 10 }
     }
 }
 

@@ -351,11 +351,17 @@ fn stats_export(args: &StatsExportArgs) -> ExitCode {
         };
         let calendar = stetgate::clock::Calendar::paris().map_err(|e| (1, e.to_string()))?;
         let now = jiff::Timestamp::now();
+        let deployment = http::Deployment {
+            store: &admin.store,
+            maintenance: &config.maintenance,
+            tz: calendar.time_zone(),
+            liveness_tolerance_ms: stetgate::statistics::liveness_tolerance_ms(std::time::Duration::from_secs(
+                config.statistics.flush_interval_secs,
+            )),
+        };
         let mut reports = Vec::new();
         for bank in &banks {
-            let report = http::report_for(&admin.store, &config.maintenance, calendar.time_zone(), now, bank, &period)
-                .await
-                .map_err(store_error)?;
+            let report = http::report_for(&deployment, now, bank, &period, &[], None).await.map_err(store_error)?;
             reports.push(report);
         }
         let text = match args.format.as_str() {

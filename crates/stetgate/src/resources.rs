@@ -6,10 +6,13 @@
 //! handler in `ais/` or `piis/`.
 
 use crate::app::AppState;
+use crate::edge::facts::note_family;
 use crate::edge::tpp::RequiredRole;
 use crate::oauth::Scope;
 use crate::oauth::bearer::RequiredScope;
+use crate::statistics::Family;
 use crate::{ais, piis};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put};
 use axum::{Extension, Router};
 use eidas::psd2::Role;
@@ -42,10 +45,12 @@ fn version_routes(version: ApiVersion) -> Router<AppState> {
     // Funds confirmation: PSP_IC, and the scope piisp in v1, cbpii from 1.4.2 on.
     let piis = Router::new().route("/funds-confirmations", post(piis::funds_confirmation));
     let funds_scope = if version == ApiVersion::V1 { Scope::Piisp } else { Scope::Cbpii };
-    ais.route_layer(Extension(RequiredScope(Scope::Aisp)))
+    ais.route_layer(from_fn_with_state(Family::Ais, note_family))
+        .route_layer(Extension(RequiredScope(Scope::Aisp)))
         .route_layer(Extension(RequiredRole(Role::AccountInformation)))
         .merge(
-            piis.route_layer(Extension(RequiredScope(funds_scope)))
+            piis.route_layer(from_fn_with_state(Family::Funds, note_family))
+                .route_layer(Extension(RequiredScope(funds_scope)))
                 .route_layer(Extension(RequiredRole(Role::CardIssuing))),
         )
         .layer(Extension(version))

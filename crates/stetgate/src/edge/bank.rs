@@ -91,6 +91,9 @@ pub async fn route_bank(State(state): State<AppState>, mut request: Request, nex
             Err(e) => return ApiError::Unavailable(format!("bank directory: {e}")).into_response(),
         },
     };
+    if let Some(facts) = super::facts::RequestFacts::of(request.extensions()) {
+        facts.set_bank(bank.code);
+    }
     let bank = Bank(bank);
     request.extensions_mut().insert(bank.clone());
     let mut response = next.run(request).await;

@@ -65,6 +65,8 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: i64 },
     #[error("the service is unavailable: {0}")]
     Unavailable(String),
+    #[error("too many such requests are being answered; retry after {retry_after_secs} s")]
+    Busy { retry_after_secs: i64 },
     #[error("this method is not one the server implements (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS)")]
     MethodNotImplemented,
     #[error("too many connections are open (from your address, or in all); retry in a few seconds")]
@@ -108,9 +110,10 @@ impl ApiError {
             | ApiError::Deactivated(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingRole { .. } | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             ApiError::Signature(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unavailable(_) | ApiError::Maintenance { .. } | ApiError::OverCapacity => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable(_)
+            | ApiError::Maintenance { .. }
+            | ApiError::OverCapacity
+            | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::MethodNotImplemented => StatusCode::NOT_IMPLEMENTED,
         }
@@ -145,7 +148,9 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(InternalCause(cause));
         }
         match self {
-            ApiError::TooManyRequests { retry_after_secs } | ApiError::Maintenance { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Maintenance { retry_after_secs }
+            | ApiError::Busy { retry_after_secs } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }

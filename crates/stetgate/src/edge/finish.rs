@@ -6,12 +6,12 @@
 //! - the request is counted in the metrics and logged: request id, bank, route template, method,
 //!   status, latency. Never the raw URI (query strings carry codes), headers, or bodies.
 
-use super::bank::Bank;
 use super::error::{ApiError, ErrorBody, InternalCause, reason_phrase};
+use super::facts::RequestFacts;
 use crate::app::AppState;
 use crate::statistics::{Family, PlannedMaintenance};
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -19,20 +19,6 @@ use http_body_util::BodyExt;
 use std::time::Instant;
 use stet::ErrorModel;
 use stet::headers::X_REQUEST_ID;
-
-/// The route template a response was produced by (`/stet/psd2/v1.4.2/accounts/{accountResourceId}/balances`).
-#[derive(Debug, Clone)]
-pub struct RouteTemplate(pub String);
-
-/// Route layer: remembers which route matched, for metrics and logs.
-pub async fn tag_route(request: Request, next: Next) -> Response {
-    let template = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
-    let mut response = next.run(request).await;
-    if let Some(t) = template {
-        response.extensions_mut().insert(RouteTemplate(t));
-    }
-    response
-}
 
 /// The methods of RFC 9110 that this server knows; any other is answered 501 before routing, and
 /// counted and logged as `OTHER`, so that invented methods cannot grow the metrics or the logs.
@@ -49,11 +35,20 @@ pub fn method_label(method: &Method) -> &'static str {
     }
 }
 
-pub async fn finish(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn finish(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
     let path = request.uri().path().to_owned();
     let request_id = request.headers().get(X_REQUEST_ID).cloned();
+    let facts = RequestFacts::default();
+    // The TPP is identified here, before anything can fail, so that every answer it gets counts.
+    if let Some(check) = super::tpp::check_connection(request.extensions(), &state) {
+        if let Ok(accepted) = check.0.as_ref() {
+            facts.identified(&accepted.org_id);
+        }
+        request.extensions_mut().insert(check);
+    }
+    request.extensions_mut().insert(facts.clone());
 
     let mut response =
         if method == "OTHER" { ApiError::MethodNotImplemented.into_response() } else { next.run(request).await };
@@ -79,22 +74,23 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
     if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
         tracing::error!(request_id, path, cause, "internal error");
     }
-    let route = response.extensions().get::<RouteTemplate>().map(|r| r.0.as_str()).unwrap_or("unmatched");
-    let bank = response.extensions().get::<Bank>().map(|b| b.code().to_string());
+    let known = facts.snapshot();
+    let route = known.route.as_deref().unwrap_or("unmatched");
     let elapsed = started.elapsed();
     state.metrics.record_request(route, method, response.status().as_u16(), elapsed);
-    // The RTS art. 32 records: requests refused for planned maintenance never reached a route, so
-    // their family comes from the path.
+    // The RTS art. 32 records count what identified TPPs asked for (anonymous requests would pad
+    // the counts and dilute the error rate). Requests refused for planned maintenance never
+    // reached a route, so their family comes from the path.
     let planned = response.extensions().get::<PlannedMaintenance>().is_some();
-    let family = if planned { Family::of_route(&path) } else { Family::of_route(route) };
-    if let (Some(family), Some(b)) = (family, response.extensions().get::<Bank>()) {
+    let family = if planned { Family::of_unmatched_path(&path) } else { known.family };
+    if let (Some(family), Some(bank), Some(_)) = (family, known.bank, &known.tpp) {
         let at = state.clock.now().as_millisecond();
-        state.recorder.record(b.code(), family, at, response.status().as_u16(), planned, elapsed);
+        state.recorder.record(bank, family, at, response.status().as_u16(), planned, elapsed);
     }
     tracing::info!(
         target: "stetgate::access",
         request_id,
-        bank = bank.as_deref().unwrap_or(""),
+        bank = known.bank.map(|b| b.to_string()).unwrap_or_default(),
         method,
         route,
         status = response.status().as_u16(),

@@ -1,12 +1,13 @@
 //! Everything HTTP-generic, in the order a request meets it: the TLS accept loop and the client's
 //! certificate ([`tls`]), then, for every response, the [`finish`] layer (ErrorModel, X-Request-ID
 //! echo, metrics, access log); under `/stet/psd2/`, bank routing from the Host ([`bank`]) and the
-//! request body read in full ([`request::buffer_body`]); on resource routes, the STET conventions
+//! request body bounded ([`request::limit_body`]); on resource routes, the STET conventions
 //! ([`request::StetRequest`]: X-Request-ID, content negotiation). [`error`] is the one mapping from
 //! errors to HTTP.
 
 pub mod bank;
 pub mod error;
+pub mod facts;
 pub mod finish;
 pub mod lifecycle;
 pub mod listener;

@@ -10,7 +10,6 @@ use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt;
 use stet::headers::{X_REQUEST_ID, X_REQUEST_ID_MAX_LEN};
 
 /// A request that follows the STET conventions: routed to a bank, with a valid `X-Request-ID`, and
@@ -61,8 +60,7 @@ impl FromRequest<AppState> for TppRequest {
             Ok(None) => return Err(ApiError::NotRegistered(tpp.org_id)),
             Err(e) => return Err(ApiError::Unavailable(format!("registry: {e}"))),
         };
-        // The body was read in full by `buffer_body`, within the configured limit.
-        let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| ApiError::UnreadableBody(e.to_string()))?;
+        let body = read_body(body, state.config.max_body_bytes).await?;
         let target = parts
             .extensions
             .get::<OriginalUri>()
@@ -106,8 +104,11 @@ pub fn accepts_hal_json(headers: &HeaderMap) -> bool {
     })
 }
 
-/// Middleware: reads the whole request body (up to the configured limit) before the handler runs.
-pub async fn buffer_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Middleware: bounds the request body to the configured limit. A declared length over it is
+/// refused at once; otherwise the body is read by whoever needs it (the resource extractor, a
+/// handler), after the route has been matched and its facts noted, and reading past the limit is a
+/// 413. Reading, like the rest of the request, is bounded by the request timeout.
+pub async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limit = state.config.max_body_bytes;
     let (parts, body) = request.into_parts();
     let declared =
@@ -115,14 +116,20 @@ pub async fn buffer_body(State(state): State<AppState>, request: Request, next: 
     if declared.is_some_and(|len| len > limit as u64) {
         return ApiError::PayloadTooLarge(limit).into_response();
     }
-    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return ApiError::PayloadTooLarge(limit).into_response();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Reads a body bounded by [`limit_body`].
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        let cause = e.into_inner();
+        if cause.is::<http_body_util::LengthLimitError>() {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::UnreadableBody(cause.to_string())
         }
-        Err(e) => return ApiError::UnreadableBody(e.to_string()).into_response(),
-    };
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,11 @@
 use super::error::ApiError;
 use super::tls::ConnectionInfo;
 use crate::app::AppState;
+use axum::http::Extensions;
 use axum::http::request::Parts;
 use eidas::psd2::{Psd2Certificate, Role};
+use eidas::trust::{Accepted, TrustError};
+use std::sync::Arc;
 use stet::OrgId;
 
 /// The role a route needs (set with `route_layer(Extension(RequiredRole(...)))`).
@@ -25,15 +28,29 @@ pub struct TppIdentity {
     pub qwac: Psd2Certificate,
 }
 
+/// The QWAC check of a request's connection, made once, by the outermost layer: it identifies the
+/// TPP for the statistics whatever answers the request, and the route's extractor reuses it.
+#[derive(Debug, Clone)]
+pub struct QwacCheck(pub Arc<Result<Accepted, TrustError>>);
+
+/// Checks the client certificate of the connection `extensions` belong to, if it presented one.
+pub fn check_connection(extensions: &Extensions, state: &AppState) -> Option<QwacCheck> {
+    let chain = extensions.get::<ConnectionInfo>()?.client_chain.as_ref()?;
+    Some(QwacCheck(Arc::new(state.trust.check_qwac(chain, state.clock.now().as_second()))))
+}
+
+/// The QWAC of the connection a request came on, checked against the trust anchors.
+fn qwac(extensions: &Extensions, state: &AppState) -> Result<Accepted, ApiError> {
+    let check = match extensions.get::<QwacCheck>() {
+        Some(check) => check.clone(),
+        None => check_connection(extensions, state).ok_or(ApiError::NoClientCertificate)?,
+    };
+    check.0.as_ref().clone().map_err(ApiError::UntrustedCertificate)
+}
+
 /// Authenticates the TPP of a request, and checks the route's role when it declares one.
 pub fn authenticate(parts: &Parts, state: &AppState) -> Result<TppIdentity, ApiError> {
-    let chain = parts
-        .extensions
-        .get::<ConnectionInfo>()
-        .and_then(|info| info.client_chain.clone())
-        .ok_or(ApiError::NoClientCertificate)?;
-    let accepted =
-        state.trust.check_qwac(&chain, state.clock.now().as_second()).map_err(ApiError::UntrustedCertificate)?;
+    let accepted = qwac(&parts.extensions, state)?;
     let roles: Vec<Role> =
         accepted.certificate.psd2.as_ref().map(|p| p.roles.iter().filter_map(|r| r.role).collect()).unwrap_or_default();
     if let Some(RequiredRole(needed)) = parts.extensions.get::<RequiredRole>()

@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::config::Mode;
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
+use crate::edge::facts::RequestFacts;
 use crate::ledger::PsuId;
 use crate::registry::Registration;
 use axum::Extension;
@@ -110,6 +111,7 @@ fn registered_roles(registration: &Registration) -> Vec<eidas::psd2::Role> {
 pub async fn start(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
+    facts: Option<Extension<RequestFacts>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -132,6 +134,10 @@ pub async fn start(
         },
         Err(_) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
     };
+    // A registered TPP's authorization: counted in the statistics (anonymous requests are not).
+    if let Some(Extension(facts)) = &facts {
+        facts.identified(&registration.org_id);
+    }
     let redirect_uri = match params.one("redirect_uri") {
         Ok(Some(uri)) if registration.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
         Ok(Some(_)) => return page(format!("redirect_uri is not one of the redirect URIs {client_id} registered.")),
@@ -225,6 +231,7 @@ use super::same_secret as same;
 pub async fn step(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
+    facts: Option<Extension<RequestFacts>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -244,6 +251,9 @@ pub async fn step(
         Ok(None) => return page(StatusCode::BAD_REQUEST, "This authorization session is unknown or expired."),
         Err(e) => return ApiError::Unavailable(format!("flow store: {e}")).into_response(),
     };
+    if let Some(Extension(facts)) = &facts {
+        facts.identified(&flow.client_id);
+    }
     let csrf = form.one("csrf").ok().flatten().unwrap_or("");
     if flow.bank != bank.code() || !same(&Secret::from_client(csrf).hash(), &flow.csrf_hash) {
         return page(StatusCode::FORBIDDEN, "This form does not belong to your authorization session.");

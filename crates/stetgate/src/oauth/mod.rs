@@ -17,7 +17,10 @@ pub mod pages;
 pub mod token;
 
 use crate::app::AppState;
+use crate::edge::facts::note_family;
+use crate::statistics::Family;
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/authorize", get(authorize::start).post(authorize::step))
         .route("/token", post(token::token))
         .route("/revoke", post(token::revoke))
+        .route_layer(from_fn_with_state(Family::Authorization, note_family))
 }
 
 /// An OAuth scope the bank grants.

@@ -21,9 +21,16 @@ pub async fn healthz() -> Response {
     Json(json!({"status": "alive"})).into_response()
 }
 
-/// Ready: the store answers; 503 (with the STET ErrorModel) when it does not.
+/// Ready: the node can write to the store (its heartbeat, a write every node does anyway); 503
+/// (with the STET ErrorModel) when it cannot. A database that answers reads but refuses writes (a
+/// full disk, a read-only replica, a lock held forever) is not ready.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(READINESS_TIMEOUT, state.store.ping()).await {
+    let node = &state.node;
+    let probe = async {
+        state.store.ping().await?;
+        state.store.node_heartbeat(&node.id, node.started_at, state.clock.now().as_millisecond()).await
+    };
+    match tokio::time::timeout(READINESS_TIMEOUT, probe).await {
         Ok(Ok(())) => Json(json!({"status": "ready"})).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: store unreachable");

@@ -4,6 +4,7 @@
 //! (default: from `Accept`, JSON when it says nothing). The HTML page draws its charts as inline SVG
 //! rendered here, with no script and no external asset.
 
+use super::MinuteRecord;
 use super::report::{self, Inputs, Period, Report};
 use crate::app::AppState;
 use crate::edge::bank::Bank;
@@ -13,31 +14,136 @@ use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use stet::BankCode;
+use tokio::sync::Semaphore;
 
-/// The statistics of `bank` over `period`, from every node's records (this node's flushed first).
-pub async fn build(state: &AppState, bank: &crate::store::BankRecord, period: &Period) -> Result<Report, ApiError> {
-    let unavailable = |e: crate::store::StoreError| ApiError::Unavailable(format!("statistics: {e}"));
-    state.recorder.flush(&state.store).await.map_err(unavailable)?;
-    report_for(&state.store, &state.config.maintenance, state.calendar.time_zone(), state.clock.now(), bank, period)
-        .await
-        .map_err(unavailable)
+/// Reports computed lately, and a bound on how many are computed at once: the endpoint is public,
+/// and a quarter's report reads thousands of rows, so callers share what was computed in the last
+/// `statistics.report_cache_secs`, and wait (or get 503) while the computing slots are busy.
+pub struct Reports {
+    cache: Mutex<HashMap<ReportKey, (Instant, Arc<Report>)>>,
+    computing: Semaphore,
+    ttl: Duration,
 }
 
-/// The statistics of `bank` over `period` from the database (also `stetgate stats export`).
+/// A bank and a period label.
+type ReportKey = (BankCode, String);
+
+/// Reports kept at most (a period is a quarter, a month or a day: anyone may ask for any of them).
+const CACHED_REPORTS: usize = 256;
+/// Reports computed at once by one node.
+const COMPUTING_AT_ONCE: usize = 2;
+/// How long a caller waits for a computing slot before being told to come back.
+const WAIT_FOR_SLOT: Duration = Duration::from_secs(10);
+
+impl Reports {
+    pub fn new(ttl: Duration) -> Reports {
+        Reports { cache: Mutex::new(HashMap::new()), computing: Semaphore::new(COMPUTING_AT_ONCE), ttl }
+    }
+
+    fn cached(&self, key: &ReportKey) -> Option<Arc<Report>> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, r)| r.clone())
+    }
+
+    fn remember(&self, key: ReportKey, report: Arc<Report>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHED_REPORTS {
+            cache.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if cache.len() >= CACHED_REPORTS {
+                cache.clear();
+            }
+        }
+        cache.insert(key, (Instant::now(), report));
+    }
+}
+
+/// The statistics of `bank` over `period`: every node's records in the database plus this node's
+/// records of the last seconds, still in memory. Reading never writes.
+pub async fn build(
+    state: &AppState,
+    bank: &crate::store::BankRecord,
+    period: &Period,
+) -> Result<Arc<Report>, ApiError> {
+    let reports = &state.reports;
+    let key = (bank.code, period.label.clone());
+    if let Some(report) = reports.cached(&key) {
+        return Ok(report);
+    }
+    let _slot = tokio::time::timeout(WAIT_FOR_SLOT, reports.computing.acquire())
+        .await
+        .map_err(|_| ApiError::Busy { retry_after_secs: 10 })?
+        .map_err(|_| ApiError::Busy { retry_after_secs: 10 })?;
+    // Another caller may have computed it while this one waited.
+    if let Some(report) = reports.cached(&key) {
+        return Ok(report);
+    }
+    let now = state.clock.now();
+    let deployment = Deployment {
+        store: &state.store,
+        maintenance: &state.config.maintenance,
+        tz: state.calendar.time_zone(),
+        liveness_tolerance_ms: super::liveness_tolerance_ms(Duration::from_secs(
+            state.config.statistics.flush_interval_secs,
+        )),
+    };
+    // This node answers now: it has been alive since it started, heartbeat written or not.
+    let this_node = Some((state.node.started_at, now.as_millisecond()));
+    let pending = state.recorder.pending_of(bank.code);
+    let report = report_for(&deployment, now, bank, period, &pending, this_node)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("statistics: {e}")))?;
+    let report = Arc::new(report);
+    reports.remember(key, report.clone());
+    Ok(report)
+}
+
+/// Where a report's inputs come from.
+pub struct Deployment<'a> {
+    pub store: &'a crate::store::Store,
+    pub maintenance: &'a [crate::config::MaintenanceWindow],
+    pub tz: &'a jiff::tz::TimeZone,
+    /// How long after its last heartbeat a node counts as alive.
+    pub liveness_tolerance_ms: i64,
+}
+
+/// The statistics of `bank` over `period` from the database (also `stetgate stats export`), with
+/// records not yet written (`pending`) and the life of the node asking (`this_node`), if any.
 pub async fn report_for(
-    store: &crate::store::Store,
-    maintenance: &[crate::config::MaintenanceWindow],
-    tz: &jiff::tz::TimeZone,
+    deployment: &Deployment<'_>,
     now: jiff::Timestamp,
     bank: &crate::store::BankRecord,
     period: &Period,
+    pending: &[MinuteRecord],
+    this_node: Option<(i64, i64)>,
 ) -> Result<Report, crate::store::StoreError> {
+    let tz = deployment.tz;
     let bounds = |d: jiff::civil::Date| report::day_span(tz, d).unwrap_or((0, 0));
     let (from, to) = (bounds(period.from).0, bounds(period.to).1);
-    let records = store.request_records(bank.code, from, to).await?;
-    let outages = store.outages(bank.code, from, to).await?;
-    let planned = crate::edge::maintenance::windows_between(maintenance, tz, bank.code, from, to);
-    let inputs = Inputs { records: &records, outages: &outages, planned: &planned };
+    let mut stored = deployment.store.statistics_records(bank.code, from, to).await?;
+    stored.minutes.extend(pending.iter().filter(|r| r.minute >= from && r.minute < to).cloned());
+    let outages = deployment.store.outages(bank.code, from, to).await?;
+    let planned = crate::edge::maintenance::windows_between(deployment.maintenance, tz, bank.code, from, to);
+    let (lives, first) = deployment.store.node_lives(from - deployment.liveness_tolerance_ms, to).await?;
+    let mut alive: Vec<(i64, i64)> =
+        lives.into_iter().map(|(start, last)| (start, last + deployment.liveness_tolerance_ms)).collect();
+    alive.extend(this_node);
+    let first_heartbeat = match (first, this_node) {
+        (Some(f), Some((s, _))) => Some(f.min(s)),
+        (f, n) => f.or(n.map(|(s, _)| s)),
+    };
+    let inputs = Inputs {
+        records: &stored.minutes,
+        hourly: &stored.hourly,
+        failed_minutes: &stored.failed_minutes,
+        outages: &outages,
+        planned: &planned,
+        alive: &alive,
+        first_heartbeat,
+    };
     Ok(report::compute(bank.code, &bank.name, period, &inputs, tz, now))
 }
 
@@ -87,7 +193,7 @@ pub async fn statistics(
     let report = build(&state, &bank.0, &period).await?;
     let (content_type, body) = match format {
         Format::Json => ("application/json", serde_json::to_string_pretty(&report).unwrap_or_default()),
-        Format::Csv => ("text/csv; charset=utf-8", csv(std::slice::from_ref(&report))),
+        Format::Csv => ("text/csv; charset=utf-8", csv(std::slice::from_ref(report.as_ref()))),
         Format::Html => ("text/html; charset=utf-8", html(&report)?),
     };
     let mut response = body.into_response();

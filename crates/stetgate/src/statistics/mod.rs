@@ -43,10 +43,11 @@ impl Family {
         Family::ALL.into_iter().find(|f| f.as_str() == text)
     }
 
-    /// The family of a route template (`/stet/psd2/v1.4.2/accounts/{accountResourceId}/balances`);
-    /// `None` for routes outside the dedicated interface's published scope (registration,
-    /// discovery, the statistics themselves, health).
-    pub fn of_route(template: &str) -> Option<Family> {
+    /// The family of a path that no route matched (a request refused before routing, in planned
+    /// maintenance); `None` for paths outside the dedicated interface's published scope
+    /// (registration, discovery, the statistics themselves, health). Matched routes carry their
+    /// family in the route table.
+    pub fn of_unmatched_path(template: &str) -> Option<Family> {
         let rest = template.strip_prefix("/stet/psd2/")?;
         if matches!(rest, "oauth/authorize" | "oauth/token" | "oauth/revoke") {
             return Some(Family::Authorization);
@@ -55,6 +56,13 @@ impl Family {
         stet::ApiVersion::from_segment(version)?;
         Some(if resource.starts_with("funds-confirmations") { Family::Funds } else { Family::Ais })
     }
+}
+
+/// Whether a minute in which the interface answered `requests`, `server_errors` of them with a
+/// server error, counts as down: at least five requests, all failed (the EBA's "five consecutive
+/// requests not replied to", at minute resolution).
+pub fn minute_failed(requests: i64, server_errors: i64) -> bool {
+    server_errors >= 5 && server_errors == requests
 }
 
 /// Response times in log-spaced buckets (each 10% wider than the previous), so percentiles of
@@ -199,6 +207,13 @@ impl Recorder {
         record.histogram.add(micros);
     }
 
+    /// What is pending for `bank` (read-only: the statistics endpoint shows the latest seconds
+    /// without writing anything).
+    pub fn pending_of(&self, bank: BankCode) -> Vec<MinuteRecord> {
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.values().filter(|r| r.bank == bank).cloned().collect()
+    }
+
     /// Writes what is pending to the database. On failure the records are kept for the next flush,
     /// so a database hiccup loses nothing.
     pub async fn flush(&self, store: &Store) -> Result<(), crate::store::StoreError> {
@@ -220,22 +235,74 @@ impl Recorder {
     }
 }
 
-/// Flushes `recorder` every `interval` until aborted.
-pub fn spawn_flusher(
+/// This node of the deployment: its heartbeats make its life visible to the statistics.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: String,
+    /// Unix ms.
+    pub started_at: i64,
+}
+
+impl Node {
+    pub fn new(started_at: i64) -> Node {
+        Node { id: uuid::Uuid::now_v7().to_string(), started_at }
+    }
+}
+
+/// How long after its last heartbeat a node is still counted alive: two missed heartbeats.
+pub fn liveness_tolerance_ms(flush_interval: Duration) -> i64 {
+    2 * i64::try_from(flush_interval.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+/// How old minute records must be before they are rolled up into hours: every node has flushed
+/// them long before.
+pub const ROLL_UP_AFTER_MS: i64 = 2 * 3_600_000;
+/// How often a node tries to take the roll-up lease.
+const ROLL_UP_EVERY: Duration = Duration::from_secs(300);
+const ROLL_UP_LEASE: &str = "statistics-roll-up";
+
+/// The statistics' housekeeping, every `interval` until aborted: flush this node's records, beat
+/// its heart, and now and then (one node at a time, under a lease) roll old minute records up
+/// into hours.
+pub fn spawn_housekeeping(
     recorder: std::sync::Arc<Recorder>,
     store: Store,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    node: Node,
     interval: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_roll_up: Option<std::time::Instant> = None;
         loop {
             tick.tick().await;
             if let Err(e) = recorder.flush(&store).await {
                 tracing::warn!(error = %e, "request records not written yet; kept for the next flush");
             }
+            let now = clock.now().as_millisecond();
+            if let Err(e) = store.node_heartbeat(&node.id, node.started_at, now).await {
+                tracing::warn!(error = %e, "heartbeat not written");
+            }
+            if last_roll_up.is_none_or(|t| t.elapsed() >= ROLL_UP_EVERY) {
+                last_roll_up = Some(std::time::Instant::now());
+                roll_up(&store, &node, now).await;
+            }
         }
     })
+}
+
+async fn roll_up(store: &Store, node: &Node, now: i64) {
+    let lease_until = now + i64::try_from(ROLL_UP_EVERY.as_millis()).unwrap_or(0);
+    match store.take_lease(ROLL_UP_LEASE, &node.id, now, lease_until).await {
+        Ok(true) => match store.roll_up_request_records(now - ROLL_UP_AFTER_MS, 64).await {
+            Ok(done) if done.minute_rows > 0 => tracing::info!(?done, "request records rolled up"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "roll-up of request records failed; retried later"),
+        },
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "roll-up lease not taken"),
+    }
 }
 
 #[cfg(test)]
@@ -244,15 +311,18 @@ mod tests {
 
     #[test]
     fn routes_map_to_families() {
-        assert_eq!(Family::of_route("/stet/psd2/oauth/token"), Some(Family::Authorization));
-        assert_eq!(Family::of_route("/stet/psd2/oauth/authorize"), Some(Family::Authorization));
-        assert_eq!(Family::of_route("/stet/psd2/v1.4.2/accounts/{accountResourceId}/balances"), Some(Family::Ais));
-        assert_eq!(Family::of_route("/stet/psd2/v1/consents"), Some(Family::Ais));
-        assert_eq!(Family::of_route("/stet/psd2/v1.6.2/funds-confirmations"), Some(Family::Funds));
-        assert_eq!(Family::of_route("/stet/psd2/oauth/register"), None);
-        assert_eq!(Family::of_route("/stet/psd2/statistics"), None);
-        assert_eq!(Family::of_route("/stet/psd2/aspsp"), None);
-        assert_eq!(Family::of_route("/healthz"), None);
+        assert_eq!(Family::of_unmatched_path("/stet/psd2/oauth/token"), Some(Family::Authorization));
+        assert_eq!(Family::of_unmatched_path("/stet/psd2/oauth/authorize"), Some(Family::Authorization));
+        assert_eq!(
+            Family::of_unmatched_path("/stet/psd2/v1.4.2/accounts/{accountResourceId}/balances"),
+            Some(Family::Ais)
+        );
+        assert_eq!(Family::of_unmatched_path("/stet/psd2/v1/consents"), Some(Family::Ais));
+        assert_eq!(Family::of_unmatched_path("/stet/psd2/v1.6.2/funds-confirmations"), Some(Family::Funds));
+        assert_eq!(Family::of_unmatched_path("/stet/psd2/oauth/register"), None);
+        assert_eq!(Family::of_unmatched_path("/stet/psd2/statistics"), None);
+        assert_eq!(Family::of_unmatched_path("/stet/psd2/aspsp"), None);
+        assert_eq!(Family::of_unmatched_path("/healthz"), None);
     }
 
     #[test]

@@ -117,10 +117,20 @@ pub struct Report {
 
 /// What a report is computed from.
 pub struct Inputs<'a> {
+    /// Per-minute records not rolled up yet.
     pub records: &'a [MinuteRecord],
+    /// Hourly roll-ups of older records (their `minute` is the hour's start; a Paris day is made
+    /// of whole UTC hours, so each falls in one day).
+    pub hourly: &'a [MinuteRecord],
+    /// Minutes in which the interface failed, found by earlier roll-ups (Unix ms).
+    pub failed_minutes: &'a [i64],
     pub outages: &'a [Outage],
     /// Planned maintenance intervals (Unix ms).
     pub planned: &'a [(i64, i64)],
+    /// When some node of the deployment was alive (Unix ms): outside, nothing answered.
+    pub alive: &'a [(i64, i64)],
+    /// The first heartbeat of the deployment: the statistics start there.
+    pub first_heartbeat: Option<i64>,
 }
 
 /// The span of a Paris day, in Unix ms.
@@ -140,6 +150,8 @@ pub fn compute(
 ) -> Report {
     let now_ms = now.as_millisecond();
     let down = unplanned_candidates(inputs);
+    // Nothing is observed before the deployment's first heartbeat, or after now.
+    let first = inputs.first_heartbeat.unwrap_or(now_ms);
     let mut days = Vec::new();
     let (mut observed, mut whole) = (Vec::new(), Vec::new());
     for day in period.days() {
@@ -147,12 +159,13 @@ pub fn compute(
         if start >= now_ms {
             break;
         }
-        observed.push((start, end.min(now_ms)));
+        if end <= first {
+            continue;
+        }
+        let seen = (start.max(first), end.min(now_ms));
+        observed.push(seen);
         whole.push((start, end));
-        days.push(DayStats {
-            date: day,
-            summary: summarize(bank, &[(start, end.min(now_ms))], &[(start, end)], inputs, &down),
-        });
+        days.push(DayStats { date: day, summary: summarize(bank, &[seen], &[(start, end)], inputs, &down) });
     }
     let total = summarize(bank, &observed, &whole, inputs, &down);
     Report {
@@ -166,21 +179,33 @@ pub fn compute(
     }
 }
 
-/// Declared outages and failed minutes, merged (Unix ms).
+/// Declared outages, failed minutes and the time no node was alive, merged (Unix ms); the caller
+/// clips them to what was observed and takes the planned maintenance out.
 fn unplanned_candidates(inputs: &Inputs<'_>) -> Vec<(i64, i64)> {
+    let mut intervals: Vec<(i64, i64)> = failed_minutes(inputs.records)
+        .into_iter()
+        .chain(inputs.failed_minutes.iter().copied())
+        .map(|minute| (minute, minute + 60_000))
+        .collect();
+    intervals.extend(inputs.outages.iter().map(|o| (o.started_at, o.ended_at.unwrap_or(i64::MAX))));
+    intervals.extend(subtract(&[(i64::MIN, i64::MAX)], &union(inputs.alive.to_vec())));
+    union(intervals)
+}
+
+/// The minutes of per-minute records (all nodes and families together) in which the interface
+/// failed (hourly roll-ups are not minutes: theirs were found by the roll-up).
+pub fn failed_minutes(records: &[MinuteRecord]) -> Vec<i64> {
     let mut per_minute: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-    for r in inputs.records {
+    for r in records {
         let entry = per_minute.entry(r.minute).or_default();
         entry.0 += r.requests;
         entry.1 += r.server_errors;
     }
-    let mut intervals: Vec<(i64, i64)> = per_minute
+    per_minute
         .into_iter()
-        .filter(|(_, (requests, errors))| *errors >= 5 && errors == requests)
-        .map(|(minute, _)| (minute, minute + 60_000))
-        .collect();
-    intervals.extend(inputs.outages.iter().map(|o| (o.started_at, o.ended_at.unwrap_or(i64::MAX))));
-    union(intervals)
+        .filter(|(_, (requests, errors))| super::minute_failed(*requests, *errors))
+        .map(|(m, _)| m)
+        .collect()
 }
 
 /// `spans`: the time observed (up to now); `days`: the whole days, whose records all count.
@@ -204,7 +229,7 @@ fn summarize(
     // One accumulator per family (its minute does not matter).
     let mut totals: BTreeMap<Family, MinuteRecord> =
         Family::ALL.into_iter().map(|f| (f, MinuteRecord::empty(bank, 0, f))).collect();
-    for r in inputs.records.iter().filter(|r| inside(r.minute)) {
+    for r in inputs.records.iter().chain(inputs.hourly).filter(|r| inside(r.minute)) {
         if let Some(total) = totals.get_mut(&r.family) {
             total.merge(r);
         }
@@ -301,6 +326,9 @@ mod tests {
         BankCode::parse("17515").unwrap()
     }
 
+    /// A deployment with some node alive at every instant.
+    const ALWAYS: &[(i64, i64)] = &[(i64::MIN, i64::MAX)];
+
     fn record(minute: i64, family: Family, requests: i64, server_errors: i64, latencies_ms: &[u64]) -> MinuteRecord {
         let mut histogram = Histogram::default();
         for ms in latencies_ms {
@@ -367,7 +395,15 @@ mod tests {
             ended_at: Some(start + 20 * 3_600_000 + 30 * 60_000),
             reason: "core banking down".into(),
         }];
-        let inputs = Inputs { records: &records, outages: &outages, planned: &planned };
+        let inputs = Inputs {
+            records: &records,
+            hourly: &[],
+            failed_minutes: &[],
+            outages: &outages,
+            planned: &planned,
+            alive: ALWAYS,
+            first_heartbeat: Some(i64::MIN),
+        };
         let now = Timestamp::from_millisecond(end + 1).unwrap();
         let report = compute(bank(), "Caisse d'Epargne", &Period::parse("2026-11-16").unwrap(), &inputs, &tz, now);
         let s = &report.days[0].summary;
@@ -393,7 +429,15 @@ mod tests {
             bank(),
             "x",
             &Period::parse("2026Q4").unwrap(),
-            &Inputs { records: &[], outages: &[], planned: &[] },
+            &Inputs {
+                records: &[],
+                hourly: &[],
+                failed_minutes: &[],
+                outages: &[],
+                planned: &[],
+                alive: ALWAYS,
+                first_heartbeat: Some(i64::MIN),
+            },
             &tz,
             now,
         );
@@ -403,5 +447,61 @@ mod tests {
         let dst = report.days.iter().find(|d| d.date.to_string() == "2026-10-25").unwrap();
         assert_eq!(dst.summary.observed_seconds, 25 * 3600);
         assert_eq!(report.total.uptime_percent, 100.0);
+    }
+
+    #[test]
+    fn time_without_a_live_node_is_downtime_and_nothing_counts_before_the_first_heartbeat() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let day: Date = "2026-11-17".parse().unwrap(); // a Tuesday
+        let (start, end) = day_span(&tz, day).unwrap();
+        let hour = 3_600_000;
+        // First heartbeat at 06:00; a node alive 06:00-12:00, none 12:00-13:00, one again 13:00 on.
+        let alive = [(start + 6 * hour, start + 12 * hour), (start + 13 * hour, end)];
+        let inputs = Inputs {
+            records: &[],
+            hourly: &[],
+            failed_minutes: &[],
+            outages: &[],
+            planned: &[],
+            alive: &alive,
+            first_heartbeat: Some(start + 6 * hour),
+        };
+        let now = Timestamp::from_millisecond(end).unwrap();
+        let period = Period::parse("2026-11").unwrap();
+        let report = compute(bank(), "x", &period, &inputs, &tz, now);
+        assert_eq!(report.days.len(), 1, "days before the first heartbeat are not reported");
+        let s = &report.days[0].summary;
+        assert_eq!(s.observed_seconds, 18 * 3600, "observed from the first heartbeat");
+        assert_eq!(s.unplanned_downtime_seconds, 3600, "the hour no node was alive");
+        assert!((s.uptime_percent - 100.0 * 17.0 / 18.0).abs() < 0.001, "{}", s.uptime_percent);
+    }
+
+    #[test]
+    fn hourly_roll_ups_count_like_the_minutes_they_replace() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let day: Date = "2026-11-17".parse().unwrap();
+        let (start, end) = day_span(&tz, day).unwrap();
+        let noon = start + 12 * 3_600_000;
+        let minutes = vec![record(noon, Family::Ais, 5, 5, &[1; 5]), record(noon + 60_000, Family::Ais, 3, 0, &[4; 3])];
+        let mut hourly = MinuteRecord::empty(bank(), noon, Family::Ais);
+        for m in &minutes {
+            hourly.merge(m);
+        }
+        let now = Timestamp::from_millisecond(end).unwrap();
+        let period = Period::parse("2026-11-17").unwrap();
+        let raw = Inputs {
+            records: &minutes,
+            hourly: &[],
+            failed_minutes: &[],
+            outages: &[],
+            planned: &[],
+            alive: ALWAYS,
+            first_heartbeat: Some(start),
+        };
+        let rolled = Inputs { records: &[], hourly: std::slice::from_ref(&hourly), failed_minutes: &[noon], ..raw };
+        let (a, b) = (compute(bank(), "x", &period, &raw, &tz, now), compute(bank(), "x", &period, &rolled, &tz, now));
+        assert_eq!(a.total, b.total, "the same figures from minutes and from their roll-up");
+        assert_eq!(a.total.unplanned_downtime_seconds, 60);
+        assert_eq!(b.total.families["ais"].requests, 8);
     }
 }

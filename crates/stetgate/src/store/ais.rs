@@ -122,7 +122,7 @@ impl Store {
         method: &str,
         day: &str,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO batch_quota (client_id, bank_code, psu_id, target, method, day, calls) VALUES ($1, $2, $3, $4, $5, $6, 1)
              ON CONFLICT (client_id, bank_code, psu_id, target, method, day) DO UPDATE SET calls = batch_quota.calls + 1
              RETURNING calls",
@@ -132,10 +132,8 @@ impl Store {
         .bind(psu.as_str())
         .bind(target)
         .bind(method)
-        .bind(day)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(row.try_get("calls")?)
+        .bind(day);
+        Ok(self.write_returning_one(query).await?.try_get("calls")?)
     }
 }
 
@@ -148,7 +146,7 @@ impl Store {
         resource: &str,
         window: &str,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO rate_counters (client_id, bank_code, resource, minute, calls) VALUES ($1, $2, $3, $4, 1)
              ON CONFLICT (client_id, bank_code, resource, minute) DO UPDATE SET calls = rate_counters.calls + 1
              RETURNING calls",
@@ -156,9 +154,7 @@ impl Store {
         .bind(client.as_str())
         .bind(bank.as_str())
         .bind(resource)
-        .bind(window)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(row.try_get("calls")?)
+        .bind(window);
+        Ok(self.write_returning_one(query).await?.try_get("calls")?)
     }
 }

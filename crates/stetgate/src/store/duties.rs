@@ -1,11 +1,10 @@
 //! The regulatory duties' tables: fallback grants, sessions and their record (RTS art. 33),
-//! declared outages of the dedicated interface, and the request records behind the statistics
-//! (RTS art. 32).
+//! declared outages of the dedicated interface, and the purge of what expired. The request
+//! records behind the statistics (RTS art. 32) are in `statistics.rs`.
 
 use super::{Store, StoreError, parse_column};
 use crate::fallback::{FallbackEvent, OnlineSession, OnlineStage};
 use crate::ledger::PsuId;
-use crate::statistics::{Family, MinuteRecord};
 use sqlx::Row;
 use stet::{BankCode, OrgId};
 
@@ -232,72 +231,6 @@ impl Store {
                     started_at: r.try_get("started_at")?,
                     ended_at: r.try_get("ended_at")?,
                     reason: r.try_get("reason")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Appends one flush of a node's request records.
-    pub async fn append_request_records(&self, records: &[MinuteRecord]) -> Result<(), StoreError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool().begin().await?;
-        for r in records {
-            sqlx::query(
-                "INSERT INTO request_stats (id, bank_code, minute, family, requests, server_errors, client_errors, planned,
-                                            latency_sum_us, histogram)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(r.bank.as_str())
-            .bind(r.minute)
-            .bind(r.family.as_str())
-            .bind(r.requests)
-            .bind(r.server_errors)
-            .bind(r.client_errors)
-            .bind(r.planned)
-            .bind(r.latency_sum_us)
-            .bind(r.histogram.encode())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The request records of `bank` whose minute starts in `[from_ms, to_ms)`.
-    pub async fn request_records(
-        &self,
-        bank: BankCode,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Vec<MinuteRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT minute, family, requests, server_errors, client_errors, planned, latency_sum_us, histogram
-             FROM request_stats WHERE bank_code = $1 AND minute >= $2 AND minute < $3 ORDER BY minute",
-        )
-        .bind(bank.as_str())
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MinuteRecord {
-                    bank,
-                    minute: r.try_get("minute")?,
-                    family: parse_column(r.try_get("family")?, "family", Family::parse)?,
-                    requests: r.try_get("requests")?,
-                    server_errors: r.try_get("server_errors")?,
-                    client_errors: r.try_get("client_errors")?,
-                    planned: r.try_get("planned")?,
-                    latency_sum_us: r.try_get("latency_sum_us")?,
-                    histogram: parse_column(
-                        r.try_get("histogram")?,
-                        "histogram",
-                        crate::statistics::Histogram::decode,
-                    )?,
                 })
             })
             .collect()

@@ -13,15 +13,17 @@ mod duties;
 mod ledger;
 mod oauth;
 mod sandbox;
+mod statistics;
 mod tpps;
 
 pub use banks::BankRecord;
 pub use duties::{Consumed, Outage, PURGE_GRACE_MS, Purged};
 pub use ledger::{LoadAccount, Origin};
 pub use oauth::Redeemed;
+pub use statistics::{RolledUp, StatisticsRecords};
 pub use tpps::Inserted;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -78,9 +80,8 @@ impl Store {
                 // WAL is a property of the file: set once, it holds for every later connection.
                 create.execute("PRAGMA journal_mode = WAL").await?;
                 create.close().await;
-                AnyPoolOptions::new()
+                pool_options()
                     .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(5))
                     .after_connect(|connection, _| {
                         Box::pin(async move {
                             // Reads straight from the mapped file instead of a pread and a copy
@@ -93,9 +94,7 @@ impl Store {
                     .connect(&sqlite_url(path, "rw"))
                     .await?
             }
-            None => {
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?
-            }
+            None => pool_options().max_connections(16).connect(url).await?,
         };
         Ok(Store { pool, backend, sqlite_file })
     }
@@ -133,6 +132,37 @@ impl Store {
     fn pool(&self) -> &AnyPool {
         &self.pool
     }
+
+    /// Runs a statement that writes and returns one row (`INSERT ... RETURNING`) to its end.
+    ///
+    /// SQLite commits the implicit transaction of such a statement only when it is stepped to its
+    /// end: reading the first row and dropping the statement (`fetch_one`) returned the row of a
+    /// write whose commit then failed (disk full), and the failure was never seen.
+    async fn write_returning_one(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<AnyRow, StoreError> {
+        let mut rows = query.fetch_all(self.pool()).await?;
+        match (rows.pop(), rows.is_empty()) {
+            (Some(row), true) => Ok(row),
+            _ => Err(StoreError::Corrupt("a write returned no row or several".into())),
+        }
+    }
+}
+
+/// What both databases' pools share: a bounded wait for a connection, and no connection returned to
+/// the pool inside a transaction. A transaction whose COMMIT failed (a full disk, a lost server)
+/// may be left open on its connection; reused, that connection would hold the database's write
+/// lock (SQLite: every other write "database is locked") or run later statements inside the dead
+/// transaction. Such a connection is closed instead, and the pool opens a fresh one.
+fn pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5)).after_release(|connection, _| {
+        let clean = !sqlx::Connection::is_in_transaction(connection);
+        if !clean {
+            tracing::warn!("a database connection was released inside a transaction; it is closed");
+        }
+        Box::pin(async move { Ok(clean) })
+    })
 }
 
 /// Up to 1 GiB of the SQLite file mapped into memory (shared by the connections; pages count in

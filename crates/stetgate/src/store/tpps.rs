@@ -23,6 +23,7 @@ impl Store {
         );
         let inserted = bind_metadata(insert, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
         if inserted == 0 {
+            tx.rollback().await?;
             return Ok(Inserted::AlreadyRegistered);
         }
         write_redirect_uris(&mut tx, r).await?;
@@ -40,6 +41,7 @@ impl Store {
         );
         let updated = bind_metadata(update, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
         if updated == 0 {
+            tx.rollback().await?;
             return Ok(false);
         }
         sqlx::query("DELETE FROM tpp_redirect_uris WHERE org_id = $1")

@@ -4,7 +4,7 @@
 //! URI, served by a listener in this test; the code it receives is then exchanged for tokens.
 //! A screenshot of each page is kept in `target/tmp/browser-artifacts/`.
 
-use crate::harness::{CertSpec, TestDb, spawn_app};
+use crate::harness::{AppOptions, CertSpec, TestDb, spawn_app, spawn_app_with};
 use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -239,9 +239,12 @@ async fn a_browser_chooses_accounts_for_a_card_issuer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_draws_the_statistics_page() {
     let Some(browser) = Browser::start("fr-FR,fr").await else { return };
-    let app = spawn_app(TestDb::sqlite()).await;
+    // The deployment runs from the start of the quarter: its statistics start with its first
+    // heartbeat.
+    let options = AppOptions { now: Some("2026-10-01T00:00:00Z".parse().unwrap()), ..AppOptions::default() };
+    let app = spawn_app_with(TestDb::sqlite(), options).await;
     let host = "www.17515.sandbox.localhost";
-    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec { valid_from: -30 * 86_400, ..CertSpec::default() });
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec { valid_from: -60 * 86_400, ..CertSpec::default() });
     app.register(&tpp).await;
     let client = app.tpp_client(host, &tpp);
     // A few days of traffic, so the charts have something to draw.

@@ -185,6 +185,7 @@ pub struct AppOptions {
     /// `metrics_listen`.
     pub metrics_listen: Option<SocketAddr>,
     pub shutdown_grace_secs: u64,
+    pub request_timeout_secs: u64,
 }
 
 impl Default for AppOptions {
@@ -202,6 +203,7 @@ impl Default for AppOptions {
             connections: stetgate::config::ConnectionLimits::default(),
             metrics_listen: None,
             shutdown_grace_secs: 5,
+            request_timeout_secs: 30,
         }
     }
 }
@@ -216,7 +218,12 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
 
 /// Another node of the same deployment: the same database and sandbox CA, its own port and clock.
 pub async fn spawn_second_node(first: &TestApp) -> TestApp {
-    spawn_on(first.db.clone(), first.data_dir.clone(), AppOptions::default()).await
+    spawn_node_with(first, AppOptions::default()).await
+}
+
+/// Another node of the same deployment, with its own options.
+pub async fn spawn_node_with(first: &TestApp, options: AppOptions) -> TestApp {
+    spawn_on(first.db.clone(), first.data_dir.clone(), options).await
 }
 
 async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: AppOptions) -> TestApp {
@@ -241,6 +248,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
             })
             .unwrap_or_default(),
         shutdown_grace_secs: options.shutdown_grace_secs,
+        request_timeout_secs: options.request_timeout_secs,
         connections: options.connections,
         metrics_listen: options.metrics_listen,
         ..Config::default()

@@ -9,6 +9,7 @@ mod oauth;
 mod piis;
 mod scale;
 mod schemas;
+mod statistics;
 
 mod ais;
 mod browser;
