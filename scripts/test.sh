@@ -56,6 +56,8 @@ ensure_postgres() {
       -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGDATA_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null
   fi
   export TEST_PG_URL="postgres://stetgate@127.0.0.1:$PGPORT/postgres"
+  # The restart test runs a cluster of its own with these binaries.
+  export TEST_PG_BIN="$bin"
 }
 
 # The interoperability tests use certificates made by the openssl command line, signatures made by

@@ -43,8 +43,7 @@ pub async fn consume(
     let calls = state
         .store
         .count_batch_call(&grant.client_id, grant.bank, &grant.psu, target.unwrap_or("*"), method, &today)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("quota store: {e}")))?;
+        .await?;
     if calls > BATCH_CALLS_PER_DAY {
         return Err(ApiError::TooManyRequests { retry_after_secs: seconds_to_next_midnight(state, now) });
     }

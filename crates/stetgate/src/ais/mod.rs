@@ -29,21 +29,13 @@ use stet::{ApiVersion, Link, Links, ResourceId};
 /// The bank answers at most this many operations, newest first, without pagination.
 pub const MAX_TRANSACTIONS: usize = 500;
 
-fn ledger_error(e: crate::ledger::LedgerError) -> ApiError {
-    ApiError::Unavailable(format!("ledger: {e}"))
-}
-
-fn store_error(e: crate::store::StoreError) -> ApiError {
-    ApiError::Unavailable(format!("store: {e}"))
-}
-
 async fn consent_of(state: &AppState, grant: &Grant) -> Result<Option<AisConsent>, ApiError> {
-    state.store.ais_consent(grant.bank, &grant.psu, &grant.client_id).await.map_err(store_error)
+    Ok(state.store.ais_consent(grant.bank, &grant.psu, &grant.client_id).await?)
 }
 
 /// The PSU's eligible accounts (open ones).
 async fn held_accounts(state: &AppState, grant: &Grant) -> Result<Vec<HeldAccount>, ApiError> {
-    let held = state.ledger.psu_accounts(grant.bank, &grant.psu).await.map_err(ledger_error)?;
+    let held = state.ledger.psu_accounts(grant.bank, &grant.psu).await?;
     Ok(held.into_iter().filter(HeldAccount::is_eligible).collect())
 }
 
@@ -114,7 +106,7 @@ pub async fn accounts(
             let mut links = Links::new();
             if consent.allows(AccessKind::Balances, &a.resource_id) {
                 links.insert("balances".into(), link(format!("{path}/balances")));
-                let balances = state.ledger.balances(a.bank, &a.resource_id, today).await.map_err(ledger_error)?;
+                let balances = state.ledger.balances(a.bank, &a.resource_id, today).await?;
                 resource.balances = balances.map(|b| vec![booked_balance(&b)]);
             }
             if consent.allows(AccessKind::Transactions, &a.resource_id) {
@@ -165,11 +157,7 @@ pub async fn put_consents(
     let consent = consent::from_access(&access, &held, version >= ApiVersion::V1_6_2)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let now = state.clock.now().as_millisecond();
-    state
-        .store
-        .replace_ais_consent(grant.bank, &grant.psu, &grant.client_id, &consent, now)
-        .await
-        .map_err(store_error)?;
+    state.store.replace_ais_consent(grant.bank, &grant.psu, &grant.client_id, &consent, now).await?;
     Ok(StatusCode::CREATED.into_response())
 }
 
@@ -184,12 +172,7 @@ pub async fn balances(
     let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Balances).await?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "balances").await?;
     let today = state.calendar.today(state.clock.as_ref());
-    let balances = state
-        .ledger
-        .balances(account.bank, &account.resource_id, today)
-        .await
-        .map_err(ledger_error)?
-        .ok_or(ApiError::NotFound)?;
+    let balances = state.ledger.balances(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
     let path = account_path(version, &account.resource_id);
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{path}/balances")));
@@ -256,8 +239,7 @@ pub async fn transactions(
     )
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "transactions").await?;
-    let mut found =
-        state.ledger.transactions(account.bank, &account.resource_id, window).await.map_err(ledger_error)?;
+    let mut found = state.ledger.transactions(account.bank, &account.resource_id, window).await?;
     if found.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -298,7 +280,7 @@ pub async fn transaction_details(
     let today = state.calendar.today(state.clock.as_ref());
     let whole = window::window(None, None, account.segment.history_days(), today, &state.calendar)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let found = state.ledger.transactions(account.bank, &account.resource_id, whole).await.map_err(ledger_error)?;
+    let found = state.ledger.transactions(account.bank, &account.resource_id, whole).await?;
     let t = found.iter().find(|t| t.id == transaction).ok_or(ApiError::NotFound)?;
     let path = account_path(version, &account.resource_id);
     let mut details = render_transaction(t, version, &path);
@@ -319,12 +301,7 @@ pub async fn overdrafts(
 ) -> Result<Response, ApiError> {
     let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Overdrafts).await?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "overdrafts").await?;
-    let allowed = state
-        .ledger
-        .overdraft(account.bank, &account.resource_id)
-        .await
-        .map_err(ledger_error)?
-        .ok_or(ApiError::NotFound)?;
+    let allowed = state.ledger.overdraft(account.bank, &account.resource_id).await?.ok_or(ApiError::NotFound)?;
     let path = account_path(version, &account.resource_id);
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{path}/overdrafts")));
@@ -350,7 +327,7 @@ pub async fn end_user_identity(
         return Err(ApiError::NotGranted("psuIdentity"));
     }
     quota::consume(&state, &headers, grant, None, "identity").await?;
-    let psu = state.ledger.psu(grant.bank, &grant.psu).await.map_err(ledger_error)?.ok_or(ApiError::NotFound)?;
+    let psu = state.ledger.psu(grant.bank, &grant.psu).await?.ok_or(ApiError::NotFound)?;
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{}/end-user-identity", version.base_path())));
     links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));

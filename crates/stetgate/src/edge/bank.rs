@@ -88,7 +88,7 @@ pub async fn route_bank(State(state): State<AppState>, mut request: Request, nex
                 bank
             }
             Ok(None) => return ApiError::UnknownBank(code).into_response(),
-            Err(e) => return ApiError::Unavailable(format!("bank directory: {e}")).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         },
     };
     if let Some(facts) = super::facts::RequestFacts::of(request.extensions()) {

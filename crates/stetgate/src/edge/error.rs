@@ -63,8 +63,10 @@ pub enum ApiError {
     Maintenance { retry_after_secs: i64 },
     #[error("more than 4 calls today without the PSU connected (no PSU-IP-Address); retry after {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: i64 },
-    #[error("the service is unavailable: {0}")]
-    Unavailable(String),
+    /// An infrastructure failure (database, ledger): 503 with Retry-After and a generic text; the
+    /// cause is logged once, with the request id, by the `finish` layer, and never sent.
+    #[error("the service is temporarily unavailable; retry in a few seconds")]
+    Unavailable(Cause),
     #[error("too many such requests are being answered; retry after {retry_after_secs} s")]
     Busy { retry_after_secs: i64 },
     #[error("this method is not one the server implements (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS)")]
@@ -79,6 +81,40 @@ pub enum ApiError {
 /// The cause of a 5xx, for the log line the `finish` layer writes with the request id; never sent.
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);
+
+/// What made the service unavailable (a database error, a ledger error ...), for the log only.
+#[derive(Debug, Clone)]
+pub struct Cause(String);
+
+impl ApiError {
+    /// An infrastructure failure with this cause (logged, never sent).
+    pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Unavailable(Cause(cause.to_string()))
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            // A value the database holds that stetgate cannot read is a defect, not an outage.
+            crate::store::StoreError::Corrupt(what) => {
+                ApiError::Internal(format!("corrupt value in the store: {what}"))
+            }
+            other => ApiError::unavailable(other),
+        }
+    }
+}
+
+impl From<crate::ledger::LedgerError> for ApiError {
+    fn from(e: crate::ledger::LedgerError) -> Self {
+        match e {
+            crate::ledger::LedgerError::Corrupt(what) => {
+                ApiError::Internal(format!("corrupt value in the ledger: {what}"))
+            }
+            other => ApiError::unavailable(other),
+        }
+    }
+}
 
 /// What an error response carries until the `finish` layer renders it as an `ErrorModel`.
 #[derive(Debug, Clone)]
@@ -140,6 +176,7 @@ impl IntoResponse for ApiError {
                 "an internal error occurred; retry later, and quote the X-Request-ID if it persists".to_owned(),
                 Some(cause.clone()),
             ),
+            ApiError::Unavailable(Cause(cause)) => (self.to_string(), Some(cause.clone())),
             other => (other.to_string(), None),
         };
         let message = self.reason_code().map(str::to_owned).unwrap_or_else(|| reason_phrase(status));
@@ -169,7 +206,7 @@ impl IntoResponse for ApiError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"insufficient_scope\""));
             }
             ApiError::Unavailable(_) => {
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_UNAVAILABLE));
             }
             ApiError::OverCapacity => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -189,6 +226,9 @@ impl IntoResponse for ErrorBody {
     }
 }
 
+/// When a client may retry after an infrastructure failure (seconds).
+pub const RETRY_AFTER_UNAVAILABLE: &str = "10";
+
 /// The answer to every request of a connection over the listener's caps.
 pub async fn over_capacity() -> ApiError {
     ApiError::OverCapacity
@@ -206,11 +246,29 @@ pub struct OAuthError {
     pub status: StatusCode,
     pub error: &'static str,
     pub description: String,
+    /// For a 5xx: what failed, logged with the request id by the `finish` layer, never sent.
+    cause: Option<String>,
 }
 
 impl OAuthError {
     pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { status, error, description: description.into() }
+        OAuthError { status, error, description: description.into(), cause: None }
+    }
+
+    /// An infrastructure failure: 503 `temporarily_unavailable` with Retry-After, the cause logged.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        OAuthError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "temporarily_unavailable",
+            description: "the service is temporarily unavailable; retry in a few seconds".to_owned(),
+            cause: Some(cause.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        OAuthError::unavailable(e)
     }
 }
 
@@ -224,14 +282,16 @@ impl From<ApiError> for OAuthError {
             StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE => "server_error",
             _ => "invalid_request",
         };
-        let description = match e {
-            ApiError::Internal(cause) => {
-                tracing::error!(cause, "internal error on an OAuth endpoint");
-                "an internal error occurred; retry later".to_owned()
-            }
-            other => other.to_string(),
-        };
-        OAuthError { status, error, description }
+        match e {
+            ApiError::Internal(cause) => OAuthError {
+                status,
+                error,
+                description: "an internal error occurred; retry later".to_owned(),
+                cause: Some(cause),
+            },
+            ApiError::Unavailable(Cause(cause)) => OAuthError::unavailable(cause),
+            other => OAuthError::new(status, error, other.to_string()),
+        }
     }
 }
 
@@ -246,6 +306,12 @@ impl IntoResponse for OAuthError {
         let body = OAuthErrorBody { error: self.error, error_description: &self.description };
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_UNAVAILABLE));
+        }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(InternalCause(cause));
+        }
         response
     }
 }

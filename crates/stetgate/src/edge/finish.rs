@@ -72,7 +72,8 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
 
     let request_id = response.headers().get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
-        tracing::error!(request_id, path, cause, "internal error");
+        let status = response.status().as_u16();
+        tracing::error!(request_id, path, status, cause, "request failed on the server's side");
     }
     let known = facts.snapshot();
     let route = known.route.as_deref().unwrap_or("unmatched");

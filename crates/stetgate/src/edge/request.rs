@@ -58,7 +58,7 @@ impl FromRequest<AppState> for TppRequest {
             Ok(Some(r)) if r.active => r,
             Ok(Some(_)) => return Err(ApiError::Deactivated(tpp.org_id)),
             Ok(None) => return Err(ApiError::NotRegistered(tpp.org_id)),
-            Err(e) => return Err(ApiError::Unavailable(format!("registry: {e}"))),
+            Err(e) => return Err(e.into()),
         };
         let body = read_body(body, state.config.max_body_bytes).await?;
         let target = parts

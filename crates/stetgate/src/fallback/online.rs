@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts", get(accounts))
         .route("/accounts/{id}", get(account))
         .route("/logout", post(logout))
+        .route_layer(axum::middleware::from_fn(pages::html_errors))
 }
 
 #[derive(Template)]
@@ -99,7 +100,7 @@ fn message(t: &'static Texts, bank: &Bank, status: StatusCode, text: &str, error
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Response {
-    ApiError::Unavailable(format!("online banking: {e}")).into_response()
+    ApiError::unavailable(format!("online banking: {e}")).into_response()
 }
 
 /// The CSRF token of a session: derived from its cookie secret, so it need not be stored.

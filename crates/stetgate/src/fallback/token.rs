@@ -127,6 +127,5 @@ pub async fn fallback_token(
 }
 
 fn unavailable(e: crate::store::StoreError) -> OAuthError {
-    tracing::error!(error = %e, "fallback store error");
-    OAuthError::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "retry later")
+    OAuthError::unavailable(format!("fallback: {e}"))
 }

@@ -130,7 +130,7 @@ pub async fn start(
         Ok(org) => match state.store.registration(&org).await {
             Ok(Some(r)) if r.active => r,
             Ok(_) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
-            Err(e) => return ApiError::Unavailable(format!("registry: {e}")).into_response(),
+            Err(e) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
         },
         Err(_) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
     };
@@ -207,7 +207,7 @@ pub async fn start(
         created_at: now_ms(&state),
     };
     if let Err(e) = state.store.insert_flow(&flow).await {
-        return ApiError::Unavailable(format!("flow store: {e}")).into_response();
+        return ApiError::unavailable(format!("flow store: {e}")).into_response();
     }
     let ctx = PageContext { t, bank: &look, csrf: csrf.expose(), action: AUTHORIZE_PATH };
     let mut response = pages::identify(&ctx, &registration.client_name, client_id, pages::scope_text(t, &scopes), None);
@@ -249,7 +249,7 @@ pub async fn step(
     let mut flow = match state.store.flow(&secret.hash()).await {
         Ok(Some(flow)) => flow,
         Ok(None) => return page(StatusCode::BAD_REQUEST, "This authorization session is unknown or expired."),
-        Err(e) => return ApiError::Unavailable(format!("flow store: {e}")).into_response(),
+        Err(e) => return ApiError::unavailable(format!("flow store: {e}")).into_response(),
     };
     if let Some(Extension(facts)) = &facts {
         facts.identified(&flow.client_id);
@@ -264,7 +264,7 @@ pub async fn step(
     let registration = match state.store.registration(&flow.client_id).await {
         Ok(Some(r)) if r.active => r,
         Ok(_) => return page(StatusCode::BAD_REQUEST, "The TPP is no longer registered with this bank."),
-        Err(e) => return ApiError::Unavailable(format!("registry: {e}")).into_response(),
+        Err(e) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
     };
     let now = now_ms(&state);
     if now - flow.created_at > state.config.oauth.flow_lifetime_secs * 1000 {
@@ -289,7 +289,7 @@ async fn failed(state: &AppState, flow: &mut Flow, t: &Texts) -> Result<String, 
         return Err(finish_with_error(state, flow, "access_denied", "too many failed attempts").await);
     }
     if let Err(e) = state.store.update_flow(flow).await {
-        return Err(ApiError::Unavailable(format!("flow store: {e}")).into_response());
+        return Err(ApiError::unavailable(format!("flow store: {e}")).into_response());
     }
     Ok(format!("{} {} {}", t.wrong_id, t.attempts_left, MAX_FAILURES - flow.failures))
 }
@@ -311,7 +311,7 @@ async fn identify(
             flow.stage = Stage::Authenticate;
             flow.psu = Some(psu.id.clone());
             if let Err(e) = state.store.update_flow(flow).await {
-                return ApiError::Unavailable(format!("flow store: {e}")).into_response();
+                return ApiError::unavailable(format!("flow store: {e}")).into_response();
             }
             pages::authenticate(ctx, &pages::mask_phone(psu.phone.as_deref()), state.mode == Mode::Sandbox, None)
         }
@@ -322,7 +322,7 @@ async fn identify(
             }
             Err(response) => response,
         },
-        Err(e) => ApiError::Unavailable(format!("ledger: {e}")).into_response(),
+        Err(e) => ApiError::unavailable(format!("ledger: {e}")).into_response(),
     }
 }
 
@@ -360,7 +360,7 @@ async fn authenticate(
     if flow.scopes.includes_funds() {
         flow.stage = Stage::Consent;
         if let Err(e) = state.store.update_flow(flow).await {
-            return ApiError::Unavailable(format!("flow store: {e}")).into_response();
+            return ApiError::unavailable(format!("flow store: {e}")).into_response();
         }
         return match account_choices(state, flow, &psu_id).await {
             Ok(accounts) => pages::consent(ctx, &registration.client_name, flow.client_id.as_str(), &accounts, None),
@@ -375,7 +375,7 @@ async fn account_choices(state: &AppState, flow: &Flow, psu: &PsuId) -> Result<V
         .ledger
         .psu_accounts(flow.bank, psu)
         .await
-        .map_err(|e| ApiError::Unavailable(format!("ledger: {e}")).into_response())?;
+        .map_err(|e| ApiError::unavailable(format!("ledger: {e}")).into_response())?;
     Ok(held
         .into_iter()
         .filter(crate::ledger::HeldAccount::is_eligible)
@@ -413,7 +413,7 @@ async fn consent(
         return pages::consent(ctx, &registration.client_name, flow.client_id.as_str(), &accounts, Some(message));
     }
     if let Err(e) = state.store.record_funds_consent(flow.bank, &psu_id, &flow.client_id, &valid, now).await {
-        return ApiError::Unavailable(format!("consent store: {e}")).into_response();
+        return ApiError::unavailable(format!("consent store: {e}")).into_response();
     }
     issue_code(state, flow, now).await
 }
@@ -443,7 +443,7 @@ async fn issue_code(state: &AppState, flow: &mut Flow, now: i64) -> Response {
         state.store.update_flow(flow).await
     };
     if let Err(e) = stored.await {
-        return ApiError::Unavailable(format!("code store: {e}")).into_response();
+        return ApiError::unavailable(format!("code store: {e}")).into_response();
     }
     let mut params = vec![("code", code.expose())];
     if let Some(s) = &flow.state {
@@ -455,7 +455,7 @@ async fn issue_code(state: &AppState, flow: &mut Flow, now: i64) -> Response {
 async fn finish_with_error(state: &AppState, flow: &mut Flow, error: &str, description: &str) -> Response {
     flow.stage = Stage::Done;
     if let Err(e) = state.store.update_flow(flow).await {
-        return ApiError::Unavailable(format!("flow store: {e}")).into_response();
+        return ApiError::unavailable(format!("flow store: {e}")).into_response();
     }
     redirect_error(&flow.redirect_uri, flow.state.as_deref(), error, description)
 }

@@ -59,8 +59,7 @@ async fn validate(
     let pair = state
         .store
         .pair_by_access_token(&Secret::from_client(token).hash())
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("token store: {e}")))?
+        .await?
         // A token of another bank is unknown here.
         .filter(|p| p.bank == request.stet.bank.code())
         .ok_or(ApiError::InvalidAccessToken)?;
@@ -77,11 +76,7 @@ async fn validate(
     {
         // As published: refusing for insufficient scope revokes the refresh token (and so the pair),
         // so the TPP asks the PSU for a token with the right scope.
-        state
-            .store
-            .revoke_token_pair(&pair.pair_id, now)
-            .await
-            .map_err(|e| ApiError::Unavailable(format!("token store: {e}")))?;
+        state.store.revoke_token_pair(&pair.pair_id, now).await?;
         return Err(ApiError::InsufficientScope { needed, granted: pair.scopes.to_string() });
     }
     Ok(Grant { pair_id: pair.pair_id, bank: pair.bank, psu: pair.psu, client_id: pair.client_id, scopes: pair.scopes })

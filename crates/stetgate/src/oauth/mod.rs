@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::edge::facts::note_family;
 use crate::statistics::Family;
 use axum::Router;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,7 +29,7 @@ use std::fmt;
 /// The authorization server's routes, mounted under `/stet/psd2/oauth`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/authorize", get(authorize::start).post(authorize::step))
+        .route("/authorize", get(authorize::start).post(authorize::step).route_layer(from_fn(pages::html_errors)))
         .route("/token", post(token::token))
         .route("/revoke", post(token::revoke))
         .route_layer(from_fn_with_state(Family::Authorization, note_family))

@@ -35,6 +35,7 @@ pub struct Texts {
     pub attempts_left: &'static str,
     pub choose_account: &'static str,
     pub maintenance: &'static str,
+    pub unavailable: &'static str,
     pub online_title: &'static str,
     pub accounts_title: &'static str,
     pub balance_label: &'static str,
@@ -79,6 +80,7 @@ pub const FRENCH: Texts = Texts {
     attempts_left: "Essais restants :",
     choose_account: "Choisissez au moins un compte.",
     maintenance: "Le service est en maintenance programmée. Il sera de nouveau disponible à",
+    unavailable: "Le service est momentanément indisponible. Réessayez dans quelques instants.",
     online_title: "Banque en ligne",
     accounts_title: "Mes comptes",
     balance_label: "Solde comptable",
@@ -123,6 +125,7 @@ pub const ENGLISH: Texts = Texts {
     attempts_left: "Attempts left:",
     choose_account: "Choose at least one account.",
     maintenance: "The service is under planned maintenance. It will be back at",
+    unavailable: "The service is temporarily unavailable. Please try again in a few moments.",
     online_title: "Online banking",
     accounts_title: "My accounts",
     balance_label: "Booked balance",
@@ -302,6 +305,29 @@ pub fn consent(
         StatusCode::OK,
         ConsentPage { frame: ctx.frame(), tpp_name, client_id, accounts, csrf: ctx.csrf, error }.render(),
     )
+}
+
+/// Route layer of the PSU's pages: an error any of them returns as an `ApiError` (an
+/// infrastructure failure, an internal error) is shown as the bank's HTML error page, never as
+/// JSON; its status, `Retry-After` and logged cause are kept.
+pub async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let t = texts_for(request.headers());
+    let bank = request
+        .extensions()
+        .get::<crate::edge::bank::Bank>()
+        .map(|b| BankLook::new(&b.0.name, b.code().as_str(), &b.0.brand));
+    let mut response = next.run(request).await;
+    let Some(body) = response.extensions_mut().remove::<crate::edge::error::ErrorBody>() else { return response };
+    let look = bank.unwrap_or_else(|| BankLook::new("", "", ""));
+    let message = if response.status().is_server_error() { t.unavailable } else { body.error.as_str() };
+    let mut page = error(t, &look, response.status(), message);
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        page.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+    }
+    if let Some(cause) = response.extensions_mut().remove::<crate::edge::error::InternalCause>() {
+        page.extensions_mut().insert(cause);
+    }
+    page
 }
 
 /// A page that ends the flow without redirecting (the redirect URI cannot be trusted).

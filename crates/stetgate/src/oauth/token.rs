@@ -35,8 +35,7 @@ fn invalid_request(description: impl Into<String>) -> OAuthError {
 }
 
 fn store_error(e: crate::store::StoreError) -> OAuthError {
-    tracing::error!(error = %e, "token store error");
-    OAuthError::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "retry later")
+    OAuthError::unavailable(format!("token store: {e}"))
 }
 
 /// Form parameters, none repeated (RFC 6749 3.2).

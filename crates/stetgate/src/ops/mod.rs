@@ -34,9 +34,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(Ok(())) => Json(json!({"status": "ready"})).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: store unreachable");
-            ApiError::Unavailable("the database is unreachable".into()).into_response()
+            ApiError::unavailable(format!("readiness: {e}")).into_response()
         }
-        Err(_) => ApiError::Unavailable("the database did not answer in time".into()).into_response(),
+        Err(_) => ApiError::unavailable("readiness: the database did not answer in time").into_response(),
     }
 }
 

@@ -138,11 +138,7 @@ pub async fn funds_confirmation(
         serde_json::from_slice(&request.request.body).map_err(|_| format_error("the body is not JSON"))?;
     let coverage = parse(&body)?;
 
-    let held = state
-        .ledger
-        .psu_accounts(grant.bank, &grant.psu)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("ledger: {e}")))?;
+    let held = state.ledger.psu_accounts(grant.bank, &grant.psu).await?;
     let account: Account = held
         .into_iter()
         .map(|h| h.account)
@@ -156,11 +152,7 @@ pub async fn funds_confirmation(
         AccountStatus::Blocked => return Err(rejected(StatusCode::BAD_REQUEST, "AC06", "the account is blocked")),
         AccountStatus::Open => {}
     }
-    let chosen = state
-        .store
-        .funds_consent(grant.bank, &grant.psu, &grant.client_id)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("consent store: {e}")))?;
+    let chosen = state.store.funds_consent(grant.bank, &grant.psu, &grant.client_id).await?;
     if !chosen.contains(&account.resource_id) {
         return Err(rejected(
             StatusCode::FORBIDDEN,
@@ -175,18 +167,11 @@ pub async fn funds_confirmation(
         )));
     }
     let today = state.calendar.today(state.clock.as_ref());
-    let ledger_error = |e: crate::ledger::LedgerError| ApiError::Unavailable(format!("ledger: {e}"));
-    let balances = state
-        .ledger
-        .balances(account.bank, &account.resource_id, today)
-        .await
-        .map_err(ledger_error)?
-        .ok_or(ApiError::NotFound)?;
+    let balances = state.ledger.balances(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
     let overdraft = state
         .ledger
         .overdraft(account.bank, &account.resource_id)
-        .await
-        .map_err(ledger_error)?
+        .await?
         .unwrap_or(Amount::from_minor(0, account.currency));
     let result = covered(&coverage.amount, &balances.instant(), &overdraft);
     let mut links = Links::new();
@@ -199,11 +184,8 @@ async fn rate_limit(state: &AppState, grant: &crate::oauth::bearer::Grant) -> Re
     let Some(limit) = state.config.funds_rate_limits.iter().find(|l| l.bank == grant.bank) else { return Ok(()) };
     let now = state.clock.now();
     let window = now.strftime("%Y-%m-%dT%H:%M").to_string();
-    let calls = state
-        .store
-        .count_rate_limited_call(&grant.client_id, grant.bank, "funds-confirmations", &window)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("rate store: {e}")))?;
+    let calls =
+        state.store.count_rate_limited_call(&grant.client_id, grant.bank, "funds-confirmations", &window).await?;
     if calls > limit.requests_per_minute {
         return Err(rejected(
             StatusCode::TOO_MANY_REQUESTS,

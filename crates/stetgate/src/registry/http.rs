@@ -52,12 +52,7 @@ fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<super::Reg
 }
 
 fn store_error(e: crate::store::StoreError) -> OAuthError {
-    tracing::error!(error = %e, "registry store error");
-    OAuthError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily_unavailable",
-        "the registry is unavailable; retry later",
-    )
+    OAuthError::unavailable(format!("registry: {e}"))
 }
 
 /// The caller may only see and change its own registration.

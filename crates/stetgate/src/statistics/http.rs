@@ -93,9 +93,7 @@ pub async fn build(
     // This node answers now: it has been alive since it started, heartbeat written or not.
     let this_node = Some((state.node.started_at, now.as_millisecond()));
     let pending = state.recorder.pending_of(bank.code);
-    let report = report_for(&deployment, now, bank, period, &pending, this_node)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("statistics: {e}")))?;
+    let report = report_for(&deployment, now, bank, period, &pending, this_node).await?;
     let report = Arc::new(report);
     reports.remember(key, report.clone());
     Ok(report)

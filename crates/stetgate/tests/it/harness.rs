@@ -51,6 +51,12 @@ impl TestDb {
                 return None;
             }
         };
+        Some(TestDb::postgres_on(&admin_url).await)
+    }
+
+    /// A new, empty database on the PostgreSQL server of `admin_url`.
+    pub async fn postgres_on(admin_url: &str) -> TestDb {
+        let admin_url = admin_url.to_owned();
         sqlx::any::install_default_drivers();
         let name = format!("stetgate_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to TEST_PG_URL");
@@ -60,7 +66,7 @@ impl TestDb {
             .expect("create test database");
         admin.close().await.ok();
         let url = replace_database(&admin_url, &name);
-        Some(TestDb::Postgres { url, admin_url, name })
+        TestDb::Postgres { url, admin_url, name }
     }
 
     pub fn url(&self) -> &str {

@@ -7,6 +7,7 @@ mod harness;
 mod interop;
 mod oauth;
 mod piis;
+mod resilience;
 mod scale;
 mod schemas;
 mod statistics;
