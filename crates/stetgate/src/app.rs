@@ -74,6 +74,8 @@ pub struct AppContext {
     pub node: crate::statistics::Node,
     /// The statistics reports computed lately, and the bound on computing them.
     pub reports: crate::statistics::http::Reports,
+    /// How often each address may open the pages anyone can open.
+    pub page_limiter: crate::edge::rate::PerAddress,
 }
 
 /// The whole HTTP application. Pure: no socket, so it can be exercised without TLS too.
@@ -376,6 +378,7 @@ pub async fn start(
     // The node's first heartbeat: from here on, the statistics count its life.
     let node = statistics::Node::new(clock.now().as_millisecond());
     store.node_heartbeat(&node.id, node.started_at, node.started_at).await?;
+    let page_limit = config.connections.pages_per_address_per_minute;
     let reports = statistics::http::Reports::new(Duration::from_secs(config.statistics.report_cache_secs));
     let state = AppState::new(AppContext {
         ledger: Arc::new(store.clone()),
@@ -391,6 +394,7 @@ pub async fn start(
         recorder: Arc::new(statistics::Recorder::default()),
         node,
         reports,
+        page_limiter: crate::edge::rate::PerAddress::new(page_limit),
     });
     Ok(Server {
         state,

@@ -117,6 +117,9 @@ pub struct ConnectionLimits {
     pub header_read_timeout_secs: u64,
     /// A connection with no request in flight for this long is closed.
     pub idle_timeout_secs: u64,
+    /// Requests one source address may make per minute to the pages anyone can open without
+    /// credentials (the first page of an authorization, the fallback's login page).
+    pub pages_per_address_per_minute: u32,
     /// HTTP/2: how often the server pings a connection ...
     pub http2_keep_alive_interval_secs: u64,
     /// ... and how long it waits for the answer before closing it.
@@ -131,6 +134,7 @@ impl Default for ConnectionLimits {
             tls_handshake_timeout_secs: 10,
             header_read_timeout_secs: 30,
             idle_timeout_secs: 60,
+            pages_per_address_per_minute: 120,
             http2_keep_alive_interval_secs: 30,
             http2_keep_alive_timeout_secs: 20,
         }
@@ -630,6 +634,7 @@ impl Config {
             ("connections.tls_handshake_timeout_secs", c.tls_handshake_timeout_secs),
             ("connections.header_read_timeout_secs", c.header_read_timeout_secs),
             ("connections.idle_timeout_secs", c.idle_timeout_secs),
+            ("connections.pages_per_address_per_minute", u64::from(c.pages_per_address_per_minute)),
             ("connections.http2_keep_alive_interval_secs", c.http2_keep_alive_interval_secs),
             ("connections.http2_keep_alive_timeout_secs", c.http2_keep_alive_timeout_secs),
         ] {

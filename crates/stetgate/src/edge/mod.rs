@@ -12,6 +12,7 @@ pub mod finish;
 pub mod lifecycle;
 pub mod listener;
 pub mod maintenance;
+pub mod rate;
 pub mod request;
 pub mod signature;
 pub mod tls;

@@ -1,14 +1,18 @@
 //! Fallback (contingency access, RTS art. 33), as the bank publishes it.
 //!
 //! 1. [`token`]: `POST /stet/psd2/oauth/token` with `fallback: 1`, over the TPP's QWAC, form
-//!    `client_id=<org id>&grant_type=client_credentials&scope=aisp`, with the PSU present
-//!    (`PSU-IP-Address`), answers `302 Found` to the bank's online-banking login carrying
+//!    `client_id=<org id>&grant_type=client_credentials&scope=aisp` (as the bank publishes it,
+//!    without `PSU-IP-Address`: the PSU authenticates on the login page anyway), answers
+//!    `302 Found` to the bank's online-banking login carrying
 //!    `fallback=<JWT>`: signed by the bank ([`jwt`]), naming the TPP, the bank, the scope, an id and
 //!    a short expiry. No API token is ever issued or reused.
 //! 2. [`online`]: the online-banking login page accepts only a valid, unexpired, unused JWT, then the
 //!    PSU signs in with the usual identification and one-time code and sees their accounts,
 //!    balances and transactions, in a session of its own (cookie), not an API token.
 //! 3. Every use, accepted or refused, is recorded (TPP, time, outcome): `stetgate fallback report`.
+//!    A use is a TPP's request (over its QWAC) or a JWT the bank signed; a login page opened with
+//!    no JWT or a forged one is only counted in the metrics, and every address may open the login
+//!    page a limited number of times a minute, so anonymous traffic writes nothing.
 //!
 //! Per bank, the fallback is offered always (the bank's choice), only while the dedicated interface
 //! is declared unavailable (`stetgate outage start`) or in planned maintenance, or never.

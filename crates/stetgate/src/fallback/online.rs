@@ -116,27 +116,36 @@ fn session_cookie(headers: &HeaderMap) -> Option<Secret> {
 async fn login(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
+    connection: Option<Extension<crate::edge::tls::ConnectionInfo>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let t = pages::texts_for(&headers);
     let code = bank.code();
+    if let Some(refused) = pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &look(&bank)) {
+        return refused;
+    }
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()).into_owned().collect();
     let jwt = query.iter().find(|(k, _)| k == "fallback").map(|(_, v)| v.as_str()).unwrap_or("");
+    // A JWT the bank signed is a use of the fallback, on record; anything else (none, a forgery,
+    // noise) is only counted: anyone can send it, and it must not create lasting rows.
     let refuse = async |detail: String, client: Option<stet::OrgId>, jti: Option<String>| {
         let _ = super::record(&state, code, client.as_ref(), jti.as_deref(), "login", false, &detail).await;
         message(t, &bank, StatusCode::UNAUTHORIZED, t.fallback_refused, true)
     };
+    let unverified = |reason: &'static str| {
+        state.metrics.fallback_login_unverified(reason);
+        message(t, &bank, StatusCode::UNAUTHORIZED, t.fallback_refused, true)
+    };
     if jwt.is_empty() {
-        return refuse("no fallback JWT".into(), None, None).await;
+        return unverified("no_jwt");
     }
     let Some(keys) = &state.fallback_keys else {
-        return refuse("the fallback is not configured".into(), None, None).await;
+        return unverified("not_configured");
     };
-    let claims = match keys.verify(jwt) {
-        Ok(c) => c,
-        Err(e) => return refuse(format!("JWT refused: {e}"), None, None).await,
+    let Ok(claims) = keys.verify(jwt) else {
+        return unverified("bad_signature");
     };
     let client = stet::OrgId::parse(&claims.sub).ok();
     let jti = Some(claims.jti.clone());

@@ -58,11 +58,8 @@ pub async fn fallback_token(
         let why = "the QWAC lacks the PSP_AI role the fallback needs".to_owned();
         return Err(refuse(StatusCode::BAD_REQUEST, "unauthorized_client", why).await);
     }
-    let psu_present = headers.get(stet::headers::PSU_IP_ADDRESS).is_some_and(|v| !v.is_empty());
-    if !psu_present {
-        let why = "the fallback needs the PSU present (send PSU-IP-Address); batch access is not offered".to_owned();
-        return Err(refuse(StatusCode::BAD_REQUEST, "invalid_request", why).await);
-    }
+    // The bank publishes this request without PSU-IP-Address; the PSU is present all the same:
+    // the JWT only opens the login page, where the PSU authenticates.
     match super::offered(state, code).await {
         Ok(true) => {}
         Ok(false) => {

@@ -18,6 +18,7 @@ use crate::config::Mode;
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
 use crate::edge::facts::RequestFacts;
+use crate::edge::tls::ConnectionInfo;
 use crate::ledger::PsuId;
 use crate::registry::Registration;
 use axum::Extension;
@@ -112,11 +113,15 @@ pub async fn start(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
     facts: Option<Extension<RequestFacts>>,
+    connection: Option<Extension<ConnectionInfo>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let t = pages::texts_for(&headers);
     let look = look(&bank);
+    if let Some(refused) = pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &look) {
+        return refused;
+    }
     let params = Params::parse(query.as_deref().unwrap_or(""));
     let page = |message: String| pages::error(t, &look, StatusCode::BAD_REQUEST, &message);
 

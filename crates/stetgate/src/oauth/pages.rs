@@ -36,6 +36,7 @@ pub struct Texts {
     pub choose_account: &'static str,
     pub maintenance: &'static str,
     pub unavailable: &'static str,
+    pub too_many: &'static str,
     pub online_title: &'static str,
     pub accounts_title: &'static str,
     pub balance_label: &'static str,
@@ -81,6 +82,7 @@ pub const FRENCH: Texts = Texts {
     choose_account: "Choisissez au moins un compte.",
     maintenance: "Le service est en maintenance programmée. Il sera de nouveau disponible à",
     unavailable: "Le service est momentanément indisponible. Réessayez dans quelques instants.",
+    too_many: "Trop de demandes depuis votre connexion. Réessayez dans une minute.",
     online_title: "Banque en ligne",
     accounts_title: "Mes comptes",
     balance_label: "Solde comptable",
@@ -126,6 +128,7 @@ pub const ENGLISH: Texts = Texts {
     choose_account: "Choose at least one account.",
     maintenance: "The service is under planned maintenance. It will be back at",
     unavailable: "The service is temporarily unavailable. Please try again in a few moments.",
+    too_many: "Too many requests from your connection. Please try again in a minute.",
     online_title: "Online banking",
     accounts_title: "My accounts",
     balance_label: "Booked balance",
@@ -328,6 +331,27 @@ pub async fn html_errors(request: axum::extract::Request, next: axum::middleware
         page.extensions_mut().insert(cause);
     }
     page
+}
+
+/// The pages anyone may open count per source address (`connections.pages_per_address_per_minute`):
+/// `Some(429 page)` once this one's address is over the limit.
+pub fn over_page_limit(
+    state: &crate::app::AppState,
+    peer: Option<std::net::IpAddr>,
+    t: &'static Texts,
+    bank: &BankLook,
+) -> Option<Response> {
+    let peer = peer?;
+    let now = state.clock.now().as_millisecond();
+    if state.page_limiter.allow(peer, now) {
+        return None;
+    }
+    let mut page = error(t, bank, StatusCode::TOO_MANY_REQUESTS, t.too_many);
+    let retry = crate::edge::rate::PerAddress::retry_after_secs(now);
+    if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
+        page.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Some(page)
 }
 
 /// A page that ends the flow without redirecting (the redirect URI cannot be trusted).

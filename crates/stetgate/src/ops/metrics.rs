@@ -2,7 +2,8 @@
 //! that every server (and every test server) counts only its own requests.
 //!
 //! - `stetgate_http_requests_total{route, method, status}`: requests by route template;
-//! - `stetgate_http_request_duration_seconds{route, method}`: latency histogram.
+//! - `stetgate_http_request_duration_seconds{route, method}`: latency histogram;
+//! - `stetgate_fallback_unverified_logins_total{reason}`: fallback logins without a bank-signed JWT.
 
 use metrics::{Key, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 const REQUESTS: &str = "stetgate_http_requests_total";
 const DURATION: &str = "stetgate_http_request_duration_seconds";
+const FALLBACK_UNVERIFIED: &str = "stetgate_fallback_unverified_logins_total";
 
 /// Buckets from 1 ms to 10 s: an API call at the bank should sit well under a second.
 const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -36,6 +38,12 @@ impl Metrics {
             "HTTP requests answered, by route template, method and status".into(),
         );
         recorder.describe_histogram(DURATION.into(), Some(Unit::Seconds), "Time to answer an HTTP request".into());
+        recorder.describe_counter(
+            FALLBACK_UNVERIFIED.into(),
+            None,
+            "Fallback login pages opened without a JWT the bank signed, by reason (not recorded as fallback uses)"
+                .into(),
+        );
         let handle = recorder.handle();
         Ok(Metrics { recorder, handle })
     }
@@ -48,6 +56,12 @@ impl Metrics {
         self.recorder.register_counter(&counter, &METADATA).increment(1);
         let histogram = Key::from_parts(DURATION, vec![route, method]);
         self.recorder.register_histogram(&histogram, &METADATA).record(elapsed.as_secs_f64());
+    }
+
+    /// A fallback login without a verified JWT (`reason` is one of a closed set).
+    pub fn fallback_login_unverified(&self, reason: &'static str) {
+        let key = Key::from_parts(FALLBACK_UNVERIFIED, vec![Label::new("reason", reason)]);
+        self.recorder.register_counter(&key, &METADATA).increment(1);
     }
 
     pub fn render(&self) -> String {

@@ -202,15 +202,14 @@ async fn fallback_from_token_to_online_banking(db: TestDb) {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a JWT of 17515 does not open 13807's online banking");
 
-    // Wrong TPP, batch, wrong grant or scope: RFC 6749 errors, no redirect.
+    // The bank's own published request carries no PSU-IP-Address: accepted as published.
+    let response = fallback_request(&app, &tpp, HOST, &aisp_form(ORG), false).await;
+    assert_eq!(response.status(), StatusCode::FOUND, "{}", response.text().await.unwrap_or_default());
+
+    // Wrong TPP, wrong grant or scope: RFC 6749 errors, no redirect.
     let response = fallback_request(&app, &tpp, HOST, &aisp_form("PSDFR-ACPR-99999"), true).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_client");
-    let response = fallback_request(&app, &tpp, HOST, &aisp_form(ORG), false).await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"], "invalid_request");
-    assert!(body["error_description"].as_str().unwrap().contains("PSU"), "{body}");
     let form = [("client_id", ORG), ("grant_type", "client_credentials"), ("scope", "cbpii")];
     let response = fallback_request(&app, &tpp, HOST, &form, true).await;
     assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_scope");
@@ -229,14 +228,17 @@ async fn fallback_from_token_to_online_banking(db: TestDb) {
     // Every use is on record: TPP, time, outcome.
     let events = app.db.store().await.fallback_events(None, 0).await.unwrap();
     let count = |event: &str, outcome: &str| events.iter().filter(|e| e.event == event && e.outcome == outcome).count();
-    assert_eq!(count("token", "accepted"), 3);
-    assert_eq!(count("token", "refused"), 5, "wrong client, batch, scope, unregistered, no PSP_AI: {events:#?}");
+    assert_eq!(count("token", "accepted"), 4);
+    assert_eq!(count("token", "refused"), 4, "wrong client, scope, unregistered, no PSP_AI: {events:#?}");
     assert_eq!(count("login", "accepted"), 1);
-    assert_eq!(count("login", "refused"), 4, "reused, expired, forged, other bank: {events:#?}");
+    // The forged JWT did not verify: counted in the metrics, not recorded as a use.
+    assert_eq!(count("login", "refused"), 3, "reused, expired, other bank: {events:#?}");
     assert_eq!(count("sign-in", "accepted"), 1);
-    let batch = events.iter().find(|e| e.detail.contains("batch")).expect("the batch attempt is recorded");
-    assert_eq!(batch.client_id.as_ref().map(|c| c.as_str()), Some(ORG));
-    assert!(batch.at > 0);
+    let scope = events.iter().find(|e| e.detail.contains("scope aisp")).expect("the wrong scope is recorded");
+    assert_eq!(scope.client_id.as_ref().map(|c| c.as_str()), Some(ORG));
+    assert!(scope.at > 0);
+    let metrics = app.client(HOST).request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("stetgate_fallback_unverified_logins_total{reason=\"bad_signature\"} 1"), "{metrics}");
 }
 
 async fn fallback_availability_per_bank(db: TestDb) {
@@ -421,7 +423,36 @@ async fn statistics_survive_restarts_and_are_shared_by_nodes(db: TestDb) {
     }
 }
 
+/// Anyone can open the fallback's login page: without a JWT the bank signed it writes nothing, and
+/// each address may open it a limited number of times a minute (the authorization's first page too).
+async fn anonymous_fallback_logins_write_nothing_and_are_limited(db: TestDb) {
+    let connections = stetgate::config::ConnectionLimits { pages_per_address_per_minute: 20, ..Default::default() };
+    let app = spawn_app_with(db, AppOptions { connections, ..AppOptions::default() }).await;
+    let mut psu = Psu::new(&app, HOST);
+    for i in 0..20 {
+        let path = if i % 2 == 0 {
+            "/online-banking/login".to_owned()
+        } else {
+            format!("/online-banking/login?fallback=x.{i}.y")
+        };
+        let (status, _, _) = psu.send(Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, headers, page) = psu.send(Method::GET, "/online-banking/login?fallback=more", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{page}");
+    assert!(headers.contains_key("retry-after") && page.contains("<html"), "an HTML page saying when to retry");
+    let authorize = "/stet/psd2/oauth/authorize?response_type=code&client_id=PSDFR-ACPR-12345&scope=aisp";
+    let (status, _, _) = psu.send(Method::GET, authorize, None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the same budget covers the authorization's first page");
+    app.clock.advance(jiff::SignedDuration::from_secs(60));
+    let (status, _, _) = psu.send(Method::GET, "/online-banking/login", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a new minute, a new budget");
+    let events = app.db.store().await.fallback_events(None, 0).await.unwrap();
+    assert!(events.is_empty(), "no row for anonymous noise: {events:#?}");
+}
+
 db_tests!(
+    anonymous_fallback_logins_write_nothing_and_are_limited,
     fallback_from_token_to_online_banking,
     fallback_availability_per_bank,
     statistics_over_a_known_history,
