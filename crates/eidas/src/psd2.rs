@@ -142,6 +142,11 @@ pub struct Psd2Certificate {
     pub issuer: String,
     /// The raw organizationIdentifier, when present.
     pub organization_identifier: Option<String>,
+    /// The subject's organizationName (O), when present: the legal name the QTSP vetted.
+    pub organization_name: Option<String>,
+    /// Whether the subject key is RSA (rsaEncryption), the only key the STET signature scheme
+    /// (rsa-sha256) can verify with.
+    pub rsa_key: bool,
     /// Lower-case hex, without leading zeros (as `SN=` keyIds are compared).
     pub serial_hex: String,
     /// SHA-256 of the DER.
@@ -209,6 +214,8 @@ pub fn parse_der(der_bytes: &[u8]) -> Result<Psd2Certificate, CertError> {
         .find(|a| a.attr_type().to_id_string() == org_oid)
         .and_then(|a| a.as_str().ok())
         .map(str::to_owned);
+    let organization_name = cert.subject().iter_organization().next().and_then(|a| a.as_str().ok()).map(str::to_owned);
+    let rsa_key = cert.public_key().algorithm.algorithm.to_id_string() == "1.2.840.113549.1.1.1";
     let qc_oid = oid_string(OID_QC_STATEMENTS);
     let mut statements = Statements::default();
     for ext in cert.extensions() {
@@ -223,6 +230,8 @@ pub fn parse_der(der_bytes: &[u8]) -> Result<Psd2Certificate, CertError> {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         organization_identifier,
+        organization_name,
+        rsa_key,
         serial_hex: if serial.is_empty() { "0".into() } else { serial.to_owned() },
         sha256: sha256(der_bytes),
         not_before: cert.validity().not_before.timestamp(),

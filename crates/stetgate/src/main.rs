@@ -136,6 +136,23 @@ enum TppCommand {
     Register(TppRegisterArgs),
     /// List registered TPPs.
     List(TppTarget),
+    /// Suspend a TPP: its tokens, refreshes, registration updates and authorizations are refused at
+    /// once on every node, until the bank reactivates it (the registration API cannot).
+    Suspend {
+        /// The TPP's organization identifier (its client_id), e.g. PSDFR-ACPR-12345.
+        org_id: String,
+        /// Why, for the record (shown by `tpp list`).
+        #[arg(long, default_value = "suspended by the bank")]
+        reason: String,
+        #[command(flatten)]
+        target: TppTarget,
+    },
+    /// Lift a suspension.
+    Reactivate {
+        org_id: String,
+        #[command(flatten)]
+        target: TppTarget,
+    },
 }
 
 /// Which deployment: the sandbox in --data-dir, or the production one of --config.
@@ -314,11 +331,36 @@ fn tpp(command: TppCommand) -> ExitCode {
     let target = match &command {
         TppCommand::Register(a) => &a.target,
         TppCommand::List(t) => t,
+        TppCommand::Suspend { target, .. } | TppCommand::Reactivate { target, .. } => target,
     };
     admin_command(target, async |admin, _| match &command {
         TppCommand::Register(args) => tpp_register(admin, args, jiff::Timestamp::now().as_second()).await,
         TppCommand::List(_) => tpp_list(admin).await,
+        TppCommand::Suspend { org_id, reason, .. } => {
+            let org = org_id_arg(org_id)?;
+            let now = jiff::Timestamp::now().as_millisecond();
+            if !admin.store.suspend_registration(&org, reason, now).await.map_err(store_error)? {
+                return Err((1, format!("{org} is not registered")));
+            }
+            println!(
+                "{org} suspended: its calls, tokens and refreshes are refused until `stetgate tpp reactivate {org}`"
+            );
+            Ok(())
+        }
+        TppCommand::Reactivate { org_id, .. } => {
+            let org = org_id_arg(org_id)?;
+            if !admin.store.lift_suspension(&org).await.map_err(store_error)? {
+                return Err((1, format!("{org} is not registered")));
+            }
+            println!("{org} reactivated");
+            Ok(())
+        }
     })
+}
+
+fn org_id_arg(text: &str) -> Result<stet::OrgId, (u8, String)> {
+    stet::OrgId::parse(text)
+        .map_err(|_| (2, format!("{text} is not an organization identifier (e.g. PSDFR-ACPR-12345)")))
 }
 
 fn bank_code(text: &str) -> Result<stet::BankCode, (u8, String)> {
@@ -560,14 +602,11 @@ async fn tpp_list(admin: &app::Admin) -> Result<(), (u8, String)> {
         println!("no registered TPP");
     }
     for r in registrations {
-        println!(
-            "{}\t{}\t{}\t{}\t{}",
-            r.org_id,
-            if r.active { "active" } else { "inactive" },
-            r.client_name,
-            r.qsealc_sha256,
-            r.redirect_uris.join(" ")
-        );
+        let status = match &r.suspension_reason {
+            Some(reason) if r.suspended_at.is_some() => format!("suspended ({reason})"),
+            _ => r.status().to_owned(),
+        };
+        println!("{}\t{status}\t{}\t{}\t{}", r.org_id, r.client_name, r.qsealc_sha256, r.redirect_uris.join(" "));
     }
     Ok(())
 }

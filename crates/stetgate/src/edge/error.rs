@@ -12,6 +12,20 @@ use eidas::psd2::Role;
 use serde::Serialize;
 use stet::{BankCode, OrgId};
 
+/// What a TPP that may not act is told, and how to fix it.
+pub fn unusable_text(org: &OrgId, why: &crate::registry::Unusable) -> String {
+    use crate::registry::Unusable;
+    match why {
+        Unusable::NotRegistered => {
+            format!("{org} is not registered with this bank: register at POST /stet/psd2/oauth/register")
+        }
+        Unusable::Deactivated => {
+            format!("the registration of {org} is deactivated: register again with PUT /stet/psd2/oauth/register/{org}")
+        }
+        Unusable::Suspended => format!("{org} is suspended by the bank: contact the bank"),
+    }
+}
+
 fn roles_text(roles: &[Role]) -> String {
     if roles.is_empty() { "none".to_owned() } else { roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ") }
 }
@@ -38,10 +52,8 @@ pub enum ApiError {
     UntrustedCertificate(eidas::trust::TrustError),
     #[error("the QWAC's PSD2 roles ({}) do not include {needed}, which this route needs", roles_text(.held))]
     MissingRole { needed: Role, held: Vec<Role> },
-    #[error("{0} is not registered with this bank: register at POST /stet/psd2/oauth/register")]
-    NotRegistered(OrgId),
-    #[error("the registration of {0} is deactivated: register again with PUT /stet/psd2/oauth/register/{0}")]
-    Deactivated(OrgId),
+    #[error("{}", unusable_text(.0, .1))]
+    Unusable(OrgId, crate::registry::Unusable),
     #[error("signature: {0}")]
     Signature(String),
     #[error("an access token is required: send Authorization: Bearer <access token>")]
@@ -142,8 +154,7 @@ impl ApiError {
             | ApiError::InvalidAccessToken
             | ApiError::NoClientCertificate
             | ApiError::UntrustedCertificate(_)
-            | ApiError::NotRegistered(_)
-            | ApiError::Deactivated(_) => StatusCode::UNAUTHORIZED,
+            | ApiError::Unusable(..) => StatusCode::UNAUTHORIZED,
             ApiError::MissingRole { .. } | ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             ApiError::Signature(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_)

@@ -54,11 +54,9 @@ impl FromRequest<AppState> for TppRequest {
         let (mut parts, body) = request.into_parts();
         let stet = StetRequest::from_request_parts(&mut parts, state).await?;
         let tpp = authenticate(&parts, state)?;
-        let registration = match state.store.registration(&tpp.org_id).await {
-            Ok(Some(r)) if r.active => r,
-            Ok(Some(_)) => return Err(ApiError::Deactivated(tpp.org_id)),
-            Ok(None) => return Err(ApiError::NotRegistered(tpp.org_id)),
-            Err(e) => return Err(e.into()),
+        let registration = match crate::registry::usable(&state.store, &tpp.org_id).await? {
+            Ok(r) => r,
+            Err(why) => return Err(ApiError::Unusable(tpp.org_id, why)),
         };
         let body = read_body(body, state.config.max_body_bytes).await?;
         let target = parts

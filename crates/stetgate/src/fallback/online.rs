@@ -18,7 +18,7 @@ use crate::config::Mode;
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
 use crate::ledger::PsuId;
-use crate::oauth::pages::{self, BankLook, Frame, PageContext, Texts, frame, html};
+use crate::oauth::pages::{self, BankLook, Frame, PageContext, Texts, TppShown, frame, html};
 use crate::oauth::{Secret, hash_secret};
 use crate::store::Consumed;
 use askama::Template;
@@ -186,13 +186,14 @@ async fn login(
     if let Err(e) = super::record(&state, code, Some(&client), Some(&claims.jti), "login", true, "JWT accepted").await {
         return unavailable(e);
     }
-    let tpp_name = match state.store.registration(&client).await {
-        Ok(Some(r)) => r.client_name,
-        _ => client.to_string(),
+    let registration = state.store.registration(&client).await.ok().flatten();
+    let tpp = match &registration {
+        Some(r) => TppShown::of(r),
+        None => TppShown { name: client.as_str(), organization: None, client_id: client.as_str() },
     };
     let look = look(&bank);
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
-    let mut response = pages::identify(&ctx, &tpp_name, client.as_str(), t.scope_aisp.to_owned(), None);
+    let mut response = pages::identify(&ctx, &tpp, t.scope_aisp.to_owned(), None);
     crate::oauth::set_secret_cookie(
         &mut response,
         SESSION_COOKIE,
@@ -284,7 +285,8 @@ async fn login_step(
                 }
                 Ok(None) => match failed(&state, &bank, t, &mut session).await {
                     Ok(text) => {
-                        pages::identify(&ctx, "", session.client_id.as_str(), t.scope_aisp.to_owned(), Some(text))
+                        let tpp = TppShown { name: "", organization: None, client_id: session.client_id.as_str() };
+                        pages::identify(&ctx, &tpp, t.scope_aisp.to_owned(), Some(text))
                     }
                     Err(response) => response,
                 },

@@ -35,10 +35,10 @@ pub async fn fallback_token(
         )
         .await);
     }
-    match state.store.registration(&tpp.org_id).await {
-        Ok(Some(r)) if r.active => {}
-        Ok(_) => {
-            let why = format!("{} is not a registered TPP", tpp.org_id);
+    match crate::registry::usable(&state.store, &tpp.org_id).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(why)) => {
+            let why = crate::edge::error::unusable_text(&tpp.org_id, &why);
             return Err(refuse(StatusCode::UNAUTHORIZED, "invalid_client", why).await);
         }
         Err(e) => return Err(unavailable(e)),

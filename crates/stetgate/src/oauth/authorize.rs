@@ -11,7 +11,7 @@
 //! accounts, recorded as the consent funds confirmation checks. Cancel on every page, three failed
 //! attempts, or more than 10 minutes: back to the TPP with `error=access_denied`.
 
-use super::pages::{self, AccountChoice, BankLook, PageContext, Texts};
+use super::pages::{self, AccountChoice, BankLook, PageContext, Texts, TppShown};
 use super::{CodeGrant, Flow, Scopes, Secret, Stage};
 use crate::app::AppState;
 use crate::config::Mode;
@@ -132,9 +132,9 @@ pub async fn start(
         Err(e) => return page(e),
     };
     let registration = match OrgId::parse(client_id) {
-        Ok(org) => match state.store.registration(&org).await {
-            Ok(Some(r)) if r.active => r,
-            Ok(_) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
+        Ok(org) => match crate::registry::usable(&state.store, &org).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
             Err(e) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
         },
         Err(_) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
@@ -215,7 +215,7 @@ pub async fn start(
         return ApiError::unavailable(format!("flow store: {e}")).into_response();
     }
     let ctx = PageContext { t, bank: &look, csrf: csrf.expose(), action: AUTHORIZE_PATH };
-    let mut response = pages::identify(&ctx, &registration.client_name, client_id, pages::scope_text(t, &scopes), None);
+    let mut response = pages::identify(&ctx, &TppShown::of(&registration), pages::scope_text(t, &scopes), None);
     super::set_secret_cookie(
         &mut response,
         FLOW_COOKIE,
@@ -266,9 +266,9 @@ pub async fn step(
     if flow.stage == Stage::Done {
         return page(StatusCode::BAD_REQUEST, "This authorization is already complete.");
     }
-    let registration = match state.store.registration(&flow.client_id).await {
-        Ok(Some(r)) if r.active => r,
-        Ok(_) => return page(StatusCode::BAD_REQUEST, "The TPP is no longer registered with this bank."),
+    let registration = match crate::registry::usable(&state.store, &flow.client_id).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => return page(StatusCode::BAD_REQUEST, "The TPP is no longer registered with this bank."),
         Err(e) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
     };
     let now = now_ms(&state);
@@ -323,7 +323,7 @@ async fn identify(
         Ok(None) => match failed(state, flow, ctx.t).await {
             Ok(message) => {
                 let scope = pages::scope_text(ctx.t, &flow.scopes);
-                pages::identify(ctx, &registration.client_name, flow.client_id.as_str(), scope, Some(message))
+                pages::identify(ctx, &TppShown::of(registration), scope, Some(message))
             }
             Err(response) => response,
         },
@@ -368,7 +368,7 @@ async fn authenticate(
             return ApiError::unavailable(format!("flow store: {e}")).into_response();
         }
         return match account_choices(state, flow, &psu_id).await {
-            Ok(accounts) => pages::consent(ctx, &registration.client_name, flow.client_id.as_str(), &accounts, None),
+            Ok(accounts) => pages::consent(ctx, &TppShown::of(registration), &accounts, None),
             Err(response) => response,
         };
     }
@@ -415,7 +415,7 @@ async fn consent(
         .collect();
     if valid.is_empty() || valid.len() != chosen.len() {
         let message = ctx.t.choose_account.to_owned();
-        return pages::consent(ctx, &registration.client_name, flow.client_id.as_str(), &accounts, Some(message));
+        return pages::consent(ctx, &TppShown::of(registration), &accounts, Some(message));
     }
     if let Err(e) = state.store.record_funds_consent(flow.bank, &psu_id, &flow.client_id, &valid, now).await {
         return ApiError::unavailable(format!("consent store: {e}")).into_response();

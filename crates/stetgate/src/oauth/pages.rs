@@ -37,6 +37,7 @@ pub struct Texts {
     pub maintenance: &'static str,
     pub unavailable: &'static str,
     pub too_many: &'static str,
+    pub certified_as: &'static str,
     pub online_title: &'static str,
     pub accounts_title: &'static str,
     pub balance_label: &'static str,
@@ -83,6 +84,7 @@ pub const FRENCH: Texts = Texts {
     maintenance: "Le service est en maintenance programmée. Il sera de nouveau disponible à",
     unavailable: "Le service est momentanément indisponible. Réessayez dans quelques instants.",
     too_many: "Trop de demandes depuis votre connexion. Réessayez dans une minute.",
+    certified_as: "certificat au nom de",
     online_title: "Banque en ligne",
     accounts_title: "Mes comptes",
     balance_label: "Solde comptable",
@@ -129,6 +131,7 @@ pub const ENGLISH: Texts = Texts {
     maintenance: "The service is under planned maintenance. It will be back at",
     unavailable: "The service is temporarily unavailable. Please try again in a few moments.",
     too_many: "Too many requests from your connection. Please try again in a minute.",
+    certified_as: "certificate issued to",
     online_title: "Online banking",
     accounts_title: "My accounts",
     balance_label: "Booked balance",
@@ -201,8 +204,7 @@ pub(crate) struct Frame<'a> {
 #[template(path = "identify.html")]
 struct IdentifyPage<'a> {
     frame: Frame<'a>,
-    tpp_name: &'a str,
-    client_id: &'a str,
+    tpp: &'a TppShown<'a>,
     scope_text: String,
     csrf: &'a str,
     action: &'a str,
@@ -231,8 +233,7 @@ pub struct AccountChoice {
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
     frame: Frame<'a>,
-    tpp_name: &'a str,
-    client_id: &'a str,
+    tpp: &'a TppShown<'a>,
     accounts: &'a [AccountChoice],
     csrf: &'a str,
     error: Option<String>,
@@ -275,17 +276,28 @@ pub(crate) fn frame<'a>(t: &'a Texts, bank: &'a BankLook) -> Frame<'a> {
     Frame { t, bank_name: &bank.name, bank_code: &bank.code, brand_color: bank.color }
 }
 
-pub fn identify(
-    ctx: &PageContext<'_>,
-    tpp_name: &str,
-    client_id: &str,
-    scope_text: String,
-    error: Option<String>,
-) -> Response {
+/// Who is asking, as the PSU sees it: the name the TPP chose, and beside it the organisation name
+/// its QWAC certifies (a TPP cannot rename itself "the bank" unnoticed) and its authorization number.
+pub struct TppShown<'a> {
+    pub name: &'a str,
+    pub organization: Option<&'a str>,
+    pub client_id: &'a str,
+}
+
+impl<'a> TppShown<'a> {
+    pub fn of(registration: &'a crate::registry::Registration) -> TppShown<'a> {
+        TppShown {
+            name: &registration.client_name,
+            organization: registration.qwac_organization.as_deref(),
+            client_id: registration.org_id.as_str(),
+        }
+    }
+}
+
+pub fn identify(ctx: &PageContext<'_>, tpp: &TppShown<'_>, scope_text: String, error: Option<String>) -> Response {
     html(
         StatusCode::OK,
-        IdentifyPage { frame: ctx.frame(), tpp_name, client_id, scope_text, csrf: ctx.csrf, action: ctx.action, error }
-            .render(),
+        IdentifyPage { frame: ctx.frame(), tpp, scope_text, csrf: ctx.csrf, action: ctx.action, error }.render(),
     )
 }
 
@@ -299,15 +311,11 @@ pub fn authenticate(ctx: &PageContext<'_>, masked_phone: &str, sandbox: bool, er
 
 pub fn consent(
     ctx: &PageContext<'_>,
-    tpp_name: &str,
-    client_id: &str,
+    tpp: &TppShown<'_>,
     accounts: &[AccountChoice],
     error: Option<String>,
 ) -> Response {
-    html(
-        StatusCode::OK,
-        ConsentPage { frame: ctx.frame(), tpp_name, client_id, accounts, csrf: ctx.csrf, error }.render(),
-    )
+    html(StatusCode::OK, ConsentPage { frame: ctx.frame(), tpp, accounts, csrf: ctx.csrf, error }.render())
 }
 
 /// Route layer of the PSU's pages: an error any of them returns as an `ApiError` (an
@@ -420,11 +428,17 @@ mod tests {
     fn pages_escape_what_they_show() {
         let bank = BankLook::new("Caisse <d'Epargne>", "17515", "caisse-epargne");
         let ctx = PageContext { t: &FRENCH, bank: &bank, csrf: "c", action: "/stet/psd2/oauth/authorize" };
-        let response = identify(&ctx, "<script>alert(1)</script>", "PSDFR-ACPR-1", "x".into(), None);
+        let tpp = TppShown {
+            name: "<script>alert(1)</script>",
+            organization: Some("Caisse d'Epargne <officielle>"),
+            client_id: "PSDFR-ACPR-1",
+        };
+        let response = identify(&ctx, &tpp, "x".into(), None);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
         let body = futures_body(response);
-        assert!(!body.contains("<script>alert(1)"), "{body}");
+        assert!(!body.contains("<script>alert(1)") && !body.contains("<officielle>"), "{body}");
         assert!(body.contains("&#60;script&#62;"), "escaped: {body}");
+        assert!(body.contains("certificat au nom de"), "the certified name is shown beside the chosen one");
         assert!(body.contains("for=\"psu_id\""), "labelled field");
     }
 

@@ -83,15 +83,12 @@ pub async fn token(
             format!("client_id {client_id} is not the organization of the QWAC presented ({})", tpp.org_id),
         ));
     }
-    match state.store.registration(&tpp.org_id).await.map_err(store_error)? {
-        Some(r) if r.active => {}
-        _ => {
-            return Err(OAuthError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                format!("{} is not a registered TPP", tpp.org_id),
-            ));
-        }
+    if let Err(why) = crate::registry::usable(&state.store, &tpp.org_id).await.map_err(store_error)? {
+        return Err(OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            crate::edge::error::unusable_text(&tpp.org_id, &why),
+        ));
     }
     let now = state.clock.now().as_millisecond();
     let tokens = match param(&pairs, "grant_type") {

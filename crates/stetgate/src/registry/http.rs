@@ -47,7 +47,7 @@ fn parse_body(body: &Bytes) -> Result<RegistrationRequest, OAuthError> {
 
 fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<super::Registration, OAuthError> {
     let request = parse_body(body)?;
-    validate(&request, &tpp.org_id, state.trust.anchors(), state.clock.now().as_second(), state.mode == Mode::Sandbox)
+    validate(&request, &tpp.qwac, state.trust.anchors(), state.clock.now().as_second(), state.mode == Mode::Sandbox)
         .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))
 }
 
@@ -68,10 +68,16 @@ fn own(tpp: &TppIdentity, client_id: &str) -> Result<OrgId, OAuthError> {
     }
 }
 
-async fn register(State(state): State<AppState>, OAuthTpp(tpp): OAuthTpp, body: Bytes) -> Result<Response, OAuthError> {
+/// The bank's registration policy (open, allow-list, closed) applies to creating and to replacing a
+/// registration alike: through the API, a TPP the bank closed the door to can change nothing.
+fn policy(state: &AppState, tpp: &TppIdentity) -> Result<(), OAuthError> {
     let registration_config = &state.config.registration;
     may_register(&registration_config.mode_for(state.mode), &registration_config.allow, &tpp.org_id)
-        .map_err(|why| OAuthError::new(StatusCode::FORBIDDEN, "access_denied", why))?;
+        .map_err(|why| OAuthError::new(StatusCode::FORBIDDEN, "access_denied", why))
+}
+
+async fn register(State(state): State<AppState>, OAuthTpp(tpp): OAuthTpp, body: Bytes) -> Result<Response, OAuthError> {
+    policy(&state, &tpp)?;
     let registration = check(&state, &tpp, &body)?;
     match state.store.insert_registration(&registration, state.clock.now().as_second()).await.map_err(store_error)? {
         Inserted::Created => Ok((StatusCode::CREATED, Json(RegistrationResponse::from(&registration))).into_response()),
@@ -105,9 +111,13 @@ async fn replace(
     body: Bytes,
 ) -> Result<Json<RegistrationResponse>, OAuthError> {
     let org = own(&tpp, &client_id)?;
+    policy(&state, &tpp)?;
     let mut registration = check(&state, &tpp, &body)?;
     let now = state.clock.now().as_second();
     let existing = state.store.registration(&org).await.map_err(store_error)?.ok_or_else(|| not_registered(&org))?;
+    if existing.suspended_at.is_some() {
+        return Err(suspended(&org));
+    }
     registration.created_at = existing.created_at;
     if !state.store.replace_registration(&registration, now).await.map_err(store_error)? {
         return Err(not_registered(&org));
@@ -126,6 +136,14 @@ async fn deactivate(
     } else {
         Err(not_registered(&org))
     }
+}
+
+fn suspended(org: &OrgId) -> OAuthError {
+    OAuthError::new(
+        StatusCode::FORBIDDEN,
+        "access_denied",
+        format!("{org} is suspended by the bank; only the bank can lift it: contact the bank"),
+    )
 }
 
 fn not_registered(org: &OrgId) -> OAuthError {

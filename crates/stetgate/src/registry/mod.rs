@@ -27,9 +27,63 @@ pub struct Registration {
     /// Lower-case hex serial, without leading zeros.
     pub qsealc_serial: String,
     pub qsealc_issuer: String,
+    /// Deactivated by the TPP itself (`DELETE /register/{id}`); it may register again.
     pub active: bool,
+    /// Suspended by the bank (`stetgate tpp suspend`): only the bank lifts it. Unix ms.
+    pub suspended_at: Option<i64>,
+    pub suspension_reason: Option<String>,
+    /// The organisation name of the QWAC the TPP registered with (what its QTSP vetted), shown to
+    /// the PSU beside `client_name`, which the TPP chose.
+    pub qwac_organization: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+}
+
+/// Why a TPP may not act now, whatever it presents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unusable {
+    NotRegistered,
+    /// The TPP deactivated its registration.
+    Deactivated,
+    /// The bank suspended it.
+    Suspended,
+}
+
+impl Registration {
+    /// The one rule for "registered and usable": not deactivated by the TPP, not suspended by
+    /// the bank.
+    pub fn usable(self) -> Result<Registration, Unusable> {
+        if self.suspended_at.is_some() {
+            Err(Unusable::Suspended)
+        } else if !self.active {
+            Err(Unusable::Deactivated)
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// `active`, `inactive` (deactivated by the TPP) or `suspended` (by the bank).
+    pub fn status(&self) -> &'static str {
+        if self.suspended_at.is_some() {
+            "suspended"
+        } else if self.active {
+            "active"
+        } else {
+            "inactive"
+        }
+    }
+}
+
+/// The registration of `org`, if it may act now: every path that serves a TPP (resources, token,
+/// authorization, fallback) asks here, so a suspension holds everywhere at once.
+pub async fn usable(
+    store: &crate::store::Store,
+    org: &OrgId,
+) -> Result<Result<Registration, Unusable>, crate::store::StoreError> {
+    Ok(match store.registration(org).await? {
+        Some(r) => r.usable(),
+        None => Err(Unusable::NotRegistered),
+    })
 }
 
 /// The registration request body: `{client_name, redirect_uris[], qsealc (PEM), contacts[]?}`.
@@ -53,7 +107,7 @@ pub struct RegistrationResponse {
     pub client_id_issued_at: i64,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub contacts: Vec<String>,
-    /// `active` or `inactive`.
+    /// `active`, `inactive` (deactivated by the TPP) or `suspended` (by the bank).
     pub status: String,
 }
 
@@ -66,7 +120,7 @@ impl From<&Registration> for RegistrationResponse {
             qsealc_sha256: r.qsealc_sha256.clone(),
             client_id_issued_at: r.created_at,
             contacts: r.contacts.clone(),
-            status: if r.active { "active" } else { "inactive" }.to_owned(),
+            status: r.status().to_owned(),
         }
     }
 }
@@ -110,11 +164,14 @@ pub fn may_register(mode: &RegistrationMode, allow: &[OrgId], org: &OrgId) -> Re
 /// carries the PSD2 statement and belongs to the same organization.
 pub fn validate(
     request: &RegistrationRequest,
-    org: &OrgId,
+    qwac: &eidas::psd2::Psd2Certificate,
     anchors: &[TrustAnchor<'_>],
     now_unix: i64,
     allow_http_loopback: bool,
 ) -> Result<Registration, RegistrationError> {
+    let org = &qwac
+        .org_id()
+        .ok_or_else(|| RegistrationError::Metadata("the QWAC has no PSD2 organizationIdentifier".into()))?;
     let name = request.client_name.trim();
     if name.is_empty() || name.chars().count() > 140 {
         return Err(RegistrationError::Metadata("client_name must be 1 to 140 characters".into()));
@@ -136,6 +193,11 @@ pub fn validate(
     let der = CertificateDer::from_pem_slice(request.qsealc.as_bytes())
         .map_err(|_| RegistrationError::Qsealc("not a PEM certificate".into()))?;
     let seal = check_qsealc(&der, anchors, now_unix).map_err(|e| RegistrationError::Qsealc(seal_problem(&e)))?;
+    if !seal.certificate.rsa_key {
+        return Err(RegistrationError::Qsealc(
+            "the QSealC's key is not RSA: STET signatures are rsa-sha256, which no other key can verify".into(),
+        ));
+    }
     if &seal.org_id != org {
         return Err(RegistrationError::Qsealc(format!(
             "the QSealC belongs to {}, not to {org} (the organization of the QWAC presented)",
@@ -152,6 +214,9 @@ pub fn validate(
         qsealc_serial: seal.certificate.serial_hex.clone(),
         qsealc_issuer: seal.certificate.issuer.clone(),
         active: true,
+        suspended_at: None,
+        suspension_reason: None,
+        qwac_organization: qwac.organization_name.clone(),
         created_at: now_unix,
     })
 }
@@ -170,7 +235,7 @@ pub fn validate_from_files(
         .map_err(|_| RegistrationError::Metadata("--qwac: not a PEM certificate".into()))?;
     let qwac = eidas::trust::check_qwac(&chain, anchors, now_unix)
         .map_err(|e| RegistrationError::Metadata(format!("--qwac: {e}")))?;
-    validate(request, &qwac.org_id, anchors, now_unix, allow_http_loopback)
+    validate(request, &qwac.certificate, anchors, now_unix, allow_http_loopback)
 }
 
 fn seal_problem(e: &TrustError) -> String {

@@ -18,8 +18,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let insert = sqlx::query(
             "INSERT INTO tpps (org_id, client_name, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
-                               active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) ON CONFLICT (org_id) DO NOTHING",
+                               qwac_organization, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) ON CONFLICT (org_id) DO NOTHING",
         );
         let inserted = bind_metadata(insert, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
         if inserted == 0 {
@@ -31,12 +31,13 @@ impl Store {
         Ok(Inserted::Created)
     }
 
-    /// Replaces a registration's metadata and QSealC, and reactivates it; false if there is none.
+    /// Replaces a registration's metadata and QSealC, and reactivates it if the TPP had deactivated
+    /// it (a suspension by the bank stays); false if there is none.
     pub async fn replace_registration(&self, r: &Registration, now_unix: i64) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
         let update = sqlx::query(
             "UPDATE tpps SET client_name = $2, qsealc_pem = $3, qsealc_sha256 = $4, qsealc_serial = $5,
-                             qsealc_issuer = $6, contacts = $7, active = 1, updated_at = $8
+                             qsealc_issuer = $6, contacts = $7, qwac_organization = $8, active = 1, updated_at = $9
              WHERE org_id = $1",
         );
         let updated = bind_metadata(update, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
@@ -64,9 +65,35 @@ impl Store {
         Ok(updated > 0)
     }
 
+    /// Suspends a TPP (the bank's decision, which the registration API cannot lift); false if it
+    /// is not registered.
+    pub async fn suspend_registration(&self, org: &OrgId, reason: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE tpps SET suspended_at = COALESCE(suspended_at, $2), suspension_reason = $3 WHERE org_id = $1",
+        )
+        .bind(org.as_str())
+        .bind(now_ms)
+        .bind(reason)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(updated > 0)
+    }
+
+    /// Lifts the bank's suspension; false if the TPP is not registered.
+    pub async fn lift_suspension(&self, org: &OrgId) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE tpps SET suspended_at = NULL, suspension_reason = NULL WHERE org_id = $1")
+            .bind(org.as_str())
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(updated > 0)
+    }
+
     pub async fn registration(&self, org: &OrgId) -> Result<Option<Registration>, StoreError> {
         let row = sqlx::query(
-            "SELECT org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts, created_at
+            "SELECT org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts, created_at,
+                    suspended_at, suspension_reason, qwac_organization
              FROM tpps WHERE org_id = $1",
         )
         .bind(org.as_str())
@@ -95,7 +122,8 @@ impl Store {
     }
 }
 
-/// Binds $1 to $7: org id, name, QSealC (PEM, fingerprint, serial, issuer), contacts.
+/// Binds $1 to $8: org id, name, QSealC (PEM, fingerprint, serial, issuer), contacts, the QWAC's
+/// organisation name.
 fn bind_metadata<'q>(
     query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     r: &'q Registration,
@@ -108,6 +136,7 @@ fn bind_metadata<'q>(
         .bind(&r.qsealc_serial)
         .bind(&r.qsealc_issuer)
         .bind(r.contacts.join("\n"))
+        .bind(r.qwac_organization.clone())
 }
 
 async fn write_redirect_uris(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r: &Registration) -> Result<(), StoreError> {
@@ -134,6 +163,9 @@ fn registration_row(row: &sqlx::any::AnyRow, redirect_uris: Vec<String>) -> Resu
         qsealc_serial: row.try_get("qsealc_serial")?,
         qsealc_issuer: row.try_get("qsealc_issuer")?,
         active: row.try_get::<i64, _>("active")? == 1,
+        suspended_at: row.try_get("suspended_at")?,
+        suspension_reason: row.try_get("suspension_reason")?,
+        qwac_organization: row.try_get("qwac_organization")?,
         created_at: row.try_get("created_at")?,
     })
 }

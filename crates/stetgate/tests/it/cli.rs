@@ -293,7 +293,7 @@ fn eidas_certs(path: &Path) -> Vec<rustls::pki_types::CertificateDer<'static>> {
 }
 
 /// Runs `stetgate` to completion and returns exit code, stdout and stderr.
-fn run_owned(args: &[String]) -> (Option<i32>, String, String) {
+pub(crate) fn run_owned(args: &[String]) -> (Option<i32>, String, String) {
     run(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 

@@ -192,6 +192,8 @@ pub struct AppOptions {
     pub metrics_listen: Option<SocketAddr>,
     pub shutdown_grace_secs: u64,
     pub request_timeout_secs: u64,
+    /// `[registration]`.
+    pub registration: stetgate::config::RegistrationConfig,
 }
 
 impl Default for AppOptions {
@@ -210,6 +212,7 @@ impl Default for AppOptions {
             metrics_listen: None,
             shutdown_grace_secs: 5,
             request_timeout_secs: 30,
+            registration: stetgate::config::RegistrationConfig::default(),
         }
     }
 }
@@ -255,6 +258,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
             .unwrap_or_default(),
         shutdown_grace_secs: options.shutdown_grace_secs,
         request_timeout_secs: options.request_timeout_secs,
+        registration: options.registration,
         connections: options.connections,
         metrics_listen: options.metrics_listen,
         ..Config::default()

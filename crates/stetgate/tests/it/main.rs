@@ -17,6 +17,7 @@ mod browser;
 mod cli;
 mod connections;
 mod edge;
+mod operator;
 mod ops;
 mod store_ledger;
 mod tpp;
