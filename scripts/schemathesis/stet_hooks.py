@@ -3,6 +3,10 @@
 run.py writes a context file (certificates, tokens, the PSU's accounts) and points
 STET_FUZZ_CONTEXT at it. Here:
 
+- `before_load_schema` drops the Authorization, Signature, Digest and X-Request-ID header
+  parameters from the definition as loaded (the file is not touched): the harness sets them on
+  every request, as a TPP's client library does, so schemathesis should not spend its cases
+  generating (and above all negating) them.
 - `before_call` turns every generated request into one a real TPP would send: a fresh
   X-Request-ID, the access token of the operation's scope, a PSU-IP-Address on most calls (so the
   4-a-day batch quota does not answer 429 to everything), the PSU's real account ids, IBANs, EUR
@@ -58,6 +62,23 @@ with open(CTX["qseal_key"], encoding="utf-8") as f:
 ACCOUNTS = CTX["accounts"]  # [{"resourceId": ..., "iban": ...}]
 ERROR_MODEL_FIELDS = ("timestamp", "status", "error", "message", "path")
 _sequence = count(1)
+
+
+# Headers the harness owns on every request: generating them only to overwrite them would make
+# schemathesis spend its negative cases on them (it would then re-derive those cases as positive).
+HARNESS_HEADERS = {"authorization", "signature", "digest", "x-request-id"}
+
+
+@schemathesis.hook
+def before_load_schema(context, raw_schema):
+    for item in raw_schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and isinstance(operation.get("parameters"), list):
+                operation["parameters"] = [
+                    p
+                    for p in operation["parameters"]
+                    if not (p.get("in") == "header" and str(p.get("name", "")).lower() in HARNESS_HEADERS)
+                ]
 
 
 def _fingerprint(case) -> int:
@@ -209,6 +230,7 @@ def after_call(context, case, response):
             "operation": f"{case.method} {case.path}",
             "status": response.status_code,
             "negative": bool(meta and meta.generation.mode.is_negative),
+            "phase": str(meta.phase.name.value if hasattr(meta.phase.name, "value") else meta.phase.name) if meta else None,
             "request_id": response.request.headers.get("X-Request-ID"),
             "path": response.request.path_url,
             "request_body": _text(response.request.body, 300),

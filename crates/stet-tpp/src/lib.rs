@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use oauth::{AuthorizationRequest, FlowEnd, PsuAnswers, Redirected, Tokens};
+pub use oauth::{AuthorizationRequest, FlowEnd, Pkce, PsuAnswers, Redirected, Tokens};
 pub use signing::{SignedRequest, Signer};
 
 pub mod bench;

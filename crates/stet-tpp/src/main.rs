@@ -336,6 +336,7 @@ async fn login(
         redirect_uri: redirect_uri.clone(),
         scope: scope.to_owned(),
         state: Some(new_request_id()),
+        code_challenge: None,
     };
     let answers = PsuAnswers { psu_id: psu.to_owned(), otp: otp.to_owned(), accounts };
     let code = match client.drive_authorization(&request, &answers).await? {

@@ -24,6 +24,27 @@ pub struct AuthorizationRequest {
     /// `aisp`, `cbpii`, `piisp`, space-separated.
     pub scope: String,
     pub state: Option<String>,
+    /// A PKCE challenge (RFC 7636, S256), from [`Pkce::generate`].
+    pub code_challenge: Option<String>,
+}
+
+/// A PKCE verifier and its S256 challenge (RFC 7636): the challenge goes with the authorization
+/// request, the verifier with the code.
+#[derive(Debug, Clone)]
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+impl Pkce {
+    /// A fresh verifier of 64 random hexadecimal characters, and its challenge.
+    pub fn generate() -> Pkce {
+        use base64::Engine;
+        let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+        Pkce { verifier, challenge }
+    }
 }
 
 /// How the simulated PSU answers the bank's pages.
@@ -67,6 +88,10 @@ impl AuthorizationRequest {
         query.append_pair("scope", &self.scope);
         if let Some(state) = &self.state {
             query.append_pair("state", state);
+        }
+        if let Some(challenge) = &self.code_challenge {
+            query.append_pair("code_challenge", challenge);
+            query.append_pair("code_challenge_method", "S256");
         }
         format!("/stet/psd2/oauth/authorize?{}", query.finish())
     }
@@ -147,6 +172,24 @@ impl TppClient {
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect_uri),
+        ])
+        .await
+    }
+
+    /// Exchanges a code obtained with a PKCE challenge, sending its verifier.
+    pub async fn exchange_code_with_verifier(
+        &self,
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<reqwest::Response, ClientError> {
+        self.token_request(&[
+            ("client_id", client_id),
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
         ])
         .await
     }

@@ -162,7 +162,7 @@ pub async fn start(
     {
         return back("invalid_request", "state is longer than 500 characters");
     }
-    for name in ["response_type", "scope", "client_id", "redirect_uri"] {
+    for name in ["response_type", "scope", "client_id", "redirect_uri", "code_challenge", "code_challenge_method"] {
         if let Err(e) = params.one(name) {
             return back("invalid_request", &e);
         }
@@ -188,6 +188,19 @@ pub async fn start(
             &format!("scope {} needs the {} role, which the TPP's certificate lacks", missing.as_str(), missing.role()),
         );
     }
+    // PKCE (RFC 7636): S256 only (`plain` protects nothing against a leaked authorization request).
+    let code_challenge = match (params.one("code_challenge"), params.one("code_challenge_method")) {
+        (Ok(None), Ok(None)) => None,
+        (Ok(Some(challenge)), Ok(Some("S256"))) if is_s256_challenge(challenge) => Some(challenge.to_owned()),
+        (Ok(Some(_)), Ok(Some("S256"))) => {
+            return back(
+                "invalid_request",
+                "code_challenge must be the 43-character base64url SHA-256 of the verifier",
+            );
+        }
+        (Ok(Some(_)), _) => return back("invalid_request", "code_challenge_method must be S256"),
+        _ => return back("invalid_request", "code_challenge_method without code_challenge"),
+    };
     if state.mode == Mode::Production {
         // stetgate authenticates PSUs with the sandbox's code only; a bank plugs its own SCA here.
         return back("temporarily_unavailable", "strong customer authentication is not configured on this server");
@@ -210,6 +223,7 @@ pub async fn start(
         failures: 0,
         sca_at: None,
         created_at: now_ms(&state),
+        code_challenge,
     };
     if let Err(e) = state.store.insert_flow(&flow).await {
         return ApiError::unavailable(format!("flow store: {e}")).into_response();
@@ -224,6 +238,11 @@ pub async fn start(
         state.config.oauth.flow_lifetime_secs,
     );
     response
+}
+
+/// An S256 challenge: the base64url (no padding) of a SHA-256, 43 characters.
+fn is_s256_challenge(text: &str) -> bool {
+    text.len() == 43 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn flow_cookie(headers: &HeaderMap) -> Option<Secret> {
@@ -441,6 +460,7 @@ async fn issue_code(state: &AppState, flow: &mut Flow, now: i64) -> Response {
         sca_at,
         expires_at: now + state.config.oauth.code_lifetime_secs * 1000,
         pair_id: None,
+        code_challenge: flow.code_challenge.clone(),
     };
     flow.stage = Stage::Done;
     let stored = async {

@@ -237,6 +237,8 @@ pub struct Flow {
     pub sca_at: Option<i64>,
     /// Unix ms.
     pub created_at: i64,
+    /// The PKCE challenge (RFC 7636, S256) the TPP sent, if any.
+    pub code_challenge: Option<String>,
 }
 
 /// What an authorization code stands for.
@@ -250,6 +252,18 @@ pub struct CodeGrant {
     pub sca_at: i64,
     pub expires_at: i64,
     pub pair_id: Option<String>,
+    /// The PKCE challenge (S256) of the authorization, if the TPP sent one.
+    pub code_challenge: Option<String>,
+}
+
+/// A PKCE code verifier (RFC 7636 section 4.1): 43 to 128 unreserved characters.
+pub fn valid_code_verifier(text: &str) -> bool {
+    (43..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// The S256 challenge of a verifier: BASE64URL(SHA256(verifier)) (RFC 7636 section 4.2).
+pub fn s256_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref())
 }
 
 /// An issued access/refresh token pair (without the tokens, which are only hashed in the store).

@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::edge::bank::Bank;
 use crate::edge::error::OAuthError;
 use crate::registry::http::OAuthTpp;
-use crate::store::Redeemed;
+use crate::store::{Presented, Redeemed};
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
@@ -123,7 +123,15 @@ async fn authorization_code(
     let code = param(pairs, "code").ok_or_else(|| invalid_request("code is missing"))?;
     let redirect_uri = param(pairs, "redirect_uri").ok_or_else(|| invalid_request("redirect_uri is missing"))?;
     let code_hash = Secret::from_client(code).hash();
-    let grant = match state.store.redeem_authorization_code(&code_hash, now).await.map_err(store_error)? {
+    let challenge = match param(pairs, "code_verifier") {
+        Some(verifier) if super::valid_code_verifier(verifier) => Some(super::s256_challenge(verifier)),
+        Some(_) => return Err(invalid_request("code_verifier must be 43 to 128 unreserved characters (RFC 7636)")),
+        None => None,
+    };
+    let presented = Presented { client, bank: bank.code(), redirect_uri, challenge: challenge.as_deref() };
+    // Every condition is checked inside the atomic redemption: a code presented wrongly (by another
+    // TPP, say) is refused without being spent.
+    let grant = match state.store.redeem_authorization_code(&code_hash, &presented, now).await.map_err(store_error)? {
         Redeemed::Fresh(grant) => grant,
         Redeemed::Reused(grant) => {
             // RFC 6749 4.1.2: a code used twice revokes what it issued.
@@ -132,20 +140,9 @@ async fn authorization_code(
             }
             return Err(invalid_grant("the code was already used; the tokens it issued are revoked"));
         }
+        Redeemed::Refused(grant) => return Err(invalid_grant(refusal(&grant, &presented, now))),
         Redeemed::Unknown => return Err(invalid_grant("unknown code")),
     };
-    if &grant.client_id != client {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
-    if grant.bank != bank.code() {
-        return Err(invalid_grant("the code was issued by another bank"));
-    }
-    if grant.redirect_uri != redirect_uri {
-        return Err(invalid_grant("redirect_uri differs from the one of the authorization request"));
-    }
-    if now > grant.expires_at {
-        return Err(invalid_grant("the code expired"));
-    }
     let (access, refresh) = secrets()?;
     let oauth = &state.config.oauth;
     let pair = TokenPair {
@@ -165,6 +162,25 @@ async fn authorization_code(
         .await
         .map_err(store_error)?;
     Ok(answer(&access, refresh.expose(), grant.scopes.to_string(), oauth.access_token_lifetime_secs))
+}
+
+/// Why a code was not redeemed, in the order a TPP should check.
+fn refusal(grant: &super::CodeGrant, presented: &Presented<'_>, now: i64) -> &'static str {
+    if &grant.client_id != presented.client {
+        "the code was issued to another client"
+    } else if grant.bank != presented.bank {
+        "the code was issued by another bank"
+    } else if grant.redirect_uri != presented.redirect_uri {
+        "redirect_uri differs from the one of the authorization request"
+    } else if now > grant.expires_at {
+        "the code expired"
+    } else if grant.code_challenge.is_some() && presented.challenge.is_none() {
+        "code_verifier is missing: the authorization request carried a code_challenge (PKCE)"
+    } else if grant.code_challenge.is_none() {
+        "code_verifier was sent, but the authorization request carried no code_challenge"
+    } else {
+        "code_verifier does not match the code_challenge of the authorization request (S256)"
+    }
 }
 
 fn answer(access: &Secret, refresh_token: &str, scope: String, expires_in: i64) -> TokenResponse {

@@ -19,7 +19,7 @@ mod tpps;
 pub use banks::BankRecord;
 pub use duties::{Consumed, Outage, PURGE_GRACE_MS, Purged};
 pub use ledger::{LoadAccount, Origin};
-pub use oauth::Redeemed;
+pub use oauth::{Presented, Redeemed};
 pub use statistics::{RolledUp, StatisticsRecords};
 pub use tpps::Inserted;
 

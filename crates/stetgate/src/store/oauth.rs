@@ -11,19 +11,33 @@ use stet::{BankCode, OrgId, ResourceId};
 /// What redeeming a code found.
 #[derive(Debug, Clone)]
 pub enum Redeemed {
-    /// First use: the code is now spent.
+    /// First use by its client, at its bank, with its redirect URI, before its expiry, with the
+    /// verifier of its PKCE challenge: the code is now spent.
     Fresh(CodeGrant),
-    /// Already used: whatever it issued must be revoked.
+    /// Already used, presented again by its own client: whatever it issued must be revoked.
     Reused(CodeGrant),
+    /// Presented by another client, at another bank, with another redirect URI, after its expiry
+    /// or without the right PKCE verifier: refused, and left as it was (nobody else can burn it).
+    Refused(CodeGrant),
     Unknown,
+}
+
+/// Who presents a code, and with what: the conditions of its redemption.
+#[derive(Debug, Clone)]
+pub struct Presented<'a> {
+    pub client: &'a OrgId,
+    pub bank: BankCode,
+    pub redirect_uri: &'a str,
+    /// The S256 of the `code_verifier` sent, if any.
+    pub challenge: Option<&'a str>,
 }
 
 impl Store {
     pub async fn insert_flow(&self, flow: &Flow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_flows (flow_hash, csrf_hash, bank_code, client_id, redirect_uri, scope, state, stage,
-                                              psu_id, failures, sca_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                              psu_id, failures, sca_at, created_at, code_challenge)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&flow.flow_hash)
         .bind(&flow.csrf_hash)
@@ -37,6 +51,7 @@ impl Store {
         .bind(flow.failures)
         .bind(flow.sca_at)
         .bind(flow.created_at)
+        .bind(flow.code_challenge.clone())
         .execute(self.pool())
         .await?;
         Ok(())
@@ -45,7 +60,7 @@ impl Store {
     pub async fn flow(&self, flow_hash: &str) -> Result<Option<Flow>, StoreError> {
         let row = sqlx::query(
             "SELECT flow_hash, csrf_hash, bank_code, client_id, redirect_uri, scope, state, stage, psu_id, failures, sca_at,
-                    created_at
+                    created_at, code_challenge
              FROM authorization_flows WHERE flow_hash = $1",
         )
         .bind(flow_hash)
@@ -71,8 +86,9 @@ impl Store {
 
     pub async fn insert_code(&self, code_hash: &str, grant: &CodeGrant) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO authorization_codes (code_hash, bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO authorization_codes (code_hash, bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at,
+                                              code_challenge)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(code_hash)
         .bind(grant.bank.as_str())
@@ -82,21 +98,37 @@ impl Store {
         .bind(grant.scopes.to_string())
         .bind(grant.sca_at)
         .bind(grant.expires_at)
+        .bind(grant.code_challenge.clone())
         .execute(self.pool())
         .await?;
         Ok(())
     }
 
-    /// Spends a code atomically: of two concurrent redemptions, exactly one is `Fresh`.
-    pub async fn redeem_authorization_code(&self, code_hash: &str, now_ms: i64) -> Result<Redeemed, StoreError> {
-        let spent = sqlx::query("UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL")
-            .bind(code_hash)
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+    /// Spends a code atomically, and only if it is presented as it was issued (its client, bank,
+    /// redirect URI, unexpired, with the verifier of its PKCE challenge): of two concurrent
+    /// redemptions exactly one is `Fresh`, and a redemption that does not match leaves it unspent.
+    pub async fn redeem_authorization_code(
+        &self,
+        code_hash: &str,
+        presented: &Presented<'_>,
+        now_ms: i64,
+    ) -> Result<Redeemed, StoreError> {
+        let spent = sqlx::query(
+            "UPDATE authorization_codes SET used_at = $2
+             WHERE code_hash = $1 AND used_at IS NULL AND client_id = $3 AND bank_code = $4 AND redirect_uri = $5
+               AND expires_at >= $2 AND COALESCE(code_challenge, '') = $6",
+        )
+        .bind(code_hash)
+        .bind(now_ms)
+        .bind(presented.client.as_str())
+        .bind(presented.bank.as_str())
+        .bind(presented.redirect_uri)
+        .bind(presented.challenge.unwrap_or(""))
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         let row = sqlx::query(
-            "SELECT bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at, pair_id
+            "SELECT bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at, pair_id, code_challenge, used_at
              FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash)
@@ -112,8 +144,14 @@ impl Store {
             sca_at: row.try_get("sca_at")?,
             expires_at: row.try_get("expires_at")?,
             pair_id: row.try_get("pair_id")?,
+            code_challenge: row.try_get("code_challenge")?,
         };
-        Ok(if spent == 1 { Redeemed::Fresh(grant) } else { Redeemed::Reused(grant) })
+        let used = row.try_get::<Option<i64>, _>("used_at")?.is_some();
+        Ok(match spent {
+            1 => Redeemed::Fresh(grant),
+            _ if used && &grant.client_id == presented.client => Redeemed::Reused(grant),
+            _ => Redeemed::Refused(grant),
+        })
     }
 
     /// Issues a token pair: revokes the valid pairs of the same bank, PSU and TPP that concern a
@@ -308,5 +346,6 @@ fn flow_row(row: &AnyRow) -> Result<Flow, StoreError> {
         failures: row.try_get("failures")?,
         sca_at: row.try_get("sca_at")?,
         created_at: row.try_get("created_at")?,
+        code_challenge: row.try_get("code_challenge")?,
     })
 }

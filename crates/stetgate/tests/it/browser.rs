@@ -189,6 +189,7 @@ async fn run_flow(scope: &str, host: &str, psu: &str, language: &str, expected_h
         redirect_uri: callback.clone(),
         scope: scope.into(),
         state: Some("browser-state".into()),
+        code_challenge: None,
     };
     browser.goto(&format!("https://{host}:{}{}", app.addr.port(), request.path())).await;
     browser.find("#psu_id").await;

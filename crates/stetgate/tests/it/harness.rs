@@ -413,6 +413,7 @@ impl TestApp {
             redirect_uri: CALLBACK.into(),
             scope: scope.into(),
             state: None,
+            code_challenge: None,
         };
         let answers = stet_tpp::PsuAnswers {
             psu_id: psu.into(),

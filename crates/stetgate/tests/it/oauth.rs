@@ -22,6 +22,7 @@ fn request(scope: &str) -> AuthorizationRequest {
         redirect_uri: CALLBACK.into(),
         scope: scope.into(),
         state: Some("xyz-42".into()),
+        code_challenge: None,
     }
 }
 
@@ -505,7 +506,80 @@ async fn tokens_are_bound_to_tpp_bank_and_scope(db: TestDb) {
     assert_eq!(result.0, StatusCode::FORBIDDEN);
 }
 
+/// A code presented wrongly (another TPP, another redirect URI, the wrong PKCE verifier) is refused
+/// without being spent: whoever holds a stolen code cannot burn the real TPP's one.
+async fn a_code_presented_wrongly_is_not_spent(db: TestDb) {
+    let (app, tpp) = setup(db).await;
+    let client = app.tpp_client(CE, &tpp);
+    let other = app.tpp("PSDFR-ACPR-99999", CertSpec::default());
+    app.register(&other).await;
+    let thief = app.tpp_client(CE, &other);
+    let back = redirected(&client, &request("aisp"), &psu(LEA)).await;
+    let code = back.get("code").unwrap();
+    let refused = oauth_error(
+        thief.exchange_code("PSDFR-ACPR-99999", code, CALLBACK).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    assert!(refused["error_description"].as_str().unwrap().contains("another client"), "{refused}");
+    oauth_error(
+        client.exchange_code(ORG, code, "https://tpp.example/elsewhere").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    let response = client.exchange_code(ORG, code, CALLBACK).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the TPP's code still works after both attempts");
+}
+
+/// PKCE (RFC 7636, S256): verified when the TPP uses it.
+async fn pkce_is_verified_when_used(db: TestDb) {
+    let (app, tpp) = setup(db).await;
+    let client = app.tpp_client(CE, &tpp);
+    let pkce = stet_tpp::Pkce::generate();
+    let with_pkce = AuthorizationRequest { code_challenge: Some(pkce.challenge.clone()), ..request("aisp") };
+    let back = redirected(&client, &with_pkce, &psu(LEA)).await;
+    let code = back.get("code").unwrap();
+    let missing =
+        oauth_error(client.exchange_code(ORG, code, CALLBACK).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant")
+            .await;
+    assert!(missing["error_description"].as_str().unwrap().contains("code_verifier is missing"), "{missing}");
+    let wrong = stet_tpp::Pkce::generate().verifier;
+    oauth_error(
+        client.exchange_code_with_verifier(ORG, code, CALLBACK, &wrong).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    oauth_error(
+        client.exchange_code_with_verifier(ORG, code, CALLBACK, "short").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    let response = client.exchange_code_with_verifier(ORG, code, CALLBACK, &pkce.verifier).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the right verifier redeems the code, unspent until then");
+
+    // A verifier for a code that had no challenge is refused too (no downgrade).
+    let back = redirected(&client, &request("aisp"), &psu(LEA)).await;
+    oauth_error(
+        client.exchange_code_with_verifier(ORG, back.get("code").unwrap(), CALLBACK, &pkce.verifier).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    // Only S256.
+    let plain = format!("{}&code_challenge={}&code_challenge_method=plain", request("aisp").path(), pkce.verifier);
+    let response = client.request(Method::GET, &plain).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(location.contains("error=invalid_request") && location.contains("S256"), "{location}");
+}
+
 db_tests!(
+    a_code_presented_wrongly_is_not_spent,
+    pkce_is_verified_when_used,
     aisp_happy_path_and_secrets_at_rest,
     cbpii_happy_path_records_the_chosen_accounts,
     authorize_errors,

@@ -27,6 +27,7 @@ async fn the_bank_suspends_a_tpp_on_every_node(db: TestDb) {
         redirect_uri: CALLBACK.into(),
         scope: "aisp".into(),
         state: None,
+        code_challenge: None,
     };
     let answers = stet_tpp::PsuAnswers { psu_id: "9999999901".into(), otp: "12345678".into(), accounts: None };
     let stet_tpp::FlowEnd::Redirected(back) = client.drive_authorization(&request, &answers).await.unwrap() else {

@@ -122,6 +122,7 @@ async fn three_processes_share_one_postgresql() {
         redirect_uri: CALLBACK.into(),
         scope: "aisp".into(),
         state: None,
+        code_challenge: None,
     };
     let answers = stet_tpp::PsuAnswers { psu_id: "9999999901".into(), otp: "12345678".into(), accounts: None };
     let stet_tpp::FlowEnd::Redirected(back) = nodes[0].drive_authorization(&request, &answers).await.unwrap() else {
