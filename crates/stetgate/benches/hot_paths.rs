@@ -122,6 +122,7 @@ fn eidas_checks(c: &mut Criterion) {
                 &certs.registration,
                 &memo,
                 certs.now,
+                300,
             )
             .expect("verifies")
         })

@@ -81,6 +81,7 @@ async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Resp
             &baseline.registration,
             &baseline.trust,
             now,
+            300,
         )
     {
         return e.into_response();

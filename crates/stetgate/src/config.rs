@@ -64,6 +64,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Largest request body accepted (413 above it).
     pub max_body_bytes: usize,
+    /// When a request signs its `Date` header, how far it may be from the bank's clock.
+    pub signature_max_date_skew_secs: i64,
     /// How often a node deletes expired flows, codes, token pairs and counters.
     pub purge_interval_secs: u64,
     /// `[connections]`: caps and timeouts of the HTTPS listener's connections.
@@ -96,6 +98,7 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
+            signature_max_date_skew_secs: 300,
             purge_interval_secs: 3600,
             connections: ConnectionLimits::default(),
             metrics_listen: None,
@@ -483,12 +486,43 @@ pub fn load(mode: Mode, file: Option<&Path>, overrides: &Overrides) -> Result<Co
         }
         figment = figment.merge(Toml::file_exact(path));
     }
+    // Only variables that name a setting are settings: a deployment tool's own `STETGATE_BIN` or
+    // `STETGATE_VERSION` is not a typo to stop on. It is named in a warning; a bad value of a real
+    // setting still stops start-up.
+    let settings = std::sync::Arc::new(setting_names());
+    for (name, _) in std::env::vars() {
+        if let Some(key) = name.strip_prefix("STETGATE_")
+            && key != "CONFIG"
+            && !names_a_setting(&settings, key)
+        {
+            eprintln!("stetgate: warning: the environment variable {name} is not a setting; ignored");
+        }
+    }
     figment = figment
-        .merge(Env::prefixed("STETGATE_").ignore(&["config"]).split("__"))
+        .merge(
+            Env::prefixed("STETGATE_")
+                .ignore(&["config"])
+                .filter(move |key| names_a_setting(&settings, key.as_str()))
+                .split("__"),
+        )
         .merge(Serialized::defaults(overrides));
     let config: Config = figment.extract().map_err(|e| from_figment(e, file))?;
     config.check(mode, file)?;
     Ok(config)
+}
+
+/// Whether `key` (after `STETGATE_`, nested keys joined by `__`) starts with a top-level setting.
+fn names_a_setting(settings: &[String], key: &str) -> bool {
+    let top = key.split("__").next().unwrap_or("");
+    settings.iter().any(|s| s.eq_ignore_ascii_case(top))
+}
+
+/// The top-level settings (`listen`, `tls`, `connections` ...), as the environment may name them.
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn from_figment(error: figment::Error, file: Option<&Path>) -> ConfigError {

@@ -1,6 +1,22 @@
 //! The `stetgate` command: `sandbox` (a self-contained test bank) and `serve` (production).
 
 use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+
+/// `println!` that does not panic when whoever reads the output has gone (`stetgate certs issue
+/// ... | head -1`): what cannot be written is dropped; the command's work is done either way.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `print!`, likewise.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -315,9 +331,9 @@ fn certs_issue(args: &CertsIssueArgs) -> ExitCode {
     match result {
         Ok(files) => {
             let dir = files.dir.display();
-            println!("wrote {dir}/qwac.pem {dir}/qwac.key {dir}/qseal.pem {dir}/qseal.key");
-            println!("keyId (URL form):    {}", files.key_id_url);
-            println!("keyId (serial form): {}", files.key_id_serial);
+            say!("wrote {dir}/qwac.pem {dir}/qwac.key {dir}/qseal.pem {dir}/qseal.key");
+            say!("keyId (URL form):    {}", files.key_id_url);
+            say!("keyId (serial form): {}", files.key_id_serial);
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -342,7 +358,7 @@ fn tpp(command: TppCommand) -> ExitCode {
             if !admin.store.suspend_registration(&org, reason, now).await.map_err(store_error)? {
                 return Err((1, format!("{org} is not registered")));
             }
-            println!(
+            say!(
                 "{org} suspended: its calls, tokens and refreshes are refused until `stetgate tpp reactivate {org}`"
             );
             Ok(())
@@ -352,7 +368,7 @@ fn tpp(command: TppCommand) -> ExitCode {
             if !admin.store.lift_suspension(&org).await.map_err(store_error)? {
                 return Err((1, format!("{org} is not registered")));
             }
-            println!("{org} reactivated");
+            say!("{org} reactivated");
             Ok(())
         }
     })
@@ -414,7 +430,7 @@ fn stats_export(args: &StatsExportArgs) -> ExitCode {
         match &args.output {
             Some(path) => std::fs::write(path, text).map_err(|e| (1, format!("{}: {e}", path.display()))),
             None => {
-                print!("{text}");
+                say_raw!("{text}");
                 Ok(())
             }
         }
@@ -433,13 +449,13 @@ fn outage(command: &OutageCommand) -> ExitCode {
         match command {
             OutageCommand::Start { bank, reason, .. } => {
                 let outage = admin.store.start_outage(bank_code(bank)?, reason, now).await.map_err(store_error)?;
-                println!("bank {bank}: unavailable since {} ({})", when(outage.started_at), outage.reason);
+                say!("bank {bank}: unavailable since {} ({})", when(outage.started_at), outage.reason);
             }
             OutageCommand::End { bank, .. } => {
                 if !admin.store.end_outage(bank_code(bank)?, now).await.map_err(store_error)? {
                     return Err((1, format!("bank {bank} has no open outage")));
                 }
-                println!("bank {bank}: available again since {}", when(now));
+                say!("bank {bank}: available again since {}", when(now));
             }
             OutageCommand::List { bank, .. } => {
                 let outages = admin
@@ -449,7 +465,7 @@ fn outage(command: &OutageCommand) -> ExitCode {
                     .map_err(store_error)?;
                 for o in outages {
                     let end = o.ended_at.map(when).unwrap_or_else(|| "open".to_owned());
-                    println!("{}\t{}\t{}", when(o.started_at), end, o.reason);
+                    say!("{}\t{}\t{}", when(o.started_at), end, o.reason);
                 }
             }
         }
@@ -492,7 +508,7 @@ fn fill(args: &FillArgs) -> ExitCode {
             start = end;
             eprintln!("stetgate fill: {end} / {} accounts ({:.0} s)", plan.accounts, started.elapsed().as_secs_f64());
         }
-        println!(
+        say!(
             "bank {bank}: {} synthetic accounts (PSUs F0000000000 to F{:010}); account 0 has {} operations",
             plan.accounts,
             plan.accounts.saturating_sub(1) / 2,
@@ -514,11 +530,11 @@ fn fallback_report(bank: Option<&str>, since: Option<&str>, target: &TppTarget) 
             None => jiff::Timestamp::now().as_millisecond() - 90 * 86_400_000,
         };
         let events = admin.store.fallback_events(bank, since_ms).await.map_err(store_error)?;
-        println!("time\tbank\tclient_id\tevent\toutcome\tdetail");
+        say!("time\tbank\tclient_id\tevent\toutcome\tdetail");
         for e in events {
             let at = jiff::Timestamp::from_millisecond(e.at).map(|t| t.to_string()).unwrap_or_default();
             let client = e.client_id.map(|c| c.to_string()).unwrap_or_else(|| "-".to_owned());
-            println!("{at}\t{}\t{client}\t{}\t{}\t{}", e.bank, e.event, e.outcome, e.detail);
+            say!("{at}\t{}\t{client}\t{}\t{}\t{}", e.bank, e.event, e.outcome, e.detail);
         }
         Ok(())
     })
@@ -586,7 +602,7 @@ async fn tpp_register(admin: &app::Admin, args: &TppRegisterArgs, now: i64) -> R
     if !replaced {
         admin.store.insert_registration(&registration, now).await.map_err(store_error)?;
     }
-    println!(
+    say!(
         "{} {} (client_id {}, QSealC SHA-256 {})",
         if replaced { "replaced" } else { "registered" },
         registration.client_name,
@@ -599,14 +615,14 @@ async fn tpp_register(admin: &app::Admin, args: &TppRegisterArgs, now: i64) -> R
 async fn tpp_list(admin: &app::Admin) -> Result<(), (u8, String)> {
     let registrations = admin.store.registrations().await.map_err(|e| (1, e.to_string()))?;
     if registrations.is_empty() {
-        println!("no registered TPP");
+        say!("no registered TPP");
     }
     for r in registrations {
         let status = match &r.suspension_reason {
             Some(reason) if r.suspended_at.is_some() => format!("suspended ({reason})"),
             _ => r.status().to_owned(),
         };
-        println!("{}\t{status}\t{}\t{}\t{}", r.org_id, r.client_name, r.qsealc_sha256, r.redirect_uris.join(" "));
+        say!("{}\t{status}\t{}\t{}\t{}", r.org_id, r.client_name, r.qsealc_sha256, r.redirect_uris.join(" "));
     }
     Ok(())
 }

@@ -66,7 +66,8 @@ impl FromRequest<AppState> for TppRequest {
             .or_else(|| parts.uri.path_and_query().map(|p| p.as_str().to_owned()))
             .unwrap_or_else(|| parts.uri.path().to_owned());
         let now = state.clock.now().as_second();
-        super::signature::verify(&parts, &target, &body, &tpp, &registration, &state.trust, now)?;
+        let skew = state.config.signature_max_date_skew_secs;
+        super::signature::verify(&parts, &target, &body, &tpp, &registration, &state.trust, now, skew)?;
         Ok(TppRequest { stet, tpp, body })
     }
 }

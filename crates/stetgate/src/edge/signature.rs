@@ -29,7 +29,10 @@ fn refuse(why: impl Into<String>) -> ApiError {
 }
 
 /// Checks the request's Digest and Signature against the TPP's registered QSealC, which must
-/// still pass its checks against the trust anchors (remembered a while by the memo).
+/// still pass its checks against the trust anchors (remembered a while by the memo). A signed
+/// `Date` must be within `max_date_skew_secs` of `now_unix` (a captured request cannot be replayed
+/// days later).
+#[allow(clippy::too_many_arguments)]
 pub fn verify(
     parts: &Parts,
     path_and_query: &str,
@@ -38,6 +41,7 @@ pub fn verify(
     registration: &Registration,
     trust: &TrustMemo,
     now_unix: i64,
+    max_date_skew_secs: i64,
 ) -> Result<(), ApiError> {
     let headers = &parts.headers;
     let raw = one_header(headers, SIGNATURE)?
@@ -79,6 +83,19 @@ pub fn verify(
     let missing: Vec<&str> = required.iter().map(String::as_str).filter(|h| !covered(h)).collect();
     if !missing.is_empty() {
         return Err(refuse(format!("these headers must be signed and are not: {}", missing.join(" "))));
+    }
+
+    if covered("date") {
+        let date = one_header(headers, "date")?.ok_or_else(|| refuse("date is signed but the Date header is missing"))?;
+        let sent = jiff::fmt::rfc2822::DateTimeParser::new()
+            .parse_timestamp(&date)
+            .map_err(|_| refuse(format!("the Date header {date:?} is not an HTTP date (RFC 9110 5.6.7)")))?;
+        let skew = (sent.as_second() - now_unix).abs();
+        if skew > max_date_skew_secs {
+            return Err(refuse(format!(
+                "the signed Date is {skew} s away from the bank's clock (at most {max_date_skew_secs} s): sign a fresh request"
+            )));
+        }
     }
 
     match one_header(headers, DIGEST)? {

@@ -527,3 +527,52 @@ async fn fill_grows_the_same_synthetic_ledger_and_its_psus_are_usable() {
     assert_eq!(one.len(), 2);
     assert!(zero.windows(2).all(|w| w[0].transaction_date >= w[1].transaction_date), "newest first");
 }
+
+/// `stetgate certs issue ... | head -1`: the reader goes away after one line; the command still
+/// writes its files and exits cleanly, without a panic.
+#[test]
+fn output_into_a_closed_pipe_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let (code, _, stderr) = run(&["tpp", "list", "--data-dir", data]);
+    assert_eq!(code, Some(0), "creates the sandbox CA: {stderr}");
+    let out = dir.path().join("tpp");
+    let mut child = Command::new(BIN)
+        .args(["certs", "issue", "--org-id", "PSDFR-ACPR-12345", "--roles", "PSP_AI", "--data-dir", data, "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(out.join("qseal.key").exists(), "the work is done all the same");
+}
+
+/// A `STETGATE_` variable a deployment tool sets for itself is named in a warning, not a reason
+/// to refuse to start; a bad value of a real setting still is.
+#[test]
+fn environment_variables_that_are_not_settings_are_named_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let output = Command::new(BIN)
+        .args(["tpp", "list", "--data-dir", data.to_str().unwrap()])
+        .env("STETGATE_BIN", "/opt/stetgate/bin/stetgate")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("STETGATE_BIN") && stderr.contains("not a setting"), "{stderr}");
+    let output = Command::new(BIN)
+        .args(["tpp", "list", "--data-dir", data.to_str().unwrap()])
+        .env("STETGATE_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("STETGATE_LISTEN"), "{stderr}");
+}

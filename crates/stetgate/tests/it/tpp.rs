@@ -432,7 +432,30 @@ pub async fn send_raw(
     request.send().await.unwrap()
 }
 
-db_tests!(qwac_checks_name_what_failed, registration_lifecycle, registration_refusals, signatures_are_verified);
+/// A request that signs its `Date` must be fresh: a captured request cannot be replayed later.
+async fn a_signed_date_must_be_near_the_bank_s_clock(db: TestDb) {
+    let app = spawn_app(db).await;
+    let tpp = registered(&app, ORG, CertSpec::default()).await;
+    let client = app.tpp_client(HOST, &tpp);
+    let http_date = |t: jiff::Timestamp| t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let now: jiff::Timestamp = crate::harness::TEST_NOW.parse().unwrap();
+    let signed = |date: String| {
+        client.signed(Method::GET, ACCOUNTS).header("Date", date).signed_headers(&["(request-target)", "x-request-id", "date"])
+    };
+    accepted(signed(http_date(now.checked_sub(jiff::SignedDuration::from_secs(60)).unwrap())).send().await.unwrap())
+        .await;
+    let stale = http_date(now.checked_sub(jiff::SignedDuration::from_mins(10)).unwrap());
+    refused(signed(stale).send().await.unwrap(), StatusCode::BAD_REQUEST, "away from the bank's clock").await;
+    refused(signed("yesterday".into()).send().await.unwrap(), StatusCode::BAD_REQUEST, "not an HTTP date").await;
+}
+
+db_tests!(
+    qwac_checks_name_what_failed,
+    registration_lifecycle,
+    registration_refusals,
+    signatures_are_verified,
+    a_signed_date_must_be_near_the_bank_s_clock,
+);
 
 /// Header names travel in any case over HTTP/1.1; the signing string uses them in lower case.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
