@@ -28,7 +28,11 @@ The rules, for every generated request:
   3. every 2xx conforms to the official response schema (`stet_schema_conformance`, schemathesis's
      response_schema_conformance), and a 204 has no body (`stet_no_content`);
   and, so that input validation is covered too: a request whose body, query or path violates the
-  definition is not answered 2xx (`stet_invalid_input_accepted`).
+  definition (as sent, validated by the harness with JSON Schema formats) is not answered 2xx
+  (`stet_invalid_input_accepted`), and GET .../transactions does not refuse valid RFC 3339 dates
+  inside the bank's history (`stet_valid_dates_refused`). Besides schemathesis's own generation, the
+  hooks turn every other valid case into a "near miss" (an amount as a JSON number, a lower-case
+  IBAN, a JSON array for an object, a misspelled key, RFC 3339 variants...), see stet_hooks.py.
 
 Operations: the definition describes GET /accounts, GET /accounts/{id}/balances,
 GET /accounts/{id}/transactions, PUT /consents, GET /trusted-beneficiaries,
@@ -71,13 +75,15 @@ CHECKS = [
     "stet_schema_conformance",
     "stet_no_content",
     "stet_invalid_input_accepted",
+    "stet_valid_dates_refused",
 ]
 RULES = {
     "stet_no_server_error": "rule 1: a 5xx answer",
     "stet_error_model": "rule 2: a 4xx that is not the STET ErrorModel",
     "stet_schema_conformance": "rule 2/3: an answer that does not conform to the official schema",
     "stet_no_content": "rule 3: a 204 with a body",
-    "stet_invalid_input_accepted": "input validation: a schema-violating request answered 2xx",
+    "stet_invalid_input_accepted": "input validation: a request violating the definition answered 2xx",
+    "stet_valid_dates_refused": "input validation: valid RFC 3339 dates inside the history refused",
 }
 
 
@@ -232,6 +238,7 @@ def prepare(args, work: Path, sandbox: Sandbox) -> dict:
         "tokens": tokens,
         "accounts": resources,
         "full_consent": full_consent,
+        "spec": str(SPEC),
         "violations": str(work / "violations.jsonl"),
         "responses": str(work / "responses.jsonl"),
     }
@@ -323,26 +330,34 @@ def report(violations_path: Path) -> int:
         if key in seen:
             continue
         seen.add(key)
-        # One group per rule, operation, status and kind of failure.
-        first_line = (v["title"] or "").strip()
-        groups.setdefault((v["check"], v["operation"], v["status"], first_line), []).append(v)
+        # One group per rule, operation, status, near miss and kind of failure (the failure's first
+        # lines with quoted values and numbers blanked).
+        text = "\n".join([(v["title"] or "").strip()] + (v["message"] or "").strip().splitlines()[:2])
+        kind = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "_", text)
+        # A 5xx is grouped by method (e.g. every TRACE), the rest by operation.
+        where = v["method"] if v["check"] == "stet_no_server_error" else v["operation"]
+        groups.setdefault((v["check"], where, v["status"], kind), []).append(v)
     if not groups:
         return 0
     print()
     print(f"VIOLATIONS: {len(seen)} failing checks in {len(groups)} groups")
-    for (check, operation, status, title), cases in groups.items():
+    for (check, operation, status, _), cases in groups.items():
         print()
         print(f"--- {RULES.get(check, check)} [{check}]: {operation} -> {status} ({len(cases)} requests)")
-        print(f"    {title}")
-        message = (cases[0]["message"] or "").strip()
-        if message:
-            for text in message.splitlines()[:12]:
-                print(f"    | {text[:200]}")
+        print(f"    {cases[0]['title']}")
+        message = [line for line in (cases[0]["message"] or "").strip().splitlines() if line.strip()]
+        for text in message[:5]:
+            print(f"    | {text[:200]}")
+        near_misses = sorted({v["near_miss"] for v in cases if v.get("near_miss")})
+        if near_misses:
+            print(f"    near misses among them: {'; '.join(near_misses)}")
         for v in cases[:3]:
             print(f"    {v['method']} {v['path']}  (X-Request-ID {v['request_id']}, PSU-IP-Address {v['psu_ip_address']})")
             if v["request_body"]:
                 print(f"      request:  {v['request_body'][:300]}")
             print(f"      answer:   {v['status']} {v['response_body'][:300]}")
+            if v.get("near_miss"):
+                print(f"      (a near miss made by the harness: {v['near_miss']})")
         if len(cases) > 3:
             print(f"    ... and {len(cases) - 3} more")
     return len(groups)

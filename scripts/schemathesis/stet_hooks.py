@@ -7,62 +7,75 @@ STET_FUZZ_CONTEXT at it. Here:
   parameters from the definition as loaded (the file is not touched): the harness sets them on
   every request, as a TPP's client library does, so schemathesis should not spend its cases
   generating (and above all negating) them.
-- `before_call` turns every generated request into one a real TPP would send: a fresh
-  X-Request-ID, the access token of the operation's scope, a PSU-IP-Address on most calls (so the
-  4-a-day batch quota does not answer 429 to everything), the PSU's real account ids, IBANs, EUR
-  and dates within the bank's history in most cases (otherwise everything stops at 403/404/400
-  before the interesting code and no 2xx body is ever checked), and the `StetSignature` auth, which
-  adds Digest and Signature to the prepared request right before it is sent. Only values that
-  match the definition's pattern are replaced, by values that match it too, so a part the
-  generator made schema-violating stays so; schemathesis re-derives which parts are negative after
-  this hook anyway.
-- `after_call` restores the full consent after every accepted PUT /consents, so the consent the
-  fuzzer sends (often "nothing granted") does not hide balances and transactions from the rest of
-  the run.
-- the checks run.py selects, each failure also appended to the violations file run.py reports from:
-  * `stet_no_server_error`: schemathesis's `not_a_server_error`;
-  * `stet_schema_conformance`: schemathesis's `response_schema_conformance`;
-  * `stet_error_model`: every 4xx is the STET ErrorModel (crates/stet/src/error.rs): a JSON
-    object with `timestamp`, `status` (the HTTP status), `error`, `message`, `path`;
-  * `stet_no_content`: a 204 has no body;
-  * `stet_invalid_input_accepted`: a request whose body, query or path violates the official
-    schema is not answered 2xx (schemathesis's `negative_data_rejection`, limited to those parts:
-    the harness owns Authorization, Signature, Digest and X-Request-ID, and PSU-* headers are
-    informational).
-- `after_call` also notes every answer's status, for run.py's table of what was seen.
+- `before_call` turns every generated request into one a real TPP sends: a fresh X-Request-ID,
+  the access token of the operation's scope, a PSU-IP-Address on most calls (so the 4-a-day batch
+  quota does not answer 429 to everything), and the `StetSignature` auth, which adds Digest and
+  Signature to the prepared request right before it is sent. It also
+  * seeds the PSU's real account ids and IBANs, EUR, and dates within the bank's 62-day history
+    into most cases, replacing only values that match the definition's pattern by values that
+    match it too (otherwise nearly everything stops at 403/404/400 before the interesting code,
+    and no 2xx body is ever checked);
+  * turns every other positive case of funds-confirmations, consents and transactions into a
+    "near miss" (`_near_miss`): the same request with one value in a form a client plausibly
+    sends and the definition does or does not allow (an amount as a JSON number, a lower-case or
+    spaced IBAN, a body as a JSON array, a misspelled key, an RFC 3339 date in lower case or
+    without offset...), going round a fixed catalogue. Random generation almost never produces
+    these; they are where parsers are lenient. With one worker and a fixed seed the run stays
+    deterministic.
+- `after_call` notes every answer's status (run.py's table), and restores the full consent after
+  every accepted PUT /consents, so the consent the fuzzer sends (often "nothing granted") does not
+  hide balances and transactions from the rest of the run.
+- the checks run.py selects; each failure is also appended to the violations file run.py reports:
+  * `stet_no_server_error` (rule 1): schemathesis's `not_a_server_error`;
+  * `stet_error_model` (rule 2): every 4xx is the STET ErrorModel (crates/stet/src/error.rs), a
+    JSON object with `timestamp`, `status` (the HTTP status), `error`, `message`, `path`;
+  * `stet_schema_conformance` (rule 3, and 2 for documented 4xx): schemathesis's
+    `response_schema_conformance`, formats included;
+  * `stet_no_content` (rule 3): a 204 has no body;
+  * `stet_invalid_input_accepted`: the request actually sent (body, query, path) is validated
+    against the definition (JSON Schema draft 4 with formats, RFC 3339 date-time); a 2xx answer to
+    one that violates it is a failure;
+  * `stet_valid_dates_refused`: a 400 to GET .../transactions whose query is valid per the
+    definition and whose dates lie inside the bank's history (so no business rule applies).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import functools
 import json
 import os
 import re
 import sys
+import urllib.parse
 import zlib
 from itertools import count
 
+import jsonschema_rs
 import requests
 import schemathesis
-from schemathesis.core import NotSet
-from schemathesis.core.parameters import ParameterLocation
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance
+from schemathesis.core import NotSet
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stet_signing import StetSignature, use_loopback_for_localhost  # noqa: E402
 
 with open(os.environ["STET_FUZZ_CONTEXT"], encoding="utf-8") as f:
     CTX = json.load(f)
+with open(CTX["spec"], encoding="utf-8") as f:
+    SPEC = json.load(f)
 
 use_loopback_for_localhost()
 with open(CTX["qseal_key"], encoding="utf-8") as f:
     SIGNER = StetSignature(f.read(), CTX["key_id"])
 ACCOUNTS = CTX["accounts"]  # [{"resourceId": ..., "iban": ...}]
 ERROR_MODEL_FIELDS = ("timestamp", "status", "error", "message", "path")
+TRANSACTIONS = "/accounts/{accountResourceId}/transactions"
+HISTORY_DAYS = 62  # the retail depth of the sandbox's bank (docs/tpp-guide.md)
 _sequence = count(1)
-
+NEAR_MISSES: dict[str, str] = {}  # X-Request-ID -> what the harness changed
 
 # Headers the harness owns on every request: generating them only to overwrite them would make
 # schemathesis spend its negative cases on them (it would then re-derive those cases as positive).
@@ -80,6 +93,8 @@ def before_load_schema(context, raw_schema):
                     if not (p.get("in") == "header" and str(p.get("name", "")).lower() in HARNESS_HEADERS)
                 ]
 
+
+# --- making a generated case a real TPP's request ---------------------------------------------
 
 def _fingerprint(case) -> int:
     """A stable number from the generated case, to make the harness's choices deterministic."""
@@ -107,13 +122,19 @@ def _scope_token(case) -> str:
     return CTX["tokens"]["piisp"] if case.path == "/funds-confirmations" else CTX["tokens"]["aisp"]
 
 
-# The definition's patterns. The harness only ever replaces a value that matches its pattern by
-# another that does, so a part the generator made invalid stays invalid (and a valid one valid).
+# The definition's patterns (fullmatch).
 IBAN = re.compile(r"[A-Z]{2,2}[0-9]{2,2}[a-zA-Z0-9]{1,30}")
 CURRENCY = re.compile(r"[A-Z]{3,3}")
 AMOUNT = re.compile(r"\-{0,1}[0-9]{1,13}(\.[0-9]{0,5}){0,1}")
 RESOURCE_ID = re.compile(r"([a-zA-Z0-9 /\-?:\()\.,']{1,35})")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 def _valid(pattern, value) -> bool:
@@ -145,12 +166,12 @@ def _seed_consent_body(body: dict, h: int) -> None:
 
 
 def _seed_dates(query: dict, h: int) -> None:
-    """Moves most generated dateFrom/dateTo into the bank's 62-day depth, keeping the rest of the
+    """Moves most generated dateFrom/dateTo into the bank's history, keeping the rest of the
     generated form (time, fraction, offset, or garbage), so that the date parser is what gets tested."""
     today = datetime.date.today()
-    for name, days in (("dateFrom", -((h >> 9) % 60) - 1), ("dateTo", (h >> 15) % 5)):
+    for name, days in (("dateFrom", -((h >> 9) % 55) - 2), ("dateTo", (h >> 15) % 5)):
         value = query.get(name)
-        if not (isinstance(value, str) and DAY.match(value) and (h >> 11) % 3):
+        if not (isinstance(value, str) and DAY.match(value) and (h >> 11) % 6):
             continue
         try:
             datetime.date.fromisoformat(value[:10])
@@ -159,9 +180,117 @@ def _seed_dates(query: dict, h: int) -> None:
         query[name] = (today + datetime.timedelta(days=days)).isoformat() + value[10:]
 
 
+# Near misses: (description, new value from the old one). Valid ones per RFC 3339 and the
+# definition are marked so in the description; the checks judge from the request as sent anyway.
+DATE_NEAR_MISSES = [
+    ("date-time with lower-case t and z (valid RFC 3339)", lambda d: d + "t10:00:00z"),
+    ("date-time with offset -00:00 (valid RFC 3339)", lambda d: d + "T10:00:00-00:00"),
+    ("date-time with a 10-digit fraction (valid RFC 3339)", lambda d: d + "T10:00:00.1234567890Z"),
+    ("date-time without offset (not RFC 3339)", lambda d: d + "T10:00:00"),
+    ("a plain date (not a date-time)", lambda d: d),
+    ("offset +0100 without colon (not RFC 3339)", lambda d: d + "T10:00:00+0100"),
+    ("offset +24:00 (not RFC 3339)", lambda d: d + "T10:00:00+24:00"),
+    ("space instead of T (not RFC 3339)", lambda d: d + " 10:00:00Z"),
+    ("hour 24 (not RFC 3339)", lambda d: d + "T24:00:00Z"),
+    ("decimal comma (not RFC 3339)", lambda d: d + "T10:00:00,5Z"),
+]
+
+
+def _spaced(iban: str) -> str:
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def _near_miss_funds(body: dict, k: int) -> str | None:
+    amount, account = body.get("instructedAmount"), body.get("accountId")
+    if not isinstance(amount, dict) or not isinstance(account, dict):
+        return None
+    iban = account.get("iban") if isinstance(account.get("iban"), str) else ACCOUNTS[0]["iban"]
+    variants = [
+        ("instructedAmount.amount as a JSON number 12.25", lambda: amount.__setitem__("amount", 12.25)),
+        ("instructedAmount.amount as a JSON integer 100", lambda: amount.__setitem__("amount", 100)),
+        ("instructedAmount.amount \"+12.25\"", lambda: amount.__setitem__("amount", "+12.25")),
+        ("instructedAmount.amount \"12,25\"", lambda: amount.__setitem__("amount", "12,25")),
+        ("accountId.iban in lower case", lambda: account.__setitem__("iban", iban.lower())),
+        ("accountId.iban in groups of four", lambda: account.__setitem__("iban", _spaced(iban))),
+        ("accountId.other a string beside the iban", lambda: account.__setitem__("other", "AAA")),
+        ("accountId.other with a numeric identification beside the iban",
+         lambda: account.__setitem__("other", {"identification": 12, "schemeName": "BANK"})),
+        ("paymentCoverageRequestId of 36 characters", lambda: body.__setitem__("paymentCoverageRequestId", "A" * 36)),
+        ("payee of 71 characters", lambda: body.__setitem__("payee", "P" * 71)),
+    ]
+    description, apply = variants[k % len(variants)]
+    apply()
+    return description
+
+
+def _near_miss_consents(case, k: int) -> str | None:
+    body = case.body
+    if not isinstance(body, dict):
+        return None
+    iban = ACCOUNTS[k % len(ACCOUNTS)]["iban"]
+    variant = k % 6
+    if variant == 0:
+        case.body = []
+        return "body [] (a JSON array, not the Access object)"
+    if variant == 1:
+        case.body = [body.get("balances", []), body.get("transactions", [])]
+        return "body [balances, transactions] (a JSON array, not the Access object)"
+    if variant == 2 and "balances" in body:
+        body["balance"] = body.pop("balances")
+        return "key balances misspelled balance"
+    if variant == 3 and "psuIdentity" in body:
+        body["psuidentity"] = body.pop("psuIdentity")
+        return "key psuIdentity misspelled psuidentity"
+    if variant == 4:
+        body["balances"] = [{"iban": iban.lower()}]
+        return "balances[0].iban in lower case"
+    body["transactions"] = [[iban]]
+    return "transactions[0] as a JSON array [iban], not an AccountIdentification object"
+
+
+def _near_miss_dates(query: dict, k: int) -> str | None:
+    name = "dateTo" if isinstance(query.get("dateTo"), str) and not isinstance(query.get("dateFrom"), str) else "dateFrom"
+    value = query.get(name)
+    if not isinstance(value, str) or not DAY.match(value) or _day(value) is None:
+        # No usable date: one inside the history, so that only the form can be refused.
+        value = (datetime.date.today() - datetime.timedelta(days=k % 50 + 2)).isoformat()
+    description, make = DATE_NEAR_MISSES[k % len(DATE_NEAR_MISSES)]
+    query[name] = make(value[:10])
+    return f"{name}: {description}"
+
+
+_near_miss_turns: dict[str, int] = {}
+
+
+def _near_miss(case) -> str | None:
+    """Every other case generated valid becomes a near miss, going round the catalogue in turn (so
+    each variant is sent a few times in every run; see the module's doc)."""
+    meta = case._meta
+    if meta is None or meta.generation.mode.is_negative:
+        return None
+    if case.path == "/funds-confirmations" and isinstance(case.body, dict):
+        mutate = lambda k: _near_miss_funds(case.body, k)  # noqa: E731
+    elif case.path == "/consents" and case.method == "PUT" and isinstance(case.body, dict):
+        mutate = lambda k: _near_miss_consents(case, k)  # noqa: E731
+    elif case.path == TRANSACTIONS and case.method == "GET" and isinstance(case.query, dict):
+        mutate = lambda k: _near_miss_dates(case.query, k)  # noqa: E731
+    else:
+        return None
+    turn = _near_miss_turns.get(case.path, 0)
+    _near_miss_turns[case.path] = turn + 1
+    return mutate(turn // 2) if turn % 2 else None
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     h = _fingerprint(case)
+    # Own copies: schemathesis may build later cases from the same objects (the coverage phase
+    # does), and an edit here must not leak into them.
+    case.headers = case.headers.copy()
+    case.path_parameters = copy.deepcopy(case.path_parameters)
+    case.query = copy.deepcopy(case.query)
+    if not isinstance(case.body, NotSet):
+        case.body = copy.deepcopy(case.body)
     headers = case.headers
     # Header values as a client library sends them: stripped, printable ASCII (httpsig signs ASCII).
     for name in list(headers.keys()):
@@ -172,7 +301,8 @@ def before_call(context, case, kwargs):
             del headers[name]
         else:
             headers[name] = value
-    headers["X-Request-ID"] = f"fuzz-{next(_sequence)}-{h:08x}"
+    request_id = f"fuzz-{next(_sequence)}-{h:08x}"
+    headers["X-Request-ID"] = request_id
     headers["Authorization"] = "Bearer " + _scope_token(case)
     headers["Signature"] = "set-when-sent"  # StetSignature replaces it on the prepared request
     headers.pop("Digest", None)
@@ -181,7 +311,6 @@ def before_call(context, case, kwargs):
     if h % 10:
         headers["PSU-IP-Address"] = f"192.0.2.{h % 250 + 1}"
 
-    # The PSU's real accounts in most cases, or everything stops at 403/404 and no 2xx is checked.
     if _valid(RESOURCE_ID, case.path_parameters.get("accountResourceId")) and h % 4:
         case.path_parameters["accountResourceId"] = ACCOUNTS[(h >> 3) % len(ACCOUNTS)]["resourceId"]
     if isinstance(case.query, dict):
@@ -191,55 +320,30 @@ def before_call(context, case, kwargs):
             _seed_funds_body(case.body, h)
         elif case.path == "/consents":
             _seed_consent_body(case.body, h)
+    near_miss = _near_miss(case)
+    if near_miss:
+        NEAR_MISSES[request_id] = near_miss
     kwargs["auth"] = SIGNER
 
 
-def _session() -> requests.Session:
-    session = requests.Session()
-    session.cert = (CTX["qwac_cert"], CTX["qwac_key"])
-    session.verify = CTX["ca"]
-    session.auth = SIGNER
-    return session
-
-
-def restore_consent(session: requests.Session | None = None) -> requests.Response:
+def restore_consent() -> requests.Response:
     """PUT the full consent (balances and transactions on every account) with the aisp token."""
-    session = session or _session()
-    body = json.dumps(CTX["full_consent"]).encode()
+    session = requests.Session()
     return session.put(
         CTX["base_url"] + "/consents",
-        data=body,
+        data=json.dumps(CTX["full_consent"]).encode(),
         headers={
             "Content-Type": "application/json",
             "X-Request-ID": f"restore-{next(_sequence)}",
             "Authorization": "Bearer " + CTX["tokens"]["aisp"],
             "PSU-IP-Address": "192.0.2.1",
         },
+        auth=SIGNER,
         timeout=10,
-        # Explicit: a session's verify loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment.
+        # On the request: a session's verify loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
         verify=CTX["ca"],
         cert=(CTX["qwac_cert"], CTX["qwac_key"]),
     )
-
-
-@schemathesis.hook
-def after_call(context, case, response):
-    meta = case.meta
-    with open(CTX["responses"], "a", encoding="utf-8") as out:
-        out.write(json.dumps({
-            "operation": f"{case.method} {case.path}",
-            "status": response.status_code,
-            "negative": bool(meta and meta.generation.mode.is_negative),
-            "phase": str(meta.phase.name.value if hasattr(meta.phase.name, "value") else meta.phase.name) if meta else None,
-            "request_id": response.request.headers.get("X-Request-ID"),
-            "path": response.request.path_url,
-            "request_body": _text(response.request.body, 300),
-            "response_body": _text(response.content, 300),
-        }) + "\n")
-    if case.path == "/consents" and 200 <= response.status_code < 300:
-        answer = restore_consent()
-        if answer.status_code != 201:
-            print(f"stet_hooks: restoring the consent answered {answer.status_code}: {answer.text[:300]}", file=sys.stderr)
 
 
 def _text(data, limit):
@@ -250,19 +354,109 @@ def _text(data, limit):
     return data if len(data) <= limit else data[:limit] + f"... ({len(data)} chars)"
 
 
+@schemathesis.hook
+def after_call(context, case, response):
+    meta = case.meta
+    request_id = response.request.headers.get("X-Request-ID")
+    with open(CTX["responses"], "a", encoding="utf-8") as out:
+        record = {
+            "operation": f"{case.method} {case.path}",
+            "status": response.status_code,
+            "negative": bool(meta and meta.generation.mode.is_negative),
+            "phase": getattr(meta.phase.name, "value", str(meta.phase.name)) if meta else None,
+            "near_miss": NEAR_MISSES.get(request_id),
+            "request_id": request_id,
+            "path": response.request.path_url,
+            "request_body": _text(response.request.body, 300),
+            "response_body": _text(response.content, 300),
+        }
+        out.write(json.dumps(record) + "\n")
+    if case.path == "/consents" and 200 <= response.status_code < 300:
+        answer = restore_consent()
+        if answer.status_code != 201:
+            print(f"stet_hooks: restoring the consent answered {answer.status_code}: {answer.text[:300]}", file=sys.stderr)
+
+
+# --- what the request actually sent, judged against the definition ------------------------------
+
+_validators: dict[str, jsonschema_rs.Validator] = {}
+
+
+def _validator(schema: dict):
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _validators:
+        _validators[key] = jsonschema_rs.Draft4Validator(
+            {"allOf": [schema], "definitions": SPEC["definitions"]}, validate_formats=True
+        )
+    return _validators[key]
+
+
+def _first_error(schema: dict, value) -> str | None:
+    for error in _validator(schema).iter_errors(value):
+        where = "/".join(str(p) for p in error.instance_path)
+        return f"{where + ': ' if where else ''}{error.message}"
+    return None
+
+
+PARAMETER_KEYWORDS = ("type", "format", "pattern", "maxLength", "minLength", "enum", "maximum", "minimum")
+
+
+def request_problems(response, case) -> list[str]:
+    """Where the request as sent violates the definition (body, query and path parameters)."""
+    operation = SPEC["paths"][case.path][case.method.lower()]
+    request = response.request
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query, keep_blank_values=True)
+    problems = []
+    for parameter in operation.get("parameters", []):
+        name, where = parameter.get("name"), parameter.get("in")
+        if where in ("query", "path"):
+            values = query.get(name) if where == "query" else (
+                [case.path_parameters[name]] if name in case.path_parameters else None
+            )
+            if values is None:
+                if parameter.get("required"):
+                    problems.append(f"{where} parameter {name} is missing")
+                continue
+            if len(values) != 1:
+                continue  # a repeated parameter: the definition says nothing of it; not judged
+            schema = {k: parameter[k] for k in PARAMETER_KEYWORDS if k in parameter}
+            error = _first_error(schema, values[0])
+            if error:
+                problems.append(f"{where} parameter {name}={values[0]!r}: {error}")
+        elif where == "body":
+            body = request.body
+            if not body:
+                if parameter.get("required"):
+                    problems.append("the required body is missing")
+                continue
+            try:
+                document = json.loads(body)
+            except ValueError:
+                problems.append("the body is not JSON")
+                continue
+            error = _first_error(parameter["schema"], document)
+            if error:
+                problems.append(f"body: {error}")
+    return problems
+
+
+# --- checks ----------------------------------------------------------------------------------
+
 def _record(name, failure, response, case):
     """Appends a failed check to the violations file run.py reports from."""
     request = response.request
     path = request.path_url
     prefix = CTX["base_path"]
+    request_id = request.headers.get("X-Request-ID")
     record = {
         "check": name,
         "title": getattr(failure, "title", None) or str(failure).split("\n")[0],
         "message": getattr(failure, "message", None) or str(failure),
         "operation": f"{case.method} {case.path}",
+        "near_miss": NEAR_MISSES.get(request_id),
         "method": request.method,
         "path": path[len(prefix) :] if path.startswith(prefix) else path,
-        "request_id": request.headers.get("X-Request-ID"),
+        "request_id": request_id,
         "psu_ip_address": request.headers.get("PSU-IP-Address"),
         "request_body": _text(request.body, 600),
         "status": response.status_code,
@@ -332,13 +526,39 @@ def stet_no_content(ctx, response, case):
 
 @recorded
 def stet_invalid_input_accepted(ctx, response, case):
-    """A body, query or path that violates the official schema is not answered 2xx."""
+    """A request whose body, query or path violates the definition is not answered 2xx."""
     if not 200 <= response.status_code < 300:
         return None
-    meta = case.meta
-    if meta is None or not any(
-        meta.is_negative_at(location)
-        for location in (ParameterLocation.BODY, ParameterLocation.QUERY, ParameterLocation.PATH)
-    ):
+    problems = request_problems(response, case)
+    if problems:
+        raise AssertionError(
+            f"Schema-violating request answered {response.status_code}\n" + "\n".join(problems)
+        )
+    return True
+
+
+@recorded
+def stet_valid_dates_refused(ctx, response, case):
+    """GET .../transactions with a valid query and dates inside the bank's history is not a 400."""
+    if case.path != TRANSACTIONS or response.status_code != 400 or request_problems(response, case):
         return None
-    return negative_data_rejection(ctx, response, case)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(response.request.url).query, keep_blank_values=True)
+    today = datetime.date.today()
+    first = today - datetime.timedelta(days=HISTORY_DAYS - 3)  # a margin for time zones
+    days = {}
+    for name in ("dateFrom", "dateTo"):
+        if name in query:
+            day = _day(query[name][0]) if len(query[name]) == 1 else None
+            if day is None or not first <= day <= today + datetime.timedelta(days=5):
+                return None
+            days[name] = day
+    if not days:
+        return None
+    if len(days) == 2 and days["dateTo"] <= days["dateFrom"] + datetime.timedelta(days=1):
+        return None
+    try:
+        explanation = json.loads(response.content).get("error", "")
+    except (ValueError, AttributeError):
+        explanation = _text(response.content, 200)
+    sent = ", ".join(f"{name}={query[name][0]!r}" for name in days)
+    raise AssertionError(f"Schema-valid dates inside the history refused with 400\n{sent}: {explanation}")

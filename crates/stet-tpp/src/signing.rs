@@ -41,12 +41,26 @@ pub struct SignedRequest {
     signed_headers: Option<Vec<String>>,
 }
 
+/// The path and query of `base` + `path` as the HTTP client will send them.
+fn on_the_wire(base: &str, path: &str) -> String {
+    match url::Url::parse(&format!("{base}{path}")) {
+        Ok(url) => match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        },
+        Err(_) => path.to_owned(),
+    }
+}
+
 impl SignedRequest {
     pub(crate) fn new(client: TppClient, method: reqwest::Method, path: &str) -> Self {
+        // Sign the target as it goes on the wire: the URL parser removes `.` and `..` segments and
+        // encodes what needs encoding, and a signature over the path as typed would not verify.
+        let path = on_the_wire(client.base_url(), path);
         SignedRequest {
             client,
             method,
-            path: path.to_owned(),
+            path,
             headers: vec![("x-request-id".to_owned(), crate::new_request_id())],
             body: Vec::new(),
             signed_headers: None,
@@ -116,5 +130,19 @@ impl SignedRequest {
             request = request.body(self.body);
         }
         Ok(request.send().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_signed_target_is_the_one_sent() {
+        let base = "https://www.17515.sandbox.localhost:8443";
+        assert_eq!(super::on_the_wire(base, "/stet/psd2/./v1.4.2/x/../accounts"), "/stet/psd2/v1.4.2/accounts");
+        assert_eq!(
+            super::on_the_wire(base, "/stet/psd2/v1.4.2/accounts/1/transactions?dateFrom=2026-11-01"),
+            "/stet/psd2/v1.4.2/accounts/1/transactions?dateFrom=2026-11-01"
+        );
+        assert_eq!(super::on_the_wire(base, "/a b"), "/a%20b");
     }
 }

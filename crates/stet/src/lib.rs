@@ -9,6 +9,7 @@
 pub mod ais;
 mod amount;
 mod error;
+pub mod funds;
 mod hal;
 pub mod headers;
 mod ids;

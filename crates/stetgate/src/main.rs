@@ -358,9 +358,7 @@ fn tpp(command: TppCommand) -> ExitCode {
             if !admin.store.suspend_registration(&org, reason, now).await.map_err(store_error)? {
                 return Err((1, format!("{org} is not registered")));
             }
-            say!(
-                "{org} suspended: its calls, tokens and refreshes are refused until `stetgate tpp reactivate {org}`"
-            );
+            say!("{org} suspended: its calls, tokens and refreshes are refused until `stetgate tpp reactivate {org}`");
             Ok(())
         }
         TppCommand::Reactivate { org_id, .. } => {

@@ -75,12 +75,83 @@ impl AisConsent {
 /// Why a consent body is refused (400, naming the culprit; the previous consent stays).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConsentError {
+    #[error("the consent body is not a STET Access object: {0}")]
+    Shape(String),
     #[error("{field}: {value:?} is not a valid IBAN")]
     MalformedIban { field: &'static str, value: String },
     #[error("{field}: {value} is not an account of this PSU at this bank")]
     NotThePsus { field: &'static str, value: String },
     #[error("{field}: an account is referenced by neither iban nor other {{identification, schemeName: BANK}}")]
     NoReference { field: &'static str },
+}
+
+/// Reads the body of `PUT /consents` strictly, as the STET `Access` schema has it: a JSON object
+/// (never an array read field by field) with `balances`, `transactions` (lists of account
+/// references), `trustedBeneficiaries` and `psuIdentity` (booleans) all present, `overdrafts` from
+/// v1.6.2 on, `owners` accepted and ignored there, and nothing else: a misspelled key is refused, not
+/// read as "nothing granted". An empty body is the bank's "PUT /consents with no data", which
+/// withdraws everything.
+pub fn parse_access(body: &[u8], with_overdrafts: bool) -> Result<Access, ConsentError> {
+    if body.is_empty() {
+        return Ok(Access::default());
+    }
+    let shape = |why: String| ConsentError::Shape(why);
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| shape(format!("the body is not JSON ({e})")))?;
+    let object = value.as_object().ok_or_else(|| shape("the body must be a JSON object".into()))?;
+    let lists: &[&str] = if with_overdrafts {
+        &["balances", "transactions", "overdrafts", "owners"]
+    } else {
+        &["balances", "transactions"]
+    };
+    for (key, field) in object {
+        if lists.contains(&key.as_str()) {
+            check_references(key, field)?;
+        } else if ["trustedBeneficiaries", "psuIdentity"].contains(&key.as_str()) {
+            if !field.is_boolean() {
+                return Err(shape(format!("{key} must be true or false")));
+            }
+        } else if key == "overdrafts" || key == "owners" {
+            return Err(shape(format!("{key} is part of the consent from v1.6.2 on, not in this version")));
+        } else {
+            return Err(shape(format!(
+                "{key} is not a field of Access (balances, transactions, trustedBeneficiaries, psuIdentity)"
+            )));
+        }
+    }
+    for required in ["balances", "transactions", "trustedBeneficiaries", "psuIdentity"] {
+        if !object.contains_key(required) {
+            return Err(shape(format!("{required} is missing (every Access field is required; send [] or false)")));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| shape(e.to_string()))
+}
+
+/// A list of account references: objects `{iban}` or `{other: {identification, schemeName}}`.
+fn check_references(field: &str, value: &serde_json::Value) -> Result<(), ConsentError> {
+    let shape = |why: String| ConsentError::Shape(why);
+    let items = value.as_array().ok_or_else(|| shape(format!("{field} must be a list of account references")))?;
+    for (i, item) in items.iter().enumerate() {
+        let reference =
+            item.as_object().ok_or_else(|| shape(format!("{field}[{i}] must be an object {{\"iban\": ...}}")))?;
+        for (key, v) in reference {
+            let ok = match key.as_str() {
+                "iban" | "currency" => v.is_string(),
+                "other" => v.as_object().is_some_and(|o| {
+                    o.get("identification").is_some_and(serde_json::Value::is_string)
+                        && o.get("schemeName").is_some_and(serde_json::Value::is_string)
+                        && o.keys().all(|k| ["identification", "schemeName", "issuer"].contains(&k.as_str()))
+                }),
+                _ => false,
+            };
+            if !ok {
+                return Err(shape(format!(
+                    "{field}[{i}].{key} is not an account reference field (iban, or other {{identification, schemeName}})"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Turns the body of `PUT /consents` into a consent on the PSU's accounts. `overdrafts` counts in

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use consent::{AccessKind, AisConsent};
 use stet::ais::{
-    Access, AccountIdentification, AccountResource, BalanceResource, BankTransactionCode, HalAccounts, HalBalances,
+    AccountIdentification, AccountResource, BalanceResource, BankTransactionCode, HalAccounts, HalBalances,
     HalEndUserIdentity, HalOverdrafts, HalTransactionDetails, HalTransactions, Overdrafts, TransactionResource,
 };
 use stet::{ApiVersion, Link, Links, ResourceId};
@@ -146,16 +146,13 @@ pub async fn put_consents(
     Extension(version): Extension<ApiVersion>,
     request: Authorized,
 ) -> Result<Response, ApiError> {
-    let access: Access = if request.request.body.is_empty() {
-        Access::default()
-    } else {
-        serde_json::from_slice(&request.request.body)
-            .map_err(|e| ApiError::BadRequest(format!("the consent body is not a STET Access object: {e}")))?
-    };
+    let with_overdrafts = version >= ApiVersion::V1_6_2;
+    let access = consent::parse_access(&request.request.body, with_overdrafts)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let grant = &request.grant;
     let held = held_accounts(&state, grant).await?;
-    let consent = consent::from_access(&access, &held, version >= ApiVersion::V1_6_2)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let consent =
+        consent::from_access(&access, &held, with_overdrafts).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let now = state.clock.now().as_millisecond();
     state.store.replace_ais_consent(grant.bank, &grant.psu, &grant.client_id, &consent, now).await?;
     Ok(StatusCode::CREATED.into_response())

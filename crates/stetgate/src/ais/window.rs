@@ -23,6 +23,8 @@ pub enum WindowError {
 /// A parsed bound: its Paris day, and whether it falls exactly at midnight.
 fn parse(text: &str, name: &'static str, calendar: &Calendar) -> Result<(Date, bool), WindowError> {
     let bad = || WindowError::Invalid(name);
+    // RFC 3339 5.6 allows a lower-case `t` and `z`; nothing else in these forms is a letter.
+    let text = &text.to_ascii_uppercase();
     if text.len() == 10 {
         return text.parse::<Date>().map(|d| (d, true)).map_err(|_| bad());
     }
@@ -111,6 +113,9 @@ mod tests {
             "2026-11-01T10:00:00.000+0100",
             "2026-11-01T10:00:00.000+01:00",
             "2026-11-01",
+            // RFC 3339 forms: lower-case separators, no fraction.
+            "2026-11-01t00:00:00.000z",
+            "2026-11-01t10:00:00+01:00",
         ] {
             assert_eq!(w(Some(from), None, 62).unwrap().from, Date::constant(2026, 11, 1), "{from}");
         }

@@ -68,8 +68,21 @@ impl FromRequest<AppState> for TppRequest {
         let now = state.clock.now().as_second();
         let skew = state.config.signature_max_date_skew_secs;
         super::signature::verify(&parts, &target, &body, &tpp, &registration, &state.trust, now, skew)?;
+        if !body.is_empty() && !is_json(&parts.headers) {
+            return Err(ApiError::BadRequest(
+                "Content-Type must be application/json (or application/hal+json) for a request body".into(),
+            ));
+        }
         Ok(TppRequest { stet, tpp, body })
     }
+}
+
+/// Whether the request declares a JSON body (`application/json`, `application/hal+json` or
+/// another `application/*+json`, parameters allowed).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let media = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
 /// The `X-Request-ID` of a request: required, once, 1 to 70 visible ASCII characters.

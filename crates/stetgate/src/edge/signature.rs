@@ -86,7 +86,8 @@ pub fn verify(
     }
 
     if covered("date") {
-        let date = one_header(headers, "date")?.ok_or_else(|| refuse("date is signed but the Date header is missing"))?;
+        let date =
+            one_header(headers, "date")?.ok_or_else(|| refuse("date is signed but the Date header is missing"))?;
         let sent = jiff::fmt::rfc2822::DateTimeParser::new()
             .parse_timestamp(&date)
             .map_err(|_| refuse(format!("the Date header {date:?} is not an HTTP date (RFC 9110 5.6.7)")))?;

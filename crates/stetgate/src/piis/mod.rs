@@ -18,8 +18,9 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::Value;
+use stet::ais::{AccountIdentification, GenericIdentification};
+use stet::funds::{HalPaymentCoverageReport, PaymentCoverageRequest};
 use stet::{Amount, ApiVersion, Currency, Iban, Link, Links, ResourceId};
 
 fn rejected(status: StatusCode, code: &'static str, explanation: impl Into<String>) -> ApiError {
@@ -34,20 +35,38 @@ fn unknown_account(explanation: impl Into<String>) -> ApiError {
     rejected(StatusCode::BAD_REQUEST, "AC01", explanation)
 }
 
-/// `HalPaymentCoverageReport`.
-#[derive(Serialize)]
-pub struct CoverageReport {
-    request: Value,
-    result: bool,
-    #[serde(rename = "_links")]
-    links: Links,
-}
-
 /// A checked `PaymentCoverageRequestResource`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoverageRequest {
+    pub id: String,
+    pub payee: Option<String>,
     pub amount: Amount,
     pub account: AccountReference,
+}
+
+impl CoverageRequest {
+    /// The request as the answer echoes it: the validated fields only, amounts as strings.
+    pub fn echo(&self) -> PaymentCoverageRequest {
+        let account_id = match &self.account {
+            AccountReference::Iban(iban) => {
+                AccountIdentification { iban: Some(iban.to_string()), ..Default::default() }
+            }
+            AccountReference::ResourceId(id) => AccountIdentification {
+                other: Some(GenericIdentification {
+                    identification: id.to_string(),
+                    scheme_name: "BANK".into(),
+                    issuer: None,
+                }),
+                ..Default::default()
+            },
+        };
+        PaymentCoverageRequest {
+            payment_coverage_request_id: self.id.clone(),
+            payee: self.payee.clone(),
+            instructed_amount: self.amount,
+            account_id,
+        }
+    }
 }
 
 /// How the request names the account.
@@ -63,14 +82,16 @@ pub fn parse(body: &Value) -> Result<CoverageRequest, ApiError> {
     let object = body
         .as_object()
         .ok_or_else(|| format_error("the body must be a JSON object PaymentCoverageRequestResource"))?;
-    match object.get("paymentCoverageRequestId").and_then(Value::as_str) {
-        Some(id) if !id.is_empty() && id.chars().count() <= 35 => {}
+    let id = match object.get("paymentCoverageRequestId").and_then(Value::as_str) {
+        Some(id) if !id.is_empty() && id.chars().count() <= 35 => id.to_owned(),
         Some(_) => return Err(format_error("paymentCoverageRequestId must be 1 to 35 characters")),
         None => return Err(format_error("paymentCoverageRequestId is missing")),
-    }
-    if object.get("payee").is_some_and(|payee| payee.as_str().is_none_or(|p| p.chars().count() > 70)) {
-        return Err(format_error("payee must be a string of at most 70 characters"));
-    }
+    };
+    let payee = match object.get("payee") {
+        None => None,
+        Some(Value::String(p)) if p.chars().count() <= 70 => Some(p.clone()),
+        Some(_) => return Err(format_error("payee must be a string of at most 70 characters")),
+    };
     let instructed = object
         .get("instructedAmount")
         .and_then(Value::as_object)
@@ -118,7 +139,7 @@ pub fn parse(body: &Value) -> Result<CoverageRequest, ApiError> {
     } else {
         return Err(format_error("accountId needs an iban (or other {identification, schemeName})"));
     };
-    Ok(CoverageRequest { amount, account })
+    Ok(CoverageRequest { id, payee, amount, account })
 }
 
 /// Whether `amount` is covered by the instant balance plus the authorised overdraft.
@@ -176,7 +197,7 @@ pub async fn funds_confirmation(
     let result = covered(&coverage.amount, &balances.instant(), &overdraft);
     let mut links = Links::new();
     links.insert("self".into(), Link::plain(format!("{}/funds-confirmations", version.base_path())));
-    Ok(Hal(CoverageReport { request: body, result, links }).into_response())
+    Ok(Hal(HalPaymentCoverageReport { request: coverage.echo(), result, links }).into_response())
 }
 
 /// The bank's optional per-TPP limit (`[[funds_rate_limits]]`): 429 `TMRQ` above it.

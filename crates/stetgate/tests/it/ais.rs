@@ -77,7 +77,15 @@ impl Aisp {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null), headers)
     }
 
-    async fn consent(&self, version: &str, body: Value) -> (StatusCode, Value) {
+    /// `PUT /consents`; the booleans every Access carries default to false when a test leaves
+    /// them out.
+    async fn consent(&self, version: &str, mut body: Value) -> (StatusCode, Value) {
+        let has_balances = body.get("balances").is_some();
+        if let (Some(object), true) = (body.as_object_mut(), has_balances) {
+            for flag in ["psuIdentity", "trustedBeneficiaries"] {
+                object.entry(flag).or_insert(json!(false));
+            }
+        }
         let (status, body, _) = self.call(Method::PUT, &format!("/stet/psd2/{version}/consents"), Some(body)).await;
         (status, body)
     }
@@ -136,7 +144,12 @@ async fn accounts_before_and_after_consent(db: TestDb) {
     assert!(body["accounts"][0]["accountId"].get("currency").is_none());
 
     // An empty consent revokes everything: back to the first face.
-    let (status, _) = a.consent("v1.4.2", json!({})).await;
+    let (status, _) = a
+        .consent(
+            "v1.4.2",
+            json!({"balances": [], "transactions": [], "psuIdentity": false, "trustedBeneficiaries": false}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, body, _) = a.call(Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
     assert!(body["accounts"].as_array().unwrap().iter().all(|acc| acc.get("resourceId").is_none()));
@@ -164,11 +177,33 @@ async fn consent_refusals_keep_the_previous_consent(db: TestDb) {
         ),
         (json!({"balances": [{}], "transactions": []}), "neither iban"),
         (json!({"balances": "all"}), "not a STET Access object"),
+        // A misspelled key is not "nothing granted".
+        (json!({"balanses": ibans(&[LEA_1])}), "balanses is not a field of Access"),
+        // Every field is required.
+        (json!({"transactions": [], "psuIdentity": false, "trustedBeneficiaries": false}), "balances is missing"),
+        // An array is not an object read field by field.
+        (json!([[{"iban": LEA_1}]]), "must be a JSON object"),
+        (json!({"balances": [["FR7617515000920400430518020"]], "transactions": []}), "balances[0] must be an object"),
+        (json!({"balances": [], "transactions": [], "overdrafts": ibans(&[LEA_1])}), "from v1.6.2 on"),
     ] {
         let (status, answer) = a.consent("v1.4.2", body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(answer["error"].as_str().unwrap().contains(needle), "{needle}: {answer}");
     }
+    // A body that is not declared JSON.
+    let response = a
+        .app
+        .tpp_client(a.host, &a.tpp)
+        .signed(Method::PUT, "/stet/psd2/v1.4.2/consents")
+        .bearer(&a.token)
+        .header("PSU-IP-Address", "192.0.2.10")
+        .header("content-type", "text/plain")
+        .body(serde_json::to_vec(&json!({"balances": [], "transactions": []})).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("Content-Type"));
     let (status, body, _) = a.call(Method::GET, &format!("/stet/psd2/v1.4.2/accounts/{LEA_1_ID}/balances"), None).await;
     assert_eq!(status, StatusCode::OK, "the previous consent stays: {body}");
     // Accounts may also be referenced by resource id.

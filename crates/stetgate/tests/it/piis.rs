@@ -78,7 +78,10 @@ async fn covered_and_not_covered(db: TestDb) {
         let (status, answer) = ask(&app, &tpp, "v1.4.2", token, &body).await;
         assert_eq!(status, StatusCode::OK, "{iban} {amount}: {answer}");
         assert_eq!(answer["result"], expected, "{iban} {amount}");
-        assert_eq!(answer["request"], body, "the request as received");
+        // The validated request, amounts in the bank's form (two decimals, a string).
+        let mut echoed = body.clone();
+        echoed["instructedAmount"]["amount"] = json!(format!("{:.2}", amount.parse::<f64>().unwrap()));
+        assert_eq!(answer["request"], echoed, "the validated request");
         assert_eq!(answer["_links"]["self"]["href"], "/stet/psd2/v1.4.2/funds-confirmations");
     }
     // The same request twice: the same answer (nothing is reserved).
@@ -89,6 +92,15 @@ async fn covered_and_not_covered(db: TestDb) {
     let mut numeric = request(MARC_2, "1");
     numeric["instructedAmount"]["amount"] = json!(12.5);
     assert_eq!(ask(&app, &tpp, "v1.6.2", &marc, &numeric).await.1["result"], true);
+    // Echoed validated: what the request carried beyond the schema is not sent back, and a number
+    // amount comes back as the string 1.4.0.47 requires.
+    let mut extra = request(MARC_2, "1");
+    extra["instructedAmount"]["amount"] = json!(12.5);
+    extra["unknownField"] = json!("x".repeat(10_000));
+    let (status, answer) = ask(&app, &tpp, "v1.4.2", &marc, &extra).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer["request"].get("unknownField").is_none(), "{answer}");
+    assert_eq!(answer["request"]["instructedAmount"]["amount"], "12.50");
 }
 
 async fn reason_codes(db: TestDb) {

@@ -440,7 +440,11 @@ async fn a_signed_date_must_be_near_the_bank_s_clock(db: TestDb) {
     let http_date = |t: jiff::Timestamp| t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let now: jiff::Timestamp = crate::harness::TEST_NOW.parse().unwrap();
     let signed = |date: String| {
-        client.signed(Method::GET, ACCOUNTS).header("Date", date).signed_headers(&["(request-target)", "x-request-id", "date"])
+        client.signed(Method::GET, ACCOUNTS).header("Date", date).signed_headers(&[
+            "(request-target)",
+            "x-request-id",
+            "date",
+        ])
     };
     accepted(signed(http_date(now.checked_sub(jiff::SignedDuration::from_secs(60)).unwrap())).send().await.unwrap())
         .await;

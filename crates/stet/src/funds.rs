@@ -1,0 +1,27 @@
+//! Funds confirmation (STET `POST /funds-confirmations`, `PaymentCoverageRequestResource` and
+//! `HalPaymentCoverageReport`): the request as the bank echoes it back, and its answer.
+
+use crate::ais::AccountIdentification;
+use crate::{Amount, Links};
+use serde::{Deserialize, Serialize};
+
+/// The request, as validated by the bank and echoed in its answer (amounts as strings, as the
+/// bank emits them; nothing the request carried beyond these fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentCoverageRequest {
+    pub payment_coverage_request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payee: Option<String>,
+    pub instructed_amount: Amount,
+    pub account_id: AccountIdentification,
+}
+
+/// The answer: whether the account covers the amount now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HalPaymentCoverageReport {
+    pub request: PaymentCoverageRequest,
+    pub result: bool,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
