@@ -76,6 +76,7 @@ CHECKS = [
     "stet_no_content",
     "stet_invalid_input_accepted",
     "stet_valid_dates_refused",
+    "stet_edge_refusal",
 ]
 RULES = {
     "stet_no_server_error": "rule 1: a 5xx answer",
@@ -84,6 +85,7 @@ RULES = {
     "stet_no_content": "rule 3: a 204 with a body",
     "stet_invalid_input_accepted": "input validation: a request violating the definition answered 2xx",
     "stet_valid_dates_refused": "input validation: valid RFC 3339 dates inside the history refused",
+    "stet_edge_refusal": "edge: a request lacking what every TPP call needs answered 2xx",
 }
 
 
@@ -159,7 +161,8 @@ def prepare(args, work: Path, sandbox: Sandbox) -> dict:
     port = sandbox.port()
     origin = f"https://www.{args.bank}.sandbox.localhost:{port}"
     ca = data / "pki/ca.pem"
-    say(f"sandbox up at {origin} (data dir {data})")
+    built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime((args.bin_dir / "stetgate").stat().st_mtime))
+    say(f"sandbox up at {origin} (data dir {data}; {args.bin_dir / 'stetgate'} built {built})")
 
     issued = run(
         [str(stetgate), "certs", "issue", "--org-id", "PSDFR-ACPR-12345", "--roles", "PSP_AI,PSP_IC",
@@ -344,15 +347,17 @@ def report(violations_path: Path) -> int:
     for (check, operation, status, _), cases in groups.items():
         print()
         print(f"--- {RULES.get(check, check)} [{check}]: {operation} -> {status} ({len(cases)} requests)")
-        print(f"    {cases[0]['title']}")
-        message = [line for line in (cases[0]["message"] or "").strip().splitlines() if line.strip()]
+        title = cases[0]["title"]
+        print(f"    {title}")
+        message = [line for line in (cases[0]["message"] or "").strip().splitlines() if line.strip() and line != title]
         for text in message[:5]:
             print(f"    | {text[:200]}")
         near_misses = sorted({v["near_miss"] for v in cases if v.get("near_miss")})
         if near_misses:
             print(f"    near misses among them: {'; '.join(near_misses)}")
         for v in cases[:3]:
-            print(f"    {v['method']} {v['path']}  (X-Request-ID {v['request_id']}, PSU-IP-Address {v['psu_ip_address']})")
+            print(f"    {v['method']} {v['path']}  (X-Request-ID {v['request_id']}, "
+                  f"PSU-IP-Address {v['psu_ip_address'] or '(none)'})")
             if v["request_body"]:
                 print(f"      request:  {v['request_body'][:300]}")
             print(f"      answer:   {v['status']} {v['response_body'][:300]}")

@@ -36,7 +36,11 @@ STET_FUZZ_CONTEXT at it. Here:
     against the definition (JSON Schema draft 4 with formats, RFC 3339 date-time); a 2xx answer to
     one that violates it is a failure;
   * `stet_valid_dates_refused`: a 400 to GET .../transactions whose query is valid per the
-    definition and whose dates lie inside the bank's history (so no business rule applies).
+    definition and whose dates lie inside the bank's history (so no business rule applies);
+  * `stet_edge_refusal`: one case in twelve of each operation is sent without something the edge
+    requires (`EDGE_VARIANTS`: no token, an unknown token, no signature, a signature by another
+    key, a 71-character X-Request-ID, Accept: text/html); it must be refused (and, by rule 2,
+    with an ErrorModel).
 """
 
 from __future__ import annotations
@@ -260,6 +264,42 @@ def _near_miss_dates(query: dict, k: int) -> str | None:
 
 
 _near_miss_turns: dict[str, int] = {}
+_edge_turns: dict[str, int] = {}
+
+# Refusals at the edge (docs/tpp-guide.md, "Conventions on every resource call"): one case in
+# twelve of every operation goes without something a TPP must send, so that the edge's 4xx are
+# checked against the ErrorModel too. Each must be refused.
+EDGE_VARIANTS = [
+    "no Authorization header",
+    "an unknown bearer token",
+    "an X-Request-ID of 71 characters",
+    "Accept: text/html only",
+    "no Signature header",
+    "a Signature whose keyId names another QSealC",
+]
+
+
+def _edge_variant(case, kwargs) -> str | None:
+    turn = _edge_turns.get(case.path, 0)
+    _edge_turns[case.path] = turn + 1
+    if turn % 12 != 11:
+        return None
+    variant = EDGE_VARIANTS[(turn // 12) % len(EDGE_VARIANTS)]
+    headers = case.headers
+    if variant == "no Authorization header":
+        del headers["Authorization"]
+    elif variant == "an unknown bearer token":
+        headers["Authorization"] = "Bearer 0000000000000000000000000000000000000000000"
+    elif variant == "an X-Request-ID of 71 characters":
+        headers["X-Request-ID"] = "R" * 71
+    elif variant == "Accept: text/html only":
+        headers["Accept"] = "text/html"
+    elif variant == "no Signature header":
+        del headers["Signature"]
+        kwargs["auth"] = None
+    else:
+        kwargs["auth"] = StetSignature(SIGNER.key_pem, CTX["key_id"].rsplit("_", 1)[0] + "_" + "0" * 64)
+    return f"edge: {variant}"
 
 
 def _near_miss(case) -> str | None:
@@ -320,10 +360,10 @@ def before_call(context, case, kwargs):
             _seed_funds_body(case.body, h)
         elif case.path == "/consents":
             _seed_consent_body(case.body, h)
-    near_miss = _near_miss(case)
-    if near_miss:
-        NEAR_MISSES[request_id] = near_miss
     kwargs["auth"] = SIGNER
+    near_miss = _edge_variant(case, kwargs) or _near_miss(case)
+    if near_miss:
+        NEAR_MISSES[headers.get("X-Request-ID", request_id)] = near_miss
 
 
 def restore_consent() -> requests.Response:
@@ -562,3 +602,12 @@ def stet_valid_dates_refused(ctx, response, case):
         explanation = _text(response.content, 200)
     sent = ", ".join(f"{name}={query[name][0]!r}" for name in days)
     raise AssertionError(f"Schema-valid dates inside the history refused with 400\n{sent}: {explanation}")
+
+
+@recorded
+def stet_edge_refusal(ctx, response, case):
+    """A request without something the edge requires (see EDGE_VARIANTS) is not answered 2xx."""
+    variant = NEAR_MISSES.get(response.request.headers.get("X-Request-ID"), "")
+    if variant.startswith("edge:") and 200 <= response.status_code < 300:
+        raise AssertionError(f"Request with {variant[6:]} answered {response.status_code}")
+    return None
