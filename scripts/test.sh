@@ -2,7 +2,7 @@
 # Runs every test of the stetgate workspace, on SQLite and on PostgreSQL.
 #
 # On a fresh Debian machine, as root, it installs what the tests need (PostgreSQL, Chromium and its
-# WebDriver, openssl and curl from Debian's packages, httpsig from PyPI) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
+# WebDriver, openssl and curl from Debian's packages, httpsig and schemathesis from PyPI) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
 # exports TEST_PG_URL. If TEST_PG_URL is already set, that server is used instead.
 # With CI=true a PostgreSQL that cannot be had is a failure, never a skip.
 set -euo pipefail
@@ -110,6 +110,19 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace "$@" 2>&1 | tee "$log" || status=$?
+
+# The official STET 1.4.0.47 definition against a real sandbox (scripts/schemathesis.sh): no 5xx,
+# the ErrorModel on every 4xx, the official schema on every 2xx. Skipped when a test filter is given.
+if [ $# -eq 0 ]; then
+  cargo build -p stetgate -p stet-tpp --bins 2>&1 | tail -n 1
+  if scripts/schemathesis.sh; then
+    echo "test result: ok. 1 passed; 0 failed; 0 ignored (schemathesis against the STET 1.4.0.47 definition)" | tee -a "$log"
+  else
+    echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (schemathesis against the STET 1.4.0.47 definition)" | tee -a "$log"
+    status=1
+  fi
+fi
+
 # One closing line for the whole workspace (cargo prints one per test binary, the last often a
 # doc-test run with nothing in it).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) s += $i } }

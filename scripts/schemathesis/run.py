@@ -297,6 +297,10 @@ def fuzz(args, work: Path, context: dict) -> tuple[int, float]:
     else:
         # The summary schemathesis prints at the end, without the per-failure details reported below.
         summary = text[text.rfind("=== SUMMARY") :] if "=== SUMMARY" in text else text[-3000:]
+        # Errors (an exception in a hook, a network failure) are not violations: show them as is.
+        errors = re.search(r"^=+ ERRORS =+$(.*?)(?=^=+ (FAILURES|WARNINGS|SUMMARY) =+$)", text, re.MULTILINE | re.DOTALL)
+        if errors:
+            print("schemathesis reported errors:\n" + errors.group(1).strip()[:6000] + "\n")
         print(summary.strip())
     print(f"(schemathesis's full output: {output})")
     if code == -1:
@@ -405,6 +409,8 @@ def main() -> int:
                 print(f"    {line[:300]}")
         total = time.monotonic() - started
         if groups or code != 0:
+            if not groups:
+                print("\nschemathesis failed without a violation of the harness's checks: see its errors above")
             print(f"\nFAILED: {groups} groups of violations (schemathesis {elapsed:.0f} s, {total:.0f} s in all)")
             status = 1
         else:

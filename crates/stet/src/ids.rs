@@ -107,6 +107,24 @@ impl Iban {
         }
     }
 
+    /// Accepts only the electronic form STET's `AccountIdentification.iban` pattern describes
+    /// (`^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$`: no spaces, an upper-case country code), as it comes
+    /// in an API request.
+    pub fn parse_wire(text: &str) -> Result<Self, IdError> {
+        let b = text.as_bytes();
+        let shaped = (5..=34).contains(&b.len())
+            && b[..2].iter().all(u8::is_ascii_uppercase)
+            && b[2..4].iter().all(u8::is_ascii_digit)
+            && b[4..].iter().all(u8::is_ascii_alphanumeric);
+        if !shaped {
+            return Err(IdError::Iban(
+                text.to_owned(),
+                "not in the electronic form (no spaces, upper-case country)".into(),
+            ));
+        }
+        Iban::parse(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -214,6 +232,16 @@ mod tests {
             let iban = Iban::parse(iban).unwrap();
             assert_eq!(iban.french_resource_id().unwrap().as_str(), id);
             assert_eq!(iban.french_bank_code().unwrap().as_str(), "17515");
+        }
+    }
+
+    #[test]
+    fn the_wire_takes_only_the_electronic_form() {
+        assert!(Iban::parse_wire("FR7617515000920400430518020").is_ok());
+        for bad in
+            ["fr7617515000920400430518020", "FR76 1751 5000 9204 0043 0518 020", "FR76175150009204004305180 ", "FR"]
+        {
+            assert!(Iban::parse_wire(bad).is_err(), "{bad}");
         }
     }
 

@@ -22,8 +22,9 @@ use stetgate::ais::consent::from_access;
 use stetgate::edge::tpp::TppIdentity;
 use stetgate::ledger::fill::FillPlan;
 use stetgate::ledger::{DateWindow, HeldAccount, Ledger};
-use stetgate::oauth::{Scopes, Secret, TokenPair};
+use stetgate::oauth::{Scopes, TokenPair};
 use stetgate::registry::{Registration, RegistrationRequest};
+use stetgate::secret::Secret;
 use stetgate::store::Store;
 
 struct Certificates {

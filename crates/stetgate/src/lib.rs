@@ -21,5 +21,6 @@ pub mod quota;
 pub mod registry;
 pub mod resources;
 pub mod sandbox;
+pub mod secret;
 pub mod statistics;
 pub mod store;

@@ -7,6 +7,7 @@
 //! asks the ledger, and renders the version's HAL+JSON.
 
 pub mod consent;
+pub mod model;
 pub mod window;
 
 use crate::app::AppState;
@@ -226,6 +227,12 @@ pub async fn transactions(
     request: Authorized,
 ) -> Result<Response, ApiError> {
     let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Transactions).await?;
+    // Not used by the bank (it answers by date), but bounded as the definition bounds them.
+    for name in ["afterEntryReference", "entryReferenceFrom", "entryReferenceTo"] {
+        if query_param(query.as_deref(), name).is_some_and(|v| v.chars().count() > 40) {
+            return Err(ApiError::BadRequest(format!("{name} is longer than 40 characters")));
+        }
+    }
     let today = state.calendar.today(state.clock.as_ref());
     let window = window::window(
         query_param(query.as_deref(), "dateFrom").as_deref(),

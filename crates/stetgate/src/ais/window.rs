@@ -35,6 +35,14 @@ fn parse(text: &str, name: &'static str, calendar: &Calendar) -> Result<(Date, b
     if !shaped {
         return Err(bad());
     }
+    // RFC 3339 allows any number of fraction digits; the parser takes nine (nanoseconds), and
+    // nothing finer matters to a day.
+    let local = match local.split_once('.') {
+        Some((whole, fraction)) if fraction.len() > 9 && fraction.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{whole}.{}", &fraction[..9])
+        }
+        _ => local.to_owned(),
+    };
     let civil: DateTime = local.parse().map_err(|_| bad())?;
     let zoned = match offset_minutes {
         Some(minutes) => {
@@ -61,8 +69,8 @@ fn split_offset(text: &str) -> Option<(&str, Option<i32>)> {
     if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let hours: i32 = digits[..2].parse().ok()?;
-    let minutes: i32 = digits[2..].parse().ok()?;
+    let hours: i32 = digits[..2].parse().ok().filter(|h| *h <= 23)?;
+    let minutes: i32 = digits[2..].parse().ok().filter(|m| *m <= 59)?;
     Some((&text[..at], Some(sign * (hours * 60 + minutes))))
 }
 
@@ -116,6 +124,7 @@ mod tests {
             // RFC 3339 forms: lower-case separators, no fraction.
             "2026-11-01t00:00:00.000z",
             "2026-11-01t10:00:00+01:00",
+            "2026-11-01T00:00:00.1234567890Z",
         ] {
             assert_eq!(w(Some(from), None, 62).unwrap().from, Date::constant(2026, 11, 1), "{from}");
         }
@@ -128,6 +137,8 @@ mod tests {
             "yesterday",
             "2026-11-01T10:00:00.000+1",
             "2026-11-01T10:00:00.000+01:0x",
+            "2026-11-01T10:00:00.000+24:00",
+            "2026-11-01T10:00:00.000+01:60",
         ] {
             assert!(matches!(w(Some(bad), None, 62), Err(WindowError::Invalid("dateFrom"))), "{bad}");
         }

@@ -81,8 +81,6 @@ pub enum ApiError {
     Unavailable(Cause),
     #[error("too many such requests are being answered; retry after {retry_after_secs} s")]
     Busy { retry_after_secs: i64 },
-    #[error("this method is not one the server implements (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS)")]
-    MethodNotImplemented,
     #[error("too many connections are open (from your address, or in all); retry in a few seconds")]
     OverCapacity,
     /// The cause is logged with the request id; the client gets a generic message.
@@ -162,7 +160,6 @@ impl ApiError {
             | ApiError::OverCapacity
             | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::MethodNotImplemented => StatusCode::NOT_IMPLEMENTED,
         }
     }
 

@@ -6,7 +6,7 @@
 //! - the request is counted in the metrics and logged: request id, bank, route template, method,
 //!   status, latency. Never the raw URI (query strings carry codes), headers, or bodies.
 
-use super::error::{ApiError, ErrorBody, InternalCause, reason_phrase};
+use super::error::{ErrorBody, InternalCause, reason_phrase};
 use super::facts::RequestFacts;
 use crate::app::AppState;
 use crate::statistics::{Family, PlannedMaintenance};
@@ -14,14 +14,15 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http_body_util::BodyExt;
 use std::time::Instant;
 use stet::ErrorModel;
 use stet::headers::X_REQUEST_ID;
 
-/// The methods of RFC 9110 that this server knows; any other is answered 501 before routing, and
-/// counted and logged as `OTHER`, so that invented methods cannot grow the metrics or the logs.
+/// The methods of RFC 9110 that this server knows; any other is counted and logged as `OTHER`, so
+/// that invented methods cannot grow the metrics or the logs (routing answers them 405 with `Allow`
+/// on a known path, as STET documents, or 404).
 pub fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
@@ -50,8 +51,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     }
     request.extensions_mut().insert(facts.clone());
 
-    let mut response =
-        if method == "OTHER" { ApiError::MethodNotImplemented.into_response() } else { next.run(request).await };
+    let mut response = next.run(request).await;
 
     let status = response.status();
     if let Some(body) = response.extensions_mut().remove::<ErrorBody>() {

@@ -19,7 +19,7 @@ use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
 use crate::ledger::PsuId;
 use crate::oauth::pages::{self, BankLook, Frame, PageContext, Texts, TppShown, frame, html};
-use crate::oauth::{Secret, hash_secret};
+use crate::secret::{Secret, hash_secret};
 use crate::store::Consumed;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -109,7 +109,7 @@ fn csrf_of(session_secret: &Secret) -> String {
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<Secret> {
-    crate::oauth::cookie_secret(headers, SESSION_COOKIE)
+    crate::secret::cookie_secret(headers, SESSION_COOKIE)
 }
 
 /// `GET /online-banking/login?fallback=<JWT>`.
@@ -194,7 +194,7 @@ async fn login(
     let look = look(&bank);
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
     let mut response = pages::identify(&ctx, &tpp, t.scope_aisp.to_owned(), None);
-    crate::oauth::set_secret_cookie(
+    crate::secret::set_secret_cookie(
         &mut response,
         SESSION_COOKIE,
         &secret,
@@ -222,7 +222,7 @@ async fn live_session(state: &AppState, bank: &Bank, headers: &HeaderMap) -> Res
     Ok((session, secret))
 }
 
-use crate::oauth::same_secret as same;
+use crate::secret::same_secret as same;
 
 /// The live session of a form post whose CSRF token matches, with the form.
 async fn posted_session(

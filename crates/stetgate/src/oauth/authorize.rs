@@ -12,7 +12,7 @@
 //! attempts, or more than 10 minutes: back to the TPP with `error=access_denied`.
 
 use super::pages::{self, AccountChoice, BankLook, PageContext, Texts, TppShown};
-use super::{CodeGrant, Flow, Scopes, Secret, Stage};
+use super::{CodeGrant, Flow, Scopes, Stage};
 use crate::app::AppState;
 use crate::config::Mode;
 use crate::edge::bank::Bank;
@@ -21,6 +21,7 @@ use crate::edge::facts::RequestFacts;
 use crate::edge::tls::ConnectionInfo;
 use crate::ledger::PsuId;
 use crate::registry::Registration;
+use crate::secret::{self, Secret};
 use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -230,7 +231,7 @@ pub async fn start(
     }
     let ctx = PageContext { t, bank: &look, csrf: csrf.expose(), action: AUTHORIZE_PATH };
     let mut response = pages::identify(&ctx, &TppShown::of(&registration), pages::scope_text(t, &scopes), None);
-    super::set_secret_cookie(
+    secret::set_secret_cookie(
         &mut response,
         FLOW_COOKIE,
         &flow_secret,
@@ -246,10 +247,10 @@ fn is_s256_challenge(text: &str) -> bool {
 }
 
 fn flow_cookie(headers: &HeaderMap) -> Option<Secret> {
-    super::cookie_secret(headers, FLOW_COOKIE)
+    secret::cookie_secret(headers, FLOW_COOKIE)
 }
 
-use super::same_secret as same;
+use crate::secret::same_secret as same;
 
 /// `POST /stet/psd2/oauth/authorize`: the next step of the PSU's flow.
 pub async fn step(

@@ -2,11 +2,12 @@
 //! TPP and scopes it stands for. The last check of every resource request, after the TPP's
 //! certificate, registration and signature.
 
-use super::{Scope, Scopes, Secret};
+use super::{Scope, Scopes};
 use crate::app::AppState;
 use crate::edge::error::ApiError;
 use crate::edge::request::TppRequest;
 use crate::ledger::PsuId;
+use crate::secret::Secret;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use stet::{BankCode, OrgId};

@@ -2,11 +2,12 @@
 //! must be the `client_id`) and `POST /stet/psd2/oauth/revoke` (RFC 7009). Errors are RFC 6749 5.2
 //! JSON; answers carry `Cache-Control: no-store`.
 
-use super::{Secret, TokenPair};
+use super::TokenPair;
 use crate::app::AppState;
 use crate::edge::bank::Bank;
 use crate::edge::error::OAuthError;
 use crate::registry::http::OAuthTpp;
+use crate::secret::Secret;
 use crate::store::{Presented, Redeemed};
 use axum::Extension;
 use axum::Json;

@@ -78,7 +78,7 @@ pub enum AccountReference {
 
 /// Reads the request body: FF01 for what is not the STET schema, AC01 for an account reference the
 /// bank cannot know.
-pub fn parse(body: &Value) -> Result<CoverageRequest, ApiError> {
+pub fn parse(body: &Value, numbers_allowed: bool) -> Result<CoverageRequest, ApiError> {
     let object = body
         .as_object()
         .ok_or_else(|| format_error("the body must be a JSON object PaymentCoverageRequestResource"))?;
@@ -103,8 +103,11 @@ pub fn parse(body: &Value) -> Result<CoverageRequest, ApiError> {
         .ok_or_else(|| format_error("instructedAmount.currency is missing or not an ISO 4217 code"))?;
     let text = match instructed.get("amount") {
         Some(Value::String(s)) => s.clone(),
-        // STET 1.6 examples send numbers; accept them.
-        Some(Value::Number(n)) => n.to_string(),
+        // STET 1.4.2 and later declare numbers (their examples send them); 1.4.0.47 a string.
+        Some(Value::Number(n)) if numbers_allowed => n.to_string(),
+        Some(Value::Number(_)) => {
+            return Err(format_error("instructedAmount.amount must be a string in this version (\"12.50\")"));
+        }
         _ => return Err(format_error("instructedAmount.amount is missing")),
     };
     let amount = Amount::parse(&text, currency)
@@ -118,10 +121,24 @@ pub fn parse(body: &Value) -> Result<CoverageRequest, ApiError> {
         })?;
     let account_id =
         object.get("accountId").and_then(Value::as_object).ok_or_else(|| format_error("accountId is missing"))?;
+    // `other`, when sent, must be the STET GenericIdentification even beside an iban.
+    let other = match account_id.get("other") {
+        None => None,
+        Some(Value::Object(other))
+            if other.get("identification").and_then(Value::as_str).is_some_and(|i| i.chars().count() <= 70)
+                && other.get("schemeName").and_then(Value::as_str).is_some() =>
+        {
+            Some(other)
+        }
+        Some(_) => return Err(format_error("accountId.other must be {identification (up to 70), schemeName}")),
+    };
     let account = if let Some(iban) = account_id.get("iban") {
-        let text = iban.as_str().unwrap_or("");
-        AccountReference::Iban(Iban::parse(text).map_err(|_| unknown_account(format!("{text:?} is not a valid IBAN")))?)
-    } else if let Some(other) = account_id.get("other").and_then(Value::as_object) {
+        let text = iban.as_str().ok_or_else(|| format_error("accountId.iban must be a string"))?;
+        AccountReference::Iban(
+            Iban::parse_wire(text)
+                .map_err(|_| unknown_account(format!("{text:?} is not a valid IBAN in the electronic form")))?,
+        )
+    } else if let Some(other) = other {
         let scheme = other.get("schemeName").and_then(Value::as_str).unwrap_or("");
         let identification = other.get("identification").and_then(Value::as_str).unwrap_or("");
         match scheme {
@@ -157,7 +174,7 @@ pub async fn funds_confirmation(
     rate_limit(&state, grant).await?;
     let body: Value =
         serde_json::from_slice(&request.request.body).map_err(|_| format_error("the body is not JSON"))?;
-    let coverage = parse(&body)?;
+    let coverage = parse(&body, version >= ApiVersion::V1_4_2)?;
 
     let held = state.ledger.psu_accounts(grant.bank, &grant.psu).await?;
     let account: Account = held
@@ -237,11 +254,20 @@ mod tests {
     #[test]
     fn parsing_names_the_code() {
         let ok = json!({"paymentCoverageRequestId": "r", "instructedAmount": {"currency": "EUR", "amount": "1.50"}, "accountId": {"iban": "FR7613807008043001965405158"}});
-        assert!(parse(&ok).is_ok());
-        let code = |v: Value| match parse(&v) {
+        assert!(parse(&ok, true).is_ok());
+        let code = |v: Value| match parse(&v, false) {
             Err(ApiError::Rejected { code, .. }) => code,
             other => panic!("{other:?}"),
         };
+        let mut bad = ok.clone();
+        bad["instructedAmount"]["amount"] = json!(1.5);
+        assert_eq!(code(bad), "FF01", "a number where 1.4.0.47 declares a string");
+        let mut bad = ok.clone();
+        bad["accountId"]["iban"] = json!("fr7613807008043001965405158");
+        assert_eq!(code(bad), "AC01", "not the electronic form");
+        let mut bad = ok.clone();
+        bad["accountId"]["other"] = json!("AAA");
+        assert_eq!(code(bad), "FF01", "other must be a GenericIdentification, even beside an iban");
         let mut bad = ok.clone();
         bad["instructedAmount"]["amount"] = json!("1.505");
         assert_eq!(code(bad), "FF01");

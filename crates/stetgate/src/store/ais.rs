@@ -1,7 +1,7 @@
 //! Account information consents and the batch-access counters.
 
 use super::{Store, StoreError, parse_column};
-use crate::ais::consent::{AccessKind, AisConsent};
+use crate::ais::model::{AccessKind, AisConsent};
 use crate::ledger::PsuId;
 use sqlx::Row;
 use std::collections::BTreeSet;

@@ -169,9 +169,10 @@ async fn invented_methods_are_refused_and_never_become_labels() {
     for i in 0..200 {
         let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
         let response = client.request(method, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
-        assert_eq!(response.status(), reqwest::StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(response.status(), reqwest::StatusCode::METHOD_NOT_ALLOWED, "as STET documents a wrong method");
+        assert_eq!(response.headers()["allow"], "GET,HEAD");
         let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["status"], 501, "the ErrorModel: {body}");
+        assert_eq!(body["status"], 405, "the ErrorModel: {body}");
     }
     let metrics = client.request(reqwest::Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
     assert!(!metrics.contains("INVENTED"), "an invented method became a label");

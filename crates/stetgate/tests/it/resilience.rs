@@ -295,7 +295,8 @@ async fn postgres_restarted_under_load() {
 
 /// Token pairs issued straight into the store, each with its own PSU (one pair per PSU and TPP).
 async fn issue_tokens(url: &str, org: &str, n: usize) -> Vec<String> {
-    use stetgate::oauth::{Scopes, Secret, TokenPair};
+    use stetgate::oauth::{Scopes, TokenPair};
+    use stetgate::secret::Secret;
     let store = stetgate::store::Store::open(url).await.unwrap();
     let now = jiff::Timestamp::now().as_millisecond();
     let mut tokens = Vec::new();
@@ -393,7 +394,7 @@ async fn sigkill_under_load_loses_no_acknowledged_write(db: TestDb) {
     let restarted = Sandbox::start(&data, &env);
     let store = stetgate::store::Store::open(db.url()).await.unwrap();
     for token in &acknowledged {
-        let pair = store.pair_by_access_token(&stetgate::oauth::hash_secret(token)).await.unwrap().unwrap();
+        let pair = store.pair_by_access_token(&stetgate::secret::hash_secret(token)).await.unwrap().unwrap();
         assert!(pair.revoked_at.is_some(), "a revocation answered 200 was lost");
     }
     store.close().await;

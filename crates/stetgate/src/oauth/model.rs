@@ -1,0 +1,182 @@
+//! The authorization server's persisted vocabulary: scopes, authorization flows, codes and token
+//! pairs, as the store keeps them. A leaf module: it imports nothing else of `oauth`, so that the
+//! store can use it without depending on the authorization server's rules.
+
+use std::fmt;
+
+/// An OAuth scope the bank grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Account information (PSP_AI).
+    Aisp,
+    /// Funds confirmation, STET 1.4.2 and later (PSP_IC).
+    Cbpii,
+    /// Funds confirmation, STET 1.4.0.47 ("v1") (PSP_IC).
+    Piisp,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Aisp => "aisp",
+            Scope::Cbpii => "cbpii",
+            Scope::Piisp => "piisp",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text {
+            "aisp" => Some(Scope::Aisp),
+            "cbpii" => Some(Scope::Cbpii),
+            "piisp" => Some(Scope::Piisp),
+            _ => None,
+        }
+    }
+
+    /// The PSD2 role a TPP needs for this scope.
+    pub fn role(self) -> eidas::psd2::Role {
+        match self {
+            Scope::Aisp => eidas::psd2::Role::AccountInformation,
+            Scope::Cbpii | Scope::Piisp => eidas::psd2::Role::CardIssuing,
+        }
+    }
+
+    /// Whether the PSU chooses accounts for a card issuer in this authorization.
+    pub fn is_funds(self) -> bool {
+        matches!(self, Scope::Cbpii | Scope::Piisp)
+    }
+}
+
+/// A set of scopes, in a stable order, written space-separated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scopes(Vec<Scope>);
+
+impl Scopes {
+    pub fn new(mut scopes: Vec<Scope>) -> Scopes {
+        scopes.sort();
+        scopes.dedup();
+        Scopes(scopes)
+    }
+
+    /// Parses a stored or requested scope string; `None` on any unknown scope.
+    pub fn parse(text: &str) -> Option<Scopes> {
+        let scopes = text.split_ascii_whitespace().map(Scope::parse).collect::<Option<Vec<_>>>()?;
+        (!scopes.is_empty()).then(|| Scopes::new(scopes))
+    }
+
+    pub fn contains(&self, scope: Scope) -> bool {
+        self.0.contains(&scope)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Whether two grants concern a common PSD2 role (the one-pair rule applies to them).
+    pub fn shares_role_with(&self, other: &Scopes) -> bool {
+        self.iter().any(|a| other.iter().any(|b| a.role() == b.role()))
+    }
+
+    pub fn includes_funds(&self) -> bool {
+        self.iter().any(Scope::is_funds)
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|s| s.as_str()).collect();
+        f.write_str(&names.join(" "))
+    }
+}
+
+/// Where a PSU's authorization stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Identify,
+    Authenticate,
+    Consent,
+    Done,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Identify => "identify",
+            Stage::Authenticate => "authenticate",
+            Stage::Consent => "consent",
+            Stage::Done => "done",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Stage> {
+        [Stage::Identify, Stage::Authenticate, Stage::Consent, Stage::Done].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// An authorization in progress.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub flow_hash: String,
+    pub csrf_hash: String,
+    pub bank: stet::BankCode,
+    pub client_id: stet::OrgId,
+    pub redirect_uri: String,
+    pub scopes: Scopes,
+    pub state: Option<String>,
+    pub stage: Stage,
+    pub psu: Option<crate::ledger::PsuId>,
+    pub failures: i64,
+    /// Unix ms of the successful one-time code.
+    pub sca_at: Option<i64>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// The PKCE challenge (RFC 7636, S256) the TPP sent, if any.
+    pub code_challenge: Option<String>,
+}
+
+/// What an authorization code stands for.
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    pub bank: stet::BankCode,
+    pub client_id: stet::OrgId,
+    pub redirect_uri: String,
+    pub psu: crate::ledger::PsuId,
+    pub scopes: Scopes,
+    pub sca_at: i64,
+    pub expires_at: i64,
+    pub pair_id: Option<String>,
+    /// The PKCE challenge (S256) of the authorization, if the TPP sent one.
+    pub code_challenge: Option<String>,
+}
+
+/// An issued access/refresh token pair (without the tokens, which are only hashed in the store).
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub pair_id: String,
+    pub bank: stet::BankCode,
+    pub client_id: stet::OrgId,
+    pub psu: crate::ledger::PsuId,
+    pub scopes: Scopes,
+    pub access_expires_at: i64,
+    pub refresh_expires_at: i64,
+    pub sca_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_order_and_roles() {
+        let s = Scopes::parse("cbpii  aisp cbpii").unwrap();
+        assert_eq!(s.to_string(), "aisp cbpii");
+        assert!(Scopes::parse("aisp extended_transaction_history").is_none());
+        assert!(Scopes::parse("").is_none());
+        let aisp = Scopes::parse("aisp").unwrap();
+        let card = Scopes::parse("piisp").unwrap();
+        assert!(!aisp.shares_role_with(&card));
+        assert!(card.shares_role_with(&Scopes::parse("cbpii").unwrap()), "piisp and cbpii are one role");
+        assert!(s.shares_role_with(&card));
+    }
+}

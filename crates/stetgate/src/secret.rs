@@ -1,0 +1,100 @@
+//! Secrets handed to clients (flow cookies, CSRF tokens, authorization codes, access and refresh
+//! tokens): 256 random bits, base64url; only their SHA-256 is stored, and compared in constant
+//! time. Never logged: `Debug` redacts.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::fmt;
+
+/// A secret handed to a client (flow cookie, CSRF token, code, token): 256 random bits, base64url.
+/// Only its SHA-256 is stored; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// From the system's CSPRNG.
+    pub fn generate() -> Result<Secret, NoRandomness> {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| NoRandomness)?;
+        Ok(Secret(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// Wraps a value received from a client.
+    pub fn from_client(value: &str) -> Secret {
+        Secret(value.to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What the store keeps: lower-case hex SHA-256.
+    pub fn hash(&self) -> String {
+        hash_secret(&self.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The system's random number generator failed.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the system random number generator failed")]
+pub struct NoRandomness;
+
+/// The secret a browser holds in cookie `name`, if it sent a non-empty one.
+pub fn cookie_secret(headers: &axum::http::HeaderMap, name: &str) -> Option<Secret> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (n, value) = pair.trim().split_once('=')?;
+            (n == name && !value.is_empty()).then(|| Secret::from_client(value))
+        })
+}
+
+/// Hands the browser `secret` in an HttpOnly, Secure, SameSite=Lax cookie scoped to `path`.
+pub fn set_secret_cookie(
+    response: &mut axum::response::Response,
+    name: &str,
+    secret: &Secret,
+    path: &str,
+    max_age_secs: i64,
+) {
+    let cookie =
+        format!("{name}={}; Path={path}; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_secs}", secret.expose());
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(axum::http::header::SET_COOKIE, value);
+    }
+}
+
+/// Compares two secrets (or their hashes) in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn hash_secret(value: &str) -> String {
+    eidas::psd2::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes()).as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_and_only_hashes_are_kept() {
+        let a = Secret::generate().unwrap();
+        let b = Secret::generate().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.expose().len(), 43, "256 bits in base64url");
+        assert_eq!(a.hash().len(), 64);
+        assert_ne!(a.hash(), a.expose());
+        assert_eq!(format!("{a:?}"), "Secret(<redacted>)");
+        assert_eq!(Secret::from_client(a.expose()).hash(), a.hash());
+    }
+}
