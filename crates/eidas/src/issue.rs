@@ -131,7 +131,16 @@ impl TestCa {
     /// Issues a TPP's QWAC or QSealC: RSA 2048 (STET signs with rsa-sha256), the PSD2
     /// organizationIdentifier and QCStatements, a random serial.
     pub fn issue_tpp(&self, request: &TppCertRequest) -> Result<Issued, IssueError> {
-        let key = KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)?;
+        self.issue_tpp_with(request, KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)?)
+    }
+
+    /// The same with an ECDSA P-256 key, which STET's rsa-sha256 signatures cannot use: for the
+    /// tests of a bank's refusal.
+    pub fn issue_tpp_ecdsa(&self, request: &TppCertRequest) -> Result<Issued, IssueError> {
+        self.issue_tpp_with(request, KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?)
+    }
+
+    fn issue_tpp_with(&self, request: &TppCertRequest, key: KeyPair) -> Result<Issued, IssueError> {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CountryName, request.org_id.nca().0);

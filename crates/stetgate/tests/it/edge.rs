@@ -171,7 +171,29 @@ async fn resources_need_an_access_token(db: TestDb) {
     assert_eq!(body["message"], "invalid_token", "the bank's published code for a bad token");
 }
 
+/// Every answer (success, error, page) carries HSTS and nosniff; a huge invalid X-Request-ID is
+/// refused without being echoed back.
+async fn every_answer_is_hardened_and_a_huge_request_id_is_not_echoed(db: TestDb) {
+    let app = spawn_app(db).await;
+    let client = app.client("www.17515.sandbox.localhost");
+    for path in ["/stet/psd2/aspsp", "/stet/psd2/v1.4.2/accounts", "/nowhere", "/stet/psd2/oauth/authorize"] {
+        let response = client.request(Method::GET, path).send().await.unwrap();
+        assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000", "{path}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
+    let huge = "x".repeat(8_000);
+    let response = client
+        .request_without_id(Method::GET, "/stet/psd2/v1.4.2/accounts")
+        .header(X_REQUEST_ID, &huge)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get(X_REQUEST_ID).is_none(), "an 8 KB id is not echoed");
+    assert_error_model(response, StatusCode::BAD_REQUEST, "/stet/psd2/v1.4.2/accounts").await;
+}
+
 db_tests!(
+    every_answer_is_hardened_and_a_huge_request_id_is_not_echoed,
     bank_routing_by_host,
     another_default_bank,
     request_id_is_echoed_on_success_and_every_error,

@@ -226,7 +226,24 @@ async fn registration_refusals(db: TestDb) {
         &CertSpec { valid_from: -9 * 86_400, valid_until: -86_400, ..CertSpec::default() },
     );
     let untrusted = issue_with(&foreign_ca, ORG, TppCertKind::Qsealc, &CertSpec::default());
+    // A seal whose key cannot make the rsa-sha256 signatures STET requires.
+    let spec = CertSpec::default();
+    let ecdsa = app
+        .sandbox_ca()
+        .issue_tpp_ecdsa(&eidas::issue::TppCertRequest {
+            kind: TppCertKind::Qsealc,
+            org_id: stet::OrgId::parse(ORG).unwrap(),
+            name: format!("TPP {ORG}"),
+            roles: spec.roles.clone(),
+            nca_name: "Autorité de Contrôle Prudentiel et de Résolution".into(),
+            nca_id: "FR-ACPR".into(),
+            not_before: crate::harness::test_now() + spec.valid_from,
+            not_after: crate::harness::test_now() + spec.valid_until,
+            psd2_statement: true,
+        })
+        .unwrap();
     let cases: Vec<(Value, &str, &str)> = vec![
+        (with_seal(&ecdsa.cert_pem), "invalid_client_metadata", "key is not RSA"),
         (with_seal(&other.qseal.cert_pem), "invalid_client_metadata", "belongs to PSDFR-ACPR-55555"),
         (with_seal(&tpp.qwac.cert_pem), "invalid_client_metadata", "QcType eseal"),
         (with_seal(&untrusted.cert_pem), "invalid_client_metadata", "does not chain"),
