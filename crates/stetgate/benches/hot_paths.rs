@@ -168,7 +168,7 @@ fn store_queries(c: &mut Criterion) {
                 pair_id: format!("pair-{i}"),
                 bank: filled.plan.bank,
                 client_id: OrgId::parse("PSDFR-ACPR-12345").expect("org"),
-                psu: stetgate::ledger::fill::psu_id(2 * i as u64),
+                subject: stetgate::oauth::Subject::Psu(stetgate::ledger::fill::psu_id(2 * i as u64)),
                 scopes: Scopes::parse("aisp").expect("scope"),
                 access_expires_at: i64::MAX,
                 refresh_expires_at: i64::MAX,

@@ -6,21 +6,16 @@
 
 use crate::clock::{Calendar, Clock};
 use crate::config::{Config, ConfigError, Mode};
-use crate::edge::bank::{BankDirectory, route_bank};
-use crate::edge::facts::note_route;
+use crate::edge::bank::BankDirectory;
 use crate::edge::finish::finish;
-use crate::edge::lifecycle::version_lifecycle;
 use crate::edge::listener::{self, Listener};
-use crate::edge::maintenance::planned_maintenance;
-use crate::edge::request::limit_body;
 use crate::edge::tls::{self, TlsSetupError};
-use crate::ledger::Ledger;
 use crate::ops::metrics::Metrics;
 use crate::sandbox::pki::{self, PkiError, SandboxPki};
 use crate::store::{BankRecord, Store, StoreError};
-use crate::{app2app, discovery, fallback, oauth, ops, registry, resources, sandbox, statistics};
+use crate::{ops, sandbox, statistics};
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use rustls::ServerConfig;
 use std::future::Future;
@@ -29,100 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 
-/// Everything a request handler may use: one shared [`AppContext`]. Cloning it (axum does, for
-/// every middleware and extractor of every request) is one reference-count increment; cloning
-/// the fields one by one was 5% of the server's time in the profile of GET /accounts.
-#[derive(Clone)]
-pub struct AppState(Arc<AppContext>);
-
-impl std::ops::Deref for AppState {
-    type Target = AppContext;
-
-    fn deref(&self) -> &AppContext {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn new(context: AppContext) -> AppState {
-        AppState(Arc::new(context))
-    }
-}
-
-/// What [`AppState`] shares.
-pub struct AppContext {
-    pub store: Store,
-    pub ledger: Arc<dyn Ledger>,
-    pub clock: Arc<dyn Clock>,
-    pub calendar: Calendar,
-    pub config: Arc<Config>,
-    pub mode: Mode,
-    pub metrics: Arc<Metrics>,
-    pub banks: Arc<BankDirectory>,
-    /// The QTSP roots TPP certificates must chain to (plus the sandbox CA in the sandbox), with
-    /// the successful QWAC and QSealC checks against them, reused for a while.
-    pub trust: eidas::trust::TrustMemo,
-    /// The key signing fallback JWTs; `None` when none is configured (production without
-    /// `fallback.signing_key`).
-    pub fallback_keys: Option<Arc<crate::fallback::jwt::JwtKeys>>,
-    /// This node's request records not yet in the database.
-    pub recorder: Arc<crate::statistics::Recorder>,
-    /// This node, as its heartbeats name it.
-    pub node: crate::statistics::Node,
-    /// The statistics reports computed lately, and the bound on computing them.
-    pub reports: crate::statistics::http::Reports,
-    /// How often each address may open the pages anyone can open.
-    pub page_limiter: crate::edge::rate::PerAddress,
-}
-
-/// The whole HTTP application. Pure: no socket, so it can be exercised without TLS too.
-pub fn build_router(state: AppState) -> Router {
-    let stet = Router::new()
-        .route("/aspsp", get(discovery::aspsp))
-        .route("/statistics", get(statistics::http::statistics))
-        .route("/fallback/jwks", get(fallback::jwks))
-        .nest("/oauth", registry::http::routes().merge(oauth::routes()))
-        .merge(resources::routes())
-        .route_layer(from_fn(note_route))
-        .fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), limit_body))
-        // Our own limit applies (`limit_body`), not axum's default one.
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(from_fn_with_state(state.clone(), version_lifecycle))
-        .layer(from_fn_with_state(state.clone(), planned_maintenance))
-        .layer(from_fn_with_state(state.clone(), route_bank));
-    // The bank's online banking, reached through the fallback: bank routing, but no planned
-    // maintenance (the fallback is what remains when the dedicated interface is down).
-    let online = fallback::online::routes()
-        .route_layer(from_fn(note_route))
-        .fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), route_bank));
-    let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
-    // With an internal metrics listener, the public one does not show them.
-    if state.config.metrics_listen.is_none() {
-        top = top.route("/metrics", get(ops::metrics));
-    }
-    top.route("/.well-known/apple-app-site-association", get(app2app::apple_app_site_association))
-        .route("/.well-known/assetlinks.json", get(app2app::asset_links))
-        .route_layer(from_fn(note_route))
-        .nest("/stet/psd2", stet)
-        .nest("/online-banking", online)
-        .fallback(not_found)
-        .layer(CatchPanicLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(state.config.request_timeout_secs),
-        ))
-        .layer(from_fn_with_state(state.clone(), finish))
-        .with_state(state)
-}
-
-async fn not_found() -> crate::edge::error::ApiError {
-    crate::edge::error::ApiError::NotFound
-}
+pub use crate::routes::build_router;
+pub use crate::state::{AppContext, AppState};
 
 /// What a connection over the listener's caps is answered (see `edge::listener`): 503 with
 /// Retry-After in the ErrorModel, and the connection closed.
@@ -395,6 +299,10 @@ pub async fn start(
         node,
         reports,
         page_limiter: crate::edge::rate::PerAddress::new(page_limit),
+        authenticator: match mode {
+            Mode::Sandbox => Arc::new(crate::psu::authenticator::SandboxAuthenticator),
+            Mode::Production => Arc::new(crate::psu::authenticator::Unconfigured),
+        },
     });
     Ok(Server {
         state,

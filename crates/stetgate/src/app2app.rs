@@ -4,9 +4,9 @@
 //! app links). Each bank configures its apps (`[app2app."<bankcode>"]`); the bank is the one the host
 //! names (`www.<bankcode>.live.api.caisse-epargne.fr`), as for every route. A bank without apps: 404.
 
-use crate::app::AppState;
 use crate::edge::bank::bank_code_of;
 use crate::edge::error::ApiError;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};

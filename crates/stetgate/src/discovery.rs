@@ -3,10 +3,10 @@
 //! Not a STET resource (no token, no `X-Request-ID` needed): a TPP developer's first call to check
 //! that `www.<bankcode>....` reaches the bank they mean.
 
-use crate::app::AppState;
 use crate::config::Mode;
 use crate::edge::Hal;
 use crate::edge::bank::Bank;
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::State;
 use serde::Serialize;

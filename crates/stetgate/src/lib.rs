@@ -1,7 +1,7 @@
 //! stetgate: a STET PSD2 dedicated interface for banks (ASPSPs), as Groupe BPCE's banks publish it.
 //!
 //! A request's path through the crate: [`edge`] (TLS, bank routing, STET conventions, errors) ->
-//! a capability ([`resources`], [`discovery`], [`ops`]) -> [`ledger`] / [`store`] -> back through
+//! a capability (the handlers of [`routes`]: [`ais`], [`piis`], [`oauth`] ...) -> [`ledger`] / [`store`] -> back through
 //! [`edge::finish`]. [`app`] assembles it; [`config`] and [`clock`] are its inputs.
 #![forbid(unsafe_code)]
 
@@ -17,10 +17,12 @@ pub mod ledger;
 pub mod oauth;
 pub mod ops;
 pub mod piis;
+pub mod psu;
 pub mod quota;
 pub mod registry;
-pub mod resources;
+pub mod routes;
 pub mod sandbox;
 pub mod secret;
+pub mod state;
 pub mod statistics;
 pub mod store;

@@ -4,9 +4,10 @@
 //! PSU-level calls such as `/accounts` count per PSU). The counter is in the store, shared by every
 //! node. With the PSU connected (`PSU-IP-Address` present) there is no limit and nothing is counted.
 
-use crate::app::AppState;
+use crate::edge::authorized::psu_of;
 use crate::edge::error::ApiError;
-use crate::oauth::bearer::Grant;
+use crate::oauth::model::Grant;
+use crate::state::AppState;
 use axum::http::HeaderMap;
 use jiff::Timestamp;
 use stet::headers::PSU_IP_ADDRESS;
@@ -42,7 +43,7 @@ pub async fn consume(
     let today = state.calendar.date_of(now).to_string();
     let calls = state
         .store
-        .count_batch_call(&grant.client_id, grant.bank, &grant.psu, target.unwrap_or("*"), method, &today)
+        .count_batch_call(&grant.client_id, grant.bank, psu_of(grant)?, target.unwrap_or("*"), method, &today)
         .await?;
     if calls > BATCH_CALLS_PER_DAY {
         return Err(ApiError::TooManyRequests { retry_after_secs: seconds_to_next_midnight(state, now) });

@@ -10,12 +10,13 @@ pub mod consent;
 pub mod model;
 pub mod window;
 
-use crate::app::AppState;
 use crate::edge::Hal;
+use crate::edge::authorized::{Authorized, psu_of};
 use crate::edge::error::ApiError;
 use crate::ledger::{Account, HeldAccount, Transaction};
-use crate::oauth::bearer::{Authorized, Grant};
+use crate::oauth::model::Grant;
 use crate::quota;
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -31,12 +32,12 @@ use stet::{ApiVersion, Link, Links, ResourceId};
 pub const MAX_TRANSACTIONS: usize = 500;
 
 async fn consent_of(state: &AppState, grant: &Grant) -> Result<Option<AisConsent>, ApiError> {
-    Ok(state.store.ais_consent(grant.bank, &grant.psu, &grant.client_id).await?)
+    Ok(state.store.ais_consent(grant.bank, psu_of(grant)?, &grant.client_id).await?)
 }
 
 /// The PSU's eligible accounts (open ones).
 async fn held_accounts(state: &AppState, grant: &Grant) -> Result<Vec<HeldAccount>, ApiError> {
-    let held = state.ledger.psu_accounts(grant.bank, &grant.psu).await?;
+    let held = state.ledger.psu_accounts(grant.bank, psu_of(grant)?).await?;
     Ok(held.into_iter().filter(HeldAccount::is_eligible).collect())
 }
 
@@ -155,7 +156,7 @@ pub async fn put_consents(
     let consent =
         consent::from_access(&access, &held, with_overdrafts).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let now = state.clock.now().as_millisecond();
-    state.store.replace_ais_consent(grant.bank, &grant.psu, &grant.client_id, &consent, now).await?;
+    state.store.replace_ais_consent(grant.bank, psu_of(grant)?, &grant.client_id, &consent, now).await?;
     Ok(StatusCode::CREATED.into_response())
 }
 
@@ -331,7 +332,7 @@ pub async fn end_user_identity(
         return Err(ApiError::NotGranted("psuIdentity"));
     }
     quota::consume(&state, &headers, grant, None, "identity").await?;
-    let psu = state.ledger.psu(grant.bank, &grant.psu).await?.ok_or(ApiError::NotFound)?;
+    let psu = state.ledger.psu(grant.bank, psu_of(grant)?).await?.ok_or(ApiError::NotFound)?;
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{}/end-user-identity", version.base_path())));
     links.insert("parent-list".into(), link(format!("{}/accounts", version.base_path())));

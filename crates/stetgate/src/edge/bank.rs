@@ -6,7 +6,7 @@
 //! configured default bank. A well-formed code that this deployment does not serve is a 404.
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::BankRecord;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Uri, header};

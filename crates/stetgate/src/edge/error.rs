@@ -13,8 +13,8 @@ use serde::Serialize;
 use stet::{BankCode, OrgId};
 
 /// What a TPP that may not act is told, and how to fix it.
-pub fn unusable_text(org: &OrgId, why: &crate::registry::Unusable) -> String {
-    use crate::registry::Unusable;
+pub fn unusable_text(org: &OrgId, why: &crate::registry::model::Unusable) -> String {
+    use crate::registry::model::Unusable;
     match why {
         Unusable::NotRegistered => {
             format!("{org} is not registered with this bank: register at POST /stet/psd2/oauth/register")
@@ -53,7 +53,7 @@ pub enum ApiError {
     #[error("the QWAC's PSD2 roles ({}) do not include {needed}, which this route needs", roles_text(.held))]
     MissingRole { needed: Role, held: Vec<Role> },
     #[error("{}", unusable_text(.0, .1))]
-    Unusable(OrgId, crate::registry::Unusable),
+    Unusable(OrgId, crate::registry::model::Unusable),
     #[error("signature: {0}")]
     Signature(String),
     #[error("an access token is required: send Authorization: Bearer <access token>")]
@@ -61,7 +61,11 @@ pub enum ApiError {
     #[error("the access token is unknown, expired or revoked: refresh it or ask the PSU again")]
     InvalidAccessToken,
     #[error("the access token's scope ({granted}) does not include {}; its refresh token is revoked", .needed.as_str())]
-    InsufficientScope { needed: crate::oauth::Scope, granted: String },
+    InsufficientScope { needed: crate::oauth::model::Scope, granted: String },
+    #[error(
+        "this access token stands for the TPP itself (client credentials): this resource needs a PSU's authorization"
+    )]
+    NoPsu,
     #[error("{0} is not one of this PSU's accounts")]
     UnknownAccount(String),
     #[error("the consent does not grant {0} on this account: PUT /consents with the PSU's agreement")]
@@ -139,7 +143,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::UnknownBank(_) | ApiError::NotFound | ApiError::UnknownAccount(_) => StatusCode::NOT_FOUND,
-            ApiError::NotGranted(_) => StatusCode::FORBIDDEN,
+            ApiError::NotGranted(_) | ApiError::NoPsu => StatusCode::FORBIDDEN,
             ApiError::Rejected { status, .. } => *status,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -4,8 +4,8 @@
 //! known whoever ends up answering: a handler, an extractor's refusal, the timeout layer (408) or
 //! the panic catcher (500), which build their responses without the request's extensions.
 
-use crate::statistics::Family;
-use axum::extract::{MatchedPath, Request, State};
+use crate::statistics::model::Family;
+use axum::extract::{MatchedPath, Request};
 use axum::http::Extensions;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -45,6 +45,10 @@ impl RequestFacts {
         self.update(|k| k.bank = Some(bank));
     }
 
+    pub fn set_family(&self, family: Option<Family>) {
+        self.update(|k| k.family = family);
+    }
+
     pub fn identified(&self, tpp: &OrgId) {
         self.update(|k| k.tpp = Some(tpp.clone()));
     }
@@ -57,14 +61,6 @@ pub async fn note_route(request: Request, next: Next) -> Response {
     {
         let route = route.as_str().to_owned();
         facts.update(|k| k.route = Some(route));
-    }
-    next.run(request).await
-}
-
-/// Route layer of the route table: the statistics family of the routes it wraps.
-pub async fn note_family(State(family): State<Family>, request: Request, next: Next) -> Response {
-    if let Some(facts) = RequestFacts::of(request.extensions()) {
-        facts.update(|k| k.family = Some(family));
     }
     next.run(request).await
 }

@@ -8,8 +8,8 @@
 
 use super::error::{ErrorBody, InternalCause, reason_phrase};
 use super::facts::RequestFacts;
-use crate::app::AppState;
-use crate::statistics::{Family, PlannedMaintenance};
+use crate::state::AppState;
+use crate::statistics::model::PlannedMaintenance;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -80,10 +80,9 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     let elapsed = started.elapsed();
     state.metrics.record_request(route, method, response.status().as_u16(), elapsed);
     // The RTS art. 32 records count what identified TPPs asked for (anonymous requests would pad
-    // the counts and dilute the error rate). Requests refused for planned maintenance never
-    // reached a route, so their family comes from the path.
+    // the counts and dilute the error rate). The route table gave the family, whoever answered.
     let planned = response.extensions().get::<PlannedMaintenance>().is_some();
-    let family = if planned { Family::of_unmatched_path(&path) } else { known.family };
+    let family = known.family;
     if let (Some(family), Some(bank), Some(_)) = (family, known.bank, &known.tpp) {
         let at = state.clock.now().as_millisecond();
         state.recorder.record(bank, family, at, response.status().as_u16(), planned, elapsed);

@@ -3,7 +3,7 @@
 //! its successor; from its sunset it answers 410 for every path, naming the replacement.
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;

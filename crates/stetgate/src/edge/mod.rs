@@ -5,15 +5,18 @@
 //! ([`request::StetRequest`]: X-Request-ID, content negotiation). [`error`] is the one mapping from
 //! errors to HTTP.
 
+pub mod authorized;
 pub mod bank;
 pub mod error;
 pub mod facts;
 pub mod finish;
+pub mod form;
 pub mod lifecycle;
 pub mod listener;
 pub mod maintenance;
 pub mod rate;
 pub mod request;
+pub mod route;
 pub mod signature;
 pub mod tls;
 pub mod tpp;

@@ -5,7 +5,8 @@
 use super::bank::Bank;
 use super::error::ApiError;
 use super::tpp::{TppIdentity, authenticate};
-use crate::app::AppState;
+use crate::registry::model::{Registration, Unusable};
+use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::middleware::Next;
@@ -54,9 +55,10 @@ impl FromRequest<AppState> for TppRequest {
         let (mut parts, body) = request.into_parts();
         let stet = StetRequest::from_request_parts(&mut parts, state).await?;
         let tpp = authenticate(&parts, state)?;
-        let registration = match crate::registry::usable(&state.store, &tpp.org_id).await? {
-            Ok(r) => r,
-            Err(why) => return Err(ApiError::Unusable(tpp.org_id, why)),
+        let registration = match state.store.registration(&tpp.org_id).await?.map(Registration::usable) {
+            Some(Ok(r)) => r,
+            Some(Err(why)) => return Err(ApiError::Unusable(tpp.org_id, why)),
+            None => return Err(ApiError::Unusable(tpp.org_id, Unusable::NotRegistered)),
         };
         let body = read_body(body, state.config.max_body_bytes).await?;
         let target = parts

@@ -12,7 +12,7 @@
 
 use super::error::ApiError;
 use super::tpp::TppIdentity;
-use crate::registry::Registration;
+use crate::registry::model::Registration;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use eidas::psd2::hex;

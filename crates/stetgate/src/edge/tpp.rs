@@ -3,22 +3,20 @@
 //! The certificate must chain to a configured QTSP trust anchor (plus, in the sandbox, the sandbox
 //! CA), be valid now (the application's clock), carry the PSD2 statement and an organizationIdentifier
 //! of the PSD2 form, and not be a seal (QcType eseal): otherwise 401, saying which check failed. A
-//! route declares the PSD2 role it needs with a [`RequiredRole`] extension; a valid QWAC without that
-//! role gets 403. ETSI TS 119 495; STET Part I section 3.2.
+//! route declares the PSD2 role it needs in its [`RouteFacts`]; a valid QWAC without that role gets
+//! 403. ETSI TS 119 495; STET Part I section 3.2.
 
-use super::error::ApiError;
+use super::error::{ApiError, OAuthError};
+use super::route::RouteFacts;
 use super::tls::ConnectionInfo;
-use crate::app::AppState;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
 use axum::http::Extensions;
 use axum::http::request::Parts;
 use eidas::psd2::{Psd2Certificate, Role};
 use eidas::trust::{Accepted, TrustError};
 use std::sync::Arc;
 use stet::OrgId;
-
-/// The role a route needs (set with `route_layer(Extension(RequiredRole(...)))`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequiredRole(pub Role);
 
 /// A TPP authenticated by its QWAC.
 #[derive(Debug, Clone)]
@@ -53,10 +51,22 @@ pub fn authenticate(parts: &Parts, state: &AppState) -> Result<TppIdentity, ApiE
     let accepted = qwac(&parts.extensions, state)?;
     let roles: Vec<Role> =
         accepted.certificate.psd2.as_ref().map(|p| p.roles.iter().filter_map(|r| r.role).collect()).unwrap_or_default();
-    if let Some(RequiredRole(needed)) = parts.extensions.get::<RequiredRole>()
-        && !roles.contains(needed)
+    if let Some(needed) = parts.extensions.get::<RouteFacts>().and_then(|f| f.role)
+        && !roles.contains(&needed)
     {
-        return Err(ApiError::MissingRole { needed: *needed, held: roles });
+        return Err(ApiError::MissingRole { needed, held: roles });
     }
     Ok(TppIdentity { org_id: accepted.org_id, roles, qwac: accepted.certificate })
+}
+
+/// A TPP authenticated by its QWAC (any PSD2 role), refused in the OAuth error format: the
+/// authorization server's and the registration's endpoints.
+pub struct OAuthTpp(pub TppIdentity);
+
+impl FromRequestParts<AppState> for OAuthTpp {
+    type Rejection = OAuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).map(OAuthTpp).map_err(OAuthError::from)
+    }
 }

@@ -18,73 +18,18 @@
 //! is declared unavailable (`stetgate outage start`) or in planned maintenance, or never.
 
 pub mod jwt;
+pub mod model;
 pub mod online;
 pub mod token;
 
-use crate::app::AppState;
 use crate::config::FallbackAvailability;
-use crate::ledger::PsuId;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use stet::{BankCode, OrgId};
 
-/// Where a PSU's online-banking session stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnlineStage {
-    Identify,
-    Authenticate,
-    SignedIn,
-    Ended,
-}
-
-impl OnlineStage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnlineStage::Identify => "identify",
-            OnlineStage::Authenticate => "authenticate",
-            OnlineStage::SignedIn => "signed-in",
-            OnlineStage::Ended => "ended",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<OnlineStage> {
-        [OnlineStage::Identify, OnlineStage::Authenticate, OnlineStage::SignedIn, OnlineStage::Ended]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-}
-
-/// An online-banking session opened by a fallback JWT. Its forms' CSRF token is derived from the
-/// cookie secret, so it is not stored.
-#[derive(Debug, Clone)]
-pub struct OnlineSession {
-    pub session_hash: String,
-    pub jti: String,
-    pub bank: BankCode,
-    pub client_id: OrgId,
-    pub stage: OnlineStage,
-    pub psu: Option<PsuId>,
-    pub failures: i64,
-    /// Unix ms.
-    pub created_at: i64,
-}
-
-/// One use of the fallback, for the record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FallbackEvent {
-    /// Unix ms.
-    pub at: i64,
-    pub bank: BankCode,
-    pub client_id: Option<OrgId>,
-    pub jti: Option<String>,
-    /// `token` (the TPP asked), `login` (the PSU arrived with a JWT), `sign-in` (the PSU
-    /// authenticated).
-    pub event: String,
-    /// `accepted` or `refused`.
-    pub outcome: String,
-    pub detail: String,
-}
+pub use model::FallbackEvent;
 
 /// Records a fallback event; a refusal whose record cannot be written is logged (the refusal
 /// stands), an acceptance whose record cannot be written is refused by the caller.

@@ -3,48 +3,34 @@
 //! - `GET /online-banking/login?service=dei&cdetab=<bank>&fallback=<JWT>`: the JWT must verify with
 //!   the bank's key, name this bank, be unexpired and never used (it is spent here, atomically);
 //!   then the identification page.
-//! - `POST /online-banking/login`: identification, then the one-time code (as on the authorization
-//!   pages; three failures end the session), then the accounts.
+//! - `POST /online-banking/login`: identification, then strong authentication, as a journey of
+//!   [`crate::psu`] (the same pages, attempt limit and per-PSU lock as the authorization), then the
+//!   accounts.
 //! - `GET /online-banking/accounts`, `GET /online-banking/accounts/{id}`: accounts with balances,
 //!   an account's transactions of the last 90 days.
 //! - `POST /online-banking/logout`.
 //!
-//! The session is a cookie holding a random secret (only its hash is stored), bound to the bank;
-//! the forms' CSRF token is derived from that secret. Nothing here is an API token.
+//! The session is the approved journey, bound to the browser by its cookie and to the bank; it
+//! ends at sign-out or after `fallback.session_lifetime_secs`. Nothing here is an API token.
 
-use super::{OnlineSession, OnlineStage};
-use crate::app::AppState;
 use crate::config::Mode;
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
 use crate::ledger::PsuId;
-use crate::oauth::pages::{self, BankLook, Frame, PageContext, Texts, TppShown, frame, html};
-use crate::secret::{Secret, hash_secret};
+use crate::psu::pages::{self, BankLook, Frame, PageContext, Texts, TppShown, frame, html};
+use crate::psu::{self, Ending, NotAStep, Purpose, Session, Stage, Step};
+use crate::state::AppState;
 use crate::store::Consumed;
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
 use bytes::Bytes;
 
-const SESSION_COOKIE: &str = "stetgate_online";
 const LOGIN: &str = "/online-banking/login";
-const MAX_FAILURES: i64 = 3;
-const SANDBOX_OTP: &str = "12345678";
 /// How far back the transactions page looks.
 const HISTORY_DAYS: i64 = 90;
-
-/// The online-banking routes, mounted at `/online-banking`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login).post(login_step))
-        .route("/accounts", get(accounts))
-        .route("/accounts/{id}", get(account))
-        .route("/logout", post(logout))
-        .route_layer(axum::middleware::from_fn(pages::html_errors))
-}
 
 #[derive(Template)]
 #[template(path = "online_message.html")]
@@ -103,17 +89,8 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     ApiError::unavailable(format!("online banking: {e}")).into_response()
 }
 
-/// The CSRF token of a session: derived from its cookie secret, so it need not be stored.
-fn csrf_of(session_secret: &Secret) -> String {
-    hash_secret(&format!("csrf:{}", session_secret.expose()))
-}
-
-fn session_cookie(headers: &HeaderMap) -> Option<Secret> {
-    crate::secret::cookie_secret(headers, SESSION_COOKIE)
-}
-
 /// `GET /online-banking/login?fallback=<JWT>`.
-async fn login(
+pub async fn login(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
     connection: Option<Extension<crate::edge::tls::ConnectionInfo>>,
@@ -166,23 +143,12 @@ async fn login(
         Ok(Consumed::Unknown) => return refuse("JWT not issued by this bank".into(), client, jti).await,
         Err(e) => return unavailable(e),
     };
-    let Ok(secret) = Secret::generate() else {
-        return ApiError::Internal("no randomness for the session".into()).into_response();
+    let context = serde_json::json!({ "jti": claims.jti }).to_string();
+    let lifetime = jiff::SignedDuration::from_secs(state.config.fallback.session_lifetime_secs);
+    let session = match psu::begin(&state, Purpose::Fallback, code, client.clone(), context, lifetime).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
     };
-    let csrf = csrf_of(&secret);
-    let session = OnlineSession {
-        session_hash: secret.hash(),
-        jti: claims.jti.clone(),
-        bank: code,
-        client_id: client.clone(),
-        stage: OnlineStage::Identify,
-        psu: None,
-        failures: 0,
-        created_at: now.as_millisecond(),
-    };
-    if let Err(e) = state.store.insert_online_session(&session).await {
-        return unavailable(e);
-    }
     if let Err(e) = super::record(&state, code, Some(&client), Some(&claims.jti), "login", true, "JWT accepted").await {
         return unavailable(e);
     }
@@ -192,52 +158,59 @@ async fn login(
         None => TppShown { name: client.as_str(), organization: None, client_id: client.as_str() },
     };
     let look = look(&bank);
+    let csrf = session.csrf();
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
     let mut response = pages::identify(&ctx, &tpp, t.scope_aisp.to_owned(), None);
-    crate::secret::set_secret_cookie(
-        &mut response,
-        SESSION_COOKIE,
-        &secret,
-        "/online-banking",
-        state.config.fallback.session_lifetime_secs,
-    );
+    session.set_cookie(&mut response, now);
     response
 }
 
-/// The session of this browser at this bank, live (not ended, not expired).
-async fn live_session(state: &AppState, bank: &Bank, headers: &HeaderMap) -> Result<(OnlineSession, Secret), Response> {
-    let t = pages::texts_for(headers);
-    let expired = || message(t, bank, StatusCode::UNAUTHORIZED, t.session_expired, true);
-    let secret = session_cookie(headers).ok_or_else(expired)?;
-    let session = match state.store.online_session(&secret.hash()).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(expired()),
-        Err(e) => return Err(unavailable(e)),
-    };
-    let too_old =
-        state.clock.now().as_millisecond() - session.created_at > state.config.fallback.session_lifetime_secs * 1000;
-    if session.bank != bank.code() || session.stage == OnlineStage::Ended || too_old {
-        return Err(expired());
-    }
-    Ok((session, secret))
+/// The jti of the fallback JWT that opened a journey.
+fn jti_of(session: &Session) -> String {
+    serde_json::from_str::<serde_json::Value>(&session.journey.context)
+        .ok()
+        .and_then(|c| c["jti"].as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
-use crate::secret::same_secret as same;
+/// The journey of this browser at this bank, live (not ended, not expired).
+async fn live_session(state: &AppState, bank: &Bank, headers: &HeaderMap) -> Result<Session, Response> {
+    let t = pages::texts_for(headers);
+    let expired = || message(t, bank, StatusCode::UNAUTHORIZED, t.session_expired, true);
+    let mut session = match psu::current(state, Purpose::Fallback, bank.code(), headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(expired()),
+        Err(e) => return Err(e.into_response()),
+    };
+    match psu::expired(state, &mut session).await {
+        Ok(false) if !session.journey.stage.is_final() => Ok(session),
+        Ok(_) => Err(expired()),
+        Err(e) => Err(e.into_response()),
+    }
+}
 
-/// The live session of a form post whose CSRF token matches, with the form.
+/// The live journey of a form post whose CSRF token matches, with the form.
 async fn posted_session(
     state: &AppState,
     bank: &Bank,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(OnlineSession, Secret, Vec<(String, String)>), Response> {
+) -> Result<(Session, Vec<(String, String)>), Response> {
     let t = pages::texts_for(headers);
-    let (session, secret) = live_session(state, bank, headers).await?;
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    if !same(form_value(&form, "csrf").unwrap_or(""), &csrf_of(&secret)) {
-        return Err(message(t, bank, StatusCode::FORBIDDEN, "This form does not belong to your session.", true));
+    let csrf = form_value(&form, "csrf").unwrap_or("");
+    match psu::posted(state, Purpose::Fallback, bank.code(), headers, csrf).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(NotAStep::NoJourney)) => {
+            return Err(message(t, bank, StatusCode::UNAUTHORIZED, t.session_expired, true));
+        }
+        Ok(Err(NotAStep::ForeignForm)) => {
+            return Err(message(t, bank, StatusCode::FORBIDDEN, "This form does not belong to your session.", true));
+        }
+        Err(e) => return Err(e.into_response()),
     }
-    Ok((session, secret, form))
+    let session = live_session(state, bank, headers).await?;
+    Ok((session, form))
 }
 
 fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -245,124 +218,76 @@ fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// `POST /online-banking/login`: identification, then the one-time code.
-async fn login_step(
+pub async fn login_step(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let t = pages::texts_for(&headers);
-    let (mut session, secret, form) = match posted_session(&state, &bank, &headers, &body).await {
+    let (mut session, form) = match posted_session(&state, &bank, &headers, &body).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    let csrf = csrf_of(&secret);
     if form_value(&form, "action") == Some("cancel") {
         return end(&state, &bank, t, &mut session).await;
     }
+    if session.journey.stage == Stage::Approved {
+        return see_other("/online-banking/accounts");
+    }
+    let jti = jti_of(&session);
+    let client = session.journey.client_id.clone();
+    let step = psu::advance(
+        &state,
+        &mut session,
+        form_value(&form, "psu_id"),
+        form_value(&form, "otp"),
+        false,
+        &psu::ChallengeContext::default(),
+    )
+    .await;
     let look = look(&bank);
+    let csrf = session.csrf();
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
-    match session.stage {
-        OnlineStage::Identify => {
-            let typed = form_value(&form, "psu_id").unwrap_or("").trim().to_owned();
-            let psu = match PsuId::parse(&typed) {
-                Some(id) => state.ledger.psu(bank.code(), &id).await,
-                None => Ok(None),
-            };
-            match psu {
-                Ok(Some(psu)) => {
-                    session.stage = OnlineStage::Authenticate;
-                    session.psu = Some(psu.id.clone());
-                    if let Err(e) = state.store.update_online_session(&session).await {
-                        return unavailable(e);
-                    }
-                    pages::authenticate(
-                        &ctx,
-                        &pages::mask_phone(psu.phone.as_deref()),
-                        state.mode == Mode::Sandbox,
-                        None,
-                    )
-                }
-                Ok(None) => match failed(&state, &bank, t, &mut session).await {
-                    Ok(text) => {
-                        let tpp = TppShown { name: "", organization: None, client_id: session.client_id.as_str() };
-                        pages::identify(&ctx, &tpp, t.scope_aisp.to_owned(), Some(text))
-                    }
-                    Err(response) => response,
-                },
-                Err(e) => unavailable(e),
-            }
+    let sandbox = state.mode == Mode::Sandbox;
+    match step {
+        Ok(Step::Authenticate { attempts_left }) => {
+            let error = attempts_left.map(|n| format!("{} {} {n}", t.wrong_code, t.attempts_left));
+            pages::authenticate(&ctx, sandbox, error)
         }
-        OnlineStage::Authenticate => {
-            let code = form_value(&form, "otp").unwrap_or("").trim();
-            if state.mode == Mode::Sandbox && same(code, SANDBOX_OTP) {
-                session.stage = OnlineStage::SignedIn;
-                if let Err(e) = state.store.update_online_session(&session).await {
-                    return unavailable(e);
-                }
-                let _ = super::record(
-                    &state,
-                    bank.code(),
-                    Some(&session.client_id),
-                    Some(&session.jti),
-                    "sign-in",
-                    true,
-                    "PSU authenticated",
-                )
+        Ok(Step::Approved | Step::Choose) => {
+            let _ = super::record(&state, bank.code(), Some(&client), Some(&jti), "sign-in", true, "PSU authenticated")
                 .await;
-                return see_other("/online-banking/accounts");
-            }
-            match failed(&state, &bank, t, &mut session).await {
-                Ok(text) => pages::authenticate(&ctx, "•• •• •• •• ••", state.mode == Mode::Sandbox, Some(text)),
-                Err(response) => response,
-            }
+            see_other("/online-banking/accounts")
         }
-        OnlineStage::SignedIn => see_other("/online-banking/accounts"),
-        OnlineStage::Ended => message(t, &bank, StatusCode::UNAUTHORIZED, t.session_expired, true),
+        Ok(Step::Ended(ending)) => {
+            let detail = match ending {
+                Ending::TooManyFailures => "too many failed attempts",
+                Ending::Expired => "the session expired",
+                Ending::Cancelled => "cancelled",
+            };
+            let _ = super::record(&state, bank.code(), Some(&client), Some(&jti), "sign-in", false, detail).await;
+            message(t, &bank, StatusCode::UNAUTHORIZED, t.wrong_id, true)
+        }
+        Ok(Step::Stale) => match session.journey.stage {
+            Stage::Authenticate => pages::authenticate(&ctx, sandbox, None),
+            _ => message(t, &bank, StatusCode::CONFLICT, t.session_expired, true),
+        },
+        Err(e) => e.into_response(),
     }
 }
 
-/// Counts a failed attempt; the third ends the session (and is recorded).
-async fn failed(
-    state: &AppState,
-    bank: &Bank,
-    t: &'static Texts,
-    session: &mut OnlineSession,
-) -> Result<String, Response> {
-    session.failures += 1;
-    if session.failures >= MAX_FAILURES {
-        session.stage = OnlineStage::Ended;
-        if let Err(e) = state.store.update_online_session(session).await {
-            return Err(unavailable(e));
-        }
-        let _ = super::record(
-            state,
-            bank.code(),
-            Some(&session.client_id),
-            Some(&session.jti),
-            "sign-in",
-            false,
-            "too many failed attempts",
-        )
-        .await;
-        return Err(message(t, bank, StatusCode::UNAUTHORIZED, t.wrong_id, true));
-    }
-    if let Err(e) = state.store.update_online_session(session).await {
-        return Err(unavailable(e));
-    }
-    Ok(format!("{} {} {}", t.wrong_id, t.attempts_left, MAX_FAILURES - session.failures))
-}
-
-async fn end(state: &AppState, bank: &Bank, t: &'static Texts, session: &mut OnlineSession) -> Response {
-    session.stage = OnlineStage::Ended;
-    if let Err(e) = state.store.update_online_session(session).await {
-        return unavailable(e);
+async fn end(state: &AppState, bank: &Bank, t: &'static Texts, session: &mut Session) -> Response {
+    let closed = if session.journey.stage == Stage::Approved {
+        psu::close(state, session).await
+    } else {
+        psu::end(state, session, Ending::Cancelled).await.map(|_| ())
+    };
+    if let Err(e) = closed {
+        return e.into_response();
     }
     let mut response = message(t, bank, StatusCode::OK, t.signed_out, false);
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("stetgate_online=; Path=/online-banking; HttpOnly; Secure; SameSite=Lax; Max-Age=0"),
-    );
+    session.clear_cookie(&mut response);
     response
 }
 
@@ -373,18 +298,18 @@ fn see_other(location: &'static str) -> Response {
     response
 }
 
-/// The signed-in PSU of a live session.
+/// The signed-in PSU of a live journey.
 async fn signed_in(state: &AppState, bank: &Bank, headers: &HeaderMap) -> Result<(PsuId, String), Response> {
     let t = pages::texts_for(headers);
-    let (session, secret) = live_session(state, bank, headers).await?;
-    match (session.stage, session.psu) {
-        (OnlineStage::SignedIn, Some(psu)) => Ok((psu, csrf_of(&secret))),
+    let session = live_session(state, bank, headers).await?;
+    match (session.journey.stage, &session.journey.psu) {
+        (Stage::Approved, Some(psu)) => Ok((psu.clone(), session.csrf())),
         _ => Err(message(t, bank, StatusCode::UNAUTHORIZED, t.session_expired, true)),
     }
 }
 
 /// `GET /online-banking/accounts`.
-async fn accounts(State(state): State<AppState>, Extension(bank): Extension<Bank>, headers: HeaderMap) -> Response {
+pub async fn accounts(State(state): State<AppState>, Extension(bank): Extension<Bank>, headers: HeaderMap) -> Response {
     let t = pages::texts_for(&headers);
     let (psu, csrf) = match signed_in(&state, &bank, &headers).await {
         Ok(p) => p,
@@ -415,7 +340,7 @@ async fn accounts(State(state): State<AppState>, Extension(bank): Extension<Bank
 }
 
 /// `GET /online-banking/accounts/{id}`.
-async fn account(
+pub async fn account(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
     Path(id): Path<String>,
@@ -476,7 +401,7 @@ async fn account(
 }
 
 /// `POST /online-banking/logout`.
-async fn logout(
+pub async fn logout(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
     headers: HeaderMap,
@@ -484,7 +409,7 @@ async fn logout(
 ) -> Response {
     let t = pages::texts_for(&headers);
     match posted_session(&state, &bank, &headers, &body).await {
-        Ok((mut session, _, _)) => end(&state, &bank, t, &mut session).await,
+        Ok((mut session, _)) => end(&state, &bank, t, &mut session).await,
         Err(response) => response,
     }
 }

@@ -1,11 +1,11 @@
 //! `POST /stet/psd2/oauth/token` with `fallback: 1`: the redirect to online banking.
 
 use super::jwt::{AUDIENCE, FallbackClaims};
-use crate::app::AppState;
 use crate::edge::bank::{Bank, request_authority};
 use crate::edge::error::OAuthError;
+use crate::edge::form::Params;
 use crate::edge::tpp::TppIdentity;
-use crate::oauth::token::param;
+use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use eidas::psd2::Role;
@@ -19,14 +19,14 @@ pub async fn fallback_token(
     tpp: &TppIdentity,
     headers: &HeaderMap,
     uri: &Uri,
-    pairs: &[(String, String)],
+    pairs: &Params,
 ) -> Result<Response, OAuthError> {
     let code = bank.code();
     let refuse = async |status: StatusCode, error: &'static str, description: String| -> OAuthError {
         let _ = super::record(state, code, Some(&tpp.org_id), None, "token", false, &description).await;
         OAuthError::new(status, error, description)
     };
-    let client_id = param(pairs, "client_id").unwrap_or("");
+    let client_id = pairs.get("client_id").unwrap_or("");
     if client_id != tpp.org_id.as_str() {
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
@@ -43,14 +43,14 @@ pub async fn fallback_token(
         }
         Err(e) => return Err(unavailable(e)),
     }
-    match param(pairs, "grant_type") {
+    match pairs.get("grant_type") {
         Some("client_credentials") => {}
         other => {
             let why = format!("the fallback uses grant_type client_credentials, not {}", other.unwrap_or("nothing"));
             return Err(refuse(StatusCode::BAD_REQUEST, "unsupported_grant_type", why).await);
         }
     }
-    if param(pairs, "scope") != Some("aisp") {
+    if pairs.get("scope") != Some("aisp") {
         let why = "the fallback gives access to account information only: scope aisp".to_owned();
         return Err(refuse(StatusCode::BAD_REQUEST, "invalid_scope", why).await);
     }

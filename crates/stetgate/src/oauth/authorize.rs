@@ -4,59 +4,46 @@
 //! active TPP, or a `redirect_uri` that is not exactly one of its registered URIs, gets an error
 //! page and never a redirect; any other problem redirects back with `error` and the `state`.
 //!
-//! The flow is then bound to the PSU's browser by an HttpOnly cookie holding a random secret, and
-//! every form carries a CSRF token; both are stored hashed with the flow's progress, so any node
-//! can serve the next page. Pages: identification (online-banking id), authentication (one-time
-//! code "sent by SMS"; `12345678` in the sandbox), and for card issuers (cbpii/piisp) the choice of
-//! accounts, recorded as the consent funds confirmation checks. Cancel on every page, three failed
-//! attempts, or more than 10 minutes: back to the TPP with `error=access_denied`.
+//! The PSU then goes through the bank's pages as a journey of [`crate::psu`] (identification,
+//! strong authentication, attempt limits, expiry, cookie and CSRF), which keeps the request in its
+//! context; for card issuers (cbpii/piisp) the PSU also chooses accounts, recorded as the consent
+//! funds confirmation checks. Cancel on every page, too many failed attempts, or more than 10
+//! minutes: back to the TPP with `error=access_denied`. Approved: a code, back to the TPP.
 
-use super::pages::{self, AccountChoice, BankLook, PageContext, Texts, TppShown};
-use super::{CodeGrant, Flow, Scopes, Stage};
-use crate::app::AppState;
-use crate::config::Mode;
+use super::{CodeGrant, Scopes};
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
 use crate::edge::facts::RequestFacts;
+use crate::edge::form::Params;
 use crate::edge::tls::ConnectionInfo;
-use crate::ledger::PsuId;
-use crate::registry::Registration;
-use crate::secret::{self, Secret};
+use crate::psu::pages::{self, AccountChoice, BankLook, PageContext, Texts, TppShown};
+use crate::psu::{self, ChallengeContext, Ending, NotAStep, Purpose, Session, Stage, Step};
+use crate::registry::model::Registration;
+use crate::secret::Secret;
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use stet::OrgId;
 
-const FLOW_COOKIE: &str = "stetgate_flow";
 /// Where the pages' forms post to.
 const AUTHORIZE_PATH: &str = "/stet/psd2/oauth/authorize";
-/// Failed identifications and codes allowed before the authorization is refused.
-const MAX_FAILURES: i64 = 3;
-/// The one-time code every sandbox persona receives.
-const SANDBOX_OTP: &str = "12345678";
 
-/// Query or form parameters, with RFC 6749 3.1's rule that none is repeated.
-struct Params(Vec<(String, String)>);
+/// What the authorization request asked, kept in the PSU's journey until the code is issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Requested {
+    redirect_uri: String,
+    scope: String,
+    state: Option<String>,
+    code_challenge: Option<String>,
+}
 
-impl Params {
-    fn parse(text: &str) -> Params {
-        Params(url::form_urlencoded::parse(text.as_bytes()).into_owned().collect())
-    }
-
-    /// The single value of `name`; `Err` names a repeated parameter.
-    fn one(&self, name: &str) -> Result<Option<&str>, String> {
-        let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(format!("{name} is repeated"));
-        }
-        Ok(first.filter(|v| !v.is_empty()))
-    }
-
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+impl Requested {
+    fn scopes(&self) -> Result<Scopes, ApiError> {
+        Scopes::parse(&self.scope).ok_or_else(|| ApiError::Internal("stored scope unreadable".into()))
     }
 }
 
@@ -96,10 +83,6 @@ fn look(bank: &Bank) -> BankLook {
     BankLook::new(&bank.0.name, bank.0.code.as_str(), &bank.0.brand)
 }
 
-fn now_ms(state: &AppState) -> i64 {
-    state.clock.now().as_millisecond()
-}
-
 /// The PSD2 roles of a registered TPP, from its registered QSealC.
 fn registered_roles(registration: &Registration) -> Vec<eidas::psd2::Role> {
     eidas::psd2::parse_pem(&registration.qsealc_pem)
@@ -123,7 +106,7 @@ pub async fn start(
     if let Some(refused) = pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &look) {
         return refused;
     }
-    let params = Params::parse(query.as_deref().unwrap_or(""));
+    let params = Params::parse(query.as_deref().unwrap_or("").as_bytes());
     let page = |message: String| pages::error(t, &look, StatusCode::BAD_REQUEST, &message);
 
     // Tier 1: never redirect to a URI we cannot trust.
@@ -175,11 +158,11 @@ pub async fn start(
         }
         _ => return back("invalid_request", "response_type is missing: use code"),
     }
-    let scope_text = params.one("scope").ok().flatten().unwrap_or("");
-    if scope_text.split_ascii_whitespace().any(|s| s == "extended_transaction_history") {
+    let requested_scope = params.one("scope").ok().flatten().unwrap_or("");
+    if requested_scope.split_ascii_whitespace().any(|s| s == "extended_transaction_history") {
         return back("invalid_scope", "extended_transaction_history is not supported by this bank");
     }
-    let Some(scopes) = Scopes::parse(scope_text) else {
+    let Some(scopes) = Scopes::parse(requested_scope) else {
         return back("invalid_scope", "scope must be aisp, cbpii or piisp (space-separated)");
     };
     let roles = registered_roles(&registration);
@@ -202,43 +185,44 @@ pub async fn start(
         (Ok(Some(_)), _) => return back("invalid_request", "code_challenge_method must be S256"),
         _ => return back("invalid_request", "code_challenge_method without code_challenge"),
     };
-    if state.mode == Mode::Production {
-        // stetgate authenticates PSUs with the sandbox's code only; a bank plugs its own SCA here.
+    if !state.authenticator.available(bank.code()) {
+        // The bank's strong customer authentication is not connected (production, until it is).
         return back("temporarily_unavailable", "strong customer authentication is not configured on this server");
     }
 
-    let (flow_secret, csrf) = match (Secret::generate(), Secret::generate()) {
-        (Ok(f), Ok(c)) => (f, c),
-        _ => return ApiError::Internal("no randomness for the flow".into()).into_response(),
-    };
-    let flow = Flow {
-        flow_hash: flow_secret.hash(),
-        csrf_hash: csrf.hash(),
-        bank: bank.code(),
-        client_id: registration.org_id.clone(),
-        redirect_uri,
-        scopes: scopes.clone(),
-        state: state_param,
-        stage: Stage::Identify,
-        psu: None,
-        failures: 0,
-        sca_at: None,
-        created_at: now_ms(&state),
+    let requested = Requested {
+        redirect_uri: redirect_uri.clone(),
+        scope: scopes.to_string(),
+        state: state_param.clone(),
         code_challenge,
     };
-    if let Err(e) = state.store.insert_flow(&flow).await {
-        return ApiError::unavailable(format!("flow store: {e}")).into_response();
-    }
-    let ctx = PageContext { t, bank: &look, csrf: csrf.expose(), action: AUTHORIZE_PATH };
-    let mut response = pages::identify(&ctx, &TppShown::of(&registration), pages::scope_text(t, &scopes), None);
-    secret::set_secret_cookie(
-        &mut response,
-        FLOW_COOKIE,
-        &flow_secret,
-        "/stet/psd2/oauth",
-        state.config.oauth.flow_lifetime_secs,
-    );
+    let Ok(context) = serde_json::to_string(&requested) else {
+        return ApiError::Internal("authorization request not serialisable".into()).into_response();
+    };
+    let lifetime = jiff::SignedDuration::from_secs(state.config.oauth.flow_lifetime_secs);
+    let session =
+        match psu::begin(&state, Purpose::Authorize, bank.code(), registration.org_id.clone(), context, lifetime).await
+        {
+            Ok(s) => s,
+            Err(e) => return e.into_response(),
+        };
+    let csrf = session.csrf();
+    let ctx = PageContext { t, bank: &look, csrf: &csrf, action: AUTHORIZE_PATH };
+    let mut response = pages::identify(&ctx, &TppShown::of(&registration), scope_text(t, &scopes), None);
+    session.set_cookie(&mut response, state.clock.now());
     response
+}
+
+/// The text describing what the TPP asks for.
+pub fn scope_text(t: &Texts, scopes: &Scopes) -> String {
+    let mut parts = Vec::new();
+    if scopes.contains(super::Scope::Aisp) {
+        parts.push(t.scope_aisp);
+    }
+    if scopes.includes_funds() {
+        parts.push(t.scope_funds);
+    }
+    parts.join(", ")
 }
 
 /// An S256 challenge: the base64url (no padding) of a SHA-256, 43 characters.
@@ -246,13 +230,7 @@ fn is_s256_challenge(text: &str) -> bool {
     text.len() == 43 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn flow_cookie(headers: &HeaderMap) -> Option<Secret> {
-    secret::cookie_secret(headers, FLOW_COOKIE)
-}
-
-use crate::secret::same_secret as same;
-
-/// `POST /stet/psd2/oauth/authorize`: the next step of the PSU's flow.
+/// `POST /stet/psd2/oauth/authorize`: the next step of the PSU's journey.
 pub async fn step(
     State(state): State<AppState>,
     Extension(bank): Extension<Bank>,
@@ -263,144 +241,97 @@ pub async fn step(
     let t = pages::texts_for(&headers);
     let look = look(&bank);
     let page = |status: StatusCode, message: &str| pages::error(t, &look, status, message);
-    let form = Params::parse(&String::from_utf8_lossy(&body));
-
-    let Some(secret) = flow_cookie(&headers) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "This authorization session is unknown or expired (are cookies enabled?).",
-        );
-    };
-    let mut flow = match state.store.flow(&secret.hash()).await {
-        Ok(Some(flow)) => flow,
-        Ok(None) => return page(StatusCode::BAD_REQUEST, "This authorization session is unknown or expired."),
-        Err(e) => return ApiError::unavailable(format!("flow store: {e}")).into_response(),
+    let form = Params::parse(&body);
+    let csrf = form.one("csrf").ok().flatten().unwrap_or("");
+    let mut session = match psu::posted(&state, Purpose::Authorize, bank.code(), &headers, csrf).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(NotAStep::NoJourney)) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "This authorization session is unknown or expired (are cookies enabled?).",
+            );
+        }
+        Ok(Err(NotAStep::ForeignForm)) => {
+            return page(StatusCode::FORBIDDEN, "This form does not belong to your authorization session.");
+        }
+        Err(e) => return e.into_response(),
     };
     if let Some(Extension(facts)) = &facts {
-        facts.identified(&flow.client_id);
+        facts.identified(&session.journey.client_id);
     }
-    let csrf = form.one("csrf").ok().flatten().unwrap_or("");
-    if flow.bank != bank.code() || !same(&Secret::from_client(csrf).hash(), &flow.csrf_hash) {
-        return page(StatusCode::FORBIDDEN, "This form does not belong to your authorization session.");
-    }
-    if flow.stage == Stage::Done {
+    let Ok(requested) = serde_json::from_str::<Requested>(&session.journey.context) else {
+        return ApiError::Internal("stored authorization request unreadable".into()).into_response();
+    };
+    let scopes = match requested.scopes() {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if session.journey.stage.is_final() || session.journey.stage == Stage::Approved {
         return page(StatusCode::BAD_REQUEST, "This authorization is already complete.");
     }
-    let registration = match crate::registry::usable(&state.store, &flow.client_id).await {
+    let registration = match crate::registry::usable(&state.store, &session.journey.client_id).await {
         Ok(Ok(r)) => r,
         Ok(Err(_)) => return page(StatusCode::BAD_REQUEST, "The TPP is no longer registered with this bank."),
         Err(e) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
     };
-    let now = now_ms(&state);
-    if now - flow.created_at > state.config.oauth.flow_lifetime_secs * 1000 {
-        return finish_with_error(&state, &mut flow, "access_denied", "the authorization took too long").await;
+    let back = |error: &str, description: &str| {
+        redirect_error(&requested.redirect_uri, requested.state.as_deref(), error, description)
+    };
+    match psu::expired(&state, &mut session).await {
+        Ok(true) => return back("access_denied", "the authorization took too long"),
+        Ok(false) => {}
+        Err(e) => return e.into_response(),
     }
     if form.one("action").ok().flatten() == Some("cancel") {
-        return finish_with_error(&state, &mut flow, "access_denied", "the PSU cancelled the authorization").await;
+        return match psu::end(&state, &mut session, Ending::Cancelled).await {
+            Ok(_) => back("access_denied", "the PSU cancelled the authorization"),
+            Err(e) => e.into_response(),
+        };
     }
-    let ctx = PageContext { t, bank: &look, csrf, action: AUTHORIZE_PATH };
-    match flow.stage {
-        Stage::Identify => identify(&state, &ctx, &mut flow, &registration, &form).await,
-        Stage::Authenticate => authenticate(&state, &ctx, &mut flow, &registration, &form, now).await,
-        Stage::Consent => consent(&state, &ctx, &mut flow, &registration, &form, now).await,
-        Stage::Done => page(StatusCode::BAD_REQUEST, "This authorization is already complete."),
-    }
-}
-
-/// Counts a failed attempt; the third one ends the flow.
-async fn failed(state: &AppState, flow: &mut Flow, t: &Texts) -> Result<String, Response> {
-    flow.failures += 1;
-    if flow.failures >= MAX_FAILURES {
-        return Err(finish_with_error(state, flow, "access_denied", "too many failed attempts").await);
-    }
-    if let Err(e) = state.store.update_flow(flow).await {
-        return Err(ApiError::unavailable(format!("flow store: {e}")).into_response());
-    }
-    Ok(format!("{} {} {}", t.wrong_id, t.attempts_left, MAX_FAILURES - flow.failures))
-}
-
-async fn identify(
-    state: &AppState,
-    ctx: &PageContext<'_>,
-    flow: &mut Flow,
-    registration: &Registration,
-    form: &Params,
-) -> Response {
-    let typed = form.one("psu_id").ok().flatten().unwrap_or("").trim().to_owned();
-    let psu = match PsuId::parse(&typed) {
-        Some(id) => state.ledger.psu(flow.bank, &id).await,
-        None => Ok(None),
-    };
-    match psu {
-        Ok(Some(psu)) => {
-            flow.stage = Stage::Authenticate;
-            flow.psu = Some(psu.id.clone());
-            if let Err(e) = state.store.update_flow(flow).await {
-                return ApiError::unavailable(format!("flow store: {e}")).into_response();
+    let csrf = session.csrf();
+    let ctx = PageContext { t, bank: &look, csrf: &csrf, action: AUTHORIZE_PATH };
+    let tpp = TppShown::of(&registration);
+    let step = match session.journey.stage {
+        Stage::Choose => return choose(&state, &ctx, &mut session, &registration, &requested, &form).await,
+        _ => {
+            let psu_id = form.one("psu_id").ok().flatten();
+            let code = form.one("otp").ok().flatten();
+            let needs_choice = scopes.includes_funds();
+            match psu::advance(&state, &mut session, psu_id, code, needs_choice, &ChallengeContext::default()).await {
+                Ok(step) => step,
+                Err(e) => return e.into_response(),
             }
-            pages::authenticate(ctx, &pages::mask_phone(psu.phone.as_deref()), state.mode == Mode::Sandbox, None)
         }
-        Ok(None) => match failed(state, flow, ctx.t).await {
-            Ok(message) => {
-                let scope = pages::scope_text(ctx.t, &flow.scopes);
-                pages::identify(ctx, &TppShown::of(registration), scope, Some(message))
-            }
+    };
+    let sandbox = state.mode == crate::config::Mode::Sandbox;
+    match step {
+        Step::Authenticate { attempts_left } => {
+            let error = attempts_left.map(|n| format!("{} {} {n}", t.wrong_code, t.attempts_left));
+            pages::authenticate(&ctx, sandbox, error)
+        }
+        Step::Choose => match account_choices(&state, &session).await {
+            Ok(accounts) => pages::choose(&ctx, &tpp, t.consent_intro, &accounts, None),
             Err(response) => response,
         },
-        Err(e) => ApiError::unavailable(format!("ledger: {e}")).into_response(),
+        Step::Approved => issue_code(&state, &session, &requested, &scopes).await,
+        Step::Ended(Ending::TooManyFailures) => back("access_denied", "too many failed attempts"),
+        Step::Ended(Ending::Expired) => back("access_denied", "the authorization took too long"),
+        Step::Ended(Ending::Cancelled) => back("access_denied", "the PSU cancelled the authorization"),
+        // Another post moved the journey: show where it stands now.
+        Step::Stale => match session.journey.stage {
+            Stage::Identify => pages::identify(&ctx, &tpp, scope_text(t, &scopes), None),
+            Stage::Authenticate => pages::authenticate(&ctx, sandbox, None),
+            _ => page(StatusCode::CONFLICT, "This page is out of date: go back to the application that sent you here."),
+        },
     }
 }
 
-async fn authenticate(
-    state: &AppState,
-    ctx: &PageContext<'_>,
-    flow: &mut Flow,
-    registration: &Registration,
-    form: &Params,
-    now: i64,
-) -> Response {
-    let Some(psu_id) = flow.psu.clone() else {
-        return ApiError::Internal("flow authenticated without PSU".into()).into_response();
+async fn account_choices(state: &AppState, session: &Session) -> Result<Vec<AccountChoice>, Response> {
+    let Some(psu) = &session.journey.psu else {
+        return Err(ApiError::Internal("journey in choice without PSU".into()).into_response());
     };
-    let code = form.one("otp").ok().flatten().unwrap_or("").trim();
-    let valid = state.mode == Mode::Sandbox && same(code, SANDBOX_OTP);
-    if !valid {
-        return match failed(state, flow, ctx.t).await {
-            Ok(message) => {
-                let phone = match state.ledger.psu(flow.bank, &psu_id).await {
-                    Ok(Some(p)) => p.phone,
-                    _ => None,
-                };
-                pages::authenticate(
-                    ctx,
-                    &pages::mask_phone(phone.as_deref()),
-                    state.mode == Mode::Sandbox,
-                    Some(message),
-                )
-            }
-            Err(response) => response,
-        };
-    }
-    flow.sca_at = Some(now);
-    if flow.scopes.includes_funds() {
-        flow.stage = Stage::Consent;
-        if let Err(e) = state.store.update_flow(flow).await {
-            return ApiError::unavailable(format!("flow store: {e}")).into_response();
-        }
-        return match account_choices(state, flow, &psu_id).await {
-            Ok(accounts) => pages::consent(ctx, &TppShown::of(registration), &accounts, None),
-            Err(response) => response,
-        };
-    }
-    issue_code(state, flow, now).await
-}
-
-async fn account_choices(state: &AppState, flow: &Flow, psu: &PsuId) -> Result<Vec<AccountChoice>, Response> {
-    let held = state
-        .ledger
-        .psu_accounts(flow.bank, psu)
-        .await
-        .map_err(|e| ApiError::unavailable(format!("ledger: {e}")).into_response())?;
+    let held =
+        state.ledger.psu_accounts(session.journey.bank, psu).await.map_err(|e| ApiError::from(e).into_response())?;
     Ok(held
         .into_iter()
         .filter(crate::ledger::HeldAccount::is_eligible)
@@ -412,18 +343,17 @@ async fn account_choices(state: &AppState, flow: &Flow, psu: &PsuId) -> Result<V
         .collect())
 }
 
-async fn consent(
+/// A card issuer's authorization: the PSU chooses the accounts funds confirmation may query,
+/// recorded as the consent before the code is issued.
+async fn choose(
     state: &AppState,
     ctx: &PageContext<'_>,
-    flow: &mut Flow,
+    session: &mut Session,
     registration: &Registration,
+    requested: &Requested,
     form: &Params,
-    now: i64,
 ) -> Response {
-    let Some(psu_id) = flow.psu.clone() else {
-        return ApiError::Internal("flow in consent without PSU".into()).into_response();
-    };
-    let accounts = match account_choices(state, flow, &psu_id).await {
+    let accounts = match account_choices(state, session).await {
         Ok(a) => a,
         Err(response) => return response,
     };
@@ -433,57 +363,61 @@ async fn consent(
         .filter(|a| chosen.contains(&a.resource_id.as_str()))
         .filter_map(|a| stet::ResourceId::parse(&a.resource_id).ok())
         .collect();
+    let tpp = TppShown::of(registration);
     if valid.is_empty() || valid.len() != chosen.len() {
-        let message = ctx.t.choose_account.to_owned();
-        return pages::consent(ctx, &TppShown::of(registration), &accounts, Some(message));
+        return pages::choose(ctx, &tpp, ctx.t.consent_intro, &accounts, Some(ctx.t.choose_account.to_owned()));
     }
-    if let Err(e) = state.store.record_funds_consent(flow.bank, &psu_id, &flow.client_id, &valid, now).await {
+    let (journey, now) = (&session.journey, state.clock.now().as_millisecond());
+    let Some(psu) = &journey.psu else {
+        return ApiError::Internal("journey in choice without PSU".into()).into_response();
+    };
+    if let Err(e) = state.store.record_funds_consent(journey.bank, psu, &journey.client_id, &valid, now).await {
         return ApiError::unavailable(format!("consent store: {e}")).into_response();
     }
-    issue_code(state, flow, now).await
+    match psu::approve(state, session).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return pages::error(ctx.t, ctx.bank, StatusCode::CONFLICT, "This authorization changed meanwhile.");
+        }
+        Err(e) => return e.into_response(),
+    }
+    let scopes = match requested.scopes() {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    issue_code(state, session, requested, &scopes).await
 }
 
-/// Ends a successful flow: a single-use code, bound to the client, redirect URI, PSU, bank and
+/// Ends an approved journey: a single-use code, bound to the client, redirect URI, PSU, bank and
 /// scope, sent to the TPP with its state.
-async fn issue_code(state: &AppState, flow: &mut Flow, now: i64) -> Response {
-    let (Some(psu), Some(sca_at)) = (flow.psu.clone(), flow.sca_at) else {
+async fn issue_code(state: &AppState, session: &Session, requested: &Requested, scopes: &Scopes) -> Response {
+    let journey = &session.journey;
+    let (Some(psu), Some(sca_at)) = (journey.psu.clone(), journey.sca_at) else {
         return ApiError::Internal("code issued before authentication".into()).into_response();
     };
     let Ok(code) = Secret::generate() else {
         return ApiError::Internal("no randomness for the code".into()).into_response();
     };
+    let now = state.clock.now().as_millisecond();
     let grant = CodeGrant {
-        bank: flow.bank,
-        client_id: flow.client_id.clone(),
-        redirect_uri: flow.redirect_uri.clone(),
+        bank: journey.bank,
+        client_id: journey.client_id.clone(),
+        redirect_uri: requested.redirect_uri.clone(),
         psu,
-        scopes: flow.scopes.clone(),
-        sca_at,
+        scopes: scopes.clone(),
+        sca_at: sca_at.as_millisecond(),
         expires_at: now + state.config.oauth.code_lifetime_secs * 1000,
         pair_id: None,
-        code_challenge: flow.code_challenge.clone(),
+        code_challenge: requested.code_challenge.clone(),
     };
-    flow.stage = Stage::Done;
-    let stored = async {
-        state.store.insert_code(&code.hash(), &grant).await?;
-        state.store.update_flow(flow).await
-    };
-    if let Err(e) = stored.await {
+    if let Err(e) = state.store.insert_code(&code.hash(), &grant).await {
         return ApiError::unavailable(format!("code store: {e}")).into_response();
     }
     let mut params = vec![("code", code.expose())];
-    if let Some(s) = &flow.state {
+    if let Some(s) = &requested.state {
         params.push(("state", s.as_str()));
     }
-    redirect(&flow.redirect_uri, &params)
-}
-
-async fn finish_with_error(state: &AppState, flow: &mut Flow, error: &str, description: &str) -> Response {
-    flow.stage = Stage::Done;
-    if let Err(e) = state.store.update_flow(flow).await {
-        return ApiError::unavailable(format!("flow store: {e}")).into_response();
-    }
-    redirect_error(&flow.redirect_uri, flow.state.as_deref(), error, description)
+    redirect(&requested.redirect_uri, &params)
 }
 
 #[cfg(test)]
@@ -491,25 +425,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repeated_parameters_are_detected() {
-        let p = Params::parse("a=1&b=2&a=3&c=");
-        assert!(p.one("a").is_err());
-        assert_eq!(p.one("b"), Ok(Some("2")));
-        assert_eq!(p.one("c"), Ok(None), "empty is absent");
-        assert_eq!(p.all("a"), vec!["1", "3"]);
-    }
-
-    #[test]
     fn redirects_keep_the_registered_query_and_encode() {
         let r = redirect("https://tpp.example/cb?x=1", &[("code", "a b"), ("state", "s&t")]);
         assert_eq!(r.status(), StatusCode::FOUND);
         assert_eq!(r.headers()[header::LOCATION], "https://tpp.example/cb?x=1&code=a+b&state=s%26t");
-    }
-
-    #[test]
-    fn the_flow_cookie_is_found_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; stetgate_flow=abc; b=2"));
-        assert_eq!(flow_cookie(&h).unwrap().expose(), "abc");
     }
 }

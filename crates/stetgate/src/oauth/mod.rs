@@ -5,37 +5,19 @@
 //!   code, and for card issuers the choice of accounts), then the redirect to the TPP with a code;
 //! - [`token`]: `POST /stet/psd2/oauth/token` (authorization_code, refresh_token) and
 //!   `POST /stet/psd2/oauth/revoke`;
-//! - [`bearer`]: the access token of every resource request, turned into a [`bearer::Grant`].
 //!
 //! Rules as the bank publishes them: codes are single use and live one hour; access tokens one hour,
 //! refresh tokens 180 days, refused once the PSU's last SCA is older than 180 days; one valid pair per
 //! (bank, PSU, TPP, role); revoking either token revokes both; a reused code revokes what it issued.
 
 pub mod authorize;
-pub mod bearer;
 pub mod model;
-pub mod pages;
 pub mod token;
 
-use crate::app::AppState;
-use crate::edge::facts::note_family;
-use crate::statistics::Family;
-use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The authorization server's routes, mounted under `/stet/psd2/oauth`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/authorize", get(authorize::start).post(authorize::step).route_layer(from_fn(pages::html_errors)))
-        .route("/token", post(token::token))
-        .route("/revoke", post(token::revoke))
-        .route_layer(from_fn_with_state(Family::Authorization, note_family))
-}
-
-pub use model::{CodeGrant, Flow, Scope, Scopes, Stage, TokenPair};
+pub use model::{CodeGrant, Grant, Scope, Scopes, Subject, TokenPair};
 
 /// A PKCE code verifier (RFC 7636 section 4.1): 43 to 128 unreserved characters.
 pub fn valid_code_verifier(text: &str) -> bool {

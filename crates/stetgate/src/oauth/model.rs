@@ -1,5 +1,4 @@
-//! The authorization server's persisted vocabulary: scopes, authorization flows, codes and token
-//! pairs, as the store keeps them. A leaf module: it imports nothing else of `oauth`, so that the
+//! The authorization server's persisted vocabulary: scopes, authorization codes and token pairs, as the store keeps them. A leaf module: it imports nothing else of `oauth`, so that the
 //! store can use it without depending on the authorization server's rules.
 
 use std::fmt;
@@ -89,51 +88,6 @@ impl fmt::Display for Scopes {
     }
 }
 
-/// Where a PSU's authorization stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Identify,
-    Authenticate,
-    Consent,
-    Done,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Identify => "identify",
-            Stage::Authenticate => "authenticate",
-            Stage::Consent => "consent",
-            Stage::Done => "done",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Stage> {
-        [Stage::Identify, Stage::Authenticate, Stage::Consent, Stage::Done].into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-/// An authorization in progress.
-#[derive(Debug, Clone)]
-pub struct Flow {
-    pub flow_hash: String,
-    pub csrf_hash: String,
-    pub bank: stet::BankCode,
-    pub client_id: stet::OrgId,
-    pub redirect_uri: String,
-    pub scopes: Scopes,
-    pub state: Option<String>,
-    pub stage: Stage,
-    pub psu: Option<crate::ledger::PsuId>,
-    pub failures: i64,
-    /// Unix ms of the successful one-time code.
-    pub sca_at: Option<i64>,
-    /// Unix ms.
-    pub created_at: i64,
-    /// The PKCE challenge (RFC 7636, S256) the TPP sent, if any.
-    pub code_challenge: Option<String>,
-}
-
 /// What an authorization code stands for.
 #[derive(Debug, Clone)]
 pub struct CodeGrant {
@@ -149,18 +103,45 @@ pub struct CodeGrant {
     pub code_challenge: Option<String>,
 }
 
+/// Whom a token stands for: a PSU who authorized the TPP (authorization code), or the TPP itself
+/// (client credentials: its own calls, such as initiating a payment before the PSU approves it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Psu(crate::ledger::PsuId),
+    Tpp,
+}
+
+impl Subject {
+    pub fn psu(&self) -> Option<&crate::ledger::PsuId> {
+        match self {
+            Subject::Psu(psu) => Some(psu),
+            Subject::Tpp => None,
+        }
+    }
+}
+
 /// An issued access/refresh token pair (without the tokens, which are only hashed in the store).
 #[derive(Debug, Clone)]
 pub struct TokenPair {
     pub pair_id: String,
     pub bank: stet::BankCode,
     pub client_id: stet::OrgId,
-    pub psu: crate::ledger::PsuId,
+    pub subject: Subject,
     pub scopes: Scopes,
     pub access_expires_at: i64,
     pub refresh_expires_at: i64,
     pub sca_at: i64,
     pub revoked_at: Option<i64>,
+}
+
+/// What a valid access token grants.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub pair_id: String,
+    pub bank: stet::BankCode,
+    pub subject: Subject,
+    pub client_id: stet::OrgId,
+    pub scopes: Scopes,
 }
 
 #[cfg(test)]

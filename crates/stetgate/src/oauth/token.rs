@@ -2,12 +2,13 @@
 //! must be the `client_id`) and `POST /stet/psd2/oauth/revoke` (RFC 7009). Errors are RFC 6749 5.2
 //! JSON; answers carry `Cache-Control: no-store`.
 
-use super::TokenPair;
-use crate::app::AppState;
+use super::{Subject, TokenPair};
 use crate::edge::bank::Bank;
 use crate::edge::error::OAuthError;
-use crate::registry::http::OAuthTpp;
+use crate::edge::form::Params;
+use crate::edge::tpp::OAuthTpp;
 use crate::secret::Secret;
+use crate::state::AppState;
 use crate::store::{Presented, Redeemed};
 use axum::Extension;
 use axum::Json;
@@ -39,21 +40,6 @@ fn store_error(e: crate::store::StoreError) -> OAuthError {
     OAuthError::unavailable(format!("token store: {e}"))
 }
 
-/// Form parameters, none repeated (RFC 6749 3.2).
-fn form(body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(n, _)| n == name) {
-            return Err(invalid_request(format!("{name} is repeated")));
-        }
-    }
-    Ok(pairs)
-}
-
-pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
-}
-
 fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -68,7 +54,7 @@ pub async fn token(
     uri: Uri,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let pairs = form(&body)?;
+    let pairs = Params::unique(&body).map_err(invalid_request)?;
     // The bank's fallback (RTS art. 33): same endpoint, header `fallback: 1`.
     if let Some(value) = headers.get("fallback") {
         if value.as_bytes() != b"1" {
@@ -76,7 +62,7 @@ pub async fn token(
         }
         return crate::fallback::token::fallback_token(&state, &bank, &tpp, &headers, &uri, &pairs).await;
     }
-    let client_id = param(&pairs, "client_id").ok_or_else(|| invalid_request("client_id is missing"))?;
+    let client_id = pairs.get("client_id").ok_or_else(|| invalid_request("client_id is missing"))?;
     if client_id != tpp.org_id.as_str() {
         return Err(OAuthError::new(
             StatusCode::UNAUTHORIZED,
@@ -92,7 +78,7 @@ pub async fn token(
         ));
     }
     let now = state.clock.now().as_millisecond();
-    let tokens = match param(&pairs, "grant_type") {
+    let tokens = match pairs.get("grant_type") {
         Some("authorization_code") => authorization_code(&state, &bank, &tpp.org_id, &pairs, now).await?,
         Some("refresh_token") => refresh(&state, &bank, &tpp.org_id, &pairs, now).await?,
         Some("client_credentials") => {
@@ -118,13 +104,13 @@ async fn authorization_code(
     state: &AppState,
     bank: &Bank,
     client: &stet::OrgId,
-    pairs: &[(String, String)],
+    pairs: &Params,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
-    let code = param(pairs, "code").ok_or_else(|| invalid_request("code is missing"))?;
-    let redirect_uri = param(pairs, "redirect_uri").ok_or_else(|| invalid_request("redirect_uri is missing"))?;
+    let code = pairs.get("code").ok_or_else(|| invalid_request("code is missing"))?;
+    let redirect_uri = pairs.get("redirect_uri").ok_or_else(|| invalid_request("redirect_uri is missing"))?;
     let code_hash = Secret::from_client(code).hash();
-    let challenge = match param(pairs, "code_verifier") {
+    let challenge = match pairs.get("code_verifier") {
         Some(verifier) if super::valid_code_verifier(verifier) => Some(super::s256_challenge(verifier)),
         Some(_) => return Err(invalid_request("code_verifier must be 43 to 128 unreserved characters (RFC 7636)")),
         None => None,
@@ -150,7 +136,7 @@ async fn authorization_code(
         pair_id: uuid::Uuid::new_v4().to_string(),
         bank: grant.bank,
         client_id: grant.client_id,
-        psu: grant.psu,
+        subject: Subject::Psu(grant.psu),
         scopes: grant.scopes.clone(),
         access_expires_at: now + oauth.access_token_lifetime_secs * 1000,
         refresh_expires_at: now + oauth.refresh_token_lifetime_days * 86_400_000,
@@ -205,10 +191,10 @@ async fn refresh(
     state: &AppState,
     bank: &Bank,
     client: &stet::OrgId,
-    pairs: &[(String, String)],
+    pairs: &Params,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
-    let refresh_token = param(pairs, "refresh_token").ok_or_else(|| invalid_request("refresh_token is missing"))?;
+    let refresh_token = pairs.get("refresh_token").ok_or_else(|| invalid_request("refresh_token is missing"))?;
     let pair = state
         .store
         .pair_by_refresh_token(&Secret::from_client(refresh_token).hash())
@@ -252,8 +238,8 @@ pub async fn revoke(
     OAuthTpp(tpp): OAuthTpp,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let pairs = form(&body)?;
-    if let Some(client_id) = param(&pairs, "client_id")
+    let pairs = Params::unique(&body).map_err(invalid_request)?;
+    if let Some(client_id) = pairs.get("client_id")
         && client_id != tpp.org_id.as_str()
     {
         return Err(OAuthError::new(
@@ -262,9 +248,9 @@ pub async fn revoke(
             "client_id is not the organization of the QWAC presented",
         ));
     }
-    let token = param(&pairs, "token").ok_or_else(|| invalid_request("token is missing"))?;
+    let token = pairs.get("token").ok_or_else(|| invalid_request("token is missing"))?;
     let hash = Secret::from_client(token).hash();
-    let refresh_first = param(&pairs, "token_type_hint") == Some("refresh_token");
+    let refresh_first = pairs.get("token_type_hint") == Some("refresh_token");
     let (first, second) = if refresh_first {
         (state.store.pair_by_refresh_token(&hash).await, state.store.pair_by_access_token(&hash).await)
     } else {

@@ -4,8 +4,8 @@
 pub mod logging;
 pub mod metrics;
 
-use crate::app::AppState;
 use crate::edge::error::ApiError;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};

@@ -9,11 +9,11 @@
 //! not choose for this TPP during authorization), `FF01` (a currency that is not the account's),
 //! and, when the bank configures a limit, `TMRQ`.
 
-use crate::app::AppState;
 use crate::edge::Hal;
+use crate::edge::authorized::{Authorized, psu_of};
 use crate::edge::error::ApiError;
 use crate::ledger::{Account, AccountStatus};
-use crate::oauth::bearer::Authorized;
+use crate::state::AppState;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -176,7 +176,7 @@ pub async fn funds_confirmation(
         serde_json::from_slice(&request.request.body).map_err(|_| format_error("the body is not JSON"))?;
     let coverage = parse(&body, version >= ApiVersion::V1_4_2)?;
 
-    let held = state.ledger.psu_accounts(grant.bank, &grant.psu).await?;
+    let held = state.ledger.psu_accounts(grant.bank, psu_of(grant)?).await?;
     let account: Account = held
         .into_iter()
         .map(|h| h.account)
@@ -190,7 +190,7 @@ pub async fn funds_confirmation(
         AccountStatus::Blocked => return Err(rejected(StatusCode::BAD_REQUEST, "AC06", "the account is blocked")),
         AccountStatus::Open => {}
     }
-    let chosen = state.store.funds_consent(grant.bank, &grant.psu, &grant.client_id).await?;
+    let chosen = state.store.funds_consent(grant.bank, psu_of(grant)?, &grant.client_id).await?;
     if !chosen.contains(&account.resource_id) {
         return Err(rejected(
             StatusCode::FORBIDDEN,
@@ -218,7 +218,7 @@ pub async fn funds_confirmation(
 }
 
 /// The bank's optional per-TPP limit (`[[funds_rate_limits]]`): 429 `TMRQ` above it.
-async fn rate_limit(state: &AppState, grant: &crate::oauth::bearer::Grant) -> Result<(), ApiError> {
+async fn rate_limit(state: &AppState, grant: &crate::oauth::model::Grant) -> Result<(), ApiError> {
     let Some(limit) = state.config.funds_rate_limits.iter().find(|l| l.bank == grant.bank) else { return Ok(()) };
     let now = state.clock.now();
     let window = now.strftime("%Y-%m-%dT%H:%M").to_string();

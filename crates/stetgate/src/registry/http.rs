@@ -3,37 +3,17 @@
 //! caller's own registration. Errors are RFC 6749/7591 JSON.
 
 use super::{RegistrationRequest, RegistrationResponse, may_register, validate};
-use crate::app::AppState;
 use crate::config::Mode;
 use crate::edge::error::OAuthError;
-use crate::edge::tpp::{TppIdentity, authenticate};
+use crate::edge::tpp::{OAuthTpp, TppIdentity};
+use crate::state::AppState;
 use crate::store::Inserted;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use bytes::Bytes;
 use stet::OrgId;
-
-/// The registration routes, mounted under `/stet/psd2/oauth`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/register/{client_id}", get(read).put(replace).delete(deactivate))
-}
-
-/// A TPP authenticated by its QWAC (any PSD2 role), refused in the OAuth error format.
-pub struct OAuthTpp(pub TppIdentity);
-
-impl FromRequestParts<AppState> for OAuthTpp {
-    type Rejection = OAuthError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state).map(OAuthTpp).map_err(OAuthError::from)
-    }
-}
 
 fn parse_body(body: &Bytes) -> Result<RegistrationRequest, OAuthError> {
     serde_json::from_slice(body).map_err(|e| {
@@ -76,7 +56,11 @@ fn policy(state: &AppState, tpp: &TppIdentity) -> Result<(), OAuthError> {
         .map_err(|why| OAuthError::new(StatusCode::FORBIDDEN, "access_denied", why))
 }
 
-async fn register(State(state): State<AppState>, OAuthTpp(tpp): OAuthTpp, body: Bytes) -> Result<Response, OAuthError> {
+pub async fn register(
+    State(state): State<AppState>,
+    OAuthTpp(tpp): OAuthTpp,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
     policy(&state, &tpp)?;
     let registration = check(&state, &tpp, &body)?;
     match state.store.insert_registration(&registration, state.clock.now().as_second()).await.map_err(store_error)? {
@@ -92,7 +76,7 @@ async fn register(State(state): State<AppState>, OAuthTpp(tpp): OAuthTpp, body: 
     }
 }
 
-async fn read(
+pub async fn read(
     State(state): State<AppState>,
     OAuthTpp(tpp): OAuthTpp,
     Path(client_id): Path<String>,
@@ -104,7 +88,7 @@ async fn read(
     }
 }
 
-async fn replace(
+pub async fn replace(
     State(state): State<AppState>,
     OAuthTpp(tpp): OAuthTpp,
     Path(client_id): Path<String>,
@@ -125,7 +109,7 @@ async fn replace(
     Ok(Json(RegistrationResponse::from(&registration)))
 }
 
-async fn deactivate(
+pub async fn deactivate(
     State(state): State<AppState>,
     OAuthTpp(tpp): OAuthTpp,
     Path(client_id): Path<String>,

@@ -6,9 +6,9 @@
 
 use super::MinuteRecord;
 use super::report::{self, Inputs, Period, Report};
-use crate::app::AppState;
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
+use crate::state::AppState;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{RawQuery, State};

@@ -11,8 +11,8 @@
 //! - **Response times** are stetgate's (first byte of the request to the response), mean exact,
 //!   percentiles from the merged histograms (within 5%).
 
+use super::model::Outage;
 use super::{Family, Histogram, MinuteRecord};
-use crate::store::Outage;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;

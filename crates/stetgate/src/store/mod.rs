@@ -9,19 +9,22 @@
 
 mod ais;
 mod banks;
-mod duties;
+mod fallback;
 mod ledger;
 mod oauth;
+mod psu;
+mod purge;
+mod registry;
 mod sandbox;
 mod statistics;
-mod tpps;
 
 pub use banks::BankRecord;
-pub use duties::{Consumed, Outage, PURGE_GRACE_MS, Purged};
+pub use fallback::Consumed;
 pub use ledger::{LoadAccount, Origin};
 pub use oauth::{Presented, Redeemed};
+pub use purge::{PURGE_GRACE_MS, Purged};
+pub use registry::Inserted;
 pub use statistics::{RolledUp, StatisticsRecords};
-pub use tpps::Inserted;
 
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -171,6 +174,16 @@ const SQLITE_MMAP: &str = "PRAGMA mmap_size = 1073741824";
 
 fn sqlite_url(path: &Path, mode: &str) -> String {
     format!("sqlite://{}?mode={mode}", path.display())
+}
+
+/// An instant as the store keeps it: Unix milliseconds (only the store sees this unit).
+pub(crate) fn ms(t: jiff::Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+/// An instant the store kept.
+pub(crate) fn timestamp(ms: i64) -> Result<jiff::Timestamp, StoreError> {
+    jiff::Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("instant {ms}: {e}")))
 }
 
 /// Decodes a text column that must hold one of a closed set of values.

@@ -1,9 +1,9 @@
-//! Authorization flows, codes, token pairs and card-issuer consents. Only hashes of secrets are
+//! Authorization codes, token pairs and card-issuer consents. Only hashes of secrets are
 //! stored.
 
 use super::{Store, StoreError, parse_column};
 use crate::ledger::PsuId;
-use crate::oauth::{CodeGrant, Flow, Scopes, Stage, TokenPair};
+use crate::oauth::model::{CodeGrant, Scopes, Subject, TokenPair};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use stet::{BankCode, OrgId, ResourceId};
@@ -33,57 +33,6 @@ pub struct Presented<'a> {
 }
 
 impl Store {
-    pub async fn insert_flow(&self, flow: &Flow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO authorization_flows (flow_hash, csrf_hash, bank_code, client_id, redirect_uri, scope, state, stage,
-                                              psu_id, failures, sca_at, created_at, code_challenge)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&flow.flow_hash)
-        .bind(&flow.csrf_hash)
-        .bind(flow.bank.as_str())
-        .bind(flow.client_id.as_str())
-        .bind(&flow.redirect_uri)
-        .bind(flow.scopes.to_string())
-        .bind(flow.state.clone())
-        .bind(flow.stage.as_str())
-        .bind(flow.psu.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(flow.failures)
-        .bind(flow.sca_at)
-        .bind(flow.created_at)
-        .bind(flow.code_challenge.clone())
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn flow(&self, flow_hash: &str) -> Result<Option<Flow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT flow_hash, csrf_hash, bank_code, client_id, redirect_uri, scope, state, stage, psu_id, failures, sca_at,
-                    created_at, code_challenge
-             FROM authorization_flows WHERE flow_hash = $1",
-        )
-        .bind(flow_hash)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| flow_row(&r)).transpose()
-    }
-
-    /// Saves a flow's progress (stage, PSU, failures, SCA time).
-    pub async fn update_flow(&self, flow: &Flow) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE authorization_flows SET stage = $2, psu_id = $3, failures = $4, sca_at = $5 WHERE flow_hash = $1",
-        )
-        .bind(&flow.flow_hash)
-        .bind(flow.stage.as_str())
-        .bind(flow.psu.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(flow.failures)
-        .bind(flow.sca_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     pub async fn insert_code(&self, code_hash: &str, grant: &CodeGrant) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at,
@@ -154,8 +103,9 @@ impl Store {
         })
     }
 
-    /// Issues a token pair: revokes the valid pairs of the same bank, PSU and TPP that concern a
-    /// common role (at most one valid pair per role), stores the new one, and links the code to it.
+    /// Issues a token pair: revokes the valid pairs of the same bank, subject (PSU, or the TPP
+    /// itself) and TPP that concern a common role (at most one valid pair per role), stores the new
+    /// one, and links the code to it.
     pub async fn issue_token_pair(
         &self,
         pair: &TokenPair,
@@ -166,10 +116,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         let existing = sqlx::query(
-            "SELECT pair_id, scope FROM token_pairs WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+            "SELECT pair_id, scope FROM token_pairs
+             WHERE bank_code = $1 AND COALESCE(psu_id, '') = $2 AND client_id = $3 AND revoked_at IS NULL",
         )
         .bind(pair.bank.as_str())
-        .bind(pair.psu.as_str())
+        .bind(pair.subject.psu().map(|p| p.as_str()).unwrap_or(""))
         .bind(pair.client_id.as_str())
         .fetch_all(&mut *tx)
         .await?;
@@ -192,7 +143,7 @@ impl Store {
         .bind(&pair.pair_id)
         .bind(pair.bank.as_str())
         .bind(pair.client_id.as_str())
-        .bind(pair.psu.as_str())
+        .bind(pair.subject.psu().map(|p| p.as_str().to_owned()))
         .bind(pair.scopes.to_string())
         .bind(access_hash)
         .bind(pair.access_expires_at)
@@ -322,30 +273,14 @@ fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
         pair_id: row.try_get("pair_id")?,
         bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
         client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
-        psu: parse_column(row.try_get("psu_id")?, "psu_id", PsuId::parse)?,
+        subject: match row.try_get::<Option<String>, _>("psu_id")? {
+            Some(psu) => Subject::Psu(parse_column(psu, "psu_id", PsuId::parse)?),
+            None => Subject::Tpp,
+        },
         scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
         access_expires_at: row.try_get("access_expires_at")?,
         refresh_expires_at: row.try_get("refresh_expires_at")?,
         sca_at: row.try_get("sca_at")?,
         revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
-fn flow_row(row: &AnyRow) -> Result<Flow, StoreError> {
-    let psu: Option<String> = row.try_get("psu_id")?;
-    Ok(Flow {
-        flow_hash: row.try_get("flow_hash")?,
-        csrf_hash: row.try_get("csrf_hash")?,
-        bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
-        client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
-        redirect_uri: row.try_get("redirect_uri")?,
-        scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
-        state: row.try_get("state")?,
-        stage: parse_column(row.try_get("stage")?, "stage", Stage::parse)?,
-        psu: psu.map(|p| parse_column(p, "psu_id", PsuId::parse)).transpose()?,
-        failures: row.try_get("failures")?,
-        sca_at: row.try_get("sca_at")?,
-        created_at: row.try_get("created_at")?,
-        code_challenge: row.try_get("code_challenge")?,
     })
 }

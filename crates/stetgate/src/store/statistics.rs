@@ -1,9 +1,9 @@
 //! The records behind the statistics (RTS art. 32): every node's per-minute request records,
-//! their roll-up per hour, the minutes the interface failed, the nodes' heartbeats, and the leases
-//! that let one node at a time do shared work.
+//! their roll-up per hour, the minutes the interface failed, the nodes' heartbeats, the declared
+//! outages, and the leases that let one node at a time do shared work.
 
 use super::{Store, StoreError, parse_column};
-use crate::statistics::{Family, Histogram, MinuteRecord, minute_failed};
+use crate::statistics::model::{Family, Histogram, MinuteRecord, Outage, minute_failed};
 use sqlx::Row;
 use std::collections::BTreeMap;
 use stet::BankCode;
@@ -254,6 +254,71 @@ impl Store {
             .await?
             .try_get("first")?;
         Ok((lives, first))
+    }
+}
+
+impl Store {
+    /// Declares the dedicated interface of `bank` unavailable from `now_ms`; an outage already open
+    /// is kept (and returned).
+    pub async fn start_outage(&self, bank: BankCode, reason: &str, now_ms: i64) -> Result<Outage, StoreError> {
+        if let Some(open) = self.open_outage(bank, now_ms).await? {
+            return Ok(open);
+        }
+        let outage = Outage {
+            id: uuid::Uuid::now_v7().to_string(),
+            bank,
+            started_at: now_ms,
+            ended_at: None,
+            reason: reason.to_owned(),
+        };
+        sqlx::query("INSERT INTO interface_outages (id, bank_code, started_at, reason) VALUES ($1, $2, $3, $4)")
+            .bind(&outage.id)
+            .bind(bank.as_str())
+            .bind(now_ms)
+            .bind(reason)
+            .execute(self.pool())
+            .await?;
+        Ok(outage)
+    }
+
+    /// Ends the open outage of `bank`; `false` when none was open.
+    pub async fn end_outage(&self, bank: BankCode, now_ms: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE interface_outages SET ended_at = $2 WHERE bank_code = $1 AND ended_at IS NULL AND started_at <= $2",
+        )
+        .bind(bank.as_str())
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn open_outage(&self, bank: BankCode, now_ms: i64) -> Result<Option<Outage>, StoreError> {
+        Ok(self.outages(bank, now_ms, now_ms + 1).await?.into_iter().find(|o| o.ended_at.is_none()))
+    }
+
+    /// The outages of `bank` overlapping `[from_ms, to_ms)`.
+    pub async fn outages(&self, bank: BankCode, from_ms: i64, to_ms: i64) -> Result<Vec<Outage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, started_at, ended_at, reason FROM interface_outages
+             WHERE bank_code = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2) ORDER BY started_at",
+        )
+        .bind(bank.as_str())
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Outage {
+                    id: r.try_get("id")?,
+                    bank,
+                    started_at: r.try_get("started_at")?,
+                    ended_at: r.try_get("ended_at")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -154,6 +154,49 @@ macro_rules! db_tests {
 }
 pub(crate) use db_tests;
 
+/// The log lines every test server of this binary writes (JSON, one per line), kept in memory so
+/// that a test can check what was logged; the first call installs the process's subscriber.
+pub fn logs() -> &'static LogCapture {
+    static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = LogCapture(Arc::new(std::sync::Mutex::new(Vec::new())));
+        let writer = capture.clone();
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_writer(move || writer.clone())
+            .try_init();
+        capture
+    })
+}
+
+#[derive(Clone)]
+pub struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// The lines that contain every one of `needles`.
+    pub fn lines_with(&self, needles: &[&str]) -> Vec<String> {
+        let bytes = self.0.lock().unwrap().clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|line| needles.iter().all(|n| line.contains(n)))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A running sandbox server for one test.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -164,6 +207,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// The internal operations listener, when `metrics_listen` was set.
     pub operations_addr: Option<SocketAddr>,
+    /// The server's own store (its pool): close it to see the server lose its database.
+    pub store: Store,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -267,12 +312,13 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
     let server = app::start(Mode::Sandbox, config, None, Arc::new(clock.clone())).await.expect("server starts");
     let addr = server.local_addr;
     let operations_addr = server.operations_addr;
+    let store = server.state().store.clone();
     let ca_pem = std::fs::read(data_dir.path().join("pki/ca.pem")).expect("sandbox CA written");
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    TestApp { addr, operations_addr, ca_pem, db, data_dir, clock, shutdown: Some(tx), task: Some(task) }
+    TestApp { addr, operations_addr, store, ca_pem, db, data_dir, clock, shutdown: Some(tx), task: Some(task) }
 }
 
 impl TestApp {

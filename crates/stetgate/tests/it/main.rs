@@ -19,5 +19,6 @@ mod connections;
 mod edge;
 mod operator;
 mod ops;
+mod psu;
 mod store_ledger;
 mod tpp;

@@ -117,7 +117,7 @@ async fn aisp_happy_path_and_secrets_at_rest(db: TestDb) {
     use sqlx::{Connection, Row};
     sqlx::any::install_default_drivers();
     let mut db = sqlx::AnyConnection::connect(app.db.url()).await.unwrap();
-    for table in ["token_pairs", "authorization_codes", "authorization_flows"] {
+    for table in ["token_pairs", "authorization_codes", "psu_journeys"] {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}"))).fetch_all(&mut db).await.unwrap();
         assert!(!rows.is_empty(), "{table}");
         for row in rows {
@@ -278,7 +278,7 @@ async fn cancel_wrong_codes_unknown_ids_and_expiry(db: TestDb) {
     assert_eq!((param(&params, "error"), param(&params, "state")), (Some("access_denied"), Some("xyz-42")));
     let (cookie, html) = client.http_get_page(&path).await;
     let (_, html) = step(&client, &cookie, &html, &[("psu_id", LEA)]).await;
-    assert!(html.contains("+33 6 •• •• •• 01"), "the masked phone number: {html}");
+    assert!(!html.contains("•• 01"), "no masked phone: an unknown id gets the same page: {html}");
     assert!(html.contains("12345678"), "the sandbox says its code");
     let params = location_params(&cancel(&client, &cookie, &html).await);
     assert_eq!(param(&params, "error"), Some("access_denied"));
@@ -295,10 +295,16 @@ async fn cancel_wrong_codes_unknown_ids_and_expiry(db: TestDb) {
     assert_eq!(status, 302);
     assert_eq!(param(&location_params(&location), "error"), Some("access_denied"));
 
-    // Unknown ids: the same generic message, then access_denied.
-    let (cookie, mut html) = client.http_get_page(&path).await;
+    // An unknown id: the same page as a known one, then no code passes, with the same message.
+    let (cookie, first) = client.http_get_page(&path).await;
+    let (_, known) = step(&client, &cookie, &first, &[("psu_id", LEA)]).await;
+    let (cookie, first) = client.http_get_page(&path).await;
+    let (status, mut html) = step(&client, &cookie, &first, &[("psu_id", "0000000000")]).await;
+    assert_eq!(status, 200);
+    let strip = |page: &str| page.split("name=\"csrf\"").next().unwrap_or("").to_owned();
+    assert_eq!(strip(&html), strip(&known), "a known and an unknown id get the same page");
     for attempt in 1..=3 {
-        let (status, next) = step(&client, &cookie, &html, &[("psu_id", "0000000000")]).await;
+        let (status, next) = step(&client, &cookie, &html, &[("otp", "12345678")]).await;
         if attempt < 3 {
             assert!(next.contains("Identifiant ou code incorrect"), "{next}");
             assert!(!next.contains("inconnu"), "the message does not say the id is unknown");
@@ -327,7 +333,7 @@ async fn cancel_wrong_codes_unknown_ids_and_expiry(db: TestDb) {
 
     // A form without the session's cookie or CSRF token is refused with a page.
     let (_, html) = client.http_get_page(&path).await;
-    let (status, _) = step(&client, "stetgate_flow=forged", &html, &[("psu_id", LEA)]).await;
+    let (status, _) = step(&client, "stetgate_journey=forged", &html, &[("psu_id", LEA)]).await;
     assert_eq!(status, 400);
     let (cookie, _) = client.http_get_page(&path).await;
     let forged = r#"<form method="post" action="/stet/psd2/oauth/authorize"><input type="hidden" name="csrf" value="forged"></form>"#;
@@ -577,7 +583,43 @@ async fn pkce_is_verified_when_used(db: TestDb) {
     assert!(location.contains("error=invalid_request") && location.contains("S256"), "{location}");
 }
 
+/// A token of the TPP itself (client credentials, no PSU) cannot reach account information or funds
+/// confirmation: they act for a PSU.
+async fn a_tpp_only_grant_is_refused_on_psu_resources(db: TestDb) {
+    use stetgate::clock::Clock;
+    use stetgate::oauth::{Scopes, Subject, TokenPair};
+    use stetgate::secret::Secret;
+    let (app, tpp) = setup(db).await;
+    let now = app.clock.now().as_millisecond();
+    let mut tokens = Vec::new();
+    for scope in ["aisp", "cbpii"] {
+        let access = Secret::generate().unwrap();
+        let pair = TokenPair {
+            pair_id: uuid::Uuid::new_v4().to_string(),
+            bank: stet::BankCode::parse("17515").unwrap(),
+            client_id: stet::OrgId::parse(ORG).unwrap(),
+            subject: Subject::Tpp,
+            scopes: Scopes::parse(scope).unwrap(),
+            access_expires_at: now + 3_600_000,
+            refresh_expires_at: now + 3_600_000,
+            sca_at: now,
+            revoked_at: None,
+        };
+        app.store
+            .issue_token_pair(&pair, &access.hash(), &Secret::generate().unwrap().hash(), None, now)
+            .await
+            .unwrap();
+        tokens.push(access.expose().to_owned());
+    }
+    let (status, body) = call(&app, &tpp, CE, Method::GET, "/stet/psd2/v1.4.2/accounts", &tokens[0]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("PSU"), "{body}");
+    let (status, body) = call(&app, &tpp, CE, Method::POST, "/stet/psd2/v1.4.2/funds-confirmations", &tokens[1]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
 db_tests!(
+    a_tpp_only_grant_is_refused_on_psu_resources,
     a_code_presented_wrongly_is_not_spent,
     pkce_is_verified_when_used,
     aisp_happy_path_and_secrets_at_rest,

@@ -134,6 +134,33 @@ async fn a_full_disk_is_never_acknowledged_and_the_node_recovers() {
     }
 }
 
+/// The server's pool closed under it: 503 with Retry-After and a generic text, nothing of the
+/// database in the answer, and the cause logged once with the request id.
+async fn a_closed_pool_answers_503_and_logs_the_cause(db: TestDb) {
+    let logs = crate::harness::logs();
+    let app = spawn_app_with(db, AppOptions::default()).await;
+    let tpp = app.tpp(ORG, CertSpec::default());
+    app.register(&tpp).await;
+    let token = app.access_token(&tpp, HOST, LEA, "aisp", None).await;
+    app.store.close().await;
+    let request_id = format!("closed-pool-{}", uuid::Uuid::new_v4().simple());
+    let response = app
+        .tpp_client(HOST, &tpp)
+        .signed(Method::GET, "/stet/psd2/v1.4.2/accounts")
+        .header("X-Request-ID", &request_id)
+        .bearer(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_unavailable(response, "a closed pool").await;
+    let logged = logs.lines_with(&[&request_id, "\"status\":503"]);
+    let causes: Vec<&String> = logged.iter().filter(|l| l.contains("cause")).collect();
+    assert_eq!(causes.len(), 1, "the cause is logged once, with the request id: {logged:#?}");
+    assert!(causes[0].to_lowercase().contains("closed"), "the cause names what failed: {}", causes[0]);
+}
+
+db_tests!(a_closed_pool_answers_503_and_logs_the_cause);
+
 /// A PostgreSQL cluster of the test's own, which it may stop and start.
 struct PrivateCluster {
     bin: PathBuf,
@@ -306,7 +333,7 @@ async fn issue_tokens(url: &str, org: &str, n: usize) -> Vec<String> {
             pair_id: uuid::Uuid::new_v4().to_string(),
             bank: stet::BankCode::parse("17515").unwrap(),
             client_id: stet::OrgId::parse(org).unwrap(),
-            psu: stetgate::ledger::PsuId::parse(&format!("K{i:08}")).unwrap(),
+            subject: stetgate::oauth::Subject::Psu(stetgate::ledger::PsuId::parse(&format!("K{i:08}")).unwrap()),
             scopes: Scopes::parse("aisp").unwrap(),
             access_expires_at: now + 3_600_000,
             refresh_expires_at: now + 86_400_000,

@@ -1,7 +1,7 @@
 //! Registered TPPs.
 
 use super::{Store, StoreError, parse_column};
-use crate::registry::Registration;
+use crate::registry::model::Registration;
 use sqlx::Row;
 use stet::OrgId;
 

@@ -1,30 +1,15 @@
 //! The access token of a resource request (RFC 6750), turned into a [`Grant`]: which bank, PSU,
 //! TPP and scopes it stands for. The last check of every resource request, after the TPP's
-//! certificate, registration and signature.
+//! certificate, registration and signature; the scope a route needs is in its [`RouteFacts`].
 
-use super::{Scope, Scopes};
-use crate::app::AppState;
-use crate::edge::error::ApiError;
-use crate::edge::request::TppRequest;
-use crate::ledger::PsuId;
+use super::error::ApiError;
+use super::request::TppRequest;
+use super::route::RouteFacts;
+use crate::oauth::model::{Grant, Scope};
 use crate::secret::Secret;
+use crate::state::AppState;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
-use stet::{BankCode, OrgId};
-
-/// The scope a route needs (set with `route_layer(Extension(RequiredScope(...)))`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequiredScope(pub Scope);
-
-/// What a valid access token grants.
-#[derive(Debug, Clone)]
-pub struct Grant {
-    pub pair_id: String,
-    pub bank: BankCode,
-    pub psu: PsuId,
-    pub client_id: OrgId,
-    pub scopes: Scopes,
-}
 
 /// A resource request that passed every check, with its grant.
 #[derive(Debug, Clone)]
@@ -39,9 +24,11 @@ impl FromRequest<AppState> for Authorized {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let authorization =
             request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let required = request.extensions().get::<RequiredScope>().copied();
+        let facts = request.extensions().get::<RouteFacts>().copied();
+        let required = facts.and_then(|f| f.scope);
+        let needs_psu = facts.is_some_and(|f| f.needs_psu);
         let tpp_request = TppRequest::from_request(request, state).await?;
-        let grant = validate(state, &tpp_request, authorization.as_deref(), required).await?;
+        let grant = validate(state, &tpp_request, authorization.as_deref(), required, needs_psu).await?;
         Ok(Authorized { request: tpp_request, grant })
     }
 }
@@ -50,7 +37,8 @@ async fn validate(
     state: &AppState,
     request: &TppRequest,
     authorization: Option<&str>,
-    required: Option<RequiredScope>,
+    required: Option<Scope>,
+    needs_psu: bool,
 ) -> Result<Grant, ApiError> {
     let token = authorization
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
@@ -72,7 +60,7 @@ async fn validate(
     if pair.client_id != request.tpp.org_id {
         return Err(ApiError::InvalidAccessToken);
     }
-    if let Some(RequiredScope(needed)) = required
+    if let Some(needed) = required
         && !pair.scopes.contains(needed)
     {
         // As published: refusing for insufficient scope revokes the refresh token (and so the pair),
@@ -80,5 +68,21 @@ async fn validate(
         state.store.revoke_token_pair(&pair.pair_id, now).await?;
         return Err(ApiError::InsufficientScope { needed, granted: pair.scopes.to_string() });
     }
-    Ok(Grant { pair_id: pair.pair_id, bank: pair.bank, psu: pair.psu, client_id: pair.client_id, scopes: pair.scopes })
+    // Account information and funds confirmation act for a PSU: a token of the TPP itself
+    // (client credentials) cannot reach them.
+    if needs_psu && pair.subject.psu().is_none() {
+        return Err(ApiError::NoPsu);
+    }
+    Ok(Grant {
+        pair_id: pair.pair_id,
+        bank: pair.bank,
+        subject: pair.subject,
+        client_id: pair.client_id,
+        scopes: pair.scopes,
+    })
+}
+
+/// The PSU a grant acts for (routes that need one refuse a TPP's own token before their handler).
+pub fn psu_of(grant: &Grant) -> Result<&crate::ledger::PsuId, ApiError> {
+    grant.subject.psu().ok_or(ApiError::NoPsu)
 }

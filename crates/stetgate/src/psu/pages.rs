@@ -1,7 +1,7 @@
-//! The bank's pages the PSU sees during authorization: rendered on the server (askama, escaped by
-//! default), plain forms that work without JavaScript, labelled fields, no external assets, named
-//! and coloured for the bank so the PSU sees which bank is asking. French unless the browser
-//! prefers English.
+//! The bank's pages the PSU sees on every journey (authorization, fallback online banking):
+//! rendered on the server (askama, escaped by default), plain forms that work without JavaScript,
+//! labelled fields, no external assets, named and coloured for the bank so the PSU sees which bank
+//! is asking. French unless the browser prefers English.
 
 use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -67,7 +67,7 @@ pub const FRENCH: Texts = Texts {
     cancel_button: "Annuler",
     confirm_button: "Confirmer",
     authenticate_title: "Authentification",
-    code_sent: "Un code à usage unique vous a été envoyé par SMS au",
+    code_sent: "Si cet identifiant est le vôtre, un code à usage unique vous a été envoyé par SMS au numéro que votre banque connaît.",
     sandbox_code: "Bac à sable : le code de tous les utilisateurs de test est",
     otp_label: "Code reçu par SMS",
     consent_title: "Choix des comptes",
@@ -114,7 +114,7 @@ pub const ENGLISH: Texts = Texts {
     cancel_button: "Cancel",
     confirm_button: "Confirm",
     authenticate_title: "Authentication",
-    code_sent: "A one-time code has been sent by SMS to",
+    code_sent: "If this id is yours, a one-time code has been sent by SMS to the number your bank holds.",
     sandbox_code: "Sandbox: the code of every test user is",
     otp_label: "Code received by SMS",
     consent_title: "Choose accounts",
@@ -215,14 +215,13 @@ struct IdentifyPage<'a> {
 #[template(path = "authenticate.html")]
 struct AuthenticatePage<'a> {
     frame: Frame<'a>,
-    masked_phone: &'a str,
     sandbox: bool,
     csrf: &'a str,
     action: &'a str,
     error: Option<String>,
 }
 
-/// An account offered on the consent page.
+/// An account offered on the choice page.
 pub struct AccountChoice {
     pub resource_id: String,
     pub iban: String,
@@ -230,10 +229,12 @@ pub struct AccountChoice {
 }
 
 #[derive(Template)]
-#[template(path = "consent.html")]
-struct ConsentPage<'a> {
+#[template(path = "choose.html")]
+struct ChoosePage<'a> {
     frame: Frame<'a>,
     tpp: &'a TppShown<'a>,
+    intro: &'a str,
+    action: &'a str,
     accounts: &'a [AccountChoice],
     csrf: &'a str,
     error: Option<String>,
@@ -244,18 +245,6 @@ struct ConsentPage<'a> {
 struct ErrorPage<'a> {
     frame: Frame<'a>,
     message: &'a str,
-}
-
-/// The text describing what the TPP asks for.
-pub fn scope_text(t: &Texts, scopes: &super::Scopes) -> String {
-    let mut parts = Vec::new();
-    if scopes.contains(super::Scope::Aisp) {
-        parts.push(t.scope_aisp);
-    }
-    if scopes.includes_funds() {
-        parts.push(t.scope_funds);
-    }
-    parts.join(", ")
 }
 
 pub struct PageContext<'a> {
@@ -285,7 +274,7 @@ pub struct TppShown<'a> {
 }
 
 impl<'a> TppShown<'a> {
-    pub fn of(registration: &'a crate::registry::Registration) -> TppShown<'a> {
+    pub fn of(registration: &'a crate::registry::model::Registration) -> TppShown<'a> {
         TppShown {
             name: &registration.client_name,
             organization: registration.qwac_organization.as_deref(),
@@ -301,27 +290,37 @@ pub fn identify(ctx: &PageContext<'_>, tpp: &TppShown<'_>, scope_text: String, e
     )
 }
 
-pub fn authenticate(ctx: &PageContext<'_>, masked_phone: &str, sandbox: bool, error: Option<String>) -> Response {
+/// The authentication page: the same for a known and an unknown id (no masked phone); the sandbox
+/// shows its published code.
+pub fn authenticate(ctx: &PageContext<'_>, sandbox: bool, error: Option<String>) -> Response {
     html(
         StatusCode::OK,
-        AuthenticatePage { frame: ctx.frame(), masked_phone, sandbox, csrf: ctx.csrf, action: ctx.action, error }
-            .render(),
+        AuthenticatePage { frame: ctx.frame(), sandbox, csrf: ctx.csrf, action: ctx.action, error }.render(),
     )
 }
 
-pub fn consent(
+/// The page where the PSU chooses accounts for the TPP (`intro` says for what).
+pub fn choose(
     ctx: &PageContext<'_>,
     tpp: &TppShown<'_>,
+    intro: &str,
     accounts: &[AccountChoice],
     error: Option<String>,
 ) -> Response {
-    html(StatusCode::OK, ConsentPage { frame: ctx.frame(), tpp, accounts, csrf: ctx.csrf, error }.render())
+    html(
+        StatusCode::OK,
+        ChoosePage { frame: ctx.frame(), tpp, intro, action: ctx.action, accounts, csrf: ctx.csrf, error }.render(),
+    )
 }
 
-/// Route layer of the PSU's pages: an error any of them returns as an `ApiError` (an
-/// infrastructure failure, an internal error) is shown as the bank's HTML error page, never as
-/// JSON; its status, `Retry-After` and logged cause are kept.
-pub async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Route layer of the PSU's pages: an error any of them returns as an `ApiError` (planned
+/// maintenance, an infrastructure failure, an internal error) is shown as the bank's HTML page,
+/// never as JSON; its status, `Retry-After` and logged cause are kept.
+pub async fn html_errors(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let t = texts_for(request.headers());
     let bank = request
         .extensions()
@@ -330,13 +329,24 @@ pub async fn html_errors(request: axum::extract::Request, next: axum::middleware
     let mut response = next.run(request).await;
     let Some(body) = response.extensions_mut().remove::<crate::edge::error::ErrorBody>() else { return response };
     let look = bank.unwrap_or_else(|| BankLook::new("", "", ""));
-    let message = if response.status().is_server_error() { t.unavailable } else { body.error.as_str() };
-    let mut page = error(t, &look, response.status(), message);
+    let maintenance = response.extensions().get::<crate::statistics::model::PlannedMaintenance>().copied();
+    let message = match maintenance {
+        Some(m) => {
+            let until = m.until.to_zoned(state.calendar.time_zone().clone()).strftime("%H:%M");
+            format!("{} {until} (Europe/Paris).", t.maintenance)
+        }
+        None if response.status().is_server_error() => t.unavailable.to_owned(),
+        None => body.error.clone(),
+    };
+    let mut page = error(t, &look, response.status(), &message);
     if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
         page.headers_mut().insert(header::RETRY_AFTER, retry.clone());
     }
     if let Some(cause) = response.extensions_mut().remove::<crate::edge::error::InternalCause>() {
         page.extensions_mut().insert(cause);
+    }
+    if let Some(m) = maintenance {
+        page.extensions_mut().insert(m);
     }
     page
 }
@@ -344,7 +354,7 @@ pub async fn html_errors(request: axum::extract::Request, next: axum::middleware
 /// The pages anyone may open count per source address (`connections.pages_per_address_per_minute`):
 /// `Some(429 page)` once this one's address is over the limit.
 pub fn over_page_limit(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     peer: Option<std::net::IpAddr>,
     t: &'static Texts,
     bank: &BankLook,
@@ -386,19 +396,6 @@ pub(crate) fn html(status: StatusCode, rendered: Result<String, askama::Error>) 
     }
 }
 
-/// `+33612345601` -> `+33 6 •• •• •• 01`.
-pub fn mask_phone(phone: Option<&str>) -> String {
-    let Some(phone) = phone.filter(|p| p.len() >= 6) else { return "•• •• •• •• ••".to_owned() };
-    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
-    let last = &digits[digits.len().saturating_sub(2)..];
-    if let Some(national) = phone.strip_prefix("+33") {
-        let first = national.chars().next().unwrap_or('0');
-        format!("+33 {first} •• •• •• {last}")
-    } else {
-        format!("•• •• •• •• {last}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,12 +413,6 @@ mod tests {
         assert_eq!(texts_for(&h("de-DE,en;q=0.5")).lang, "en");
         assert_eq!(texts_for(&h("de-DE")).lang, "fr");
         assert_eq!(texts_for(&h("en;q=0.4,fr;q=0.6")).lang, "fr");
-    }
-
-    #[test]
-    fn phones_are_masked() {
-        assert_eq!(mask_phone(Some("+33612345601")), "+33 6 •• •• •• 01");
-        assert_eq!(mask_phone(None), "•• •• •• •• ••");
     }
 
     #[test]

@@ -1,0 +1,177 @@
+//! What a bank's strong customer authentication must answer (PSD2 art. 97, RTS art. 4 and 5): the
+//! seam between the PSU's journey and the bank's own means (its identity provider, its SMS
+//! gateway), chosen per bank like the [`Ledger`](crate::ledger::Ledger).
+//!
+//! - [`SandboxAuthenticator`]: the sandbox's published behaviour, code `12345678` for every
+//!   persona;
+//! - [`Unconfigured`]: production until the bank connects its own; it refuses, and the journey
+//!   tells the TPP `temporarily_unavailable`.
+
+use super::model::{Challenge, ScaMethod};
+use crate::ledger::Psu;
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use stet::{Amount, BankCode};
+
+/// What the PSU is authenticating for: a payment's amount and payee travel with the challenge so
+/// that the authentication is dynamically linked to them (RTS art. 5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChallengeContext {
+    pub transaction: Option<TransactionContext>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionContext {
+    pub amount: Amount,
+    pub payee: String,
+}
+
+/// What checking an answer found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// The PSU is who they say: strong authentication at this instant.
+    Verified {
+        sca_at: Timestamp,
+    },
+    Failed,
+    /// The bank's own means refuse this PSU for now (too many failures on its side).
+    Locked,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticatorError {
+    #[error("strong customer authentication is not configured for bank {0}")]
+    NotConfigured(BankCode),
+    #[error("the bank's strong authentication service is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A bank's strong customer authentication.
+#[async_trait]
+pub trait PsuAuthenticator: Send + Sync + 'static {
+    /// Whether PSUs of `bank` can authenticate at all (false: authorizations are answered
+    /// `temporarily_unavailable` before any page).
+    fn available(&self, bank: BankCode) -> bool;
+
+    /// Starts a challenge for `psu` (sends the code, pushes the notification ...).
+    async fn start(
+        &self,
+        bank: BankCode,
+        psu: &Psu,
+        context: &ChallengeContext,
+        now: Timestamp,
+    ) -> Result<Challenge, AuthenticatorError>;
+
+    /// Checks the PSU's answer to `challenge`.
+    async fn verify(
+        &self,
+        bank: BankCode,
+        psu: &Psu,
+        challenge: &Challenge,
+        answer: &str,
+        context: &ChallengeContext,
+        now: Timestamp,
+    ) -> Result<Verification, AuthenticatorError>;
+}
+
+/// The sandbox: every persona's one-time code is `12345678`, "sent" to the persona's phone.
+#[derive(Debug, Default)]
+pub struct SandboxAuthenticator;
+
+/// The code every sandbox persona receives, as the bank publishes it.
+pub const SANDBOX_CODE: &str = "12345678";
+
+/// How long a code is valid.
+const CODE_LIFETIME: SignedDuration = SignedDuration::from_mins(5);
+
+#[async_trait]
+impl PsuAuthenticator for SandboxAuthenticator {
+    fn available(&self, _bank: BankCode) -> bool {
+        true
+    }
+
+    async fn start(
+        &self,
+        _bank: BankCode,
+        psu: &Psu,
+        _context: &ChallengeContext,
+        now: Timestamp,
+    ) -> Result<Challenge, AuthenticatorError> {
+        Ok(Challenge {
+            method: ScaMethod::Sms,
+            masked_destination: Some(mask_phone(psu.phone.as_deref())),
+            expires_at: now.saturating_add(CODE_LIFETIME).unwrap_or(now),
+            reference: String::new(),
+        })
+    }
+
+    async fn verify(
+        &self,
+        _bank: BankCode,
+        _psu: &Psu,
+        challenge: &Challenge,
+        answer: &str,
+        _context: &ChallengeContext,
+        now: Timestamp,
+    ) -> Result<Verification, AuthenticatorError> {
+        let valid = now <= challenge.expires_at && crate::secret::same_secret(answer.trim(), SANDBOX_CODE);
+        Ok(if valid { Verification::Verified { sca_at: now } } else { Verification::Failed })
+    }
+}
+
+/// Production until the bank connects its own strong authentication: nobody can authenticate.
+#[derive(Debug, Default)]
+pub struct Unconfigured;
+
+#[async_trait]
+impl PsuAuthenticator for Unconfigured {
+    fn available(&self, _bank: BankCode) -> bool {
+        false
+    }
+
+    async fn start(
+        &self,
+        bank: BankCode,
+        _psu: &Psu,
+        _context: &ChallengeContext,
+        _now: Timestamp,
+    ) -> Result<Challenge, AuthenticatorError> {
+        Err(AuthenticatorError::NotConfigured(bank))
+    }
+
+    async fn verify(
+        &self,
+        bank: BankCode,
+        _psu: &Psu,
+        _challenge: &Challenge,
+        _answer: &str,
+        _context: &ChallengeContext,
+        _now: Timestamp,
+    ) -> Result<Verification, AuthenticatorError> {
+        Err(AuthenticatorError::NotConfigured(bank))
+    }
+}
+
+/// `+33612345601` -> `+33 6 •• •• •• 01`.
+pub fn mask_phone(phone: Option<&str>) -> String {
+    let Some(phone) = phone.filter(|p| p.len() >= 6) else { return "•• •• •• •• ••".to_owned() };
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let last = &digits[digits.len().saturating_sub(2)..];
+    if let Some(national) = phone.strip_prefix("+33") {
+        let first = national.chars().next().unwrap_or('0');
+        format!("+33 {first} •• •• •• {last}")
+    } else {
+        format!("•• •• •• •• {last}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_masked() {
+        assert_eq!(mask_phone(Some("+33612345601")), "+33 6 •• •• •• 01");
+        assert_eq!(mask_phone(None), "•• •• •• •• ••");
+    }
+}

@@ -1,0 +1,139 @@
+//! The route table: every path stetgate serves, its handler, and its facts (the statistics family
+//! it counts in, the PSD2 role and OAuth scope it needs, whether planned maintenance closes it, and
+//! whether it answers a TPP or a PSU's browser), as Groupe BPCE serves the STET API.
+//!
+//! An unknown path is a 404 and a known path with the wrong method a 405 with `Allow`; every
+//! resource request meets the same checks (`edge::authorized::Authorized`) before its handler.
+//! Nothing downstream guesses a route's facts from its path: [`edge::route::apply`] carries them.
+
+use crate::edge::bank::route_bank;
+use crate::edge::error::ApiError;
+use crate::edge::facts::note_route;
+use crate::edge::finish::finish;
+use crate::edge::lifecycle::version_lifecycle;
+use crate::edge::request::limit_body;
+use crate::edge::route::{self, Audience, Maintenance, RouteFacts};
+use crate::oauth::model::Scope;
+use crate::state::AppState;
+use crate::statistics::model::Family;
+use crate::{ais, app2app, discovery, fallback, oauth, ops, piis, psu, registry, statistics};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{MethodRouter, get, post, put};
+use axum::{Extension, Router};
+use eidas::psd2::Role;
+use std::time::Duration;
+use stet::ApiVersion;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Account information: PSP_AI, scope `aisp`.
+const AIS: RouteFacts = RouteFacts::tpp().family(Family::Ais).needs(Role::AccountInformation, Scope::Aisp).for_psu();
+/// The authorization server's endpoints a TPP calls.
+const TOKEN: RouteFacts = RouteFacts::tpp().family(Family::Authorization).maintenance(Maintenance::OpenForFallback);
+const REVOKE: RouteFacts = RouteFacts::tpp().family(Family::Authorization);
+/// The PSU's pages of an authorization.
+const AUTHORIZE: RouteFacts = RouteFacts::tpp().family(Family::Authorization).audience(Audience::Psu);
+/// Registration: a TPP's software, outside the published statistics.
+const REGISTER: RouteFacts = RouteFacts::tpp();
+/// What anyone may read, also during planned maintenance.
+const PUBLIC_OPEN: RouteFacts = RouteFacts::tpp().audience(Audience::Public).maintenance(Maintenance::StaysOpen);
+/// Discovery: anyone, closed with the interface.
+const PUBLIC: RouteFacts = RouteFacts::tpp().audience(Audience::Public);
+/// The fallback's online banking: a PSU's browser, open when the interface is not.
+const ONLINE_BANKING: RouteFacts = RouteFacts::tpp().audience(Audience::Psu).maintenance(Maintenance::StaysOpen);
+
+/// Funds confirmation: PSP_IC, scope `piisp` in v1 and `cbpii` from 1.4.2 on.
+fn funds(version: ApiVersion) -> RouteFacts {
+    let scope = if version == ApiVersion::V1 { Scope::Piisp } else { Scope::Cbpii };
+    RouteFacts::tpp().family(Family::Funds).needs(Role::CardIssuing, scope).for_psu()
+}
+
+/// A route with its facts; a PSU's page also turns every error into the bank's HTML page.
+fn with(state: &AppState, facts: RouteFacts, route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    let route = route.route_layer(from_fn_with_state((state.clone(), facts), route::apply));
+    match facts.audience {
+        Audience::Psu => route.route_layer(from_fn_with_state(state.clone(), psu::pages::html_errors)),
+        Audience::Tpp | Audience::Public => route,
+    }
+}
+
+/// The whole HTTP application. Pure: no socket, so it can be exercised without TLS too.
+pub fn build_router(state: AppState) -> Router {
+    let on = |facts: RouteFacts, route: MethodRouter<AppState>| with(&state, facts, route);
+    let mut stet = Router::new()
+        .route("/aspsp", on(PUBLIC, get(discovery::aspsp)))
+        .route("/statistics", on(PUBLIC_OPEN, get(statistics::http::statistics)))
+        .route("/fallback/jwks", on(PUBLIC_OPEN, get(fallback::jwks)))
+        .route("/oauth/authorize", on(AUTHORIZE, get(oauth::authorize::start).post(oauth::authorize::step)))
+        .route("/oauth/token", on(TOKEN, post(oauth::token::token)))
+        .route("/oauth/revoke", on(REVOKE, post(oauth::token::revoke)))
+        .route("/oauth/register", on(REGISTER, post(registry::http::register)))
+        .route(
+            "/oauth/register/{client_id}",
+            on(REGISTER, get(registry::http::read).put(registry::http::replace).delete(registry::http::deactivate)),
+        );
+    for version in ApiVersion::ALL {
+        stet = stet.nest(&format!("/{}", version.segment()), resources(&state, version));
+    }
+    let stet = stet
+        .route_layer(from_fn(note_route))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), limit_body))
+        // Our own limit applies (`limit_body`), not axum's default one.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(from_fn_with_state(state.clone(), version_lifecycle))
+        .layer(from_fn_with_state(state.clone(), route_bank));
+    // The bank's online banking, reached through the fallback.
+    let online = Router::new()
+        .route("/login", on(ONLINE_BANKING, get(fallback::online::login).post(fallback::online::login_step)))
+        .route("/accounts", on(ONLINE_BANKING, get(fallback::online::accounts)))
+        .route("/accounts/{id}", on(ONLINE_BANKING, get(fallback::online::account)))
+        .route("/logout", on(ONLINE_BANKING, post(fallback::online::logout)))
+        .route_layer(from_fn(note_route))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), route_bank));
+    let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
+    // With an internal metrics listener, the public one does not show them.
+    if state.config.metrics_listen.is_none() {
+        top = top.route("/metrics", get(ops::metrics));
+    }
+    top.route("/.well-known/apple-app-site-association", get(app2app::apple_app_site_association))
+        .route("/.well-known/assetlinks.json", get(app2app::asset_links))
+        .route_layer(from_fn(note_route))
+        .nest("/stet/psd2", stet)
+        .nest("/online-banking", online)
+        .fallback(not_found)
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.request_timeout_secs),
+        ))
+        .layer(from_fn_with_state(state.clone(), finish))
+        .with_state(state)
+}
+
+/// The STET resources of one version, as the bank serves them.
+fn resources(state: &AppState, version: ApiVersion) -> Router<AppState> {
+    let on = |facts: RouteFacts, route: MethodRouter<AppState>| with(state, facts, route);
+    let mut router = Router::new()
+        .route("/accounts", on(AIS, get(ais::accounts)))
+        .route("/accounts/{accountResourceId}/balances", on(AIS, get(ais::balances)))
+        .route("/accounts/{accountResourceId}/transactions", on(AIS, get(ais::transactions)))
+        .route("/consents", on(AIS, put(ais::put_consents)))
+        .route("/trusted-beneficiaries", on(AIS, get(ais::trusted_beneficiaries)))
+        .route("/funds-confirmations", on(funds(version), post(piis::funds_confirmation)));
+    if version >= ApiVersion::V1_4_2 {
+        router = router.route("/end-user-identity", on(AIS, get(ais::end_user_identity)));
+    }
+    if version >= ApiVersion::V1_6_2 {
+        router = router.route("/accounts/{accountResourceId}/overdrafts", on(AIS, get(ais::overdrafts))).route(
+            "/accounts/{accountResourceId}/transactions/{transactionResourceId}/details",
+            on(AIS, get(ais::transaction_details)),
+        );
+    }
+    router.layer(Extension(version))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
