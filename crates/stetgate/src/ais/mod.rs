@@ -84,6 +84,14 @@ pub async fn accounts(
     let held = held_accounts(&state, grant).await?;
     let consent = consent_of(&state, grant).await?.unwrap_or_default();
     let today = state.calendar.today(state.clock.as_ref());
+    // The balances of every account the consent grants them on, in one call to the ledger.
+    let with_balances: Vec<ResourceId> = held
+        .iter()
+        .map(|h| h.account.resource_id.clone())
+        .filter(|id| consent.allows(AccessKind::Balances, id))
+        .collect();
+    let balances: std::collections::HashMap<ResourceId, crate::ledger::Balances> =
+        state.ledger.balances(grant.bank, &with_balances, today).await?.into_iter().collect();
     let mut accounts = Vec::with_capacity(held.len());
     for h in held {
         let a = &h.account;
@@ -108,8 +116,7 @@ pub async fn accounts(
             let mut links = Links::new();
             if consent.allows(AccessKind::Balances, &a.resource_id) {
                 links.insert("balances".into(), link(format!("{path}/balances")));
-                let balances = state.ledger.balances(a.bank, &a.resource_id, today).await?;
-                resource.balances = balances.map(|b| vec![booked_balance(&b)]);
+                resource.balances = balances.get(&a.resource_id).map(|b| vec![booked_balance(b)]);
             }
             if consent.allows(AccessKind::Transactions, &a.resource_id) {
                 links.insert("transactions".into(), Link::templated(format!("{path}/transactions")));
@@ -171,7 +178,8 @@ pub async fn balances(
     let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Balances).await?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "balances").await?;
     let today = state.calendar.today(state.clock.as_ref());
-    let balances = state.ledger.balances(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
+    let balances =
+        state.ledger.balances_of(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
     let path = account_path(version, &account.resource_id);
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{path}/balances")));

@@ -320,12 +320,15 @@ pub async fn accounts(State(state): State<AppState>, Extension(bank): Extension<
         Err(e) => return unavailable(e),
     };
     let today = state.calendar.today(state.clock.as_ref());
-    let mut lines = Vec::new();
-    for h in held {
-        let balances = match state.ledger.balances(bank.code(), &h.account.resource_id, today).await {
-            Ok(b) => b,
+    let ids: Vec<stet::ResourceId> = held.iter().map(|h| h.account.resource_id.clone()).collect();
+    let balances: std::collections::HashMap<stet::ResourceId, crate::ledger::Balances> =
+        match state.ledger.balances(bank.code(), &ids, today).await {
+            Ok(b) => b.into_iter().collect(),
             Err(e) => return unavailable(e),
         };
+    let mut lines = Vec::new();
+    for h in held {
+        let balances = balances.get(&h.account.resource_id);
         lines.push(AccountLine {
             resource_id: h.account.resource_id.to_string(),
             name: h.account.name.clone(),
@@ -363,7 +366,7 @@ pub async fn account(
     let to = today.tomorrow().unwrap_or(today);
     let window = crate::ledger::DateWindow { from, to };
     let (balances, transactions) = match (
-        state.ledger.balances(bank.code(), &account.resource_id, today).await,
+        state.ledger.balances_of(bank.code(), &account.resource_id, today).await,
         state.ledger.transactions(bank.code(), &account.resource_id, window).await,
     ) {
         (Ok(b), Ok(t)) => (b, t),

@@ -300,12 +300,20 @@ pub trait Ledger: Send + Sync + 'static {
     /// The PSU's payment accounts at this bank, in the bank's order.
     async fn psu_accounts(&self, bank: BankCode, psu: &PsuId) -> Result<Vec<HeldAccount>, LedgerError>;
 
-    async fn account(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Account>, LedgerError>;
+    /// Booked balance and pending debits of several accounts, as of `today`, in one call (GET
+    /// /accounts shows the balance of every consented account): the accounts of `bank` among
+    /// `ids` that exist, with theirs.
+    async fn balances(
+        &self,
+        bank: BankCode,
+        ids: &[ResourceId],
+        today: Date,
+    ) -> Result<Vec<(ResourceId, Balances)>, LedgerError>;
 
-    async fn account_by_iban(&self, bank: BankCode, iban: &Iban) -> Result<Option<Account>, LedgerError>;
-
-    /// Booked balance and pending debits, as of `today`.
-    async fn balances(&self, bank: BankCode, id: &ResourceId, today: Date) -> Result<Option<Balances>, LedgerError>;
+    /// The balances of one account.
+    async fn balances_of(&self, bank: BankCode, id: &ResourceId, today: Date) -> Result<Option<Balances>, LedgerError> {
+        Ok(self.balances(bank, std::slice::from_ref(id), today).await?.into_iter().next().map(|(_, b)| b))
+    }
 
     /// Transactions whose transaction date is in the window, newest first.
     async fn transactions(

@@ -205,7 +205,8 @@ pub async fn funds_confirmation(
         )));
     }
     let today = state.calendar.today(state.clock.as_ref());
-    let balances = state.ledger.balances(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
+    let balances =
+        state.ledger.balances_of(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
     let overdraft = state
         .ledger
         .overdraft(account.bank, &account.resource_id)

@@ -213,7 +213,7 @@ async fn the_ledger_is_left_as_it_was(db: TestDb) {
     for id in ["138070080430019654051", "138070080430019654052", "138070080430019654053"] {
         let id = stet::ResourceId::parse(id).unwrap();
         before.push((
-            store.balances(bank, &id, today).await.unwrap(),
+            store.balances_of(bank, &id, today).await.unwrap(),
             store.transactions(bank, &id, window).await.unwrap(),
         ));
     }
@@ -224,7 +224,7 @@ async fn the_ledger_is_left_as_it_was(db: TestDb) {
     for id in ["138070080430019654051", "138070080430019654052", "138070080430019654053"] {
         let id = stet::ResourceId::parse(id).unwrap();
         after.push((
-            store.balances(bank, &id, today).await.unwrap(),
+            store.balances_of(bank, &id, today).await.unwrap(),
             store.transactions(bank, &id, window).await.unwrap(),
         ));
     }

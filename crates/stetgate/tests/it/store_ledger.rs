@@ -5,7 +5,7 @@
 use crate::harness::{TestDb, db_tests};
 use jiff::ToSpan;
 use jiff::civil::Date;
-use stet::{BankCode, Iban, ResourceId};
+use stet::{BankCode, ResourceId};
 use stetgate::ledger::{CreditDebit, DateWindow, Ledger, PsuId, Segment, TransactionStatus};
 use stetgate::sandbox::{self, Seeded};
 use stetgate::store::Store;
@@ -74,6 +74,17 @@ fn psu(id: &str) -> PsuId {
     PsuId::parse(id).unwrap()
 }
 
+/// A published account, found through its holders as the interface finds it.
+async fn account_by_iban(store: &Store, code: &str, iban: &str) -> Option<stetgate::ledger::Account> {
+    for &(c, psu_id, ..) in PUBLISHED.iter().filter(|p| p.0 == code) {
+        let held = store.psu_accounts(bank(c), &psu(psu_id)).await.unwrap();
+        if let Some(h) = held.into_iter().find(|h| h.account.iban.as_str() == iban) {
+            return Some(h.account);
+        }
+    }
+    None
+}
+
 fn rid(id: &str) -> ResourceId {
     ResourceId::parse(id).unwrap()
 }
@@ -99,16 +110,12 @@ async fn every_published_persona_is_served(db: TestDb) {
         assert_eq!(account.account.name, name, "{iban}");
         assert_eq!(account.account.currency.as_str(), "EUR");
         assert_eq!(account.account.cash_account_type, "CACC");
-        let by_id = store.account(bank(code), &rid(resource_id)).await.unwrap().expect("account by resource id");
-        assert_eq!(by_id.iban.as_str(), iban);
-        let by_iban = store.account_by_iban(bank(code), &Iban::parse(iban).unwrap()).await.unwrap().expect("by IBAN");
-        assert_eq!(by_iban.resource_id.as_str(), resource_id);
-        let balances = store.balances(bank(code), &rid(resource_id), TODAY).await.unwrap().expect("balances");
+        let balances = store.balances_of(bank(code), &rid(resource_id), TODAY).await.unwrap().expect("balances");
         assert_eq!(balances.booked.amount_text(), balance, "{iban}");
         assert_eq!(balances.reference_date, TODAY);
     }
     for &(iban, number) in LOCAL_NUMBERS {
-        let account = store.account_by_iban(bank("13807"), &Iban::parse(iban).unwrap()).await.unwrap().unwrap();
+        let account = account_by_iban(&store, "13807", iban).await.expect("a published account");
         assert_eq!(account.local_number.as_deref(), Some(number));
     }
     // Joint accounts are listed with the co-holder status; LEA sees her two accounts in order.
@@ -119,11 +126,7 @@ async fn every_published_persona_is_served(db: TestDb) {
     assert_eq!(lea[0].psu_status, "Account Holder");
     assert_eq!(lea[0].account.iban.as_str(), "FR7617515000920400430518020");
     // Segments drive history depth and bank transaction codes.
-    let techn = store
-        .account_by_iban(bank("13807"), &Iban::parse("FR7613807008043001965409135").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let techn = account_by_iban(&store, "13807", "FR7613807008043001965409135").await.unwrap();
     assert_eq!(techn.segment, Segment::Corporate);
     let identity = store.psu(bank("17515"), &psu("9999999901")).await.unwrap().unwrap().identity;
     assert_eq!((identity.connected_psu.as_str(), identity.last_name.as_deref()), ("LEA SANDBOXA", Some("SANDBOXA")));
@@ -134,21 +137,18 @@ async fn lea_of_13807_holds_no_account_there(db: TestDb) {
     let lea = store.psu(bank("13807"), &psu("755238649")).await.unwrap();
     assert!(lea.is_some(), "Lea (755238649) is a PSU of 13807");
     assert!(store.psu_accounts(bank("13807"), &psu("755238649")).await.unwrap().is_empty());
-    let foreign = Iban::parse("FR7617515000920400430518020").unwrap();
-    assert!(
-        store.account_by_iban(bank("13807"), &foreign).await.unwrap().is_none(),
-        "a 17515 IBAN is unknown at 13807"
-    );
-    let home = store.account_by_iban(bank("17515"), &foreign).await.unwrap().unwrap();
-    let balances = store.balances(bank("17515"), &home.resource_id, TODAY).await.unwrap().unwrap();
+    let foreign = "FR7617515000920400430518020";
+    assert!(account_by_iban(&store, "13807", foreign).await.is_none(), "a 17515 IBAN is unknown at 13807");
+    let home = account_by_iban(&store, "17515", foreign).await.unwrap();
+    let balances = store.balances_of(bank("17515"), &home.resource_id, TODAY).await.unwrap().unwrap();
     assert_eq!(balances.booked.amount_text(), "-150.00");
 }
 
 async fn one_bank_never_sees_another(db: TestDb) {
     let store = seeded(&db).await;
     assert!(store.psu(bank("13807"), &psu("9999999901")).await.unwrap().is_none());
-    assert!(store.account(bank("13807"), &rid("175150009204004305180")).await.unwrap().is_none());
-    assert!(store.balances(bank("11315"), &rid("175150009204004305180"), TODAY).await.unwrap().is_none());
+    assert!(store.balances_of(bank("13807"), &rid("175150009204004305180"), TODAY).await.unwrap().is_none());
+    assert!(store.balances_of(bank("11315"), &rid("175150009204004305180"), TODAY).await.unwrap().is_none());
     assert!(store.psu_accounts(bank("13807"), &psu("9999999901")).await.unwrap().is_empty());
     assert!(store.bank(bank("11315")).await.unwrap().is_some(), "every published bank code is an ASPSP");
     assert_eq!(store.banks().await.unwrap().len(), stetgate::ledger::personas::BANKS.len());
@@ -194,11 +194,11 @@ async fn transactions_meet_the_published_requirements(db: TestDb) {
     assert_eq!(withdrawal.amount.amount_text(), "13.00");
 
     // Marc: booked 4,348.95, instant 4,179.00 (169.95 of card debits not booked yet).
-    let marc = store.balances(bank("13807"), &rid("138070080430019654051"), TODAY).await.unwrap().unwrap();
+    let marc = store.balances_of(bank("13807"), &rid("138070080430019654051"), TODAY).await.unwrap().unwrap();
     assert_eq!(marc.booked.amount_text(), "4348.95");
     assert_eq!(marc.pending_debits.amount_text(), "169.95");
     assert_eq!(marc.instant().amount_text(), "4179.00");
-    let marc_second = store.balances(bank("13807"), &rid("138070080430019654052"), TODAY).await.unwrap().unwrap();
+    let marc_second = store.balances_of(bank("13807"), &rid("138070080430019654052"), TODAY).await.unwrap().unwrap();
     assert_eq!(marc_second.instant().amount_text(), "459.56", "nothing pending on Marc's second account");
 
     // The window is half-open on the transaction date.
