@@ -4,6 +4,7 @@
 //! PSU-level calls such as `/accounts` count per PSU). The counter is in the store, shared by every
 //! node. With the PSU connected (`PSU-IP-Address` present) there is no limit and nothing is counted.
 
+use crate::ais::model::AisRefusal;
 use crate::edge::authorized::psu_of;
 use crate::edge::error::ApiError;
 use crate::oauth::model::Grant;
@@ -46,7 +47,9 @@ pub async fn consume(
         .count_batch_call(&grant.client_id, grant.bank, psu_of(grant)?, target.unwrap_or("*"), method, &today)
         .await?;
     if calls > BATCH_CALLS_PER_DAY {
-        return Err(ApiError::TooManyRequests { retry_after_secs: seconds_to_next_midnight(state, now) });
+        return Err(ApiError::from(AisRefusal::QuotaExceeded {
+            retry_after_secs: seconds_to_next_midnight(state, now),
+        }));
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use consent::{AccessKind, AisConsent};
+use model::AisRefusal;
 use stet::ais::{
     AccountIdentification, AccountResource, BalanceResource, BankTransactionCode, HalAccounts, HalBalances,
     HalEndUserIdentity, HalOverdrafts, HalTransactionDetails, HalTransactions, Overdrafts, TransactionResource,
@@ -49,7 +50,7 @@ async fn granted_account(
     id: &str,
     kind: AccessKind,
 ) -> Result<(Account, AisConsent), ApiError> {
-    let unknown = || ApiError::UnknownAccount(id.to_owned());
+    let unknown = || ApiError::from(AisRefusal::UnknownAccount(id.to_owned()));
     let id = ResourceId::parse(id).map_err(|_| unknown())?;
     let account = held_accounts(state, grant)
         .await?
@@ -59,7 +60,7 @@ async fn granted_account(
         .account;
     let consent = consent_of(state, grant).await?.unwrap_or_default();
     if !consent.allows(kind, &account.resource_id) {
-        return Err(ApiError::NotGranted(kind.as_str()));
+        return Err(AisRefusal::NotGranted(kind.as_str()).into());
     }
     Ok((account, consent))
 }
@@ -337,7 +338,7 @@ pub async fn end_user_identity(
 ) -> Result<Response, ApiError> {
     let grant = &request.grant;
     if !consent_of(&state, grant).await?.is_some_and(|c| c.psu_identity) {
-        return Err(ApiError::NotGranted("psuIdentity"));
+        return Err(AisRefusal::NotGranted("psuIdentity").into());
     }
     quota::consume(&state, &headers, grant, None, "identity").await?;
     let psu = state.ledger.psu(grant.bank, psu_of(grant)?).await?.ok_or(ApiError::NotFound)?;

@@ -67,3 +67,18 @@ impl AisConsent {
         self.grants().iter().any(|(_, set)| set.contains(account))
     }
 }
+
+/// Why account information refuses a request the TPP was otherwise allowed to make. `edge/error.rs`
+/// maps each to its status in one match.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AisRefusal {
+    /// 404: the path names an account this PSU does not hold (or no account at all).
+    #[error("{0} is not one of this PSU's accounts")]
+    UnknownAccount(String),
+    /// 403: the consent does not cover this data on this account (or the PSU's identity).
+    #[error("the consent does not grant {0} on this account: PUT /consents with the PSU's agreement")]
+    NotGranted(&'static str),
+    /// 429: the regulatory four calls a day without the PSU connected are used up.
+    #[error("more than 4 calls today without the PSU connected (no PSU-IP-Address); retry after {retry_after_secs} s")]
+    QuotaExceeded { retry_after_secs: i64 },
+}

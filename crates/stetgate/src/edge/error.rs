@@ -12,6 +12,9 @@ use eidas::psd2::Role;
 use serde::Serialize;
 use stet::{BankCode, OrgId};
 
+use crate::ais::model::AisRefusal;
+use crate::piis::model::FundsRefusal;
+
 /// What a TPP that may not act is told, and how to fix it.
 pub fn unusable_text(org: &OrgId, why: &crate::registry::model::Unusable) -> String {
     use crate::registry::model::Unusable;
@@ -66,19 +69,19 @@ pub enum ApiError {
         "this access token stands for the TPP itself (client credentials): this resource needs a PSU's authorization"
     )]
     NoPsu,
-    #[error("{0} is not one of this PSU's accounts")]
-    UnknownAccount(String),
-    #[error("the consent does not grant {0} on this account: PUT /consents with the PSU's agreement")]
-    NotGranted(&'static str),
     #[error("{0}")]
     BadRequest(String),
-    /// A refusal with the bank's reason code (AC01, FF01, NGAC ...) in `message`.
-    #[error("{explanation}")]
-    Rejected { status: StatusCode, code: &'static str, explanation: String },
+    /// Account information's refusals.
+    #[error(transparent)]
+    Ais(#[from] AisRefusal),
+    /// Funds confirmation's refusals, with the bank's reason code (AC01, FF01, NGAC ...) in `message`.
+    #[error(transparent)]
+    Funds(#[from] FundsRefusal),
+    /// 410: the API version in the path is past its sunset.
+    #[error("{0}")]
+    Retired(String),
     #[error("planned maintenance of the bank's interface; retry after {retry_after_secs} s")]
     Maintenance { retry_after_secs: i64 },
-    #[error("more than 4 calls today without the PSU connected (no PSU-IP-Address); retry after {retry_after_secs} s")]
-    TooManyRequests { retry_after_secs: i64 },
     /// An infrastructure failure (database, ledger): 503 with Retry-After and a generic text; the
     /// cause is logged once, with the request id, by the `finish` layer, and never sent.
     #[error("the service is temporarily unavailable; retry in a few seconds")]
@@ -140,13 +143,27 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
+    /// The one place a capability's refusal becomes an HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::UnknownBank(_) | ApiError::NotFound | ApiError::UnknownAccount(_) => StatusCode::NOT_FOUND,
-            ApiError::NotGranted(_) | ApiError::NoPsu => StatusCode::FORBIDDEN,
-            ApiError::Rejected { status, .. } => *status,
+            ApiError::UnknownBank(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NoPsu => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Ais(refusal) => match refusal {
+                AisRefusal::UnknownAccount(_) => StatusCode::NOT_FOUND,
+                AisRefusal::NotGranted(_) => StatusCode::FORBIDDEN,
+                AisRefusal::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
+            },
+            ApiError::Funds(refusal) => match refusal {
+                FundsRefusal::Format(_)
+                | FundsRefusal::Currency { .. }
+                | FundsRefusal::UnknownAccount(_)
+                | FundsRefusal::Closed
+                | FundsRefusal::Blocked => StatusCode::BAD_REQUEST,
+                FundsRefusal::NotChosen => StatusCode::FORBIDDEN,
+                FundsRefusal::OverLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
+            },
+            ApiError::Retired(_) => StatusCode::GONE,
             ApiError::MissingRequestId | ApiError::InvalidRequestId | ApiError::UnreadableBody(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -174,7 +191,8 @@ impl ApiError {
             // The bank's code for a token of another scope on funds confirmation; RFC 6750's elsewhere.
             ApiError::InsufficientScope { needed, .. } if needed.is_funds() => Some("BADS"),
             ApiError::InsufficientScope { .. } => Some("insufficient_scope"),
-            ApiError::Rejected { code, .. } => Some(code),
+            ApiError::Funds(refusal) => Some(refusal.code()),
+            ApiError::Retired(_) => Some("Gone"),
             _ => None,
         }
     }
@@ -197,7 +215,7 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(InternalCause(cause));
         }
         match self {
-            ApiError::TooManyRequests { retry_after_secs }
+            ApiError::Ais(AisRefusal::QuotaExceeded { retry_after_secs })
             | ApiError::Maintenance { retry_after_secs }
             | ApiError::Busy { retry_after_secs } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {

@@ -5,7 +5,7 @@
 use super::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use stet::ApiVersion;
@@ -30,7 +30,7 @@ pub async fn version_lifecycle(State(state): State<AppState>, request: Request, 
     {
         let replacement = successor.map(|s| format!(": use /stet/psd2/{s}")).unwrap_or_default();
         let explanation = format!("this API version was retired on {}{replacement}", sunset.strftime("%Y-%m-%d"));
-        let mut response = ApiError::Rejected { status: StatusCode::GONE, code: "Gone", explanation }.into_response();
+        let mut response = ApiError::Retired(explanation).into_response();
         add_successor_link(&mut response, successor);
         return response;
     }

@@ -16,23 +16,22 @@ use crate::ledger::{Account, AccountStatus};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use stet::ais::{AccountIdentification, GenericIdentification};
 use stet::funds::{HalPaymentCoverageReport, PaymentCoverageRequest};
 use stet::{Amount, ApiVersion, Currency, Iban, Link, Links, ResourceId};
 
-fn rejected(status: StatusCode, code: &'static str, explanation: impl Into<String>) -> ApiError {
-    ApiError::Rejected { status, code, explanation: explanation.into() }
+pub mod model;
+
+use model::FundsRefusal;
+
+fn format_error(explanation: impl Into<String>) -> FundsRefusal {
+    FundsRefusal::Format(explanation.into())
 }
 
-fn format_error(explanation: impl Into<String>) -> ApiError {
-    rejected(StatusCode::BAD_REQUEST, "FF01", explanation)
-}
-
-fn unknown_account(explanation: impl Into<String>) -> ApiError {
-    rejected(StatusCode::BAD_REQUEST, "AC01", explanation)
+fn unknown_account(explanation: impl Into<String>) -> FundsRefusal {
+    FundsRefusal::UnknownAccount(explanation.into())
 }
 
 /// A checked `PaymentCoverageRequestResource`.
@@ -78,7 +77,7 @@ pub enum AccountReference {
 
 /// Reads the request body: FF01 for what is not the STET schema, AC01 for an account reference the
 /// bank cannot know.
-pub fn parse(body: &Value, numbers_allowed: bool) -> Result<CoverageRequest, ApiError> {
+pub fn parse(body: &Value, numbers_allowed: bool) -> Result<CoverageRequest, FundsRefusal> {
     let object = body
         .as_object()
         .ok_or_else(|| format_error("the body must be a JSON object PaymentCoverageRequestResource"))?;
@@ -186,23 +185,16 @@ pub async fn funds_confirmation(
         })
         .ok_or_else(|| unknown_account("this account is unknown at this bank for this PSU"))?;
     match account.status {
-        AccountStatus::Closed => return Err(rejected(StatusCode::BAD_REQUEST, "AC04", "the account is closed")),
-        AccountStatus::Blocked => return Err(rejected(StatusCode::BAD_REQUEST, "AC06", "the account is blocked")),
+        AccountStatus::Closed => return Err(FundsRefusal::Closed.into()),
+        AccountStatus::Blocked => return Err(FundsRefusal::Blocked.into()),
         AccountStatus::Open => {}
     }
     let chosen = state.store.funds_consent(grant.bank, psu_of(grant)?, &grant.client_id).await?;
     if !chosen.contains(&account.resource_id) {
-        return Err(rejected(
-            StatusCode::FORBIDDEN,
-            "NGAC",
-            "the PSU did not choose this account for you during authorization",
-        ));
+        return Err(FundsRefusal::NotChosen.into());
     }
     if coverage.amount.currency != account.currency {
-        return Err(format_error(format!(
-            "instructedAmount.currency {} is not the account's currency ({})",
-            coverage.amount.currency, account.currency
-        )));
+        return Err(FundsRefusal::Currency { asked: coverage.amount.currency, held: account.currency }.into());
     }
     let today = state.calendar.today(state.clock.as_ref());
     let balances =
@@ -226,11 +218,7 @@ async fn rate_limit(state: &AppState, grant: &crate::oauth::model::Grant) -> Res
     let calls =
         state.store.count_rate_limited_call(&grant.client_id, grant.bank, "funds-confirmations", &window).await?;
     if calls > limit.requests_per_minute {
-        return Err(rejected(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TMRQ",
-            format!("more than {} funds confirmations this minute", limit.requests_per_minute),
-        ));
+        return Err(FundsRefusal::OverLimit { per_minute: limit.requests_per_minute }.into());
     }
     Ok(())
 }
@@ -257,7 +245,7 @@ mod tests {
         let ok = json!({"paymentCoverageRequestId": "r", "instructedAmount": {"currency": "EUR", "amount": "1.50"}, "accountId": {"iban": "FR7613807008043001965405158"}});
         assert!(parse(&ok, true).is_ok());
         let code = |v: Value| match parse(&v, false) {
-            Err(ApiError::Rejected { code, .. }) => code,
+            Err(refusal) => refusal.code(),
             other => panic!("{other:?}"),
         };
         let mut bad = ok.clone();
