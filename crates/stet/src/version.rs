@@ -4,7 +4,8 @@ use std::fmt;
 
 /// `v1` is STET 1.4.0.47 (funds confirmation scope `piisp`), `v1.4.2` is STET 1.4.2 (scope `cbpii`,
 /// end-user identity), `v1.6.2` is STET 1.6.2 (overdrafts, transaction details).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum ApiVersion {
     V1,
     V1_4_2,
@@ -36,5 +37,23 @@ impl ApiVersion {
 impl fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.segment())
+    }
+}
+
+/// A path segment that names no served version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a served version (v1, v1.4.2, v1.6.2)")]
+pub struct UnknownVersion(pub String);
+
+impl TryFrom<String> for ApiVersion {
+    type Error = UnknownVersion;
+    fn try_from(segment: String) -> Result<Self, Self::Error> {
+        ApiVersion::from_segment(&segment).ok_or(UnknownVersion(segment))
+    }
+}
+
+impl From<ApiVersion> for String {
+    fn from(version: ApiVersion) -> String {
+        version.segment().to_owned()
     }
 }

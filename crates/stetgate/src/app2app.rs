@@ -18,7 +18,7 @@ const CLAIMED: &str = "/stet/psd2/oauth/authorize*";
 
 fn apps<'a>(state: &'a AppState, headers: &HeaderMap, uri: &Uri) -> Option<&'a crate::config::App2AppConfig> {
     let bank = bank_code_of(headers, uri, state.config.default_bank);
-    state.config.app2app.get(bank.as_str())
+    state.config.app2app.get(&bank)
 }
 
 /// `GET /.well-known/apple-app-site-association`.

@@ -7,10 +7,11 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use stet::BankCode;
+use stet::{ApiVersion, BankCode};
 
 /// How stetgate runs: the self-contained sandbox, or production on the bank's own data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +49,9 @@ pub struct Config {
     /// `[[maintenance]]`: planned maintenance windows (Paris time).
     pub maintenance: Vec<MaintenanceWindow>,
     /// `[app2app."17515"]`...: the bank's mobile apps that may claim the authorize URL.
-    pub app2app: std::collections::BTreeMap<String, App2AppConfig>,
+    pub app2app: BTreeMap<BankCode, App2AppConfig>,
     /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
-    pub api_versions: std::collections::BTreeMap<String, VersionLifecycle>,
+    pub api_versions: BTreeMap<ApiVersion, VersionLifecycle>,
     /// `[fallback]`: contingency access through online banking (RTS art. 33).
     pub fallback: FallbackConfig,
     /// `[statistics]`: the request records behind the RTS art. 32 statistics.
@@ -88,8 +89,8 @@ impl Default for Config {
             registration: RegistrationConfig::default(),
             oauth: OAuthConfig::default(),
             funds_rate_limits: Vec::new(),
-            api_versions: std::collections::BTreeMap::new(),
-            app2app: std::collections::BTreeMap::new(),
+            api_versions: BTreeMap::new(),
+            app2app: BTreeMap::new(),
             maintenance: Vec::new(),
             fallback: FallbackConfig::default(),
             statistics: StatisticsConfig::default(),
@@ -179,36 +180,72 @@ pub struct MaintenanceWindow {
     #[serde(default, deserialize_with = "optional_bank_code")]
     pub bank: Option<BankCode>,
     /// monday, tuesday, ... sunday.
-    pub weekday: String,
+    pub weekday: Day,
     /// "HH:MM", Paris time.
-    pub start: String,
+    pub start: ClockTime,
     /// "HH:MM", Paris time, after `start`.
-    pub end: String,
+    pub end: ClockTime,
 }
 
 fn optional_bank_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BankCode>, D::Error> {
     bank_code_text_or_number(d).map(Some)
 }
 
-impl MaintenanceWindow {
-    pub fn weekday(&self) -> Option<jiff::civil::Weekday> {
-        use jiff::civil::Weekday::*;
-        Some(match self.weekday.to_ascii_lowercase().as_str() {
-            "monday" => Monday,
-            "tuesday" => Tuesday,
-            "wednesday" => Wednesday,
-            "thursday" => Thursday,
-            "friday" => Friday,
-            "saturday" => Saturday,
-            "sunday" => Sunday,
-            _ => return None,
-        })
-    }
+/// A day of the week, written `monday` ... `sunday` (any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Day(pub jiff::civil::Weekday);
 
-    pub fn times(&self) -> Option<(jiff::civil::Time, jiff::civil::Time)> {
-        let parse = |t: &str| format!("{t}:00").parse::<jiff::civil::Time>().ok();
-        let (start, end) = (parse(&self.start)?, parse(&self.end)?);
-        (start < end).then_some((start, end))
+const DAY_NAMES: [(&str, jiff::civil::Weekday); 7] = {
+    use jiff::civil::Weekday::*;
+    [
+        ("monday", Monday),
+        ("tuesday", Tuesday),
+        ("wednesday", Wednesday),
+        ("thursday", Thursday),
+        ("friday", Friday),
+        ("saturday", Saturday),
+        ("sunday", Sunday),
+    ]
+};
+
+impl TryFrom<String> for Day {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        DAY_NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&text))
+            .map(|(_, day)| Day(*day))
+            .ok_or_else(|| format!("{text:?} is not a weekday (monday ... sunday)"))
+    }
+}
+
+impl From<Day> for String {
+    fn from(day: Day) -> String {
+        DAY_NAMES.iter().find(|(_, d)| *d == day.0).map(|(name, _)| (*name).to_owned()).unwrap_or_default()
+    }
+}
+
+/// A time of day written `HH:MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClockTime(pub jiff::civil::Time);
+
+impl TryFrom<String> for ClockTime {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let well_formed = text.len() == 5 && text.as_bytes()[2] == b':';
+        well_formed
+            .then(|| format!("{text}:00").parse::<jiff::civil::Time>().ok())
+            .flatten()
+            .map(ClockTime)
+            .ok_or_else(|| format!("{text:?} is not a time of day HH:MM"))
+    }
+}
+
+impl From<ClockTime> for String {
+    fn from(time: ClockTime) -> String {
+        time.0.strftime("%H:%M").to_string()
     }
 }
 
@@ -235,7 +272,7 @@ pub struct VersionLifecycle {
     /// From this instant the version answers 410.
     pub sunset: Option<jiff::Timestamp>,
     /// The version to use instead, e.g. "v1.6.2".
-    pub successor: Option<String>,
+    pub successor: Option<ApiVersion>,
 }
 
 /// When a bank offers the fallback.
@@ -277,7 +314,7 @@ pub struct FallbackConfig {
     /// For every bank, unless `banks` says otherwise.
     pub availability: FallbackAvailability,
     /// `[fallback.banks]` `"17515" = "when-unavailable"`: per-bank availability.
-    pub banks: std::collections::BTreeMap<String, FallbackAvailability>,
+    pub banks: BTreeMap<BankCode, FallbackAvailability>,
     /// RSA private key (PKCS#8 PEM) signing the JWTs; the sandbox generates `pki/fallback.key`.
     pub signing_key: Option<PathBuf>,
     pub algorithm: JwtAlgorithm,
@@ -294,7 +331,7 @@ impl Default for FallbackConfig {
     fn default() -> Self {
         FallbackConfig {
             availability: FallbackAvailability::Always,
-            banks: std::collections::BTreeMap::new(),
+            banks: BTreeMap::new(),
             signing_key: None,
             algorithm: JwtAlgorithm::RS256,
             jwt_lifetime_secs: 120,
@@ -306,7 +343,7 @@ impl Default for FallbackConfig {
 
 impl FallbackConfig {
     pub fn availability_for(&self, bank: BankCode) -> FallbackAvailability {
-        self.banks.get(bank.as_str()).copied().unwrap_or(self.availability)
+        self.banks.get(&bank).copied().unwrap_or(self.availability)
     }
 }
 
@@ -600,47 +637,17 @@ impl Config {
             }
         }
         for (i, window) in self.maintenance.iter().enumerate() {
-            if window.weekday().is_none() {
-                return Err(ConfigError::key(
-                    file,
-                    &format!("maintenance[{i}].weekday"),
-                    format!("{:?} is not a weekday (monday ... sunday)", window.weekday),
-                ));
-            }
-            if window.times().is_none() {
-                return Err(ConfigError::key(
-                    file,
-                    &format!("maintenance[{i}]"),
-                    "start and end must be HH:MM with start before end",
-                ));
+            if window.start >= window.end {
+                return Err(ConfigError::key(file, &format!("maintenance[{i}]"), "start must be before end"));
             }
         }
-        for code in self.app2app.keys() {
-            if BankCode::parse(code).is_err() {
-                return Err(ConfigError::key(file, &format!("app2app.{code}"), "is not a bank code (5 digits)"));
-            }
-        }
-        for (name, lifecycle) in &self.api_versions {
-            if stet::ApiVersion::from_segment(name).is_none() {
+        for (version, lifecycle) in &self.api_versions {
+            if lifecycle.successor == Some(*version) {
                 return Err(ConfigError::key(
                     file,
-                    &format!("api_versions.{name}"),
-                    "is not a served version (v1, v1.4.2, v1.6.2)",
+                    &format!("api_versions.{version}.successor"),
+                    "names the version itself",
                 ));
-            }
-            if let Some(successor) = &lifecycle.successor
-                && stet::ApiVersion::from_segment(successor).is_none()
-            {
-                return Err(ConfigError::key(
-                    file,
-                    &format!("api_versions.{name}.successor"),
-                    format!("{successor} is not a served version"),
-                ));
-            }
-        }
-        for code in self.fallback.banks.keys() {
-            if BankCode::parse(code).is_err() {
-                return Err(ConfigError::key(file, &format!("fallback.banks.{code}"), "is not a bank code (5 digits)"));
             }
         }
         if self.fallback.jwt_lifetime_secs < 1 || self.fallback.jwt_lifetime_secs > 600 {
@@ -787,15 +794,15 @@ mod tests {
             "[api_versions.\"v1\"]\ndeprecated = \"2026-06-01T00:00:00Z\"\nsunset = \"2027-06-30T00:00:00Z\"\nsuccessor = \"v1.6.2\"\n",
         );
         let c = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap();
-        assert_eq!(c.api_versions["v1"].successor.as_deref(), Some("v1.6.2"));
+        assert_eq!(c.api_versions[&ApiVersion::V1].successor, Some(ApiVersion::V1_6_2));
         let f = write(dir.path(), "bad.toml", "[api_versions.\"v2\"]\nsuccessor = \"v1.6.2\"\n");
         let e = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err();
-        assert_eq!(e.key.as_deref(), Some("api_versions.v2"));
+        assert_eq!(e.key.as_deref(), Some("api_versions.v2"), "the key names the table and the bad version");
+        assert!(e.problem.contains("\"v2\" is not a served version"), "{e}");
         let f = write(dir.path(), "bad2.toml", "[api_versions.\"v1\"]\nsuccessor = \"v3\"\n");
-        assert_eq!(
-            load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err().key.as_deref(),
-            Some("api_versions.v1.successor")
-        );
+        let e = load(Mode::Sandbox, Some(&f), &Overrides::default()).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("api_versions.v1.successor"));
+        assert!(e.problem.contains("\"v3\" is not a served version"), "{e}");
     }
 
     #[test]
@@ -809,10 +816,9 @@ mod tests {
         assert_eq!(load(Mode::Sandbox, Some(&ok), &Overrides::default()).unwrap().maintenance.len(), 1);
         let bad_day =
             write(dir.path(), "d.toml", "[[maintenance]]\nweekday = \"lundi\"\nstart = \"00:00\"\nend = \"06:00\"\n");
-        assert_eq!(
-            load(Mode::Sandbox, Some(&bad_day), &Overrides::default()).unwrap_err().key.as_deref(),
-            Some("maintenance[0].weekday")
-        );
+        let e = load(Mode::Sandbox, Some(&bad_day), &Overrides::default()).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("maintenance.0.weekday"), "figment's path: the first window's weekday");
+        assert!(e.problem.contains("\"lundi\" is not a weekday"), "{e}");
         let backwards =
             write(dir.path(), "b.toml", "[[maintenance]]\nweekday = \"monday\"\nstart = \"06:00\"\nend = \"00:00\"\n");
         assert_eq!(

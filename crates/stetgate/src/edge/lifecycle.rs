@@ -20,11 +20,11 @@ pub async fn version_lifecycle(State(state): State<AppState>, request: Request, 
         .unwrap_or_else(|| request.uri().path().to_owned());
     let version =
         path.strip_prefix("/stet/psd2/").and_then(|rest| rest.split('/').next()).and_then(ApiVersion::from_segment);
-    let Some(lifecycle) = version.and_then(|v| state.config.api_versions.get(v.segment())) else {
+    let Some(lifecycle) = version.and_then(|v| state.config.api_versions.get(&v)) else {
         return next.run(request).await;
     };
     let now = state.clock.now();
-    let successor = lifecycle.successor.as_deref();
+    let successor = lifecycle.successor.map(ApiVersion::segment);
     if let Some(sunset) = lifecycle.sunset
         && now >= sunset
     {

@@ -10,8 +10,8 @@ use jiff::Timestamp;
 pub fn ends_at(state: &AppState, bank: stet::BankCode, now: Timestamp) -> Option<Timestamp> {
     let local = now.to_zoned(state.calendar.time_zone().clone());
     state.config.maintenance.iter().filter(|w| w.bank.is_none_or(|b| b == bank)).find_map(|w| {
-        let (start, end) = w.times()?;
-        let inside = w.weekday()? == local.weekday() && local.time() >= start && local.time() < end;
+        let (start, end) = (w.start.0, w.end.0);
+        let inside = w.weekday.0 == local.weekday() && local.time() >= start && local.time() < end;
         inside.then(|| {
             local.date().to_datetime(end).to_zoned(state.calendar.time_zone().clone()).ok().map(|z| z.timestamp())
         })?
@@ -35,8 +35,8 @@ pub fn windows_between(
     let last = to.to_zoned(tz.clone()).date();
     while day <= last {
         for w in windows.iter().filter(|w| w.bank.is_none_or(|b| b == bank)) {
-            let (Some(weekday), Some((start, end))) = (w.weekday(), w.times()) else { continue };
-            if day.weekday() != weekday {
+            let (start, end) = (w.start.0, w.end.0);
+            if day.weekday() != w.weekday.0 {
                 continue;
             }
             let at = |t: jiff::civil::Time| {

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use stetgate::clock::Clock;
-use stetgate::config::{FallbackAvailability, FallbackConfig, MaintenanceWindow};
+use stetgate::config::{ClockTime, Day, FallbackAvailability, FallbackConfig, MaintenanceWindow};
 
 const HOST: &str = "www.17515.sandbox.localhost";
 const ORG: &str = "PSDFR-ACPR-12345";
@@ -243,15 +243,15 @@ async fn fallback_from_token_to_online_banking(db: TestDb) {
 
 async fn fallback_availability_per_bank(db: TestDb) {
     let mut fallback = FallbackConfig::default();
-    fallback.banks.insert("17515".into(), FallbackAvailability::WhenUnavailable);
-    fallback.banks.insert("13807".into(), FallbackAvailability::Off);
-    fallback.banks.insert("13825".into(), FallbackAvailability::WhenUnavailable);
+    fallback.banks.insert(stet::BankCode::parse("17515").unwrap(), FallbackAvailability::WhenUnavailable);
+    fallback.banks.insert(stet::BankCode::parse("13807").unwrap(), FallbackAvailability::Off);
+    fallback.banks.insert(stet::BankCode::parse("13825").unwrap(), FallbackAvailability::WhenUnavailable);
     // 2026-11-21 is a Saturday; TEST_NOW is 11:00 in Paris: 13825 is in planned maintenance.
     let maintenance = vec![MaintenanceWindow {
         bank: Some(stet::BankCode::parse("13825").unwrap()),
-        weekday: "saturday".into(),
-        start: "10:00".into(),
-        end: "12:00".into(),
+        weekday: Day(jiff::civil::Weekday::Saturday),
+        start: ClockTime(jiff::civil::time(10, 0, 0, 0)),
+        end: ClockTime(jiff::civil::time(12, 0, 0, 0)),
     }];
     let app = spawn_app_with(db, AppOptions { fallback, maintenance, ..AppOptions::default() }).await;
     let tpp = registered(&app, ORG, CertSpec::default()).await;
@@ -301,7 +301,12 @@ async fn history(app: &TestApp, tpp: &TestTpp, at: &str, ais: usize, funds: usiz
 }
 
 fn monday_maintenance() -> Vec<MaintenanceWindow> {
-    vec![MaintenanceWindow { bank: None, weekday: "monday".into(), start: "00:00".into(), end: "06:00".into() }]
+    vec![MaintenanceWindow {
+        bank: None,
+        weekday: Day(jiff::civil::Weekday::Monday),
+        start: ClockTime(jiff::civil::time(0, 0, 0, 0)),
+        end: ClockTime(jiff::civil::time(6, 0, 0, 0)),
+    }]
 }
 
 async fn statistics_over_a_known_history(db: TestDb) {

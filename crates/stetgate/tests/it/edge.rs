@@ -293,11 +293,11 @@ async fn api_version_deprecation_and_sunset() {
     let now: jiff::Timestamp = crate::harness::TEST_NOW.parse().unwrap();
     let mut api_versions = std::collections::BTreeMap::new();
     api_versions.insert(
-        "v1.4.2".to_owned(),
+        stet::ApiVersion::V1_4_2,
         VersionLifecycle {
             deprecated: Some("2026-06-01T00:00:00Z".parse().unwrap()),
             sunset: Some(now.checked_add(jiff::SignedDuration::from_hours(24 * 30)).unwrap()),
-            successor: Some("v1.6.2".into()),
+            successor: Some(stet::ApiVersion::V1_6_2),
         },
     );
     let app = spawn_app_with(TestDb::sqlite(), AppOptions { api_versions, ..AppOptions::default() }).await;
@@ -335,7 +335,7 @@ async fn app2app_files_per_brand_host() {
     use stetgate::config::App2AppConfig;
     let mut app2app = std::collections::BTreeMap::new();
     app2app.insert(
-        "17515".to_owned(),
+        stet::BankCode::parse("17515").unwrap(),
         App2AppConfig {
             apple_app_ids: vec!["ABCDE12345.fr.caisse-epargne.banque".into()],
             android_package: Some("fr.caisseepargne.android.mobilebanking".into()),
@@ -343,7 +343,7 @@ async fn app2app_files_per_brand_host() {
         },
     );
     app2app.insert(
-        "13807".to_owned(),
+        stet::BankCode::parse("13807").unwrap(),
         App2AppConfig {
             apple_app_ids: vec!["FGHIJ67890.fr.banquepopulaire.cyberplus".into()],
             ..App2AppConfig::default()
@@ -404,12 +404,12 @@ async fn app2app_files_per_brand_host() {
 /// the PSU, the other banks untouched, and Paris time kept across daylight-saving changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planned_maintenance_windows() {
-    use stetgate::config::MaintenanceWindow;
+    use stetgate::config::{ClockTime, Day, MaintenanceWindow};
     let window = MaintenanceWindow {
         bank: Some(stet::BankCode::parse("17515").unwrap()),
-        weekday: "monday".into(),
-        start: "00:00".into(),
-        end: "06:00".into(),
+        weekday: Day(jiff::civil::Weekday::Monday),
+        start: ClockTime(jiff::civil::time(0, 0, 0, 0)),
+        end: ClockTime(jiff::civil::time(6, 0, 0, 0)),
     };
     let app = spawn_app_with(TestDb::sqlite(), AppOptions { maintenance: vec![window], ..AppOptions::default() }).await;
     let ce = app.client("www.17515.sandbox.localhost");

@@ -224,9 +224,9 @@ pub struct AppOptions {
     /// `[[funds_rate_limits]]`: (bank code, requests per minute).
     pub funds_rate_limit: Option<(&'static str, i64)>,
     /// `[api_versions."..."]`.
-    pub api_versions: std::collections::BTreeMap<String, stetgate::config::VersionLifecycle>,
+    pub api_versions: std::collections::BTreeMap<stet::ApiVersion, stetgate::config::VersionLifecycle>,
     /// `[app2app."..."]`.
-    pub app2app: std::collections::BTreeMap<String, stetgate::config::App2AppConfig>,
+    pub app2app: std::collections::BTreeMap<stet::BankCode, stetgate::config::App2AppConfig>,
     /// `[[maintenance]]`.
     pub maintenance: Vec<stetgate::config::MaintenanceWindow>,
     /// `[fallback]`.
