@@ -29,8 +29,33 @@ impl Secret {
     }
 
     /// What the store keeps: lower-case hex SHA-256.
-    pub fn hash(&self) -> String {
-        hash_secret(&self.0)
+    pub fn hash(&self) -> SecretHash {
+        SecretHash(hash_secret(&self.0))
+    }
+}
+
+/// The SHA-256 of a [`Secret`] (lower-case hex): what the store keeps and looks secrets up by.
+/// Made only by [`Secret::hash`] (and by the store, reading back what it kept), so a store lookup
+/// cannot be handed the secret itself by mistake. Not secret, but `Debug` shows only a prefix:
+/// enough to tell two apart in a log line.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    /// A hash the store kept (its own column, read back).
+    pub(crate) fn from_stored(hex: String) -> SecretHash {
+        SecretHash(hex)
+    }
+
+    /// The hex text, for the store's binds.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretHash({}..)", self.0.get(..8).unwrap_or(&self.0))
     }
 }
 
@@ -78,7 +103,9 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn hash_secret(value: &str) -> String {
+/// Lower-case hex SHA-256 of `value`: the text of a [`SecretHash`], and the derivation of tokens
+/// that are never stored (a journey's CSRF token).
+pub(crate) fn hash_secret(value: &str) -> String {
     eidas::psd2::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes()).as_ref())
 }
 
@@ -92,9 +119,16 @@ mod tests {
         let b = Secret::generate().unwrap();
         assert_ne!(a, b);
         assert_eq!(a.expose().len(), 43, "256 bits in base64url");
-        assert_eq!(a.hash().len(), 64);
-        assert_ne!(a.hash(), a.expose());
+        assert_eq!(a.hash().as_str().len(), 64);
+        assert_ne!(a.hash().as_str(), a.expose());
         assert_eq!(format!("{a:?}"), "Secret(<redacted>)");
         assert_eq!(Secret::from_client(a.expose()).hash(), a.hash());
+    }
+
+    #[test]
+    fn a_hash_is_the_sha256_and_its_debug_a_prefix() {
+        let hash = Secret::from_client("abc").hash();
+        assert_eq!(hash.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "SHA-256, hex");
+        assert_eq!(format!("{hash:?}"), "SecretHash(ba7816bf..)", "logs show a prefix only");
     }
 }

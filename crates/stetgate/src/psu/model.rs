@@ -117,7 +117,7 @@ impl std::fmt::Debug for Challenge {
 /// hash is `key`.
 #[derive(Debug, Clone)]
 pub struct Journey {
-    pub key: String,
+    pub key: crate::secret::SecretHash,
     pub purpose: Purpose,
     pub bank: BankCode,
     /// The TPP the journey is for.

@@ -4,6 +4,7 @@
 use super::{Store, StoreError, parse_column};
 use crate::ledger::PsuId;
 use crate::oauth::model::{CodeGrant, Scopes, Subject, TokenPair};
+use crate::secret::SecretHash;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use stet::{BankCode, OrgId, ResourceId};
@@ -33,13 +34,13 @@ pub struct Presented<'a> {
 }
 
 impl Store {
-    pub async fn insert_code(&self, code_hash: &str, grant: &CodeGrant) -> Result<(), StoreError> {
+    pub async fn insert_code(&self, code_hash: &SecretHash, grant: &CodeGrant) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at,
                                               code_challenge)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(code_hash)
+        .bind(code_hash.as_str())
         .bind(grant.bank.as_str())
         .bind(grant.client_id.as_str())
         .bind(&grant.redirect_uri)
@@ -58,7 +59,7 @@ impl Store {
     /// redemptions exactly one is `Fresh`, and a redemption that does not match leaves it unspent.
     pub async fn redeem_authorization_code(
         &self,
-        code_hash: &str,
+        code_hash: &SecretHash,
         presented: &Presented<'_>,
         now_ms: i64,
     ) -> Result<Redeemed, StoreError> {
@@ -67,7 +68,7 @@ impl Store {
              WHERE code_hash = $1 AND used_at IS NULL AND client_id = $3 AND bank_code = $4 AND redirect_uri = $5
                AND expires_at >= $2 AND COALESCE(code_challenge, '') = $6",
         )
-        .bind(code_hash)
+        .bind(code_hash.as_str())
         .bind(now_ms)
         .bind(presented.client.as_str())
         .bind(presented.bank.as_str())
@@ -80,7 +81,7 @@ impl Store {
             "SELECT bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at, pair_id, code_challenge, used_at
              FROM authorization_codes WHERE code_hash = $1",
         )
-        .bind(code_hash)
+        .bind(code_hash.as_str())
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(Redeemed::Unknown) };
@@ -109,9 +110,9 @@ impl Store {
     pub async fn issue_token_pair(
         &self,
         pair: &TokenPair,
-        access_hash: &str,
-        refresh_hash: &str,
-        from_code: Option<&str>,
+        access_hash: &SecretHash,
+        refresh_hash: &SecretHash,
+        from_code: Option<&SecretHash>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
@@ -145,9 +146,9 @@ impl Store {
         .bind(pair.client_id.as_str())
         .bind(pair.subject.psu().map(|p| p.as_str().to_owned()))
         .bind(pair.scopes.to_string())
-        .bind(access_hash)
+        .bind(access_hash.as_str())
         .bind(pair.access_expires_at)
-        .bind(refresh_hash)
+        .bind(refresh_hash.as_str())
         .bind(pair.refresh_expires_at)
         .bind(pair.sca_at)
         .bind(now_ms)
@@ -155,7 +156,7 @@ impl Store {
         .await?;
         if let Some(code_hash) = from_code {
             sqlx::query("UPDATE authorization_codes SET pair_id = $2 WHERE code_hash = $1")
-                .bind(code_hash)
+                .bind(code_hash.as_str())
                 .bind(&pair.pair_id)
                 .execute(&mut *tx)
                 .await?;
@@ -164,20 +165,20 @@ impl Store {
         Ok(())
     }
 
-    pub async fn pair_by_access_token(&self, access_hash: &str) -> Result<Option<TokenPair>, StoreError> {
+    pub async fn pair_by_access_token(&self, access_hash: &SecretHash) -> Result<Option<TokenPair>, StoreError> {
         self.pair_where("access_hash", access_hash).await
     }
 
-    pub async fn pair_by_refresh_token(&self, refresh_hash: &str) -> Result<Option<TokenPair>, StoreError> {
+    pub async fn pair_by_refresh_token(&self, refresh_hash: &SecretHash) -> Result<Option<TokenPair>, StoreError> {
         self.pair_where("refresh_hash", refresh_hash).await
     }
 
-    async fn pair_where(&self, column: &str, hash: &str) -> Result<Option<TokenPair>, StoreError> {
+    async fn pair_where(&self, column: &str, hash: &SecretHash) -> Result<Option<TokenPair>, StoreError> {
         let query = match column {
             "access_hash" => sqlx::query(concat!(pair_select!(), " WHERE access_hash = $1")),
             _ => sqlx::query(concat!(pair_select!(), " WHERE refresh_hash = $1")),
         };
-        let row = query.bind(hash).fetch_optional(self.pool()).await?;
+        let row = query.bind(hash.as_str()).fetch_optional(self.pool()).await?;
         row.map(|r| pair_row(&r)).transpose()
     }
 
@@ -185,14 +186,14 @@ impl Store {
     pub async fn rotate_access_token(
         &self,
         pair_id: &str,
-        access_hash: &str,
+        access_hash: &SecretHash,
         expires_at: i64,
     ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
             "UPDATE token_pairs SET access_hash = $2, access_expires_at = $3 WHERE pair_id = $1 AND revoked_at IS NULL",
         )
         .bind(pair_id)
-        .bind(access_hash)
+        .bind(access_hash.as_str())
         .bind(expires_at)
         .execute(self.pool())
         .await?

@@ -5,6 +5,7 @@
 use super::{Store, StoreError, ms, parse_column, timestamp};
 use crate::ledger::PsuId;
 use crate::psu::model::{Challenge, Journey, Purpose, ScaMethod, Stage};
+use crate::secret::SecretHash;
 use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -26,7 +27,7 @@ impl Store {
         ));
         let challenge = j.challenge.as_ref();
         query
-            .bind(&j.key)
+            .bind(j.key.as_str())
             .bind(j.purpose.as_str())
             .bind(j.bank.as_str())
             .bind(j.client_id.as_str())
@@ -48,9 +49,9 @@ impl Store {
         Ok(())
     }
 
-    pub async fn journey(&self, key: &str) -> Result<Option<Journey>, StoreError> {
+    pub async fn journey(&self, key: &SecretHash) -> Result<Option<Journey>, StoreError> {
         let row = sqlx::query(concat!("SELECT ", journey_columns!(), " FROM psu_journeys WHERE journey_key = $1"))
-            .bind(key)
+            .bind(key.as_str())
             .fetch_optional(self.pool())
             .await?;
         row.map(|r| journey_row(&r)).transpose()
@@ -87,7 +88,7 @@ impl Store {
                     version = version + 1
              WHERE journey_key = $1 AND version = $2 AND ($11 = '' OR (stage = $11 AND failures < $12))",
         )
-        .bind(&from.key)
+        .bind(from.key.as_str())
         .bind(from.version)
         .bind(to.stage.as_str())
         .bind(to.psu.as_ref().map(|p| p.as_str().to_owned()))
@@ -107,24 +108,24 @@ impl Store {
 
     /// Counts a failed attempt, atomically; the new count, or `None` if the journey is no longer
     /// identifying or authenticating.
-    pub async fn count_journey_failure(&self, key: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn count_journey_failure(&self, key: &SecretHash) -> Result<Option<i64>, StoreError> {
         let rows = sqlx::query(
             "UPDATE psu_journeys SET failures = failures + 1, version = version + 1
              WHERE journey_key = $1 AND stage IN ('identify', 'authenticate') RETURNING failures",
         )
-        .bind(key)
+        .bind(key.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.first().map(|r| r.try_get("failures")).transpose().map_err(StoreError::from)
     }
 
     /// Ends a journey (refused, expired, closed) unless it already ended.
-    pub async fn end_journey(&self, key: &str, stage: Stage) -> Result<(), StoreError> {
+    pub async fn end_journey(&self, key: &SecretHash, stage: Stage) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE psu_journeys SET stage = $2, version = version + 1
              WHERE journey_key = $1 AND stage NOT IN ('refused', 'expired', 'closed')",
         )
-        .bind(key)
+        .bind(key.as_str())
         .bind(stage.as_str())
         .execute(self.pool())
         .await?;
@@ -202,7 +203,7 @@ fn journey_row(r: &AnyRow) -> Result<Journey, StoreError> {
         None => None,
     };
     Ok(Journey {
-        key: r.try_get("journey_key")?,
+        key: SecretHash::from_stored(r.try_get("journey_key")?),
         purpose: parse_column(r.try_get("purpose")?, "purpose", Purpose::parse)?,
         bank: parse_column(r.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
         client_id: parse_column(r.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,

@@ -421,7 +421,8 @@ async fn sigkill_under_load_loses_no_acknowledged_write(db: TestDb) {
     let restarted = Sandbox::start(&data, &env);
     let store = stetgate::store::Store::open(db.url()).await.unwrap();
     for token in &acknowledged {
-        let pair = store.pair_by_access_token(&stetgate::secret::hash_secret(token)).await.unwrap().unwrap();
+        let pair =
+            store.pair_by_access_token(&stetgate::secret::Secret::from_client(token).hash()).await.unwrap().unwrap();
         assert!(pair.revoked_at.is_some(), "a revocation answered 200 was lost");
     }
     store.close().await;
