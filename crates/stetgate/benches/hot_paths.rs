@@ -141,7 +141,7 @@ async fn filled_store() -> Filled {
     let store = Store::open(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.expect("store");
     store.migrate().await.expect("migrate");
     let now = jiff::Timestamp::now();
-    stetgate::sandbox::seed(&store, now.as_millisecond()).await.expect("seed");
+    stetgate::sandbox::seed(&store, now).await.expect("seed");
     let plan = FillPlan {
         bank: BankCode::parse("17515").expect("bank"),
         accounts: 1000,
@@ -170,13 +170,16 @@ fn store_queries(c: &mut Criterion) {
                 client_id: OrgId::parse("PSDFR-ACPR-12345").expect("org"),
                 subject: stetgate::oauth::Subject::Psu(stetgate::ledger::fill::psu_id(2 * i as u64)),
                 scopes: Scopes::parse("aisp").expect("scope"),
-                access_expires_at: i64::MAX,
-                refresh_expires_at: i64::MAX,
-                sca_at: 0,
+                access_expires_at: jiff::Timestamp::MAX,
+                refresh_expires_at: jiff::Timestamp::MAX,
+                sca_at: jiff::Timestamp::UNIX_EPOCH,
                 revoked_at: None,
             };
             let refresh = Secret::generate().expect("random");
-            store.issue_token_pair(&pair, &token.hash(), &refresh.hash(), None, 0).await.expect("token pair");
+            store
+                .issue_token_pair(&pair, &token.hash(), &refresh.hash(), None, jiff::Timestamp::UNIX_EPOCH)
+                .await
+                .expect("token pair");
         }
     });
     let presented = tokens[500].expose().to_owned();

@@ -146,9 +146,7 @@ impl Server {
             tracing::error!(error = %e, "request records of the last seconds not written");
         }
         let node = &self.state.node;
-        if let Err(e) =
-            self.state.store.node_heartbeat(&node.id, node.started_at, self.state.clock.now().as_millisecond()).await
-        {
+        if let Err(e) = self.state.store.node_heartbeat(&node.id, node.started_at, self.state.clock.now()).await {
             tracing::error!(error = %e, "last heartbeat not written");
         }
         self.state.store.close().await;
@@ -163,7 +161,7 @@ fn spawn_purge(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             let today = state.calendar.today(state.clock.as_ref());
-            match state.store.purge_expired(state.clock.now().as_millisecond(), today).await {
+            match state.store.purge_expired(state.clock.now(), today).await {
                 Ok(purged) if purged.total() > 0 => tracing::info!(?purged, "expired rows purged"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge of expired rows failed; retried at the next interval"),
@@ -182,7 +180,7 @@ pub async fn start(
 ) -> Result<Server, StartupError> {
     tls::install_crypto_provider();
     let calendar = Calendar::paris().map_err(|e| StartupError::Other(format!("time zone database: {e}")))?;
-    let now_ms = clock.now().as_millisecond();
+    let now = clock.now();
 
     let (database_url, pki_files, sandbox_info) = match mode {
         Mode::Sandbox => {
@@ -257,14 +255,14 @@ pub async fn start(
 
     let sandbox_info = match (mode, sandbox_info) {
         (Mode::Sandbox, Some(mut info)) => {
-            info.first_start = sandbox::seed(&store, now_ms).await? == sandbox::Seeded::Now;
+            info.first_start = sandbox::seed(&store, now).await? == sandbox::Seeded::Now;
             sandbox::refresh_transactions(&store, calendar.today(clock.as_ref())).await?;
             Some(info)
         }
         _ => {
             for bank in &config.banks {
                 let brand = crate::ledger::personas::brand_of(bank.code.as_str()).to_owned();
-                store.upsert_bank(&BankRecord { code: bank.code, name: bank.name.clone(), brand }, now_ms).await?;
+                store.upsert_bank(&BankRecord { code: bank.code, name: bank.name.clone(), brand }, now).await?;
             }
             None
         }
@@ -280,7 +278,7 @@ pub async fn start(
     let operations_addr = operations.as_ref().and_then(|l| l.local_addr().ok());
     let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
     // The node's first heartbeat: from here on, the statistics count its life.
-    let node = statistics::Node::new(clock.now().as_millisecond());
+    let node = statistics::Node::new(clock.now());
     store.node_heartbeat(&node.id, node.started_at, node.started_at).await?;
     let page_limit = config.connections.pages_per_address_per_minute;
     let reports = statistics::http::Reports::new(Duration::from_secs(config.statistics.report_cache_secs));

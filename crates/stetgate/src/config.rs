@@ -6,6 +6,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use jiff::SignedDuration;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -345,6 +346,14 @@ impl FallbackConfig {
     pub fn availability_for(&self, bank: BankCode) -> FallbackAvailability {
         self.banks.get(&bank).copied().unwrap_or(self.availability)
     }
+
+    pub fn jwt_lifetime(&self) -> SignedDuration {
+        SignedDuration::from_secs(self.jwt_lifetime_secs)
+    }
+
+    pub fn session_lifetime(&self) -> SignedDuration {
+        SignedDuration::from_secs(self.session_lifetime_secs)
+    }
 }
 
 /// `[statistics]`.
@@ -389,6 +398,35 @@ impl Default for OAuthConfig {
             sca_validity_days: 180,
             flow_lifetime_secs: 600,
         }
+    }
+}
+
+// The lifetimes as durations. The keys stay `*_secs` and `*_days`: they are what operators write.
+
+/// A configured number of days (of 24 hours: a lifetime, not a calendar step).
+fn days(days: i64) -> SignedDuration {
+    SignedDuration::from_secs(days.saturating_mul(86_400))
+}
+
+impl OAuthConfig {
+    pub fn code_lifetime(&self) -> SignedDuration {
+        SignedDuration::from_secs(self.code_lifetime_secs)
+    }
+
+    pub fn access_token_lifetime(&self) -> SignedDuration {
+        SignedDuration::from_secs(self.access_token_lifetime_secs)
+    }
+
+    pub fn refresh_token_lifetime(&self) -> SignedDuration {
+        days(self.refresh_token_lifetime_days)
+    }
+
+    pub fn sca_validity(&self) -> SignedDuration {
+        days(self.sca_validity_days)
+    }
+
+    pub fn flow_lifetime(&self) -> SignedDuration {
+        SignedDuration::from_secs(self.flow_lifetime_secs)
     }
 }
 

@@ -411,7 +411,7 @@ fn stats_export(args: &StatsExportArgs) -> ExitCode {
             store: &admin.store,
             maintenance: &config.maintenance,
             tz: calendar.time_zone(),
-            liveness_tolerance_ms: stetgate::statistics::liveness_tolerance_ms(std::time::Duration::from_secs(
+            liveness_tolerance: stetgate::statistics::liveness_tolerance(std::time::Duration::from_secs(
                 config.statistics.flush_interval_secs,
             )),
         };
@@ -435,6 +435,9 @@ fn stats_export(args: &StatsExportArgs) -> ExitCode {
     })
 }
 
+/// How far back `outage list` and `fallback report` look by default.
+const NINETY_DAYS: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
+
 fn outage(command: &OutageCommand) -> ExitCode {
     let target = match command {
         OutageCommand::Start { target, .. }
@@ -442,8 +445,8 @@ fn outage(command: &OutageCommand) -> ExitCode {
         | OutageCommand::List { target, .. } => target,
     };
     admin_command(target, async |admin, _| {
-        let now = jiff::Timestamp::now().as_millisecond();
-        let when = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
+        let now = jiff::Timestamp::now();
+        let when = |t: jiff::Timestamp| t.to_string();
         match command {
             OutageCommand::Start { bank, reason, .. } => {
                 let outage = admin.store.start_outage(bank_code(bank)?, reason, now).await.map_err(store_error)?;
@@ -458,7 +461,7 @@ fn outage(command: &OutageCommand) -> ExitCode {
             OutageCommand::List { bank, .. } => {
                 let outages = admin
                     .store
-                    .outages(bank_code(bank)?, now - 90 * 86_400_000, i64::MAX)
+                    .outages(bank_code(bank)?, now.saturating_sub(NINETY_DAYS).unwrap_or(now), jiff::Timestamp::MAX)
                     .await
                     .map_err(store_error)?;
                 for o in outages {
@@ -483,7 +486,7 @@ fn fill(args: &FillArgs) -> ExitCode {
         let now = jiff::Timestamp::now();
         if admin.mode == Mode::Sandbox {
             // A fresh data directory: the published banks and personas first, as `sandbox` would.
-            stetgate::sandbox::seed(&admin.store, now.as_millisecond()).await.map_err(|e| (1, e.to_string()))?;
+            stetgate::sandbox::seed(&admin.store, now).await.map_err(|e| (1, e.to_string()))?;
         }
         if admin.store.bank(bank).await.map_err(store_error)?.is_none() {
             return Err((2, format!("bank {bank} is not in this database: configure it and start stetgate once")));
@@ -520,17 +523,19 @@ fn fallback_report(bank: Option<&str>, since: Option<&str>, target: &TppTarget) 
     admin_command(target, async |admin, _| {
         let bank = bank.map(bank_code).transpose()?;
         let calendar = stetgate::clock::Calendar::paris().map_err(|e| (1, e.to_string()))?;
-        let since_ms = match since {
+        let since = match since {
             Some(day) => {
                 let date: jiff::civil::Date = day.parse().map_err(|_| (2, format!("--since {day}: use YYYY-MM-DD")))?;
-                stetgate::statistics::report::day_span(calendar.time_zone(), date).map(|s| s.0).unwrap_or(0)
+                stetgate::statistics::report::day_span(calendar.time_zone(), date)
+                    .map(|s| s.0)
+                    .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
             }
-            None => jiff::Timestamp::now().as_millisecond() - 90 * 86_400_000,
+            None => jiff::Timestamp::now().saturating_sub(NINETY_DAYS).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
         };
-        let events = admin.store.fallback_events(bank, since_ms).await.map_err(store_error)?;
+        let events = admin.store.fallback_events(bank, since).await.map_err(store_error)?;
         say!("time\tbank\tclient_id\tevent\toutcome\tdetail");
         for e in events {
-            let at = jiff::Timestamp::from_millisecond(e.at).map(|t| t.to_string()).unwrap_or_default();
+            let at = e.at.to_string();
             let client = e.client_id.map(|c| c.to_string()).unwrap_or_else(|| "-".to_owned());
             say!("{at}\t{}\t{client}\t{}\t{}\t{}", e.bank, e.event, e.outcome, e.detail);
         }

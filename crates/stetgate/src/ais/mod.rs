@@ -163,7 +163,7 @@ pub async fn put_consents(
     let held = held_accounts(&state, grant).await?;
     let consent =
         consent::from_access(&access, &held, with_overdrafts).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let now = state.clock.now().as_millisecond();
+    let now = state.clock.now();
     state.store.replace_ais_consent(grant.bank, psu_of(grant)?, &grant.client_id, &consent, now).await?;
     Ok(StatusCode::CREATED.into_response())
 }

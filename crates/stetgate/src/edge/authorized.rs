@@ -52,7 +52,7 @@ async fn validate(
         // A token of another bank is unknown here.
         .filter(|p| p.bank == request.stet.bank.code())
         .ok_or(ApiError::InvalidAccessToken)?;
-    let now = state.clock.now().as_millisecond();
+    let now = state.clock.now();
     if pair.revoked_at.is_some() || now > pair.access_expires_at {
         return Err(ApiError::InvalidAccessToken);
     }

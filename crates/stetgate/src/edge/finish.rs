@@ -84,7 +84,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     let planned = response.extensions().get::<PlannedMaintenance>().is_some();
     let family = known.family;
     if let (Some(family), Some(bank), Some(_)) = (family, known.bank, &known.tpp) {
-        let at = state.clock.now().as_millisecond();
+        let at = state.clock.now();
         state.recorder.record(bank, family, at, response.status().as_u16(), planned, elapsed);
     }
     tracing::info!(

@@ -18,17 +18,14 @@ pub fn ends_at(state: &AppState, bank: stet::BankCode, now: Timestamp) -> Option
     })
 }
 
-/// The planned maintenance intervals of `bank` overlapping `[from, to)`, as Unix ms, clipped to it.
+/// The planned maintenance intervals of `bank` overlapping `[from, to)`, clipped to it.
 pub fn windows_between(
     windows: &[crate::config::MaintenanceWindow],
     tz: &jiff::tz::TimeZone,
     bank: stet::BankCode,
-    from_ms: i64,
-    to_ms: i64,
-) -> Vec<(i64, i64)> {
-    let (Ok(from), Ok(to)) = (Timestamp::from_millisecond(from_ms), Timestamp::from_millisecond(to_ms)) else {
-        return Vec::new();
-    };
+    from: Timestamp,
+    to: Timestamp,
+) -> Vec<(Timestamp, Timestamp)> {
     let mut out = Vec::new();
     // One day earlier than `from`, in case a window began the local day before.
     let mut day = from.to_zoned(tz.clone()).date().yesterday().unwrap_or(from.to_zoned(tz.clone()).date());
@@ -39,11 +36,9 @@ pub fn windows_between(
             if day.weekday() != w.weekday.0 {
                 continue;
             }
-            let at = |t: jiff::civil::Time| {
-                day.to_datetime(t).to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_millisecond())
-            };
+            let at = |t: jiff::civil::Time| day.to_datetime(t).to_zoned(tz.clone()).ok().map(|z| z.timestamp());
             if let (Some(s), Some(e)) = (at(start), at(end)) {
-                let (s, e) = (s.max(from_ms), e.min(to_ms));
+                let (s, e) = (s.max(from), e.min(to));
                 if s < e {
                     out.push((s, e));
                 }

@@ -43,7 +43,7 @@ pub async fn record(
     detail: &str,
 ) -> Result<(), crate::store::StoreError> {
     let e = FallbackEvent {
-        at: state.clock.now().as_millisecond(),
+        at: state.clock.now(),
         bank,
         client_id: client_id.cloned(),
         jti: jti.map(str::to_owned),
@@ -76,7 +76,7 @@ pub async fn offered(state: &AppState, bank: BankCode) -> Result<bool, crate::st
         FallbackAvailability::WhenUnavailable => {
             let now = state.clock.now();
             crate::edge::maintenance::ends_at(state, bank, now).is_some()
-                || state.store.open_outage(bank, now.as_millisecond()).await?.is_some()
+                || state.store.open_outage(bank, now).await?.is_some()
         }
     })
 }

@@ -1,12 +1,12 @@
 //! The fallback's record of uses, as the store keeps it. A leaf module.
 
+use jiff::Timestamp;
 use stet::{BankCode, OrgId};
 
 /// One use of the fallback, for the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FallbackEvent {
-    /// Unix ms.
-    pub at: i64,
+    pub at: Timestamp,
     pub bank: BankCode,
     pub client_id: Option<OrgId>,
     pub jti: Option<String>,

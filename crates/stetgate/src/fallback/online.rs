@@ -133,7 +133,7 @@ pub async fn login(
     if claims.exp <= now.as_second() {
         return refuse("JWT expired".into(), client, jti).await;
     }
-    let client = match state.store.consume_fallback_grant(&claims.jti, code, now.as_millisecond()).await {
+    let client = match state.store.consume_fallback_grant(&claims.jti, code, now).await {
         Ok(Consumed::Fresh(c)) if Some(&c) == client.as_ref() => c,
         Ok(Consumed::Fresh(_)) => {
             return refuse("JWT subject is not the TPP it was issued to".into(), client, jti).await;
@@ -144,7 +144,7 @@ pub async fn login(
         Err(e) => return unavailable(e),
     };
     let context = serde_json::json!({ "jti": claims.jti }).to_string();
-    let lifetime = jiff::SignedDuration::from_secs(state.config.fallback.session_lifetime_secs);
+    let lifetime = state.config.fallback.session_lifetime();
     let session = match psu::begin(&state, Purpose::Fallback, code, client.clone(), context, lifetime).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),

@@ -75,7 +75,7 @@ pub async fn fallback_token(
     };
 
     let now = state.clock.now();
-    let lifetime = state.config.fallback.jwt_lifetime_secs;
+    let expires = now.saturating_add(state.config.fallback.jwt_lifetime()).unwrap_or(now);
     let claims = FallbackClaims {
         iss: format!("stetgate:{code}"),
         sub: tpp.org_id.to_string(),
@@ -83,17 +83,17 @@ pub async fn fallback_token(
         bank: code.to_string(),
         scope: "aisp".to_owned(),
         jti: uuid::Uuid::new_v4().to_string(),
+        // JWT claims are whole seconds (RFC 7519 NumericDate).
         iat: now.as_second(),
-        exp: now.as_second() + lifetime,
+        exp: expires.as_second(),
     };
     let jwt = keys.sign(&claims).map_err(|e| {
         tracing::error!(error = e, "fallback JWT not signed");
         OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the fallback JWT could not be signed")
     })?;
-    let now_ms = now.as_millisecond();
     state
         .store
-        .insert_fallback_grant(&claims.jti, code, &tpp.org_id, &claims.scope, now_ms, now_ms + lifetime * 1000)
+        .insert_fallback_grant(&claims.jti, code, &tpp.org_id, &claims.scope, now, expires)
         .await
         .map_err(unavailable)?;
     super::record(state, code, Some(&tpp.org_id), Some(&claims.jti), "token", true, "redirected to online banking")

@@ -199,7 +199,7 @@ pub async fn start(
     let Ok(context) = serde_json::to_string(&requested) else {
         return ApiError::Internal("authorization request not serialisable".into()).into_response();
     };
-    let lifetime = jiff::SignedDuration::from_secs(state.config.oauth.flow_lifetime_secs);
+    let lifetime = state.config.oauth.flow_lifetime();
     let session =
         match psu::begin(&state, Purpose::Authorize, bank.code(), registration.org_id.clone(), context, lifetime).await
         {
@@ -367,7 +367,7 @@ async fn choose(
     if valid.is_empty() || valid.len() != chosen.len() {
         return pages::choose(ctx, &tpp, ctx.t.consent_intro, &accounts, Some(ctx.t.choose_account.to_owned()));
     }
-    let (journey, now) = (&session.journey, state.clock.now().as_millisecond());
+    let (journey, now) = (&session.journey, state.clock.now());
     let Some(psu) = &journey.psu else {
         return ApiError::Internal("journey in choice without PSU".into()).into_response();
     };
@@ -398,15 +398,15 @@ async fn issue_code(state: &AppState, session: &Session, requested: &Requested, 
     let Ok(code) = Secret::generate() else {
         return ApiError::Internal("no randomness for the code".into()).into_response();
     };
-    let now = state.clock.now().as_millisecond();
+    let now = state.clock.now();
     let grant = CodeGrant {
         bank: journey.bank,
         client_id: journey.client_id.clone(),
         redirect_uri: requested.redirect_uri.clone(),
         psu,
         scopes: scopes.clone(),
-        sca_at: sca_at.as_millisecond(),
-        expires_at: now + state.config.oauth.code_lifetime_secs * 1000,
+        sca_at,
+        expires_at: now.saturating_add(state.config.oauth.code_lifetime()).unwrap_or(now),
         pair_id: None,
         code_challenge: requested.code_challenge.clone(),
     };

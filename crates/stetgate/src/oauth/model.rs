@@ -1,6 +1,7 @@
 //! The authorization server's persisted vocabulary: scopes, authorization codes and token pairs, as the store keeps them. A leaf module: it imports nothing else of `oauth`, so that the
 //! store can use it without depending on the authorization server's rules.
 
+use jiff::Timestamp;
 use std::fmt;
 
 /// An OAuth scope the bank grants.
@@ -96,8 +97,9 @@ pub struct CodeGrant {
     pub redirect_uri: String,
     pub psu: crate::ledger::PsuId,
     pub scopes: Scopes,
-    pub sca_at: i64,
-    pub expires_at: i64,
+    /// When the PSU's strong authentication behind the code succeeded.
+    pub sca_at: Timestamp,
+    pub expires_at: Timestamp,
     pub pair_id: Option<String>,
     /// The PKCE challenge (S256) of the authorization, if the TPP sent one.
     pub code_challenge: Option<String>,
@@ -128,10 +130,10 @@ pub struct TokenPair {
     pub client_id: stet::OrgId,
     pub subject: Subject,
     pub scopes: Scopes,
-    pub access_expires_at: i64,
-    pub refresh_expires_at: i64,
-    pub sca_at: i64,
-    pub revoked_at: Option<i64>,
+    pub access_expires_at: Timestamp,
+    pub refresh_expires_at: Timestamp,
+    pub sca_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// What a valid access token grants.

@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The token answer (RFC 6749 5.1), as the bank publishes it.
@@ -77,7 +78,7 @@ pub async fn token(
             crate::edge::error::unusable_text(&tpp.org_id, &why),
         ));
     }
-    let now = state.clock.now().as_millisecond();
+    let now = state.clock.now();
     let tokens = match pairs.get("grant_type") {
         Some("authorization_code") => authorization_code(&state, &bank, &tpp.org_id, &pairs, now).await?,
         Some("refresh_token") => refresh(&state, &bank, &tpp.org_id, &pairs, now).await?,
@@ -105,7 +106,7 @@ async fn authorization_code(
     bank: &Bank,
     client: &stet::OrgId,
     pairs: &Params,
-    now: i64,
+    now: Timestamp,
 ) -> Result<TokenResponse, OAuthError> {
     let code = pairs.get("code").ok_or_else(|| invalid_request("code is missing"))?;
     let redirect_uri = pairs.get("redirect_uri").ok_or_else(|| invalid_request("redirect_uri is missing"))?;
@@ -138,8 +139,8 @@ async fn authorization_code(
         client_id: grant.client_id,
         subject: Subject::Psu(grant.psu),
         scopes: grant.scopes.clone(),
-        access_expires_at: now + oauth.access_token_lifetime_secs * 1000,
-        refresh_expires_at: now + oauth.refresh_token_lifetime_days * 86_400_000,
+        access_expires_at: now.saturating_add(oauth.access_token_lifetime()).unwrap_or(now),
+        refresh_expires_at: now.saturating_add(oauth.refresh_token_lifetime()).unwrap_or(now),
         sca_at: grant.sca_at,
         revoked_at: None,
     };
@@ -148,11 +149,11 @@ async fn authorization_code(
         .issue_token_pair(&pair, &access.hash(), &refresh.hash(), Some(&code_hash), now)
         .await
         .map_err(store_error)?;
-    Ok(answer(&access, refresh.expose(), grant.scopes.to_string(), oauth.access_token_lifetime_secs))
+    Ok(answer(&access, refresh.expose(), grant.scopes.to_string(), oauth.access_token_lifetime()))
 }
 
 /// Why a code was not redeemed, in the order a TPP should check.
-fn refusal(grant: &super::CodeGrant, presented: &Presented<'_>, now: i64) -> &'static str {
+fn refusal(grant: &super::CodeGrant, presented: &Presented<'_>, now: Timestamp) -> &'static str {
     if &grant.client_id != presented.client {
         "the code was issued to another client"
     } else if grant.bank != presented.bank {
@@ -170,11 +171,12 @@ fn refusal(grant: &super::CodeGrant, presented: &Presented<'_>, now: i64) -> &'s
     }
 }
 
-fn answer(access: &Secret, refresh_token: &str, scope: String, expires_in: i64) -> TokenResponse {
+fn answer(access: &Secret, refresh_token: &str, scope: String, lifetime: SignedDuration) -> TokenResponse {
     TokenResponse {
         access_token: access.expose().to_owned(),
         token_type: "Bearer".into(),
-        expires_in,
+        // RFC 6749 section 5.1: whole seconds on the wire.
+        expires_in: lifetime.as_secs(),
         scope,
         refresh_token: refresh_token.to_owned(),
     }
@@ -192,7 +194,7 @@ async fn refresh(
     bank: &Bank,
     client: &stet::OrgId,
     pairs: &Params,
-    now: i64,
+    now: Timestamp,
 ) -> Result<TokenResponse, OAuthError> {
     let refresh_token = pairs.get("refresh_token").ok_or_else(|| invalid_request("refresh_token is missing"))?;
     let pair = state
@@ -207,7 +209,7 @@ async fn refresh(
     }
     // The regulatory rule first: it tells the TPP what to do (ask the PSU again).
     let oauth = &state.config.oauth;
-    if now - pair.sca_at > oauth.sca_validity_days * 86_400_000 {
+    if now.duration_since(pair.sca_at) > oauth.sca_validity() {
         state.store.revoke_token_pair(&pair.pair_id, now).await.map_err(store_error)?;
         return Err(invalid_grant(format!(
             "the PSU's last strong authentication is older than {} days: ask the PSU to authorize again",
@@ -220,14 +222,18 @@ async fn refresh(
     let (access, _) = secrets()?;
     let rotated = state
         .store
-        .rotate_access_token(&pair.pair_id, &access.hash(), now + oauth.access_token_lifetime_secs * 1000)
+        .rotate_access_token(
+            &pair.pair_id,
+            &access.hash(),
+            now.saturating_add(oauth.access_token_lifetime()).unwrap_or(now),
+        )
         .await
         .map_err(store_error)?;
     if !rotated {
         return Err(invalid_grant("the refresh token is revoked"));
     }
     // As the bank publishes its refresh answer: the same refresh token, "offline_access" added.
-    Ok(answer(&access, refresh_token, format!("{} offline_access", pair.scopes), oauth.access_token_lifetime_secs))
+    Ok(answer(&access, refresh_token, format!("{} offline_access", pair.scopes), oauth.access_token_lifetime()))
 }
 
 /// `POST /stet/psd2/oauth/revoke` (RFC 7009): either token revokes the pair; an unknown token is
@@ -265,7 +271,7 @@ pub async fn revoke(
                 "this token was not issued to you",
             ));
         }
-        state.store.revoke_token_pair(&pair.pair_id, state.clock.now().as_millisecond()).await.map_err(store_error)?;
+        state.store.revoke_token_pair(&pair.pair_id, state.clock.now()).await.map_err(store_error)?;
     }
     Ok(no_store(StatusCode::OK.into_response()))
 }

@@ -28,7 +28,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let node = &state.node;
     let probe = async {
         state.store.ping().await?;
-        state.store.node_heartbeat(&node.id, node.started_at, state.clock.now().as_millisecond()).await
+        state.store.node_heartbeat(&node.id, node.started_at, state.clock.now()).await
     };
     match tokio::time::timeout(READINESS_TIMEOUT, probe).await {
         Ok(Ok(())) => Json(json!({"status": "ready"})).into_response(),

@@ -42,12 +42,10 @@ pub enum Seeded {
 }
 
 /// Registers every sandbox bank and, once, the personas and their accounts.
-pub async fn seed(store: &Store, now_ms: i64) -> Result<Seeded, SandboxError> {
+pub async fn seed(store: &Store, now: jiff::Timestamp) -> Result<Seeded, SandboxError> {
     for bank in BANKS {
         let code = BankCode::parse(bank.code).map_err(|e| SandboxError::Seed(e.to_string()))?;
-        store
-            .upsert_bank(&BankRecord { code, name: bank.name.to_owned(), brand: bank.brand.to_owned() }, now_ms)
-            .await?;
+        store.upsert_bank(&BankRecord { code, name: bank.name.to_owned(), brand: bank.brand.to_owned() }, now).await?;
     }
     if store.sandbox_state(SEED_KEY).await?.as_deref() == Some(SEED_VERSION) {
         return Ok(Seeded::Already);

@@ -5,7 +5,7 @@
 //! rendered here, with no script and no external asset.
 
 use super::MinuteRecord;
-use super::report::{self, Inputs, Period, Report};
+use super::report::{self, Inputs, Interval, Period, Report};
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
 use crate::state::AppState;
@@ -14,6 +14,7 @@ use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -86,12 +87,10 @@ pub async fn build(
         store: &state.store,
         maintenance: &state.config.maintenance,
         tz: state.calendar.time_zone(),
-        liveness_tolerance_ms: super::liveness_tolerance_ms(Duration::from_secs(
-            state.config.statistics.flush_interval_secs,
-        )),
+        liveness_tolerance: super::liveness_tolerance(Duration::from_secs(state.config.statistics.flush_interval_secs)),
     };
     // This node answers now: it has been alive since it started, heartbeat written or not.
-    let this_node = Some((state.node.started_at, now.as_millisecond()));
+    let this_node = Some((state.node.started_at, now));
     let pending = state.recorder.pending_of(bank.code);
     let report = report_for(&deployment, now, bank, period, &pending, this_node).await?;
     let report = Arc::new(report);
@@ -105,29 +104,33 @@ pub struct Deployment<'a> {
     pub maintenance: &'a [crate::config::MaintenanceWindow],
     pub tz: &'a jiff::tz::TimeZone,
     /// How long after its last heartbeat a node counts as alive.
-    pub liveness_tolerance_ms: i64,
+    pub liveness_tolerance: SignedDuration,
 }
 
 /// The statistics of `bank` over `period` from the database (also `stetgate stats export`), with
 /// records not yet written (`pending`) and the life of the node asking (`this_node`), if any.
 pub async fn report_for(
     deployment: &Deployment<'_>,
-    now: jiff::Timestamp,
+    now: Timestamp,
     bank: &crate::store::BankRecord,
     period: &Period,
     pending: &[MinuteRecord],
-    this_node: Option<(i64, i64)>,
+    this_node: Option<Interval>,
 ) -> Result<Report, crate::store::StoreError> {
     let tz = deployment.tz;
-    let bounds = |d: jiff::civil::Date| report::day_span(tz, d).unwrap_or((0, 0));
+    let bounds =
+        |d: jiff::civil::Date| report::day_span(tz, d).unwrap_or((Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH));
     let (from, to) = (bounds(period.from).0, bounds(period.to).1);
     let mut stored = deployment.store.statistics_records(bank.code, from, to).await?;
     stored.minutes.extend(pending.iter().filter(|r| r.minute >= from && r.minute < to).cloned());
     let outages = deployment.store.outages(bank.code, from, to).await?;
     let planned = crate::edge::maintenance::windows_between(deployment.maintenance, tz, bank.code, from, to);
-    let (lives, first) = deployment.store.node_lives(from - deployment.liveness_tolerance_ms, to).await?;
-    let mut alive: Vec<(i64, i64)> =
-        lives.into_iter().map(|(start, last)| (start, last + deployment.liveness_tolerance_ms)).collect();
+    let tolerance = deployment.liveness_tolerance;
+    let (lives, first) = deployment.store.node_lives(from.saturating_sub(tolerance).unwrap_or(from), to).await?;
+    let mut alive: Vec<Interval> = lives
+        .into_iter()
+        .map(|(start, last)| (start, last.saturating_add(tolerance).unwrap_or(Timestamp::MAX)))
+        .collect();
     alive.extend(this_node);
     let first_heartbeat = match (first, this_node) {
         (Some(f), Some((s, _))) => Some(f.min(s)),

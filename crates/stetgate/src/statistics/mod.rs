@@ -13,6 +13,7 @@ pub mod model;
 pub mod report;
 
 use crate::store::Store;
+use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -23,13 +24,19 @@ pub use model::{Family, Histogram, MinuteRecord, Outage, PlannedMaintenance, min
 /// A node's request records not yet written to the database.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    pending: Mutex<HashMap<(BankCode, i64, Family), MinuteRecord>>,
+    pending: Mutex<HashMap<(BankCode, Timestamp, Family), MinuteRecord>>,
+}
+
+/// The start of the minute `at` is in.
+fn minute_of(at: Timestamp) -> Timestamp {
+    let floor = jiff::TimestampRound::new().smallest(jiff::Unit::Minute).mode(jiff::RoundMode::Floor);
+    at.round(floor).unwrap_or(at)
 }
 
 impl Recorder {
     /// Counts one answered request.
-    pub fn record(&self, bank: BankCode, family: Family, at_ms: i64, status: u16, planned: bool, elapsed: Duration) {
-        let minute = at_ms - at_ms.rem_euclid(60_000);
+    pub fn record(&self, bank: BankCode, family: Family, at: Timestamp, status: u16, planned: bool, elapsed: Duration) {
+        let minute = minute_of(at);
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         let record = pending.entry((bank, minute, family)).or_insert_with(|| MinuteRecord::empty(bank, minute, family));
         if planned {
@@ -76,24 +83,23 @@ impl Recorder {
 #[derive(Debug, Clone)]
 pub struct Node {
     pub id: String,
-    /// Unix ms.
-    pub started_at: i64,
+    pub started_at: Timestamp,
 }
 
 impl Node {
-    pub fn new(started_at: i64) -> Node {
+    pub fn new(started_at: Timestamp) -> Node {
         Node { id: uuid::Uuid::now_v7().to_string(), started_at }
     }
 }
 
 /// How long after its last heartbeat a node is still counted alive: two missed heartbeats.
-pub fn liveness_tolerance_ms(flush_interval: Duration) -> i64 {
-    2 * i64::try_from(flush_interval.as_millis()).unwrap_or(i64::MAX / 4)
+pub fn liveness_tolerance(flush_interval: Duration) -> SignedDuration {
+    SignedDuration::try_from(flush_interval).unwrap_or(SignedDuration::MAX).saturating_mul(2)
 }
 
 /// How old minute records must be before they are rolled up into hours: every node has flushed
 /// them long before.
-pub const ROLL_UP_AFTER_MS: i64 = 2 * 3_600_000;
+pub const ROLL_UP_AFTER: SignedDuration = SignedDuration::from_hours(2);
 /// How often a node tries to take the roll-up lease.
 const ROLL_UP_EVERY: Duration = Duration::from_secs(300);
 const ROLL_UP_LEASE: &str = "statistics-roll-up";
@@ -117,7 +123,7 @@ pub fn spawn_housekeeping(
             if let Err(e) = recorder.flush(&store).await {
                 tracing::warn!(error = %e, "request records not written yet; kept for the next flush");
             }
-            let now = clock.now().as_millisecond();
+            let now = clock.now();
             if let Err(e) = store.node_heartbeat(&node.id, node.started_at, now).await {
                 tracing::warn!(error = %e, "heartbeat not written");
             }
@@ -129,10 +135,11 @@ pub fn spawn_housekeeping(
     })
 }
 
-async fn roll_up(store: &Store, node: &Node, now: i64) {
-    let lease_until = now + i64::try_from(ROLL_UP_EVERY.as_millis()).unwrap_or(0);
+async fn roll_up(store: &Store, node: &Node, now: Timestamp) {
+    let lease_until = now.saturating_add(ROLL_UP_EVERY).unwrap_or(now);
+    let before = now.saturating_sub(ROLL_UP_AFTER).unwrap_or(now);
     match store.take_lease(ROLL_UP_LEASE, &node.id, now, lease_until).await {
-        Ok(true) => match store.roll_up_request_records(now - ROLL_UP_AFTER_MS, 64).await {
+        Ok(true) => match store.roll_up_request_records(before, 64).await {
             Ok(done) if done.minute_rows > 0 => tracing::info!(?done, "request records rolled up"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "roll-up of request records failed; retried later"),
@@ -167,14 +174,15 @@ mod tests {
         let r = Recorder::default();
         let bank = BankCode::parse("17515").unwrap();
         let ms = Duration::from_millis(3);
-        r.record(bank, Family::Ais, 60_000 * 10 + 5, 200, false, ms);
-        r.record(bank, Family::Ais, 60_000 * 10 + 59_999, 502, false, ms);
-        r.record(bank, Family::Ais, 60_000 * 10 + 30_000, 503, true, ms);
-        r.record(bank, Family::Ais, 60_000 * 11, 404, false, ms);
+        let at = |ms: i64| Timestamp::from_millisecond(ms).unwrap();
+        r.record(bank, Family::Ais, at(60_000 * 10 + 5), 200, false, ms);
+        r.record(bank, Family::Ais, at(60_000 * 10 + 59_999), 502, false, ms);
+        r.record(bank, Family::Ais, at(60_000 * 10 + 30_000), 503, true, ms);
+        r.record(bank, Family::Ais, at(60_000 * 11), 404, false, ms);
         let pending = r.pending.lock().unwrap();
-        let first = &pending[&(bank, 600_000, Family::Ais)];
+        let first = &pending[&(bank, at(600_000), Family::Ais)];
         assert_eq!((first.requests, first.server_errors, first.client_errors, first.planned), (2, 1, 0, 1));
         assert_eq!(first.latency_sum_us, 6000);
-        assert_eq!(pending[&(bank, 660_000, Family::Ais)].client_errors, 1);
+        assert_eq!(pending[&(bank, at(660_000), Family::Ais)].client_errors, 1);
     }
 }

@@ -1,6 +1,7 @@
 //! The statistics' persisted vocabulary: endpoint families, per-minute records and their latency
 //! histograms, declared outages. A leaf module.
 
+use jiff::Timestamp;
 use stet::BankCode;
 
 /// The endpoint families the statistics are published for.
@@ -112,8 +113,8 @@ impl Histogram {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MinuteRecord {
     pub bank: BankCode,
-    /// Unix ms of the minute's start.
-    pub minute: i64,
+    /// The minute's start (an hour's start in an hourly roll-up).
+    pub minute: Timestamp,
     pub family: Family,
     /// Requests answered outside planned maintenance.
     pub requests: i64,
@@ -127,7 +128,7 @@ pub struct MinuteRecord {
 }
 
 impl MinuteRecord {
-    pub(crate) fn empty(bank: BankCode, minute: i64, family: Family) -> MinuteRecord {
+    pub(crate) fn empty(bank: BankCode, minute: Timestamp, family: Family) -> MinuteRecord {
         MinuteRecord {
             bank,
             minute,
@@ -155,15 +156,15 @@ impl MinuteRecord {
 /// of the window.
 #[derive(Debug, Clone, Copy)]
 pub struct PlannedMaintenance {
-    pub until: jiff::Timestamp,
+    pub until: Timestamp,
 }
 
-/// A declared outage: `[started_at, ended_at)`, open while `ended_at` is `None` (Unix ms).
+/// A declared outage: `[started_at, ended_at)`, open while `ended_at` is `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outage {
     pub id: String,
     pub bank: BankCode,
-    pub started_at: i64,
-    pub ended_at: Option<i64>,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
     pub reason: String,
 }

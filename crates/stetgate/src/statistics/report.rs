@@ -13,9 +13,9 @@
 
 use super::model::Outage;
 use super::{Family, Histogram, MinuteRecord};
-use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use stet::BankCode;
@@ -115,6 +115,11 @@ pub struct Report {
     pub days: Vec<DayStats>,
 }
 
+/// `[start, end)`.
+pub type Interval = (Timestamp, Timestamp);
+
+const MINUTE: SignedDuration = SignedDuration::from_mins(1);
+
 /// What a report is computed from.
 pub struct Inputs<'a> {
     /// Per-minute records not rolled up yet.
@@ -122,21 +127,21 @@ pub struct Inputs<'a> {
     /// Hourly roll-ups of older records (their `minute` is the hour's start; a Paris day is made
     /// of whole UTC hours, so each falls in one day).
     pub hourly: &'a [MinuteRecord],
-    /// Minutes in which the interface failed, found by earlier roll-ups (Unix ms).
-    pub failed_minutes: &'a [i64],
+    /// Minutes in which the interface failed, found by earlier roll-ups (each minute's start).
+    pub failed_minutes: &'a [Timestamp],
     pub outages: &'a [Outage],
-    /// Planned maintenance intervals (Unix ms).
-    pub planned: &'a [(i64, i64)],
-    /// When some node of the deployment was alive (Unix ms): outside, nothing answered.
-    pub alive: &'a [(i64, i64)],
+    /// Planned maintenance intervals.
+    pub planned: &'a [Interval],
+    /// When some node of the deployment was alive: outside, nothing answered.
+    pub alive: &'a [Interval],
     /// The first heartbeat of the deployment: the statistics start there.
-    pub first_heartbeat: Option<i64>,
+    pub first_heartbeat: Option<Timestamp>,
 }
 
-/// The span of a Paris day, in Unix ms.
-pub fn day_span(tz: &TimeZone, day: Date) -> Option<(i64, i64)> {
-    let start = day.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond();
-    let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond();
+/// The span of a Paris day.
+pub fn day_span(tz: &TimeZone, day: Date) -> Option<Interval> {
+    let start = day.to_zoned(tz.clone()).ok()?.timestamp();
+    let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?.timestamp();
     Some((start, end))
 }
 
@@ -148,21 +153,20 @@ pub fn compute(
     tz: &TimeZone,
     now: Timestamp,
 ) -> Report {
-    let now_ms = now.as_millisecond();
     let down = unplanned_candidates(inputs);
     // Nothing is observed before the deployment's first heartbeat, or after now.
-    let first = inputs.first_heartbeat.unwrap_or(now_ms);
+    let first = inputs.first_heartbeat.unwrap_or(now);
     let mut days = Vec::new();
     let (mut observed, mut whole) = (Vec::new(), Vec::new());
     for day in period.days() {
         let Some((start, end)) = day_span(tz, day) else { continue };
-        if start >= now_ms {
+        if start >= now {
             break;
         }
         if end <= first {
             continue;
         }
-        let seen = (start.max(first), end.min(now_ms));
+        let seen = (start.max(first), end.min(now));
         observed.push(seen);
         whole.push((start, end));
         days.push(DayStats { date: day, summary: summarize(bank, &[seen], &[(start, end)], inputs, &down) });
@@ -179,23 +183,23 @@ pub fn compute(
     }
 }
 
-/// Declared outages, failed minutes and the time no node was alive, merged (Unix ms); the caller
-/// clips them to what was observed and takes the planned maintenance out.
-fn unplanned_candidates(inputs: &Inputs<'_>) -> Vec<(i64, i64)> {
-    let mut intervals: Vec<(i64, i64)> = failed_minutes(inputs.records)
+/// Declared outages, failed minutes and the time no node was alive, merged; the caller clips them
+/// to what was observed and takes the planned maintenance out.
+fn unplanned_candidates(inputs: &Inputs<'_>) -> Vec<Interval> {
+    let mut intervals: Vec<Interval> = failed_minutes(inputs.records)
         .into_iter()
         .chain(inputs.failed_minutes.iter().copied())
-        .map(|minute| (minute, minute + 60_000))
+        .map(|minute| (minute, minute.saturating_add(MINUTE).unwrap_or(Timestamp::MAX)))
         .collect();
-    intervals.extend(inputs.outages.iter().map(|o| (o.started_at, o.ended_at.unwrap_or(i64::MAX))));
-    intervals.extend(subtract(&[(i64::MIN, i64::MAX)], &union(inputs.alive.to_vec())));
+    intervals.extend(inputs.outages.iter().map(|o| (o.started_at, o.ended_at.unwrap_or(Timestamp::MAX))));
+    intervals.extend(subtract(&[(Timestamp::MIN, Timestamp::MAX)], &union(inputs.alive.to_vec())));
     union(intervals)
 }
 
 /// The minutes of per-minute records (all nodes and families together) in which the interface
 /// failed (hourly roll-ups are not minutes: theirs were found by the roll-up).
-pub fn failed_minutes(records: &[MinuteRecord]) -> Vec<i64> {
-    let mut per_minute: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+pub fn failed_minutes(records: &[MinuteRecord]) -> Vec<Timestamp> {
+    let mut per_minute: BTreeMap<Timestamp, (i64, i64)> = BTreeMap::new();
     for r in records {
         let entry = per_minute.entry(r.minute).or_default();
         entry.0 += r.requests;
@@ -209,26 +213,21 @@ pub fn failed_minutes(records: &[MinuteRecord]) -> Vec<i64> {
 }
 
 /// `spans`: the time observed (up to now); `days`: the whole days, whose records all count.
-fn summarize(
-    bank: BankCode,
-    spans: &[(i64, i64)],
-    days: &[(i64, i64)],
-    inputs: &Inputs<'_>,
-    down: &[(i64, i64)],
-) -> Summary {
+fn summarize(bank: BankCode, spans: &[Interval], days: &[Interval], inputs: &Inputs<'_>, down: &[Interval]) -> Summary {
     let spans = union(spans.to_vec());
     let planned = intersect(&union(inputs.planned.to_vec()), &spans);
     let unplanned = subtract(&intersect(down, &spans), &planned);
     let observed = length(&spans);
-    let planned_ms = length(&planned);
-    let unplanned_ms = length(&unplanned);
-    let expected = observed - planned_ms;
-    let uptime = if expected > 0 { 100.0 * (expected - unplanned_ms) as f64 / expected as f64 } else { 100.0 };
+    let planned_time = length(&planned);
+    let unplanned_time = length(&unplanned);
+    let expected = observed - planned_time;
+    let uptime =
+        if expected.is_positive() { 100.0 * (expected - unplanned_time).div_duration_f64(expected) } else { 100.0 };
 
-    let inside = |minute: i64| days.iter().any(|(s, e)| minute >= *s && minute < *e);
+    let inside = |minute: Timestamp| days.iter().any(|(s, e)| minute >= *s && minute < *e);
     // One accumulator per family (its minute does not matter).
     let mut totals: BTreeMap<Family, MinuteRecord> =
-        Family::ALL.into_iter().map(|f| (f, MinuteRecord::empty(bank, 0, f))).collect();
+        Family::ALL.into_iter().map(|f| (f, MinuteRecord::empty(bank, Timestamp::UNIX_EPOCH, f))).collect();
     for r in inputs.records.iter().chain(inputs.hourly).filter(|r| inside(r.minute)) {
         if let Some(total) = totals.get_mut(&r.family) {
             total.merge(r);
@@ -242,9 +241,9 @@ fn summarize(
         })
         .collect();
     Summary {
-        observed_seconds: observed / 1000,
-        planned_downtime_seconds: planned_ms / 1000,
-        unplanned_downtime_seconds: unplanned_ms / 1000,
+        observed_seconds: observed.as_secs(),
+        planned_downtime_seconds: planned_time.as_secs(),
+        unplanned_downtime_seconds: unplanned_time.as_secs(),
         uptime_percent: round3(uptime),
         planned_maintenance_requests: planned_requests,
         families,
@@ -271,11 +270,14 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Sorted, disjoint intervals covering the same instants.
-fn union(mut intervals: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+// Half-open intervals `[start, end)` of any ordered points (instants here, plain numbers in the
+// tests).
+
+/// Sorted, disjoint intervals covering the same points.
+fn union<T: Ord + Copy>(mut intervals: Vec<(T, T)>) -> Vec<(T, T)> {
     intervals.retain(|(s, e)| s < e);
     intervals.sort_unstable();
-    let mut out: Vec<(i64, i64)> = Vec::with_capacity(intervals.len());
+    let mut out: Vec<(T, T)> = Vec::with_capacity(intervals.len());
     for (s, e) in intervals {
         match out.last_mut() {
             Some(last) if s <= last.1 => last.1 = last.1.max(e),
@@ -285,7 +287,7 @@ fn union(mut intervals: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     out
 }
 
-fn intersect(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
+fn intersect<T: Ord + Copy>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
     let mut out = Vec::new();
     for (s1, e1) in a {
         for (s2, e2) in b {
@@ -298,7 +300,7 @@ fn intersect(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
     union(out)
 }
 
-fn subtract(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
+fn subtract<T: Ord + Copy>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
     let mut out = Vec::new();
     for (s, e) in a {
         let mut pieces = vec![(*s, *e)];
@@ -314,8 +316,9 @@ fn subtract(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
     union(out)
 }
 
-fn length(intervals: &[(i64, i64)]) -> i64 {
-    intervals.iter().map(|(s, e)| e - s).sum()
+/// How long disjoint intervals last together.
+fn length(intervals: &[Interval]) -> SignedDuration {
+    intervals.iter().map(|(s, e)| e.duration_since(*s)).sum()
 }
 
 #[cfg(test)]
@@ -327,9 +330,23 @@ mod tests {
     }
 
     /// A deployment with some node alive at every instant.
-    const ALWAYS: &[(i64, i64)] = &[(i64::MIN, i64::MAX)];
+    const ALWAYS: &[Interval] = &[(Timestamp::MIN, Timestamp::MAX)];
 
-    fn record(minute: i64, family: Family, requests: i64, server_errors: i64, latencies_ms: &[u64]) -> MinuteRecord {
+    fn hours(n: i64) -> SignedDuration {
+        SignedDuration::from_hours(n)
+    }
+
+    fn minutes(n: i64) -> SignedDuration {
+        SignedDuration::from_mins(n)
+    }
+
+    fn record(
+        minute: Timestamp,
+        family: Family,
+        requests: i64,
+        server_errors: i64,
+        latencies_ms: &[u64],
+    ) -> MinuteRecord {
         let mut histogram = Histogram::default();
         for ms in latencies_ms {
             histogram.add(ms * 1000);
@@ -373,26 +390,26 @@ mod tests {
         let tz = TimeZone::get("Europe/Paris").unwrap();
         let day: Date = "2026-11-16".parse().unwrap(); // a Monday
         let (start, end) = day_span(&tz, day).unwrap();
-        assert_eq!(end - start, 86_400_000);
-        let planned = [(start, start + 6 * 3_600_000)]; // 00:00-06:00
-        let noon = start + 12 * 3_600_000;
+        assert_eq!(end.duration_since(start), hours(24));
+        let planned = [(start, start + hours(6))]; // 00:00-06:00
+        let noon = start + hours(12);
         let records = vec![
             // Ten minutes at noon answered only with server errors: down.
             record(noon, Family::Ais, 5, 5, &[1, 1, 1, 1, 1]),
-            record(noon + 60_000, Family::Ais, 6, 6, &[1; 6]),
+            record(noon + minutes(1), Family::Ais, 6, 6, &[1; 6]),
             // Four errors only: not enough evidence.
-            record(noon + 120_000, Family::Ais, 4, 4, &[1; 4]),
+            record(noon + minutes(2), Family::Ais, 4, 4, &[1; 4]),
             // Errors with a success in the same minute (another family): up.
-            record(noon + 180_000, Family::Ais, 5, 5, &[1; 5]),
-            record(noon + 180_000, Family::Funds, 1, 0, &[2]),
+            record(noon + minutes(3), Family::Ais, 5, 5, &[1; 5]),
+            record(noon + minutes(3), Family::Funds, 1, 0, &[2]),
             // A failed minute inside the planned window counts as planned.
-            record(start + 60_000, Family::Ais, 9, 9, &[1; 9]),
+            record(start + minutes(1), Family::Ais, 9, 9, &[1; 9]),
         ];
         let outages = [Outage {
             id: "o".into(),
             bank: bank(),
-            started_at: start + 20 * 3_600_000,
-            ended_at: Some(start + 20 * 3_600_000 + 30 * 60_000),
+            started_at: start + hours(20),
+            ended_at: Some(start + hours(20) + minutes(30)),
             reason: "core banking down".into(),
         }];
         let inputs = Inputs {
@@ -402,9 +419,9 @@ mod tests {
             outages: &outages,
             planned: &planned,
             alive: ALWAYS,
-            first_heartbeat: Some(i64::MIN),
+            first_heartbeat: Some(Timestamp::MIN),
         };
-        let now = Timestamp::from_millisecond(end + 1).unwrap();
+        let now = end + SignedDuration::from_millis(1);
         let report = compute(bank(), "Caisse d'Epargne", &Period::parse("2026-11-16").unwrap(), &inputs, &tz, now);
         let s = &report.days[0].summary;
         assert_eq!(s.planned_downtime_seconds, 6 * 3600);
@@ -436,7 +453,7 @@ mod tests {
                 outages: &[],
                 planned: &[],
                 alive: ALWAYS,
-                first_heartbeat: Some(i64::MIN),
+                first_heartbeat: Some(Timestamp::MIN),
             },
             &tz,
             now,
@@ -454,9 +471,8 @@ mod tests {
         let tz = TimeZone::get("Europe/Paris").unwrap();
         let day: Date = "2026-11-17".parse().unwrap(); // a Tuesday
         let (start, end) = day_span(&tz, day).unwrap();
-        let hour = 3_600_000;
         // First heartbeat at 06:00; a node alive 06:00-12:00, none 12:00-13:00, one again 13:00 on.
-        let alive = [(start + 6 * hour, start + 12 * hour), (start + 13 * hour, end)];
+        let alive = [(start + hours(6), start + hours(12)), (start + hours(13), end)];
         let inputs = Inputs {
             records: &[],
             hourly: &[],
@@ -464,9 +480,9 @@ mod tests {
             outages: &[],
             planned: &[],
             alive: &alive,
-            first_heartbeat: Some(start + 6 * hour),
+            first_heartbeat: Some(start + hours(6)),
         };
-        let now = Timestamp::from_millisecond(end).unwrap();
+        let now = end;
         let period = Period::parse("2026-11").unwrap();
         let report = compute(bank(), "x", &period, &inputs, &tz, now);
         assert_eq!(report.days.len(), 1, "days before the first heartbeat are not reported");
@@ -481,16 +497,17 @@ mod tests {
         let tz = TimeZone::get("Europe/Paris").unwrap();
         let day: Date = "2026-11-17".parse().unwrap();
         let (start, end) = day_span(&tz, day).unwrap();
-        let noon = start + 12 * 3_600_000;
-        let minutes = vec![record(noon, Family::Ais, 5, 5, &[1; 5]), record(noon + 60_000, Family::Ais, 3, 0, &[4; 3])];
+        let noon = start + hours(12);
+        let per_minute =
+            vec![record(noon, Family::Ais, 5, 5, &[1; 5]), record(noon + minutes(1), Family::Ais, 3, 0, &[4; 3])];
         let mut hourly = MinuteRecord::empty(bank(), noon, Family::Ais);
-        for m in &minutes {
+        for m in &per_minute {
             hourly.merge(m);
         }
-        let now = Timestamp::from_millisecond(end).unwrap();
+        let now = end;
         let period = Period::parse("2026-11-17").unwrap();
         let raw = Inputs {
-            records: &minutes,
+            records: &per_minute,
             hourly: &[],
             failed_minutes: &[],
             outages: &[],

@@ -20,7 +20,7 @@ impl Store {
         psu: &PsuId,
         client: &OrgId,
         consent: &AisConsent,
-        now_ms: i64,
+        now: jiff::Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
@@ -32,7 +32,7 @@ impl Store {
         .bind(psu.as_str())
         .bind(client.as_str())
         .bind(i64::from(consent.psu_identity))
-        .bind(now_ms)
+        .bind(super::ms(now))
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3")

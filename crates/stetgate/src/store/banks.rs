@@ -1,6 +1,6 @@
 //! Banks (ASPSPs): one row per bank code served by this deployment.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, ms};
 use sqlx::Row;
 use stet::BankCode;
 
@@ -13,7 +13,7 @@ pub struct BankRecord {
 
 impl Store {
     /// Adds a bank, or renames it; its customers and data are untouched.
-    pub async fn upsert_bank(&self, bank: &BankRecord, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn upsert_bank(&self, bank: &BankRecord, now: jiff::Timestamp) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO banks (code, name, brand, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, brand = excluded.brand",
@@ -21,7 +21,7 @@ impl Store {
         .bind(bank.code.as_str())
         .bind(&bank.name)
         .bind(&bank.brand)
-        .bind(now_ms)
+        .bind(ms(now))
         .execute(self.pool())
         .await?;
         Ok(())

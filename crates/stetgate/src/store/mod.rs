@@ -22,7 +22,7 @@ pub use banks::BankRecord;
 pub use fallback::Consumed;
 pub use ledger::{LoadAccount, Origin};
 pub use oauth::{Presented, Redeemed};
-pub use purge::{PURGE_GRACE_MS, Purged};
+pub use purge::{PURGE_GRACE, Purged};
 pub use registry::Inserted;
 pub use statistics::{RolledUp, StatisticsRecords};
 

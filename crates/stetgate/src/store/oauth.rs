@@ -1,10 +1,11 @@
 //! Authorization codes, token pairs and card-issuer consents. Only hashes of secrets are
 //! stored.
 
-use super::{Store, StoreError, parse_column};
+use super::{Store, StoreError, ms, parse_column, timestamp};
 use crate::ledger::PsuId;
 use crate::oauth::model::{CodeGrant, Scopes, Subject, TokenPair};
 use crate::secret::SecretHash;
+use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use stet::{BankCode, OrgId, ResourceId};
@@ -46,8 +47,8 @@ impl Store {
         .bind(&grant.redirect_uri)
         .bind(grant.psu.as_str())
         .bind(grant.scopes.to_string())
-        .bind(grant.sca_at)
-        .bind(grant.expires_at)
+        .bind(ms(grant.sca_at))
+        .bind(ms(grant.expires_at))
         .bind(grant.code_challenge.clone())
         .execute(self.pool())
         .await?;
@@ -61,7 +62,7 @@ impl Store {
         &self,
         code_hash: &SecretHash,
         presented: &Presented<'_>,
-        now_ms: i64,
+        now: Timestamp,
     ) -> Result<Redeemed, StoreError> {
         let spent = sqlx::query(
             "UPDATE authorization_codes SET used_at = $2
@@ -69,7 +70,7 @@ impl Store {
                AND expires_at >= $2 AND COALESCE(code_challenge, '') = $6",
         )
         .bind(code_hash.as_str())
-        .bind(now_ms)
+        .bind(ms(now))
         .bind(presented.client.as_str())
         .bind(presented.bank.as_str())
         .bind(presented.redirect_uri)
@@ -91,8 +92,8 @@ impl Store {
             redirect_uri: row.try_get("redirect_uri")?,
             psu: parse_column(row.try_get("psu_id")?, "psu_id", PsuId::parse)?,
             scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
-            sca_at: row.try_get("sca_at")?,
-            expires_at: row.try_get("expires_at")?,
+            sca_at: timestamp(row.try_get("sca_at")?)?,
+            expires_at: timestamp(row.try_get("expires_at")?)?,
             pair_id: row.try_get("pair_id")?,
             code_challenge: row.try_get("code_challenge")?,
         };
@@ -113,7 +114,7 @@ impl Store {
         access_hash: &SecretHash,
         refresh_hash: &SecretHash,
         from_code: Option<&SecretHash>,
-        now_ms: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         let existing = sqlx::query(
@@ -131,7 +132,7 @@ impl Store {
                 let id: String = row.try_get("pair_id")?;
                 sqlx::query("UPDATE token_pairs SET revoked_at = $2 WHERE pair_id = $1")
                     .bind(id)
-                    .bind(now_ms)
+                    .bind(ms(now))
                     .execute(&mut *tx)
                     .await?;
             }
@@ -147,11 +148,11 @@ impl Store {
         .bind(pair.subject.psu().map(|p| p.as_str().to_owned()))
         .bind(pair.scopes.to_string())
         .bind(access_hash.as_str())
-        .bind(pair.access_expires_at)
+        .bind(ms(pair.access_expires_at))
         .bind(refresh_hash.as_str())
-        .bind(pair.refresh_expires_at)
-        .bind(pair.sca_at)
-        .bind(now_ms)
+        .bind(ms(pair.refresh_expires_at))
+        .bind(ms(pair.sca_at))
+        .bind(ms(now))
         .execute(&mut *tx)
         .await?;
         if let Some(code_hash) = from_code {
@@ -187,14 +188,14 @@ impl Store {
         &self,
         pair_id: &str,
         access_hash: &SecretHash,
-        expires_at: i64,
+        expires_at: Timestamp,
     ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
             "UPDATE token_pairs SET access_hash = $2, access_expires_at = $3 WHERE pair_id = $1 AND revoked_at IS NULL",
         )
         .bind(pair_id)
         .bind(access_hash.as_str())
-        .bind(expires_at)
+        .bind(ms(expires_at))
         .execute(self.pool())
         .await?
         .rows_affected();
@@ -202,10 +203,10 @@ impl Store {
     }
 
     /// Revokes both tokens of a pair.
-    pub async fn revoke_token_pair(&self, pair_id: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn revoke_token_pair(&self, pair_id: &str, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE token_pairs SET revoked_at = $2 WHERE pair_id = $1 AND revoked_at IS NULL")
             .bind(pair_id)
-            .bind(now_ms)
+            .bind(ms(now))
             .execute(self.pool())
             .await?;
         Ok(())
@@ -218,7 +219,7 @@ impl Store {
         psu: &PsuId,
         client: &OrgId,
         accounts: &[ResourceId],
-        now_ms: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3")
@@ -233,7 +234,7 @@ impl Store {
                 .bind(psu.as_str())
                 .bind(client.as_str())
                 .bind(account.as_str())
-                .bind(now_ms)
+                .bind(ms(now))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -279,9 +280,9 @@ fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
             None => Subject::Tpp,
         },
         scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
-        access_expires_at: row.try_get("access_expires_at")?,
-        refresh_expires_at: row.try_get("refresh_expires_at")?,
-        sca_at: row.try_get("sca_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        access_expires_at: timestamp(row.try_get("access_expires_at")?)?,
+        refresh_expires_at: timestamp(row.try_get("refresh_expires_at")?)?,
+        sca_at: timestamp(row.try_get("sca_at")?)?,
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(timestamp).transpose()?,
     })
 }

@@ -1,6 +1,7 @@
 //! The purge of what can no longer be used, run by every node (deleting is idempotent).
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, ms};
+use jiff::{SignedDuration, Timestamp};
 
 /// What [`Store::purge_expired`] removed, per table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,15 +29,15 @@ impl Purged {
 
 /// Rows are kept this long after they stop mattering, so that a late request still gets the
 /// precise refusal ("revoked", "already used") rather than "unknown".
-pub const PURGE_GRACE_MS: i64 = 86_400_000;
+pub const PURGE_GRACE: SignedDuration = SignedDuration::from_hours(24);
 
 impl Store {
     /// Deletes what can no longer be used: PSU journeys, codes and fallback grants a day after their
     /// end, PSU locks a day after they lapsed, token pairs a day after their refresh token expired or was revoked, batch-quota
     /// counters of days before yesterday (`today`, Paris), rate counters older than an hour. The
     /// fallback record and the request records are kept: they are the regulatory evidence.
-    pub async fn purge_expired(&self, now_ms: i64, today: jiff::civil::Date) -> Result<Purged, StoreError> {
-        let cutoff = now_ms - PURGE_GRACE_MS;
+    pub async fn purge_expired(&self, now: Timestamp, today: jiff::civil::Date) -> Result<Purged, StoreError> {
+        let cutoff = ms(now.saturating_sub(PURGE_GRACE).unwrap_or(now));
         let run = async |sql: &'static str, value: Value| -> Result<u64, StoreError> {
             let query = sqlx::query(sql);
             let query = match value {
@@ -46,7 +47,8 @@ impl Store {
             Ok(query.execute(self.pool()).await?.rows_affected())
         };
         let oldest_day = today.checked_sub(jiff::Span::new().days(1)).unwrap_or(today).to_string();
-        let minute = jiff::Timestamp::from_millisecond(now_ms - 3_600_000)
+        let minute = now
+            .saturating_sub(SignedDuration::from_hours(1))
             .map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string())
             .unwrap_or_default();
         Ok(Purged {

@@ -2,8 +2,9 @@
 //! their roll-up per hour, the minutes the interface failed, the nodes' heartbeats, the declared
 //! outages, and the leases that let one node at a time do shared work.
 
-use super::{Store, StoreError, parse_column};
+use super::{Store, StoreError, ms, parse_column, timestamp};
 use crate::statistics::model::{Family, Histogram, MinuteRecord, Outage, minute_failed};
+use jiff::Timestamp;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use stet::BankCode;
@@ -20,8 +21,8 @@ pub struct StatisticsRecords {
     pub minutes: Vec<MinuteRecord>,
     /// Hourly roll-ups (their `minute` is the hour's start).
     pub hourly: Vec<MinuteRecord>,
-    /// Rolled-up minutes in which the interface failed (Unix ms of the minute's start).
-    pub failed_minutes: Vec<i64>,
+    /// Rolled-up minutes in which the interface failed (each minute's start).
+    pub failed_minutes: Vec<Timestamp>,
 }
 
 /// What a roll-up did.
@@ -46,7 +47,7 @@ impl Store {
             )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(r.bank.as_str())
-            .bind(r.minute)
+            .bind(ms(r.minute))
             .bind(r.family.as_str())
             .bind(r.requests)
             .bind(r.server_errors)
@@ -61,14 +62,14 @@ impl Store {
         Ok(())
     }
 
-    /// The records of `bank` in `[from_ms, to_ms)`: minute rows, hourly roll-ups and failed
+    /// The records of `bank` in `[from, to)`: minute rows, hourly roll-ups and failed
     /// minutes, read by one statement so that a roll-up committing meanwhile can neither hide
     /// records nor count them twice.
     pub async fn statistics_records(
         &self,
         bank: BankCode,
-        from_ms: i64,
-        to_ms: i64,
+        from: Timestamp,
+        to: Timestamp,
     ) -> Result<StatisticsRecords, StoreError> {
         let rows = sqlx::query(
             "SELECT 'minute' AS kind, minute AS at, family, requests, server_errors, client_errors, planned,
@@ -84,8 +85,8 @@ impl Store {
                FROM failed_minutes WHERE bank_code = $1 AND minute >= $2 AND minute < $3",
         )
         .bind(bank.as_str())
-        .bind(from_ms)
-        .bind(to_ms)
+        .bind(ms(from))
+        .bind(ms(to))
         .fetch_all(self.pool())
         .await?;
         let mut out = StatisticsRecords::default();
@@ -93,7 +94,7 @@ impl Store {
             let kind: String = r.try_get("kind")?;
             let at: i64 = r.try_get("at")?;
             match kind.as_str() {
-                "failed" => out.failed_minutes.push(at),
+                "failed" => out.failed_minutes.push(timestamp(at)?),
                 "hour" => out.hourly.push(record_row(r, bank, at)?),
                 _ => out.minutes.push(record_row(r, bank, at)?),
             }
@@ -101,11 +102,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Rolls the minute records older than `before_ms` up into hourly rows, and the minutes in
+    /// Rolls the minute records older than `before` up into hourly rows, and the minutes in
     /// which the interface failed into `failed_minutes`, at most `max_windows` windows of six hours
     /// per call. Call it under the `statistics-roll-up` lease: two nodes rolling up at once would
     /// count the same hour twice.
-    pub async fn roll_up_request_records(&self, before_ms: i64, max_windows: usize) -> Result<RolledUp, StoreError> {
+    pub async fn roll_up_request_records(&self, before: Timestamp, max_windows: usize) -> Result<RolledUp, StoreError> {
+        let before_ms = ms(before);
         let mut done = RolledUp::default();
         for _ in 0..max_windows {
             let oldest: Option<i64> = sqlx::query("SELECT MIN(minute) AS oldest FROM request_stats WHERE minute < $1")
@@ -148,9 +150,10 @@ impl Store {
             minute.0 += record.requests;
             minute.1 += record.server_errors;
             let hour = at - at.rem_euclid(HOUR_MS);
+            let hour_start = timestamp(hour)?;
             per_hour
                 .entry((bank, hour, record.family))
-                .or_insert_with(|| MinuteRecord::empty(bank, hour, record.family))
+                .or_insert_with(|| MinuteRecord::empty(bank, hour_start, record.family))
                 .merge(&record);
         }
         let mut failed = 0;
@@ -202,9 +205,15 @@ impl Store {
         Ok(RolledUp { minute_rows: rows.len() as u64, failed_minutes: failed })
     }
 
-    /// Takes (or renews) the lease `name` for `holder` until `until_ms`; `false` while another
+    /// Takes (or renews) the lease `name` for `holder` until `until`; `false` while another
     /// holder's lease runs.
-    pub async fn take_lease(&self, name: &str, holder: &str, now_ms: i64, until_ms: i64) -> Result<bool, StoreError> {
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
         let taken = sqlx::query(
             "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
@@ -212,69 +221,73 @@ impl Store {
         )
         .bind(name)
         .bind(holder)
-        .bind(until_ms)
-        .bind(now_ms)
+        .bind(ms(until))
+        .bind(ms(now))
         .execute(self.pool())
         .await?
         .rows_affected();
         Ok(taken == 1)
     }
 
-    /// Records that node `node_id` is alive at `now_ms` (its first heartbeat starts its life).
+    /// Records that node `node_id` is alive at `now` (its first heartbeat starts its life).
     /// This is also the write that readiness proves.
-    pub async fn node_heartbeat(&self, node_id: &str, started_ms: i64, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn node_heartbeat(&self, node_id: &str, started: Timestamp, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO node_heartbeats (node_id, started_at, last_seen) VALUES ($1, $2, $3)
              ON CONFLICT (node_id) DO UPDATE SET last_seen = excluded.last_seen",
         )
         .bind(node_id)
-        .bind(started_ms)
-        .bind(now_ms)
+        .bind(ms(started))
+        .bind(ms(now))
         .execute(self.pool())
         .await?;
         Ok(())
     }
 
-    /// The nodes' lives `[started_at, last_seen]` that overlap `[from_ms, to_ms)`, and the start
-    /// of the first life ever recorded.
-    pub async fn node_lives(&self, from_ms: i64, to_ms: i64) -> Result<(Vec<(i64, i64)>, Option<i64>), StoreError> {
+    /// The nodes' lives `[started_at, last_seen]` that overlap `[from, to)`, and the start of the
+    /// first life ever recorded.
+    pub async fn node_lives(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<(Vec<(Timestamp, Timestamp)>, Option<Timestamp>), StoreError> {
         let rows = sqlx::query(
             "SELECT started_at, last_seen FROM node_heartbeats WHERE started_at < $2 AND last_seen >= $1 ORDER BY started_at",
         )
-        .bind(from_ms)
-        .bind(to_ms)
+        .bind(ms(from))
+        .bind(ms(to))
         .fetch_all(self.pool())
         .await?;
         let lives = rows
             .iter()
-            .map(|r| Ok((r.try_get("started_at")?, r.try_get("last_seen")?)))
-            .collect::<Result<Vec<(i64, i64)>, StoreError>>()?;
+            .map(|r| Ok((timestamp(r.try_get("started_at")?)?, timestamp(r.try_get("last_seen")?)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let first: Option<i64> = sqlx::query("SELECT MIN(started_at) AS first FROM node_heartbeats")
             .fetch_one(self.pool())
             .await?
             .try_get("first")?;
-        Ok((lives, first))
+        Ok((lives, first.map(timestamp).transpose()?))
     }
 }
 
 impl Store {
-    /// Declares the dedicated interface of `bank` unavailable from `now_ms`; an outage already open
+    /// Declares the dedicated interface of `bank` unavailable from `now`; an outage already open
     /// is kept (and returned).
-    pub async fn start_outage(&self, bank: BankCode, reason: &str, now_ms: i64) -> Result<Outage, StoreError> {
-        if let Some(open) = self.open_outage(bank, now_ms).await? {
+    pub async fn start_outage(&self, bank: BankCode, reason: &str, now: Timestamp) -> Result<Outage, StoreError> {
+        if let Some(open) = self.open_outage(bank, now).await? {
             return Ok(open);
         }
         let outage = Outage {
             id: uuid::Uuid::now_v7().to_string(),
             bank,
-            started_at: now_ms,
+            started_at: now,
             ended_at: None,
             reason: reason.to_owned(),
         };
         sqlx::query("INSERT INTO interface_outages (id, bank_code, started_at, reason) VALUES ($1, $2, $3, $4)")
             .bind(&outage.id)
             .bind(bank.as_str())
-            .bind(now_ms)
+            .bind(ms(now))
             .bind(reason)
             .execute(self.pool())
             .await?;
@@ -282,30 +295,31 @@ impl Store {
     }
 
     /// Ends the open outage of `bank`; `false` when none was open.
-    pub async fn end_outage(&self, bank: BankCode, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn end_outage(&self, bank: BankCode, now: Timestamp) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE interface_outages SET ended_at = $2 WHERE bank_code = $1 AND ended_at IS NULL AND started_at <= $2",
         )
         .bind(bank.as_str())
-        .bind(now_ms)
+        .bind(ms(now))
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn open_outage(&self, bank: BankCode, now_ms: i64) -> Result<Option<Outage>, StoreError> {
-        Ok(self.outages(bank, now_ms, now_ms + 1).await?.into_iter().find(|o| o.ended_at.is_none()))
+    pub async fn open_outage(&self, bank: BankCode, now: Timestamp) -> Result<Option<Outage>, StoreError> {
+        let just_after = now.saturating_add(jiff::SignedDuration::from_millis(1)).unwrap_or(now);
+        Ok(self.outages(bank, now, just_after).await?.into_iter().find(|o| o.ended_at.is_none()))
     }
 
-    /// The outages of `bank` overlapping `[from_ms, to_ms)`.
-    pub async fn outages(&self, bank: BankCode, from_ms: i64, to_ms: i64) -> Result<Vec<Outage>, StoreError> {
+    /// The outages of `bank` overlapping `[from, to)`.
+    pub async fn outages(&self, bank: BankCode, from: Timestamp, to: Timestamp) -> Result<Vec<Outage>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, started_at, ended_at, reason FROM interface_outages
              WHERE bank_code = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2) ORDER BY started_at",
         )
         .bind(bank.as_str())
-        .bind(from_ms)
-        .bind(to_ms)
+        .bind(ms(from))
+        .bind(ms(to))
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -313,8 +327,8 @@ impl Store {
                 Ok(Outage {
                     id: r.try_get("id")?,
                     bank,
-                    started_at: r.try_get("started_at")?,
-                    ended_at: r.try_get("ended_at")?,
+                    started_at: timestamp(r.try_get("started_at")?)?,
+                    ended_at: r.try_get::<Option<i64>, _>("ended_at")?.map(timestamp).transpose()?,
                     reason: r.try_get("reason")?,
                 })
             })
@@ -325,7 +339,7 @@ impl Store {
 fn record_row(r: &sqlx::any::AnyRow, bank: BankCode, at: i64) -> Result<MinuteRecord, StoreError> {
     Ok(MinuteRecord {
         bank,
-        minute: at,
+        minute: timestamp(at)?,
         family: parse_column(r.try_get("family")?, "family", Family::parse)?,
         requests: r.try_get("requests")?,
         server_errors: r.try_get("server_errors")?,

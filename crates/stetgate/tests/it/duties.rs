@@ -226,7 +226,7 @@ async fn fallback_from_token_to_online_banking(db: TestDb) {
     assert_eq!(response.json::<Value>().await.unwrap()["error"], "unauthorized_client");
 
     // Every use is on record: TPP, time, outcome.
-    let events = app.db.store().await.fallback_events(None, 0).await.unwrap();
+    let events = app.db.store().await.fallback_events(None, jiff::Timestamp::UNIX_EPOCH).await.unwrap();
     let count = |event: &str, outcome: &str| events.iter().filter(|e| e.event == event && e.outcome == outcome).count();
     assert_eq!(count("token", "accepted"), 4);
     assert_eq!(count("token", "refused"), 4, "wrong client, scope, unregistered, no PSP_AI: {events:#?}");
@@ -236,7 +236,7 @@ async fn fallback_from_token_to_online_banking(db: TestDb) {
     assert_eq!(count("sign-in", "accepted"), 1);
     let scope = events.iter().find(|e| e.detail.contains("scope aisp")).expect("the wrong scope is recorded");
     assert_eq!(scope.client_id.as_ref().map(|c| c.as_str()), Some(ORG));
-    assert!(scope.at > 0);
+    assert!(scope.at > jiff::Timestamp::UNIX_EPOCH);
     let metrics = app.client(HOST).request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("stetgate_fallback_unverified_logins_total{reason=\"bad_signature\"} 1"), "{metrics}");
 }
@@ -260,10 +260,10 @@ async fn fallback_availability_per_bank(db: TestDb) {
     assert_eq!(status(HOST).await, StatusCode::BAD_REQUEST, "available interface: no fallback");
     let store = app.db.store().await;
     let bank = stet::BankCode::parse("17515").unwrap();
-    store.start_outage(bank, "core banking unreachable", app.clock.now().as_millisecond()).await.unwrap();
+    store.start_outage(bank, "core banking unreachable", app.clock.now()).await.unwrap();
     assert_eq!(status(HOST).await, StatusCode::FOUND, "declared unavailable: fallback open");
     app.clock.advance(jiff::SignedDuration::from_mins(30));
-    assert!(store.end_outage(bank, app.clock.now().as_millisecond()).await.unwrap());
+    assert!(store.end_outage(bank, app.clock.now()).await.unwrap());
     assert_eq!(status(HOST).await, StatusCode::BAD_REQUEST, "available again");
 
     assert_eq!(status("www.13807.sandbox.localhost").await, StatusCode::BAD_REQUEST, "never offered");
@@ -325,11 +325,8 @@ async fn statistics_over_a_known_history(db: TestDb) {
     history(&app, &tpp, "2026-11-17T11:00:00Z", 2, 0, 0).await;
     let store = app.db.store().await;
     let bank = stet::BankCode::parse("17515").unwrap();
-    store
-        .start_outage(bank, "ledger down", "2026-11-17T13:00:00Z".parse::<Timestamp>().unwrap().as_millisecond())
-        .await
-        .unwrap();
-    store.end_outage(bank, "2026-11-17T13:30:00Z".parse::<Timestamp>().unwrap().as_millisecond()).await.unwrap();
+    store.start_outage(bank, "ledger down", "2026-11-17T13:00:00Z".parse::<Timestamp>().unwrap()).await.unwrap();
+    store.end_outage(bank, "2026-11-17T13:30:00Z".parse::<Timestamp>().unwrap()).await.unwrap();
     app.clock.set("2026-11-18T11:00:00Z".parse().unwrap());
 
     let public = app.client(HOST);
@@ -452,7 +449,7 @@ async fn anonymous_fallback_logins_write_nothing_and_are_limited(db: TestDb) {
     app.clock.advance(jiff::SignedDuration::from_secs(60));
     let (status, _, _) = psu.send(Method::GET, "/online-banking/login", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a new minute, a new budget");
-    let events = app.db.store().await.fallback_events(None, 0).await.unwrap();
+    let events = app.db.store().await.fallback_events(None, jiff::Timestamp::UNIX_EPOCH).await.unwrap();
     assert!(events.is_empty(), "no row for anonymous noise: {events:#?}");
 }
 

@@ -590,7 +590,7 @@ async fn a_tpp_only_grant_is_refused_on_psu_resources(db: TestDb) {
     use stetgate::oauth::{Scopes, Subject, TokenPair};
     use stetgate::secret::Secret;
     let (app, tpp) = setup(db).await;
-    let now = app.clock.now().as_millisecond();
+    let now = app.clock.now();
     let mut tokens = Vec::new();
     for scope in ["aisp", "cbpii"] {
         let access = Secret::generate().unwrap();
@@ -600,8 +600,8 @@ async fn a_tpp_only_grant_is_refused_on_psu_resources(db: TestDb) {
             client_id: stet::OrgId::parse(ORG).unwrap(),
             subject: Subject::Tpp,
             scopes: Scopes::parse(scope).unwrap(),
-            access_expires_at: now + 3_600_000,
-            refresh_expires_at: now + 3_600_000,
+            access_expires_at: now + jiff::SignedDuration::from_hours(1),
+            refresh_expires_at: now + jiff::SignedDuration::from_hours(1),
             sca_at: now,
             revoked_at: None,
         };

@@ -325,7 +325,7 @@ async fn issue_tokens(url: &str, org: &str, n: usize) -> Vec<String> {
     use stetgate::oauth::{Scopes, TokenPair};
     use stetgate::secret::Secret;
     let store = stetgate::store::Store::open(url).await.unwrap();
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = jiff::Timestamp::now();
     let mut tokens = Vec::new();
     for i in 0..n {
         let (access, refresh) = (Secret::generate().unwrap(), Secret::generate().unwrap());
@@ -335,8 +335,8 @@ async fn issue_tokens(url: &str, org: &str, n: usize) -> Vec<String> {
             client_id: stet::OrgId::parse(org).unwrap(),
             subject: stetgate::oauth::Subject::Psu(stetgate::ledger::PsuId::parse(&format!("K{i:08}")).unwrap()),
             scopes: Scopes::parse("aisp").unwrap(),
-            access_expires_at: now + 3_600_000,
-            refresh_expires_at: now + 86_400_000,
+            access_expires_at: now + jiff::SignedDuration::from_hours(1),
+            refresh_expires_at: now + jiff::SignedDuration::from_hours(24),
             sca_at: now,
             revoked_at: None,
         };

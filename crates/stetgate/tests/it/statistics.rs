@@ -120,9 +120,9 @@ async fn rolled_up_records_give_the_same_figures(db: TestDb) {
     use stetgate::statistics::report::Period;
     let store = db.store().await;
     let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
-    let start = at("2026-11-17T09:00:00Z").as_millisecond();
+    let start = at("2026-11-17T09:00:00Z");
     let now = at("2026-11-18T12:00:00Z");
-    store.node_heartbeat("node-a", start - 3_600_000, now.as_millisecond()).await.unwrap();
+    store.node_heartbeat("node-a", start - jiff::SignedDuration::from_hours(1), now).await.unwrap();
     let mut records = Vec::new();
     for node in 0..3 {
         for minute in 0..180 {
@@ -131,7 +131,7 @@ async fn rolled_up_records_give_the_same_figures(db: TestDb) {
             let failed = minute == 42;
             records.push(MinuteRecord {
                 bank: bank(),
-                minute: start + minute as i64 * 60_000,
+                minute: start + jiff::SignedDuration::from_mins(minute as i64),
                 family: if minute % 3 == 0 { Family::Funds } else { Family::Ais },
                 requests: 2,
                 server_errors: if failed { 2 } else { i64::from(minute % 50 == 0) },
@@ -144,18 +144,23 @@ async fn rolled_up_records_give_the_same_figures(db: TestDb) {
     }
     store.append_request_records(&records).await.unwrap();
     let bank_record = stetgate::store::BankRecord { code: bank(), name: "CE".into(), brand: "caisse-epargne".into() };
-    let deployment = Deployment { store: &store, maintenance: &[], tz: &tz, liveness_tolerance_ms: 20_000 };
+    let deployment = Deployment {
+        store: &store,
+        maintenance: &[],
+        tz: &tz,
+        liveness_tolerance: jiff::SignedDuration::from_secs(20),
+    };
     let period = Period::parse("2026-11").unwrap();
     let before = report_for(&deployment, now, &bank_record, &period, &[], None).await.unwrap();
     assert_eq!(before.total.unplanned_downtime_seconds, 60, "three nodes' errors in minute 42: down");
-    let done = store.roll_up_request_records(now.as_millisecond(), 64).await.unwrap();
+    let done = store.roll_up_request_records(now, 64).await.unwrap();
     assert_eq!(done.minute_rows, 3 * 180);
     assert_eq!(done.failed_minutes, 1);
     let after = report_for(&deployment, now, &bank_record, &period, &[], None).await.unwrap();
     assert_eq!(before.total, after.total, "rolled up, the figures are the same");
     assert_eq!(before.days, after.days);
     // Rolling up again finds nothing left.
-    assert_eq!(store.roll_up_request_records(now.as_millisecond(), 64).await.unwrap().minute_rows, 0);
+    assert_eq!(store.roll_up_request_records(now, 64).await.unwrap().minute_rows, 0);
 }
 
 /// A quarter of a busy three-node deployment (its hours rolled up, its last two hours still per

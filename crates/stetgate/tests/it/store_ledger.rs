@@ -91,7 +91,7 @@ fn rid(id: &str) -> ResourceId {
 
 async fn seeded(db: &TestDb) -> Store {
     let store = db.store().await;
-    assert_eq!(sandbox::seed(&store, 0).await.unwrap(), Seeded::Now);
+    assert_eq!(sandbox::seed(&store, jiff::Timestamp::UNIX_EPOCH).await.unwrap(), Seeded::Now);
     assert!(sandbox::refresh_transactions(&store, TODAY).await.unwrap());
     store
 }
@@ -157,7 +157,7 @@ async fn one_bank_never_sees_another(db: TestDb) {
 async fn seeding_is_done_once(db: TestDb) {
     let store = seeded(&db).await;
     let before = store.psu_accounts(bank("17515"), &psu("9999999901")).await.unwrap();
-    assert_eq!(sandbox::seed(&store, 1).await.unwrap(), Seeded::Already);
+    assert_eq!(sandbox::seed(&store, jiff::Timestamp::from_millisecond(1).unwrap()).await.unwrap(), Seeded::Already);
     assert!(!sandbox::refresh_transactions(&store, TODAY).await.unwrap(), "same day: nothing rewritten");
     let after = store.psu_accounts(bank("17515"), &psu("9999999901")).await.unwrap();
     assert_eq!(before, after);
