@@ -63,7 +63,7 @@ fn certificates() -> Certificates {
             contacts: Vec::new(),
         },
         &anchors,
-        now,
+        jiff::Timestamp::from_second(now).expect("now"),
         false,
     )
     .expect("registration");

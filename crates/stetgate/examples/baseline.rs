@@ -105,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
         qsealc: read("qseal.pem")?,
         contacts: Vec::new(),
     };
-    let now = jiff::Timestamp::now().as_second();
+    let now = jiff::Timestamp::now();
     let registration = stetgate::registry::validate_from_files(&read("qwac.pem")?, &request, &anchors, now, false)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 

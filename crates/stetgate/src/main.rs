@@ -350,11 +350,11 @@ fn tpp(command: TppCommand) -> ExitCode {
         TppCommand::Suspend { target, .. } | TppCommand::Reactivate { target, .. } => target,
     };
     admin_command(target, async |admin, _| match &command {
-        TppCommand::Register(args) => tpp_register(admin, args, jiff::Timestamp::now().as_second()).await,
+        TppCommand::Register(args) => tpp_register(admin, args, jiff::Timestamp::now()).await,
         TppCommand::List(_) => tpp_list(admin).await,
         TppCommand::Suspend { org_id, reason, .. } => {
             let org = org_id_arg(org_id)?;
-            let now = jiff::Timestamp::now().as_millisecond();
+            let now = jiff::Timestamp::now();
             if !admin.store.suspend_registration(&org, reason, now).await.map_err(store_error)? {
                 return Err((1, format!("{org} is not registered")));
             }
@@ -588,7 +588,7 @@ fn admin_command(
     })
 }
 
-async fn tpp_register(admin: &app::Admin, args: &TppRegisterArgs, now: i64) -> Result<(), (u8, String)> {
+async fn tpp_register(admin: &app::Admin, args: &TppRegisterArgs, now: jiff::Timestamp) -> Result<(), (u8, String)> {
     use stetgate::registry::{RegistrationRequest, validate_from_files};
     let read = |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| (2, format!("{}: {e}", path.display())));
     let request = RegistrationRequest {

@@ -27,7 +27,7 @@ fn parse_body(body: &Bytes) -> Result<RegistrationRequest, OAuthError> {
 
 fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<super::Registration, OAuthError> {
     let request = parse_body(body)?;
-    validate(&request, &tpp.qwac, state.trust.anchors(), state.clock.now().as_second(), state.mode == Mode::Sandbox)
+    validate(&request, &tpp.qwac, state.trust.anchors(), state.clock.now(), state.mode == Mode::Sandbox)
         .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))
 }
 
@@ -63,7 +63,7 @@ pub async fn register(
 ) -> Result<Response, OAuthError> {
     policy(&state, &tpp)?;
     let registration = check(&state, &tpp, &body)?;
-    match state.store.insert_registration(&registration, state.clock.now().as_second()).await.map_err(store_error)? {
+    match state.store.insert_registration(&registration, state.clock.now()).await.map_err(store_error)? {
         Inserted::Created => Ok((StatusCode::CREATED, Json(RegistrationResponse::from(&registration))).into_response()),
         Inserted::AlreadyRegistered => Err(OAuthError::new(
             StatusCode::CONFLICT,
@@ -97,7 +97,7 @@ pub async fn replace(
     let org = own(&tpp, &client_id)?;
     policy(&state, &tpp)?;
     let mut registration = check(&state, &tpp, &body)?;
-    let now = state.clock.now().as_second();
+    let now = state.clock.now();
     let existing = state.store.registration(&org).await.map_err(store_error)?.ok_or_else(|| not_registered(&org))?;
     if existing.suspended_at.is_some() {
         return Err(suspended(&org));
@@ -115,7 +115,7 @@ pub async fn deactivate(
     Path(client_id): Path<String>,
 ) -> Result<StatusCode, OAuthError> {
     let org = own(&tpp, &client_id)?;
-    if state.store.deactivate_registration(&org, state.clock.now().as_second()).await.map_err(store_error)? {
+    if state.store.deactivate_registration(&org, state.clock.now()).await.map_err(store_error)? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_registered(&org))

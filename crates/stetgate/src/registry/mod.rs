@@ -61,7 +61,8 @@ impl From<&Registration> for RegistrationResponse {
             client_name: r.client_name.clone(),
             redirect_uris: r.redirect_uris.clone(),
             qsealc_sha256: r.qsealc_sha256.clone(),
-            client_id_issued_at: r.created_at,
+            // RFC 7591: seconds since the epoch.
+            client_id_issued_at: r.created_at.as_second(),
             contacts: r.contacts.clone(),
             status: r.status().to_owned(),
         }
@@ -109,7 +110,7 @@ pub fn validate(
     request: &RegistrationRequest,
     qwac: &eidas::psd2::Psd2Certificate,
     anchors: &[TrustAnchor<'_>],
-    now_unix: i64,
+    now: jiff::Timestamp,
     allow_http_loopback: bool,
 ) -> Result<Registration, RegistrationError> {
     let org = &qwac
@@ -135,7 +136,7 @@ pub fn validate(
     }
     let der = CertificateDer::from_pem_slice(request.qsealc.as_bytes())
         .map_err(|_| RegistrationError::Qsealc("not a PEM certificate".into()))?;
-    let seal = check_qsealc(&der, anchors, now_unix).map_err(|e| RegistrationError::Qsealc(seal_problem(&e)))?;
+    let seal = check_qsealc(&der, anchors, now.as_second()).map_err(|e| RegistrationError::Qsealc(seal_problem(&e)))?;
     if !seal.certificate.rsa_key {
         return Err(RegistrationError::Qsealc(
             "the QSealC's key is not RSA: STET signatures are rsa-sha256, which no other key can verify".into(),
@@ -160,7 +161,7 @@ pub fn validate(
         suspended_at: None,
         suspension_reason: None,
         qwac_organization: qwac.organization_name.clone(),
-        created_at: now_unix,
+        created_at: now,
     })
 }
 
@@ -170,15 +171,15 @@ pub fn validate_from_files(
     qwac_pem: &str,
     request: &RegistrationRequest,
     anchors: &[TrustAnchor<'_>],
-    now_unix: i64,
+    now: jiff::Timestamp,
     allow_http_loopback: bool,
 ) -> Result<Registration, RegistrationError> {
     let chain = CertificateDer::pem_slice_iter(qwac_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| RegistrationError::Metadata("--qwac: not a PEM certificate".into()))?;
-    let qwac = eidas::trust::check_qwac(&chain, anchors, now_unix)
+    let qwac = eidas::trust::check_qwac(&chain, anchors, now.as_second())
         .map_err(|e| RegistrationError::Metadata(format!("--qwac: {e}")))?;
-    validate(request, &qwac.certificate, anchors, now_unix, allow_http_loopback)
+    validate(request, &qwac.certificate, anchors, now, allow_http_loopback)
 }
 
 fn seal_problem(e: &TrustError) -> String {

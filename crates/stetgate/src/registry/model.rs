@@ -1,5 +1,6 @@
 //! A registered TPP, as the store keeps it, and the one rule of whether it may act. A leaf module.
 
+use jiff::Timestamp;
 use stet::OrgId;
 
 /// A registered TPP.
@@ -17,14 +18,14 @@ pub struct Registration {
     pub qsealc_issuer: String,
     /// Deactivated by the TPP itself (`DELETE /register/{id}`); it may register again.
     pub active: bool,
-    /// Suspended by the bank (`stetgate tpp suspend`): only the bank lifts it. Unix ms.
-    pub suspended_at: Option<i64>,
+    /// Suspended by the bank (`stetgate tpp suspend`): only the bank lifts it.
+    pub suspended_at: Option<Timestamp>,
     pub suspension_reason: Option<String>,
     /// The organisation name of the QWAC the TPP registered with (what its QTSP vetted), shown to
     /// the PSU beside `client_name`, which the TPP chose.
     pub qwac_organization: Option<String>,
-    /// Unix seconds.
-    pub created_at: i64,
+    /// When the TPP first registered.
+    pub created_at: Timestamp,
 }
 
 /// Why a TPP may not act now, whatever it presents.

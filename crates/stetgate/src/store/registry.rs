@@ -1,7 +1,8 @@
 //! Registered TPPs.
 
-use super::{Store, StoreError, parse_column};
+use super::{Store, StoreError, ms, parse_column, timestamp};
 use crate::registry::model::Registration;
+use jiff::Timestamp;
 use sqlx::Row;
 use stet::OrgId;
 
@@ -14,14 +15,14 @@ pub enum Inserted {
 
 impl Store {
     /// Inserts a new registration; an existing one (active or not) is left as it is.
-    pub async fn insert_registration(&self, r: &Registration, now_unix: i64) -> Result<Inserted, StoreError> {
+    pub async fn insert_registration(&self, r: &Registration, now: Timestamp) -> Result<Inserted, StoreError> {
         let mut tx = self.pool().begin().await?;
         let insert = sqlx::query(
             "INSERT INTO tpps (org_id, client_name, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
                                qwac_organization, active, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) ON CONFLICT (org_id) DO NOTHING",
         );
-        let inserted = bind_metadata(insert, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
+        let inserted = bind_metadata(insert, r).bind(ms(now)).execute(&mut *tx).await?.rows_affected();
         if inserted == 0 {
             tx.rollback().await?;
             return Ok(Inserted::AlreadyRegistered);
@@ -33,14 +34,14 @@ impl Store {
 
     /// Replaces a registration's metadata and QSealC, and reactivates it if the TPP had deactivated
     /// it (a suspension by the bank stays); false if there is none.
-    pub async fn replace_registration(&self, r: &Registration, now_unix: i64) -> Result<bool, StoreError> {
+    pub async fn replace_registration(&self, r: &Registration, now: Timestamp) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
         let update = sqlx::query(
             "UPDATE tpps SET client_name = $2, qsealc_pem = $3, qsealc_sha256 = $4, qsealc_serial = $5,
                              qsealc_issuer = $6, contacts = $7, qwac_organization = $8, active = 1, updated_at = $9
              WHERE org_id = $1",
         );
-        let updated = bind_metadata(update, r).bind(now_unix).execute(&mut *tx).await?.rows_affected();
+        let updated = bind_metadata(update, r).bind(ms(now)).execute(&mut *tx).await?.rows_affected();
         if updated == 0 {
             tx.rollback().await?;
             return Ok(false);
@@ -55,10 +56,10 @@ impl Store {
     }
 
     /// Deactivates a registration (kept for the record); false if there is none.
-    pub async fn deactivate_registration(&self, org: &OrgId, now_unix: i64) -> Result<bool, StoreError> {
+    pub async fn deactivate_registration(&self, org: &OrgId, now: Timestamp) -> Result<bool, StoreError> {
         let updated = sqlx::query("UPDATE tpps SET active = 0, updated_at = $2 WHERE org_id = $1")
             .bind(org.as_str())
-            .bind(now_unix)
+            .bind(ms(now))
             .execute(self.pool())
             .await?
             .rows_affected();
@@ -67,12 +68,12 @@ impl Store {
 
     /// Suspends a TPP (the bank's decision, which the registration API cannot lift); false if it
     /// is not registered.
-    pub async fn suspend_registration(&self, org: &OrgId, reason: &str, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn suspend_registration(&self, org: &OrgId, reason: &str, now: Timestamp) -> Result<bool, StoreError> {
         let updated = sqlx::query(
             "UPDATE tpps SET suspended_at = COALESCE(suspended_at, $2), suspension_reason = $3 WHERE org_id = $1",
         )
         .bind(org.as_str())
-        .bind(now_ms)
+        .bind(ms(now))
         .bind(reason)
         .execute(self.pool())
         .await?
@@ -163,9 +164,9 @@ fn registration_row(row: &sqlx::any::AnyRow, redirect_uris: Vec<String>) -> Resu
         qsealc_serial: row.try_get("qsealc_serial")?,
         qsealc_issuer: row.try_get("qsealc_issuer")?,
         active: row.try_get::<i64, _>("active")? == 1,
-        suspended_at: row.try_get("suspended_at")?,
+        suspended_at: row.try_get::<Option<i64>, _>("suspended_at")?.map(timestamp).transpose()?,
         suspension_reason: row.try_get("suspension_reason")?,
         qwac_organization: row.try_get("qwac_organization")?,
-        created_at: row.try_get("created_at")?,
+        created_at: timestamp(row.try_get("created_at")?)?,
     })
 }

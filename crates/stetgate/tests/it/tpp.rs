@@ -148,7 +148,11 @@ async fn registration_lifecycle(db: TestDb) {
     assert_eq!(created["redirect_uris"], json!(["https://tpp.example/cb"]));
     let fingerprint = eidas::psd2::parse_pem(&tpp.qseal.cert_pem).unwrap().sha256_hex();
     assert_eq!(created["qsealc_sha256"], fingerprint.as_str());
-    assert!(created["client_id_issued_at"].as_i64().unwrap() > 0);
+    assert_eq!(
+        created["client_id_issued_at"],
+        stetgate::clock::Clock::now(&app.clock).as_second(),
+        "RFC 7591: Unix seconds"
+    );
 
     // Group-wide: registered through 13807, it works at 17515.
     accepted(app.tpp_client(HOST, &tpp).signed(Method::GET, ACCOUNTS).send().await.unwrap()).await;
@@ -470,9 +474,45 @@ async fn a_signed_date_must_be_near_the_bank_s_clock(db: TestDb) {
     refused(signed("yesterday".into()).send().await.unwrap(), StatusCode::BAD_REQUEST, "not an HTTP date").await;
 }
 
+/// Migration 0011: the registrations an earlier version wrote in Unix seconds read back as the same
+/// instants once the registry keeps milliseconds like every other table.
+async fn registrations_written_in_seconds_keep_their_instants(db: TestDb) {
+    let backend = if db.url().starts_with("sqlite") { "sqlite" } else { "postgres" };
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/migrations").join(backend);
+    let mut before = sqlx::migrate::Migrator::new(folder).await.unwrap();
+    before.migrations = before.migrations.iter().filter(|m| m.version < 11).cloned().collect::<Vec<_>>().into();
+    sqlx::any::install_default_drivers();
+    let url = if backend == "sqlite" { format!("{}?mode=rwc", db.url()) } else { db.url().to_owned() };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    before.run(&pool).await.unwrap();
+    let (registered, updated) = (1_780_000_000_i64, 1_780_000_600_i64);
+    sqlx::query(
+        "INSERT INTO tpps (org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
+                           created_at, updated_at)
+         VALUES ($1, 'Old TPP', 1, '', '', '', '', '', $2, $3)",
+    )
+    .bind(ORG)
+    .bind(registered)
+    .bind(updated)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = db.store().await;
+    let org = stet::OrgId::parse(ORG).unwrap();
+    let registration = store.registration(&org).await.unwrap().expect("kept by the migration");
+    assert_eq!(registration.created_at, jiff::Timestamp::from_second(registered).unwrap());
+    let pool = sqlx::AnyPool::connect(db.url()).await.unwrap();
+    let row: (i64, i64) = sqlx::query_as("SELECT created_at, updated_at FROM tpps").fetch_one(&pool).await.unwrap();
+    assert_eq!(row, (registered * 1000, updated * 1000), "both columns in milliseconds");
+    pool.close().await;
+}
+
 db_tests!(
     qwac_checks_name_what_failed,
     registration_lifecycle,
+    registrations_written_in_seconds_keep_their_instants,
     registration_refusals,
     signatures_are_verified,
     a_signed_date_must_be_near_the_bank_s_clock,
