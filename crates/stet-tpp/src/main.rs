@@ -270,11 +270,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             print(client(&bank, None)?.request(reqwest::Method::GET, "/stet/psd2/aspsp").send().await?).await
         }
         Command::Register { bank, certs, name, redirect_uris } => {
-            let body = serde_json::json!({
-                "client_name": name,
-                "redirect_uris": redirect_uris,
-                "qsealc": read(&certs.certs.join("qseal.pem"))?,
-            });
+            let body = stet::registration::RegistrationRequest {
+                client_name: name,
+                redirect_uris,
+                qsealc: read(&certs.certs.join("qseal.pem"))?,
+                contacts: Vec::new(),
+            };
             let response = client(&bank, Some(&certs))?
                 .request(reqwest::Method::POST, "/stet/psd2/oauth/register")
                 .json(&body)
@@ -364,6 +365,6 @@ async fn registered_redirect_uri(client: &TppClient, client_id: &str) -> anyhow:
     if !response.status().is_success() {
         bail!("{client_id} is not registered at this bank (stet-tpp register ...)");
     }
-    let registration: serde_json::Value = response.json().await?;
-    registration["redirect_uris"][0].as_str().map(str::to_owned).context("no registered redirect URI")
+    let registration: stet::registration::RegistrationResponse = response.json().await?;
+    registration.redirect_uris.into_iter().next().context("no registered redirect URI")
 }

@@ -4,17 +4,9 @@
 
 use crate::pages::first_form;
 use crate::{ClientError, TppClient};
-use serde::{Deserialize, Serialize};
 
-/// The token answer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Tokens {
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_in: i64,
-    pub scope: String,
-    pub refresh_token: String,
-}
+/// The token answer (the shared wire type).
+pub use stet::oauth::TokenResponse as Tokens;
 
 /// What the TPP asks the PSU for.
 #[derive(Debug, Clone)]

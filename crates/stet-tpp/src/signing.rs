@@ -80,7 +80,7 @@ impl SignedRequest {
     }
 
     /// A JSON body (`Content-Type: application/json`).
-    pub fn json(mut self, value: &serde_json::Value) -> Self {
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
         self.body = serde_json::to_vec(value).unwrap_or_default();
         self.header("content-type", "application/json")
     }

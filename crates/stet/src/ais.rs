@@ -135,9 +135,11 @@ pub struct Access {
     pub balances: Vec<AccountIdentification>,
     #[serde(default)]
     pub transactions: Vec<AccountIdentification>,
-    #[serde(default)]
+    /// 1.6.2 only: not sent when empty, so the body also suits earlier versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overdrafts: Vec<AccountIdentification>,
-    #[serde(default)]
+    /// 1.6.2 only, like `overdrafts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<AccountIdentification>,
     #[serde(default)]
     pub trusted_beneficiaries: bool,

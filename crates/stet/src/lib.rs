@@ -13,6 +13,8 @@ pub mod funds;
 mod hal;
 pub mod headers;
 mod ids;
+pub mod oauth;
+pub mod registration;
 mod version;
 
 pub use amount::{Amount, AmountError, Currency};

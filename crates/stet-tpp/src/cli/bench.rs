@@ -4,9 +4,11 @@
 use super::{BenchArgs, client, login, org_id};
 use anyhow::{Context, bail};
 use reqwest::Method;
-use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::time::Duration;
+use stet::ais::{Access, AccountIdentification, HalAccounts, HalTransactions};
+use stet::funds::PaymentCoverageRequest;
+use stet::{Amount, Currency};
 use stet_tpp::bench::Prepared;
 use stet_tpp::{HttpVersion, Tokens, TppClient};
 
@@ -20,110 +22,107 @@ async fn tokens(client: &TppClient, client_id: &str, psu: &str, scope: &str) -> 
     Ok(response.json().await?)
 }
 
-async fn json_of(response: reqwest::Response, what: &str) -> anyhow::Result<Value> {
+/// The answer's body as `T`, after a success.
+async fn typed<T: serde::de::DeserializeOwned>(response: reqwest::Response, what: &str) -> anyhow::Result<T> {
     let status = response.status();
     let text = response.text().await?;
     if !status.is_success() {
         bail!("{what}: HTTP {status}: {text}");
     }
-    Ok(if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? })
+    serde_json::from_str(&text).with_context(|| format!("{what}: the answer is not the STET schema"))
 }
 
-pub async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    let setup = client(&args.bank, Some(&args.certs))?;
-    let client_id = org_id(&args.certs)?;
-    let aisp = tokens(&setup, &client_id, &args.psu, "aisp").await?;
-    let accounts_path = "/stet/psd2/v1.4.2/accounts";
-    let psu_signed = |method: Method, path: &str, token: &str| {
-        let request = setup.signed(method, path).bearer(token);
-        if args.batch { request } else { request.header("psu-ip-address", PSU_IP) }
-    };
-    let list =
-        json_of(psu_signed(Method::GET, accounts_path, &aisp.access_token).send().await?, "GET accounts").await?;
-    let ibans: Vec<String> = list["accounts"]
-        .as_array()
-        .context("no accounts")?
-        .iter()
-        .filter_map(|a| a["accountId"]["iban"].as_str().map(str::to_owned))
-        .collect();
-    let first_iban = ibans.first().context("the PSU has no account")?.clone();
-    let consent = json!({
-        "balances": ibans.iter().map(|i| json!({"iban": i})).collect::<Vec<_>>(),
-        "transactions": ibans.iter().map(|i| json!({"iban": i})).collect::<Vec<_>>(),
-        "trustedBeneficiaries": false,
-        "psuIdentity": false,
-    });
+/// One scenario's request, before signing.
+struct Scenario {
+    method: Method,
+    path: String,
+    token: String,
+    /// Built from the STET types, kept as JSON to sign many times.
+    body: Option<serde_json::Value>,
+}
 
-    let (method, path, token, body): (Method, String, String, Option<Value>) = match args.scenario.as_str() {
-        "accounts" => (Method::GET, accounts_path.to_owned(), aisp.access_token.clone(), None),
-        "consents" => {
-            (Method::PUT, "/stet/psd2/v1.4.2/consents".to_owned(), aisp.access_token.clone(), Some(consent.clone()))
-        }
+const ACCOUNTS: &str = "/stet/psd2/v1.4.2/accounts";
+const CONSENTS: &str = "/stet/psd2/v1.4.2/consents";
+
+/// Sets up what `args.scenario` needs (tokens, a consent, an account) and names its request.
+async fn prepare(args: &BenchArgs, setup: &TppClient, client_id: &str) -> anyhow::Result<Scenario> {
+    let aisp = tokens(setup, client_id, &args.psu, "aisp").await?;
+    let connected = |method: Method, path: &str| {
+        setup.signed(method, path).bearer(&aisp.access_token).header("psu-ip-address", PSU_IP)
+    };
+    let list: HalAccounts = typed(connected(Method::GET, ACCOUNTS).send().await?, "GET accounts").await?;
+    let ibans: Vec<String> = list.accounts.iter().filter_map(|a| a.account_id.iban.clone()).collect();
+    let first_iban = ibans.first().context("the PSU has no account")?.clone();
+    let by_iban = |i: &String| AccountIdentification { iban: Some(i.clone()), ..Default::default() };
+    let consent = Access {
+        balances: ibans.iter().map(by_iban).collect(),
+        transactions: ibans.iter().map(by_iban).collect(),
+        ..Default::default()
+    };
+    let scenario = |method, path: &str, token: &str, body| Scenario {
+        method,
+        path: path.to_owned(),
+        token: token.to_owned(),
+        body,
+    };
+    Ok(match args.scenario.as_str() {
+        "accounts" => scenario(Method::GET, ACCOUNTS, &aisp.access_token, None),
+        "consents" => scenario(Method::PUT, CONSENTS, &aisp.access_token, Some(serde_json::to_value(&consent)?)),
         "balances" | "transactions" => {
-            json_of(
-                setup
-                    .signed(Method::PUT, "/stet/psd2/v1.4.2/consents")
-                    .bearer(&aisp.access_token)
-                    .header("psu-ip-address", PSU_IP)
-                    .json(&consent)
-                    .send()
-                    .await?,
-                "PUT consents",
-            )
-            .await?;
-            let listed = json_of(
-                setup
-                    .signed(Method::GET, accounts_path)
-                    .bearer(&aisp.access_token)
-                    .header("psu-ip-address", PSU_IP)
-                    .send()
-                    .await?,
-                "GET accounts",
-            )
-            .await?;
-            let id = listed["accounts"]
-                .as_array()
-                .and_then(|a| a.iter().find_map(|a| a["resourceId"].as_str()))
-                .context("no account with a resourceId after the consent")?
-                .to_owned();
-            let path = format!("{accounts_path}/{id}/{}", args.scenario);
+            let put = connected(Method::PUT, CONSENTS).json(&consent).send().await?;
+            if !put.status().is_success() {
+                bail!("PUT consents: HTTP {}: {}", put.status(), put.text().await?);
+            }
+            let listed: HalAccounts = typed(connected(Method::GET, ACCOUNTS).send().await?, "GET accounts").await?;
+            let id = listed
+                .accounts
+                .iter()
+                .find_map(|a| a.resource_id.clone())
+                .context("no account with a resourceId after the consent")?;
+            let path = format!("{ACCOUNTS}/{id}/{}", args.scenario);
             if args.scenario == "transactions" {
-                let page = json_of(
-                    setup
-                        .signed(Method::GET, &path)
-                        .bearer(&aisp.access_token)
-                        .header("psu-ip-address", PSU_IP)
-                        .send()
-                        .await?,
-                    "GET transactions",
-                )
-                .await?;
-                let n = page["transactions"].as_array().map(Vec::len).unwrap_or(0);
+                let page: HalTransactions =
+                    typed(connected(Method::GET, &path).send().await?, "GET transactions").await?;
+                let n = page.transactions.len();
                 eprintln!("stet-tpp bench: account {id} answers {n} operations per transactions request");
             }
-            (Method::GET, path, aisp.access_token.clone(), None)
+            scenario(Method::GET, &path, &aisp.access_token, None)
         }
         "funds" => {
-            let cbpii = tokens(&setup, &client_id, &args.psu, "cbpii").await?;
-            let body = json!({
-                "paymentCoverageRequestId": "bench",
-                "instructedAmount": {"currency": "EUR", "amount": "10.00"},
-                "accountId": {"iban": first_iban},
-            });
-            (Method::POST, "/stet/psd2/v1.4.2/funds-confirmations".to_owned(), cbpii.access_token, Some(body))
+            let cbpii = tokens(setup, client_id, &args.psu, "cbpii").await?;
+            let body = PaymentCoverageRequest {
+                payment_coverage_request_id: "bench".into(),
+                payee: None,
+                instructed_amount: Amount::parse("10.00", Currency::EUR)?,
+                account_id: by_iban(&first_iban),
+            };
+            scenario(
+                Method::POST,
+                "/stet/psd2/v1.4.2/funds-confirmations",
+                &cbpii.access_token,
+                Some(serde_json::to_value(&body)?),
+            )
         }
-        "refresh" => (Method::POST, "/stet/psd2/oauth/token".to_owned(), aisp.refresh_token.clone(), None),
+        "refresh" => scenario(Method::POST, "/stet/psd2/oauth/token", &aisp.refresh_token, None),
         other => bail!("--scenario {other}: use accounts, balances, transactions, consents, funds or refresh"),
-    };
+    })
+}
 
+/// `args.pool` requests of the scenario, signed before the run.
+fn sign_pool(
+    args: &BenchArgs,
+    setup: &TppClient,
+    client_id: &str,
+    scenario: &Scenario,
+) -> anyhow::Result<Vec<Prepared>> {
     eprintln!("stet-tpp bench: signing {} requests before the run", args.pool);
     let mut pool: Vec<Prepared> = Vec::with_capacity(args.pool);
     for _ in 0..args.pool.max(1) {
         if args.scenario == "refresh" {
-            let form = format!("grant_type=refresh_token&client_id={client_id}&refresh_token={token}");
+            let form = format!("grant_type=refresh_token&client_id={client_id}&refresh_token={}", scenario.token);
             pool.push(Prepared {
-                method: method.clone(),
-                path: path.clone(),
+                method: scenario.method.clone(),
+                path: scenario.path.clone(),
                 headers: vec![
                     ("x-request-id".into(), stet_tpp::new_request_id()),
                     ("content-type".into(), "application/x-www-form-urlencoded".into()),
@@ -132,12 +131,23 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             });
             continue;
         }
-        let mut request = psu_signed(method.clone(), &path, &token);
-        if let Some(body) = &body {
+        let mut request = setup.signed(scenario.method.clone(), &scenario.path).bearer(&scenario.token);
+        if !args.batch {
+            request = request.header("psu-ip-address", PSU_IP);
+        }
+        if let Some(body) = &scenario.body {
             request = request.json(body);
         }
         pool.push(request.prepare()?);
     }
+    Ok(pool)
+}
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let setup = client(&args.bank, Some(&args.certs))?;
+    let client_id = org_id(&args.certs)?;
+    let scenario = prepare(args, &setup, &client_id).await?;
+    let pool = sign_pool(args, &setup, &client_id, &scenario)?;
 
     let http = match args.http.as_str() {
         "1" => HttpVersion::Http1Only,

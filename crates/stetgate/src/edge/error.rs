@@ -9,7 +9,6 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use eidas::psd2::Role;
-use serde::Serialize;
 use stet::{BankCode, OrgId};
 
 use crate::ais::model::AisRefusal;
@@ -325,15 +324,10 @@ impl From<ApiError> for OAuthError {
     }
 }
 
-#[derive(Serialize)]
-struct OAuthErrorBody<'a> {
-    error: &'a str,
-    error_description: &'a str,
-}
-
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = OAuthErrorBody { error: self.error, error_description: &self.description };
+        let body =
+            stet::oauth::OAuthErrorBody { error: self.error.to_owned(), error_description: Some(self.description) };
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.status == StatusCode::SERVICE_UNAVAILABLE {

@@ -16,7 +16,7 @@ use super::generator::SplitMix64;
 use super::{
     Account, AccountStatus, CreditDebit, Psu, PsuId, PsuIdentity, Segment, Transaction, TransactionStatus, Usage,
 };
-use crate::store::LoadAccount;
+use crate::ledger::LoadAccount;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use std::ops::Range;

@@ -14,6 +14,17 @@ use jiff::civil::Date;
 use std::fmt;
 use stet::{Amount, BankCode, Currency, Iban, ResourceId};
 
+/// An account to load into the built-in SQL ledger (the sandbox seed, `stetgate fill`, a bank's
+/// extract), with its money and holders.
+#[derive(Debug, Clone)]
+pub struct LoadAccount {
+    pub account: Account,
+    pub booked_minor: i64,
+    pub overdraft_minor: i64,
+    /// Online-banking ids with their STET `psuStatus`, in the order the PSU sees the account.
+    pub holders: Vec<(PsuId, String)>,
+}
+
 /// A PSU's online-banking identifier (what they type on the bank's login page).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PsuId(String);

@@ -17,17 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
-
-/// The token answer (RFC 6749 5.1), as the bank publishes it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_in: i64,
-    pub scope: String,
-    pub refresh_token: String,
-}
+use stet::oauth::TokenResponse;
 
 fn invalid_grant(description: impl Into<String>) -> OAuthError {
     OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", description)

@@ -2,7 +2,7 @@
 //! `POST /register` creates, `GET|PUT|DELETE /register/{client_id}` read, replace and deactivate the
 //! caller's own registration. Errors are RFC 6749/7591 JSON.
 
-use super::{RegistrationRequest, RegistrationResponse, may_register, validate};
+use super::{RegistrationRequest, RegistrationResponse, may_register, response, validate};
 use crate::config::Mode;
 use crate::edge::error::OAuthError;
 use crate::edge::tpp::{OAuthTpp, TppIdentity};
@@ -64,7 +64,7 @@ pub async fn register(
     policy(&state, &tpp)?;
     let registration = check(&state, &tpp, &body)?;
     match state.store.insert_registration(&registration, state.clock.now()).await.map_err(store_error)? {
-        Inserted::Created => Ok((StatusCode::CREATED, Json(RegistrationResponse::from(&registration))).into_response()),
+        Inserted::Created => Ok((StatusCode::CREATED, Json(response(&registration))).into_response()),
         Inserted::AlreadyRegistered => Err(OAuthError::new(
             StatusCode::CONFLICT,
             "invalid_client_metadata",
@@ -83,7 +83,7 @@ pub async fn read(
 ) -> Result<Json<RegistrationResponse>, OAuthError> {
     let org = own(&tpp, &client_id)?;
     match state.store.registration(&org).await.map_err(store_error)? {
-        Some(r) => Ok(Json(RegistrationResponse::from(&r))),
+        Some(r) => Ok(Json(response(&r))),
         None => Err(not_registered(&org)),
     }
 }
@@ -106,7 +106,7 @@ pub async fn replace(
     if !state.store.replace_registration(&registration, now).await.map_err(store_error)? {
         return Err(not_registered(&org));
     }
-    Ok(Json(RegistrationResponse::from(&registration)))
+    Ok(Json(response(&registration)))
 }
 
 pub async fn deactivate(

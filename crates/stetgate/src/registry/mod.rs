@@ -12,8 +12,8 @@ use crate::config::RegistrationMode;
 use eidas::trust::{TrustError, check_qsealc};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
-use serde::{Deserialize, Serialize};
 use stet::OrgId;
+pub use stet::registration::{RegistrationRequest, RegistrationResponse};
 
 pub use model::{Registration, Unusable};
 
@@ -29,43 +29,17 @@ pub async fn usable(
     })
 }
 
-/// The registration request body: `{client_name, redirect_uris[], qsealc (PEM), contacts[]?}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegistrationRequest {
-    pub client_name: String,
-    pub redirect_uris: Vec<String>,
-    pub qsealc: String,
-    #[serde(default)]
-    pub contacts: Vec<String>,
-}
-
-/// The answer (RFC 7591 section 3.2.1, plus the fingerprint of the registered QSealC).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RegistrationResponse {
-    pub client_id: String,
-    pub client_name: String,
-    pub redirect_uris: Vec<String>,
-    pub qsealc_sha256: String,
-    pub client_id_issued_at: i64,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub contacts: Vec<String>,
-    /// `active`, `inactive` (deactivated by the TPP) or `suspended` (by the bank).
-    pub status: String,
-}
-
-impl From<&Registration> for RegistrationResponse {
-    fn from(r: &Registration) -> Self {
-        RegistrationResponse {
-            client_id: r.org_id.to_string(),
-            client_name: r.client_name.clone(),
-            redirect_uris: r.redirect_uris.clone(),
-            qsealc_sha256: r.qsealc_sha256.clone(),
-            // RFC 7591: seconds since the epoch.
-            client_id_issued_at: r.created_at.as_second(),
-            contacts: r.contacts.clone(),
-            status: r.status().to_owned(),
-        }
+/// The answer to a registration call.
+pub fn response(r: &Registration) -> RegistrationResponse {
+    RegistrationResponse {
+        client_id: r.org_id.to_string(),
+        client_name: r.client_name.clone(),
+        redirect_uris: r.redirect_uris.clone(),
+        qsealc_sha256: r.qsealc_sha256.clone(),
+        // RFC 7591: seconds since the epoch.
+        client_id_issued_at: r.created_at.as_second(),
+        contacts: r.contacts.clone(),
+        status: r.status().to_owned(),
     }
 }
 

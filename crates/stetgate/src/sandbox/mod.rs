@@ -5,10 +5,11 @@ pub mod certs;
 pub mod pki;
 
 use crate::clock::{Calendar, Clock};
+use crate::ledger::LoadAccount;
 use crate::ledger::generator::generate;
 use crate::ledger::personas::{ACCOUNTS, BANKS, PSUS, SeedAccount};
 use crate::ledger::{Account, Psu, PsuId, PsuIdentity, Usage};
-use crate::store::{BankRecord, LoadAccount, Store, StoreError};
+use crate::store::{BankRecord, Store, StoreError};
 use jiff::civil::Date;
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,23 +4,13 @@
 use super::{Backend, Store, StoreError, parse_column};
 use crate::ledger::{
     Account, AccountStatus, Balances, BankTransactionCode, CreditDebit, DateWindow, HeldAccount, Ledger, LedgerError,
-    Psu, PsuId, PsuIdentity, Segment, Transaction, TransactionStatus, Usage,
+    LoadAccount, Psu, PsuId, PsuIdentity, Segment, Transaction, TransactionStatus, Usage,
 };
 use async_trait::async_trait;
 use jiff::civil::Date;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use stet::{Amount, BankCode, Currency, Iban, ResourceId};
-
-/// An account to load, with its money and holders.
-#[derive(Debug, Clone)]
-pub struct LoadAccount {
-    pub account: Account,
-    pub booked_minor: i64,
-    pub overdraft_minor: i64,
-    /// Online-banking ids with their STET `psuStatus`, in the order the PSU sees the account.
-    pub holders: Vec<(PsuId, String)>,
-}
 
 /// Where a transaction row comes from: the bank's own data, or the sandbox generator (whose rows
 /// are rewritten every day).

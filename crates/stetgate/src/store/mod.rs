@@ -20,7 +20,7 @@ mod statistics;
 
 pub use banks::BankRecord;
 pub use fallback::Consumed;
-pub use ledger::{LoadAccount, Origin};
+pub use ledger::Origin;
 pub use oauth::{Presented, Redeemed};
 pub use purge::{PURGE_GRACE, Purged};
 pub use registry::Inserted;
