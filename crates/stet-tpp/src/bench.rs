@@ -124,6 +124,63 @@ impl BenchReport {
     }
 }
 
+/// What one connection's loop saw.
+#[derive(Default)]
+struct Tally {
+    /// Microseconds per answered request.
+    latencies: Vec<u64>,
+    statuses: BTreeMap<u16, u64>,
+    failures: u64,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.latencies.extend(other.latencies);
+        for (status, n) in other.statuses {
+            *self.statuses.entry(status).or_default() += n;
+        }
+        self.failures += other.failures;
+    }
+
+    /// Mean and percentiles in milliseconds (sorts the latencies).
+    fn latency(&mut self) -> Latency {
+        let latencies = &mut self.latencies;
+        latencies.sort_unstable();
+        let at = |q: f64| -> f64 {
+            if latencies.is_empty() {
+                return 0.0;
+            }
+            let i = ((q * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len()) - 1;
+            latencies[i] as f64 / 1000.0
+        };
+        let mean = if latencies.is_empty() {
+            0.0
+        } else {
+            latencies.iter().sum::<u64>() as f64 / latencies.len() as f64 / 1000.0
+        };
+        Latency { mean, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1.0) }
+    }
+}
+
+/// One connection: sends the pool's requests in turn (shared cursor) until `deadline`.
+async fn drive(client: TppClient, pool: Arc<Vec<Prepared>>, next: Arc<AtomicUsize>, deadline: Instant) -> Tally {
+    let mut tally = Tally::default();
+    while Instant::now() < deadline {
+        let prepared = &pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()];
+        let sent = Instant::now();
+        match client.send_prepared(prepared).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let _ = response.bytes().await;
+                tally.latencies.push(sent.elapsed().as_micros() as u64);
+                *tally.statuses.entry(status).or_default() += 1;
+            }
+            Err(_) => tally.failures += 1,
+        }
+    }
+    tally
+}
+
 /// Runs `pool` over `clients` (one connection each) for `duration`, after one untimed request per
 /// client to open its connection.
 pub async fn run(
@@ -137,68 +194,23 @@ pub async fn run(
     let pool = Arc::new(pool);
     let next = Arc::new(AtomicUsize::new(0));
     if !new_connection_per_request {
-        let warmups = clients.iter().map(|c| {
-            let (c, pool) = (c.clone(), pool.clone());
-            async move {
-                let _ = c.send_prepared(&pool[0]).await.map(|r| r.bytes());
-            }
-        });
-        for w in warmups {
-            w.await;
+        for client in &clients {
+            let _ = client.send_prepared(&pool[0]).await.map(|r| r.bytes());
         }
     }
     let connections = clients.len();
     let started = Instant::now();
     let deadline = started + duration;
-    let tasks: Vec<_> = clients
-        .into_iter()
-        .map(|client| {
-            let (pool, next) = (pool.clone(), next.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
-                let mut failures = 0u64;
-                while Instant::now() < deadline {
-                    let prepared = &pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()];
-                    let sent = Instant::now();
-                    match client.send_prepared(prepared).await {
-                        Ok(response) => {
-                            let status = response.status().as_u16();
-                            let _ = response.bytes().await;
-                            latencies.push(sent.elapsed().as_micros() as u64);
-                            *statuses.entry(status).or_default() += 1;
-                        }
-                        Err(_) => failures += 1,
-                    }
-                }
-                (latencies, statuses, failures)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
-    let mut transport_errors = 0;
+    let tasks: Vec<_> =
+        clients.into_iter().map(|c| tokio::spawn(drive(c, pool.clone(), next.clone(), deadline))).collect();
+    let mut tally = Tally::default();
     for task in tasks {
-        if let Ok((l, s, f)) = task.await {
-            latencies.extend(l);
-            for (k, v) in s {
-                *statuses.entry(k).or_default() += v;
-            }
-            transport_errors += f;
+        if let Ok(one) = task.await {
+            tally.merge(one);
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let at = |q: f64| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let i = ((q * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i] as f64 / 1000.0
-    };
-    let mean =
-        if latencies.is_empty() { 0.0 } else { latencies.iter().sum::<u64>() as f64 / latencies.len() as f64 / 1000.0 };
-    let requests = latencies.len() as u64;
+    let requests = tally.latencies.len() as u64;
     BenchReport {
         scenario: scenario.to_owned(),
         http: http.to_owned(),
@@ -208,9 +220,9 @@ pub async fn run(
         duration_secs: elapsed,
         requests,
         throughput_rps: requests as f64 / elapsed.max(f64::EPSILON),
-        latency_ms: Latency { mean, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1.0) },
-        statuses,
-        transport_errors,
+        latency_ms: tally.latency(),
+        statuses: tally.statuses,
+        transport_errors: tally.failures,
         baseline: None,
         throughput_ratio_to_baseline: None,
     }

@@ -181,85 +181,24 @@ pub async fn start(
     tls::install_crypto_provider();
     let calendar = Calendar::paris().map_err(|e| StartupError::Other(format!("time zone database: {e}")))?;
     let now = clock.now();
-
-    let (database_url, pki_files, sandbox_info) = match mode {
-        Mode::Sandbox => {
-            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-                ConfigError::key(
-                    config_file,
-                    "data_dir",
-                    format!("{} cannot be created: {e}", config.data_dir.display()),
-                )
-            })?;
-            let data_dir = std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
-            let pki = pki::ensure(&data_dir.join("pki"), &sandbox::bank_codes(), clock.now().as_second())?;
-            let url = match &config.database_url {
-                Some(url) => url.0.clone(),
-                None => format!("sqlite://{}", data_dir.join("stetgate.db").display()),
-            };
-            (url, Some(pki.clone()), Some(SandboxInfo { data_dir, pki, first_start: false }))
-        }
-        Mode::Production => {
-            let url = config
-                .database_url
-                .as_ref()
-                .map(|u| u.0.clone())
-                .ok_or_else(|| ConfigError::key(config_file, "database_url", "is required"))?;
-            (url, None, None)
-        }
+    let sandbox_info = match mode {
+        Mode::Sandbox => Some(sandbox_files(&config, config_file, now)?),
+        Mode::Production => None,
     };
+    let pki = sandbox_info.as_ref().map(|info| &info.pki);
+    let anchors = trust_anchors(&config, config_file, pki)?;
+    let tls_config = tls::server_config(server_identity(&config, config_file, pki)?, &anchors)?;
+    let fallback_keys = fallback_keys(&config, config_file, pki)?;
 
-    // TLS material: the configured files win; the sandbox falls back to its own PKI, which also
-    // issues on demand a certificate for any www.<bankcode>.sandbox.localhost.
-    let identity: Arc<dyn rustls::server::ResolvesServerCert> = match (&config.tls, &pki_files) {
-        (Some(files), _) => {
-            let chain =
-                tls::read_certificates(&files.cert).map_err(|e| tls_config_error(e, config_file, "tls.cert"))?;
-            let key = tls::certified_key(chain, &files.key).map_err(|e| tls_config_error(e, config_file, "tls.key"))?;
-            Arc::new(tls::FixedCertificate(key))
-        }
-        (None, Some(pki)) => Arc::new(pki::BankHostCertificates::load(pki)?),
-        (None, None) => return Err(ConfigError::key(config_file, "tls", "is required").into()),
-    };
-    let mut anchor_files: Vec<&Path> = config.trust_anchors.iter().map(PathBuf::as_path).collect();
-    if let Some(pki) = &pki_files {
-        anchor_files.insert(0, &pki.ca_cert);
-    }
-    let anchors =
-        tls::trust_anchor_store(&anchor_files).map_err(|e| tls_config_error(e, config_file, "trust_anchors"))?;
-    let tls_config = tls::server_config(identity, &anchors)?;
-    let fallback_key = config.fallback.signing_key.clone().or(pki_files.as_ref().map(|p| p.fallback_key.clone()));
-    let fallback_keys = match fallback_key {
-        Some(path) => {
-            let pem = std::fs::read_to_string(&path).map_err(|e| {
-                ConfigError::key(config_file, "fallback.signing_key", format!("{}: {e}", path.display()))
-            })?;
-            let keys = crate::fallback::jwt::JwtKeys::from_pkcs8_pem(&pem, config.fallback.algorithm).map_err(|e| {
-                ConfigError::key(config_file, "fallback.signing_key", format!("{}: {e}", path.display()))
-            })?;
-            Some(Arc::new(keys))
-        }
-        None => {
-            tracing::warn!("no fallback.signing_key: the fallback (RTS art. 33) answers temporarily_unavailable");
-            None
-        }
-    };
-
-    let store = Store::open(&database_url).await.map_err(|e| match e {
-        StoreError::Database(sqlx::Error::Configuration(c)) => {
-            StartupError::Config(ConfigError::key(config_file, "database_url", format!("invalid: {c}")))
-        }
-        other => StartupError::Store(other),
-    })?;
+    let store = open_store(&database_url(mode, &config, config_file)?, config_file).await?;
     store.migrate().await?;
-
-    let sandbox_info = match (mode, sandbox_info) {
-        (Mode::Sandbox, Some(mut info)) => {
+    let sandbox_info = match sandbox_info {
+        Some(mut info) => {
             info.first_start = sandbox::seed(&store, now).await? == sandbox::Seeded::Now;
             sandbox::refresh_transactions(&store, calendar.today(clock.as_ref())).await?;
             Some(info)
         }
-        _ => {
+        None => {
             for bank in &config.banks {
                 let brand = crate::ledger::personas::brand_of(bank.code.as_str()).to_owned();
                 store.upsert_bank(&BankRecord { code: bank.code, name: bank.name.clone(), brand }, now).await?;
@@ -268,39 +207,36 @@ pub async fn start(
         }
     };
 
-    let listener =
-        TcpListener::bind(config.listen).await.map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+    let listener = bind(config.listen).await?;
     let local_addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
     let operations = match config.metrics_listen {
-        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?),
+        Some(addr) => Some(bind(addr).await?),
         None => None,
     };
     let operations_addr = operations.as_ref().and_then(|l| l.local_addr().ok());
-    let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
     // The node's first heartbeat: from here on, the statistics count its life.
     let node = statistics::Node::new(clock.now());
     store.node_heartbeat(&node.id, node.started_at, node.started_at).await?;
-    let page_limit = config.connections.pages_per_address_per_minute;
-    let reports = statistics::http::Reports::new(Duration::from_secs(config.statistics.report_cache_secs));
+    let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
     let state = AppState::new(AppContext {
         ledger: Arc::new(store.clone()),
         store,
         clock,
         calendar,
-        config: Arc::new(config),
         mode,
         metrics: Arc::new(metrics),
         banks: Arc::new(BankDirectory::default()),
-        trust: eidas::trust::TrustMemo::new(anchors.roots.clone()),
+        trust: eidas::trust::TrustMemo::new(anchors.roots),
         fallback_keys,
         recorder: Arc::new(statistics::Recorder::default()),
         node,
-        reports,
-        page_limiter: crate::edge::rate::PerAddress::new(page_limit),
+        reports: statistics::http::Reports::new(Duration::from_secs(config.statistics.report_cache_secs)),
+        page_limiter: crate::edge::rate::PerAddress::new(config.connections.pages_per_address_per_minute),
         authenticator: match mode {
             Mode::Sandbox => Arc::new(crate::psu::authenticator::SandboxAuthenticator),
             Mode::Production => Arc::new(crate::psu::authenticator::Unconfigured),
         },
+        config: Arc::new(config),
     });
     Ok(Server {
         state,
@@ -311,6 +247,98 @@ pub async fn start(
         operations_addr,
         sandbox: sandbox_info,
     })
+}
+
+/// The sandbox's data directory, created if missing, and its PKI (CA, server certificate,
+/// fallback key), issued on first start or when due.
+fn sandbox_files(
+    config: &Config,
+    config_file: Option<&Path>,
+    now: jiff::Timestamp,
+) -> Result<SandboxInfo, StartupError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        ConfigError::key(config_file, "data_dir", format!("{} cannot be created: {e}", config.data_dir.display()))
+    })?;
+    let data_dir = std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+    let pki = pki::ensure(&data_dir.join("pki"), &sandbox::bank_codes(), now.as_second())?;
+    Ok(SandboxInfo { data_dir, pki, first_start: false })
+}
+
+/// The configured database, or in the sandbox the SQLite file of the data directory.
+fn database_url(mode: Mode, config: &Config, config_file: Option<&Path>) -> Result<String, StartupError> {
+    match (&config.database_url, mode) {
+        (Some(url), _) => Ok(url.0.clone()),
+        (None, Mode::Sandbox) => {
+            let data_dir = std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+            Ok(format!("sqlite://{}", data_dir.join("stetgate.db").display()))
+        }
+        (None, Mode::Production) => Err(ConfigError::key(config_file, "database_url", "is required").into()),
+    }
+}
+
+async fn open_store(url: &str, config_file: Option<&Path>) -> Result<Store, StartupError> {
+    Store::open(url).await.map_err(|e| match e {
+        StoreError::Database(sqlx::Error::Configuration(c)) => {
+            StartupError::Config(ConfigError::key(config_file, "database_url", format!("invalid: {c}")))
+        }
+        other => StartupError::Store(other),
+    })
+}
+
+/// The server's certificate: the configured files win; the sandbox falls back to its own PKI,
+/// which also issues on demand a certificate for any www.<bankcode>.sandbox.localhost.
+fn server_identity(
+    config: &Config,
+    config_file: Option<&Path>,
+    pki: Option<&SandboxPki>,
+) -> Result<Arc<dyn rustls::server::ResolvesServerCert>, StartupError> {
+    Ok(match (&config.tls, pki) {
+        (Some(files), _) => {
+            let chain =
+                tls::read_certificates(&files.cert).map_err(|e| tls_config_error(e, config_file, "tls.cert"))?;
+            let key = tls::certified_key(chain, &files.key).map_err(|e| tls_config_error(e, config_file, "tls.key"))?;
+            Arc::new(tls::FixedCertificate(key))
+        }
+        (None, Some(pki)) => Arc::new(pki::BankHostCertificates::load(pki)?),
+        (None, None) => return Err(ConfigError::key(config_file, "tls", "is required").into()),
+    })
+}
+
+/// The QTSP roots TPP certificates must chain to, with the sandbox CA first in the sandbox.
+fn trust_anchors(
+    config: &Config,
+    config_file: Option<&Path>,
+    pki: Option<&SandboxPki>,
+) -> Result<rustls::RootCertStore, StartupError> {
+    let mut anchor_files: Vec<&Path> = config.trust_anchors.iter().map(PathBuf::as_path).collect();
+    if let Some(pki) = pki {
+        anchor_files.insert(0, &pki.ca_cert);
+    }
+    tls::trust_anchor_store(&anchor_files).map_err(|e| tls_config_error(e, config_file, "trust_anchors"))
+}
+
+/// The key signing fallback JWTs: the configured one, or the sandbox's; none is a warning (the
+/// fallback then answers `temporarily_unavailable`).
+fn fallback_keys(
+    config: &Config,
+    config_file: Option<&Path>,
+    pki: Option<&SandboxPki>,
+) -> Result<Option<Arc<crate::fallback::jwt::JwtKeys>>, StartupError> {
+    let Some(path) = config.fallback.signing_key.clone().or(pki.map(|p| p.fallback_key.clone())) else {
+        tracing::warn!("no fallback.signing_key: the fallback (RTS art. 33) answers temporarily_unavailable");
+        return Ok(None);
+    };
+    let key_error = |e: &dyn std::fmt::Display| {
+        ConfigError::key(config_file, "fallback.signing_key", format!("{}: {e}", path.display()))
+    };
+    let pem = std::fs::read_to_string(&path).map_err(|e| key_error(&e))?;
+    let keys =
+        crate::fallback::jwt::JwtKeys::from_pkcs8_pem(&pem, config.fallback.algorithm).map_err(|e| key_error(&e))?;
+    Ok(Some(Arc::new(keys)))
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })
 }
 
 /// What the administration commands (`stetgate tpp ...`) work on: the migrated store and the trust
@@ -325,34 +353,14 @@ pub async fn admin(
     mode: Mode,
     config: &Config,
     config_file: Option<&Path>,
-    now_unix: i64,
+    now: jiff::Timestamp,
 ) -> Result<Admin, StartupError> {
-    let (url, ca) = match mode {
-        Mode::Sandbox => {
-            let data_dir = std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
-            let pki = pki::ensure(&data_dir.join("pki"), &sandbox::bank_codes(), now_unix)?;
-            let url = match &config.database_url {
-                Some(url) => url.0.clone(),
-                None => {
-                    std::fs::create_dir_all(&data_dir)
-                        .map_err(|e| ConfigError::key(config_file, "data_dir", e.to_string()))?;
-                    format!("sqlite://{}", data_dir.join("stetgate.db").display())
-                }
-            };
-            (url, Some(pki.ca_cert))
-        }
-        Mode::Production => {
-            let url = config.database_url.as_ref().map(|u| u.0.clone());
-            (url.ok_or_else(|| ConfigError::key(config_file, "database_url", "is required"))?, None)
-        }
+    let info = match mode {
+        Mode::Sandbox => Some(sandbox_files(config, config_file, now)?),
+        Mode::Production => None,
     };
-    let mut anchor_files: Vec<&Path> = config.trust_anchors.iter().map(PathBuf::as_path).collect();
-    if let Some(ca) = &ca {
-        anchor_files.insert(0, ca);
-    }
-    let anchors =
-        tls::trust_anchor_store(&anchor_files).map_err(|e| tls_config_error(e, config_file, "trust_anchors"))?;
-    let store = Store::open(&url).await?;
+    let anchors = trust_anchors(config, config_file, info.as_ref().map(|i| &i.pki))?;
+    let store = open_store(&database_url(mode, config, config_file)?, config_file).await?;
     store.migrate().await?;
     Ok(Admin { store, anchors: anchors.roots, mode })
 }

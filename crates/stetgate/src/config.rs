@@ -632,48 +632,65 @@ impl Config {
             return Err(ConfigError::key(file, "request_timeout_secs", "must be at least 1"));
         }
         if mode == Mode::Production {
-            if self.database_url.is_none() {
+            self.check_production(file)?;
+        }
+        self.check_schedules(file)?;
+        self.check_fallback(file)?;
+        self.check_limits(file)?;
+        for (i, anchor) in self.trust_anchors.iter().enumerate() {
+            readable(file, &format!("trust_anchors[{i}]"), anchor)?;
+        }
+        Ok(())
+    }
+
+    /// What production cannot run without: its database, TLS files, trust anchors and banks.
+    fn check_production(&self, file: Option<&Path>) -> Result<(), ConfigError> {
+        if self.database_url.is_none() {
+            return Err(ConfigError::key(
+                file,
+                "database_url",
+                "is required in production (postgres://user:password@host/db)",
+            ));
+        }
+        match &self.tls {
+            None => {
                 return Err(ConfigError::key(
                     file,
-                    "database_url",
-                    "is required in production (postgres://user:password@host/db)",
+                    "tls",
+                    "is required in production: a [tls] table with `cert` and `key` PEM files",
                 ));
             }
-            match &self.tls {
-                None => {
-                    return Err(ConfigError::key(
-                        file,
-                        "tls",
-                        "is required in production: a [tls] table with `cert` and `key` PEM files",
-                    ));
-                }
-                Some(tls) => {
-                    readable(file, "tls.cert", &tls.cert)?;
-                    readable(file, "tls.key", &tls.key)?;
-                }
-            }
-            if self.trust_anchors.is_empty() {
-                return Err(ConfigError::key(
-                    file,
-                    "trust_anchors",
-                    "is required in production: the PEM bundles of the QTSPs whose TPP certificates are accepted",
-                ));
-            }
-            if self.banks.is_empty() {
-                return Err(ConfigError::key(
-                    file,
-                    "banks",
-                    "is required in production: at least one [[banks]] entry with `code` and `name`",
-                ));
-            }
-            if !self.banks.iter().any(|b| b.code == self.default_bank) {
-                return Err(ConfigError::key(
-                    file,
-                    "default_bank",
-                    format!("{} is not one of the configured [[banks]]", self.default_bank),
-                ));
+            Some(tls) => {
+                readable(file, "tls.cert", &tls.cert)?;
+                readable(file, "tls.key", &tls.key)?;
             }
         }
+        if self.trust_anchors.is_empty() {
+            return Err(ConfigError::key(
+                file,
+                "trust_anchors",
+                "is required in production: the PEM bundles of the QTSPs whose TPP certificates are accepted",
+            ));
+        }
+        if self.banks.is_empty() {
+            return Err(ConfigError::key(
+                file,
+                "banks",
+                "is required in production: at least one [[banks]] entry with `code` and `name`",
+            ));
+        }
+        if !self.banks.iter().any(|b| b.code == self.default_bank) {
+            return Err(ConfigError::key(
+                file,
+                "default_bank",
+                format!("{} is not one of the configured [[banks]]", self.default_bank),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Maintenance windows and version lifecycles.
+    fn check_schedules(&self, file: Option<&Path>) -> Result<(), ConfigError> {
         for (i, window) in self.maintenance.iter().enumerate() {
             if window.start >= window.end {
                 return Err(ConfigError::key(file, &format!("maintenance[{i}]"), "start must be before end"));
@@ -688,6 +705,11 @@ impl Config {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// `[fallback]`.
+    fn check_fallback(&self, file: Option<&Path>) -> Result<(), ConfigError> {
         if self.fallback.jwt_lifetime_secs < 1 || self.fallback.jwt_lifetime_secs > 600 {
             return Err(ConfigError::key(
                 file,
@@ -706,6 +728,11 @@ impl Config {
         {
             return Err(ConfigError::key(file, "fallback.login_url", "must be an https:// URL"));
         }
+        Ok(())
+    }
+
+    /// `[connections]` and the intervals that must not be zero.
+    fn check_limits(&self, file: Option<&Path>) -> Result<(), ConfigError> {
         let c = &self.connections;
         for (key, value) in [
             ("connections.max", c.max as u64),
@@ -726,9 +753,6 @@ impl Config {
         }
         if self.statistics.flush_interval_secs == 0 {
             return Err(ConfigError::key(file, "statistics.flush_interval_secs", "must be at least 1"));
-        }
-        for (i, anchor) in self.trust_anchors.iter().enumerate() {
-            readable(file, &format!("trust_anchors[{i}]"), anchor)?;
         }
         Ok(())
     }

@@ -86,8 +86,7 @@ pub(crate) fn admin_command(
         return ExitCode::from(1);
     };
     runtime.block_on(async {
-        let now = jiff::Timestamp::now().as_second();
-        let admin = match app::admin(mode, &config, target.config.as_deref(), now).await {
+        let admin = match app::admin(mode, &config, target.config.as_deref(), jiff::Timestamp::now()).await {
             Ok(a) => a,
             Err(e) => {
                 eprintln!("stetgate: {e}");

@@ -45,6 +45,11 @@ impl Requested {
     fn scopes(&self) -> Result<Scopes, ApiError> {
         Scopes::parse(&self.scope).ok_or_else(|| ApiError::Internal("stored scope unreadable".into()))
     }
+
+    /// An authorization error sent back to the TPP, with its `state`.
+    fn back(&self, error: &str, description: &str) -> Response {
+        redirect_error(&self.redirect_uri, self.state.as_deref(), error, description)
+    }
 }
 
 /// A redirect to the TPP (302) with the given parameters added to its redirect URI.
@@ -108,42 +113,97 @@ pub async fn start(
     }
     let params = Params::parse(query.as_deref().unwrap_or("").as_bytes());
     let page = |message: String| pages::error(t, &look, StatusCode::BAD_REQUEST, &message);
-
-    // Tier 1: never redirect to a URI we cannot trust.
-    let client_id = match params.one("client_id") {
-        Ok(Some(c)) => c,
-        Ok(None) => return page("client_id is missing.".into()),
-        Err(e) => return page(e),
-    };
-    let registration = match OrgId::parse(client_id) {
-        Ok(org) => match crate::registry::usable(&state.store, &org).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(_)) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
-            Err(e) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
-        },
-        Err(_) => return page(format!("client_id {client_id} is not a registered TPP of this bank.")),
+    let (registration, redirect_uri) = match client_and_redirect(&state, &params).await {
+        Ok(found) => found,
+        Err(Untrusted::Page(message)) => return page(message),
+        Err(Untrusted::Unavailable(e)) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
     };
     // A registered TPP's authorization: counted in the statistics (anonymous requests are not).
     if let Some(Extension(facts)) = &facts {
         facts.identified(&registration.org_id);
     }
-    let redirect_uri = match params.one("redirect_uri") {
-        Ok(Some(uri)) if registration.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
-        Ok(Some(_)) => return page(format!("redirect_uri is not one of the redirect URIs {client_id} registered.")),
-        Ok(None) => return page("redirect_uri is missing.".into()),
-        Err(e) => return page(e),
+    let (requested, scopes) = match read_request(&params, &registration, redirect_uri.clone()) {
+        Ok(read) => read,
+        Err(no) => return redirect_error(&redirect_uri, no.state.as_deref(), no.error, &no.description),
     };
+    if !state.authenticator.available(bank.code()) {
+        // The bank's strong customer authentication is not connected (production, until it is).
+        return requested
+            .back("temporarily_unavailable", "strong customer authentication is not configured on this server");
+    }
+    let Ok(context) = serde_json::to_string(&requested) else {
+        return ApiError::Internal("authorization request not serialisable".into()).into_response();
+    };
+    let lifetime = state.config.oauth.flow_lifetime();
+    let session =
+        match psu::begin(&state, Purpose::Authorize, bank.code(), registration.org_id.clone(), context, lifetime).await
+        {
+            Ok(s) => s,
+            Err(e) => return e.into_response(),
+        };
+    let csrf = session.csrf();
+    let ctx = PageContext { t, bank: &look, csrf: &csrf, action: AUTHORIZE_PATH };
+    let mut response = pages::identify(&ctx, &TppShown::of(&registration), scope_text(t, &scopes), None);
+    session.set_cookie(&mut response, state.clock.now());
+    response
+}
 
-    // Tier 2: tell the TPP, on its redirect URI.
-    let state_param = match params.one("state") {
-        Ok(s) => s.map(str::to_owned),
-        Err(e) => return redirect_error(&redirect_uri, None, "invalid_request", &e),
+/// Why an authorization request cannot be answered on a redirect URI.
+enum Untrusted {
+    /// The bank's error page, with this message.
+    Page(String),
+    Unavailable(crate::store::StoreError),
+}
+
+/// Tier 1: a registered, usable TPP and exactly one of its redirect URIs; otherwise never redirect.
+async fn client_and_redirect(state: &AppState, params: &Params) -> Result<(Registration, String), Untrusted> {
+    let client_id = match params.one("client_id") {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(Untrusted::Page("client_id is missing.".into())),
+        Err(e) => return Err(Untrusted::Page(e)),
     };
-    let back =
-        |error: &str, description: &str| redirect_error(&redirect_uri, state_param.as_deref(), error, description);
-    if let Some(s) = &state_param
-        && s.len() > 500
-    {
+    let unknown = || Untrusted::Page(format!("client_id {client_id} is not a registered TPP of this bank."));
+    let org = OrgId::parse(client_id).map_err(|_| unknown())?;
+    let registration = match crate::registry::usable(&state.store, &org).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => return Err(unknown()),
+        Err(e) => return Err(Untrusted::Unavailable(e)),
+    };
+    match params.one("redirect_uri") {
+        Ok(Some(uri)) if registration.redirect_uris.iter().any(|r| r == uri) => {
+            let uri = uri.to_owned();
+            Ok((registration, uri))
+        }
+        Ok(Some(_)) => {
+            Err(Untrusted::Page(format!("redirect_uri is not one of the redirect URIs {client_id} registered.")))
+        }
+        Ok(None) => Err(Untrusted::Page("redirect_uri is missing.".into())),
+        Err(e) => Err(Untrusted::Page(e)),
+    }
+}
+
+/// A request refused on the TPP's redirect URI (RFC 6749 4.1.2.1), with its `state` if readable.
+struct Refused {
+    state: Option<String>,
+    error: &'static str,
+    description: String,
+}
+
+/// Tier 2: the rest of the request; a problem goes back to the TPP on its redirect URI.
+fn read_request(
+    params: &Params,
+    registration: &Registration,
+    redirect_uri: String,
+) -> Result<(Requested, Scopes), Refused> {
+    let state = match params.one("state") {
+        Ok(s) => s.map(str::to_owned),
+        Err(description) => return Err(Refused { state: None, error: "invalid_request", description }),
+    };
+    let mut requested = Requested { redirect_uri, scope: String::new(), state, code_challenge: None };
+    let back = |error: &'static str, description: &str| {
+        Err(Refused { state: requested.state.clone(), error, description: description.to_owned() })
+    };
+    if requested.state.as_ref().is_some_and(|s| s.len() > 500) {
         return back("invalid_request", "state is longer than 500 characters");
     }
     for name in ["response_type", "scope", "client_id", "redirect_uri", "code_challenge", "code_challenge_method"] {
@@ -165,7 +225,7 @@ pub async fn start(
     let Some(scopes) = Scopes::parse(requested_scope) else {
         return back("invalid_scope", "scope must be aisp, cbpii or piisp (space-separated)");
     };
-    let roles = registered_roles(&registration);
+    let roles = registered_roles(registration);
     if let Some(missing) = scopes.iter().find(|s| !roles.contains(&s.role())) {
         return back(
             "invalid_scope",
@@ -185,32 +245,9 @@ pub async fn start(
         (Ok(Some(_)), _) => return back("invalid_request", "code_challenge_method must be S256"),
         _ => return back("invalid_request", "code_challenge_method without code_challenge"),
     };
-    if !state.authenticator.available(bank.code()) {
-        // The bank's strong customer authentication is not connected (production, until it is).
-        return back("temporarily_unavailable", "strong customer authentication is not configured on this server");
-    }
-
-    let requested = Requested {
-        redirect_uri: redirect_uri.clone(),
-        scope: scopes.to_string(),
-        state: state_param.clone(),
-        code_challenge,
-    };
-    let Ok(context) = serde_json::to_string(&requested) else {
-        return ApiError::Internal("authorization request not serialisable".into()).into_response();
-    };
-    let lifetime = state.config.oauth.flow_lifetime();
-    let session =
-        match psu::begin(&state, Purpose::Authorize, bank.code(), registration.org_id.clone(), context, lifetime).await
-        {
-            Ok(s) => s,
-            Err(e) => return e.into_response(),
-        };
-    let csrf = session.csrf();
-    let ctx = PageContext { t, bank: &look, csrf: &csrf, action: AUTHORIZE_PATH };
-    let mut response = pages::identify(&ctx, &TppShown::of(&registration), scope_text(t, &scopes), None);
-    session.set_cookie(&mut response, state.clock.now());
-    response
+    requested.scope = scopes.to_string();
+    requested.code_challenge = code_challenge;
+    Ok((requested, scopes))
 }
 
 /// The text describing what the TPP asks for.
@@ -240,69 +277,42 @@ pub async fn step(
 ) -> Response {
     let t = pages::texts_for(&headers);
     let look = look(&bank);
-    let page = |status: StatusCode, message: &str| pages::error(t, &look, status, message);
     let form = Params::parse(&body);
-    let csrf = form.one("csrf").ok().flatten().unwrap_or("");
-    let mut session = match psu::posted(&state, Purpose::Authorize, bank.code(), &headers, csrf).await {
-        Ok(Ok(session)) => session,
-        Ok(Err(NotAStep::NoJourney)) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "This authorization session is unknown or expired (are cookies enabled?).",
-            );
-        }
-        Ok(Err(NotAStep::ForeignForm)) => {
-            return page(StatusCode::FORBIDDEN, "This form does not belong to your authorization session.");
-        }
-        Err(e) => return e.into_response(),
-    };
-    if let Some(Extension(facts)) = &facts {
-        facts.identified(&session.journey.client_id);
-    }
-    let Ok(requested) = serde_json::from_str::<Requested>(&session.journey.context) else {
-        return ApiError::Internal("stored authorization request unreadable".into()).into_response();
-    };
+    let facts = facts.map(|Extension(f)| f);
+    let (mut session, requested, registration) =
+        match journey_of(&state, &bank, &headers, &form, facts.as_ref(), (t, &look)).await {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
     let scopes = match requested.scopes() {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    if session.journey.stage.is_final() || session.journey.stage == Stage::Approved {
-        return page(StatusCode::BAD_REQUEST, "This authorization is already complete.");
-    }
-    let registration = match crate::registry::usable(&state.store, &session.journey.client_id).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(_)) => return page(StatusCode::BAD_REQUEST, "The TPP is no longer registered with this bank."),
-        Err(e) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
-    };
-    let back = |error: &str, description: &str| {
-        redirect_error(&requested.redirect_uri, requested.state.as_deref(), error, description)
-    };
     match psu::expired(&state, &mut session).await {
-        Ok(true) => return back("access_denied", "the authorization took too long"),
+        Ok(true) => return requested.back("access_denied", "the authorization took too long"),
         Ok(false) => {}
         Err(e) => return e.into_response(),
     }
     if form.one("action").ok().flatten() == Some("cancel") {
         return match psu::end(&state, &mut session, Ending::Cancelled).await {
-            Ok(_) => back("access_denied", "the PSU cancelled the authorization"),
+            Ok(_) => requested.back("access_denied", "the PSU cancelled the authorization"),
             Err(e) => e.into_response(),
         };
     }
     let csrf = session.csrf();
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: AUTHORIZE_PATH };
-    let tpp = TppShown::of(&registration);
-    let step = match session.journey.stage {
-        Stage::Choose => return choose(&state, &ctx, &mut session, &registration, &requested, &form).await,
-        _ => {
-            let psu_id = form.one("psu_id").ok().flatten();
-            let code = form.one("otp").ok().flatten();
-            let needs_choice = scopes.includes_funds();
-            match psu::advance(&state, &mut session, psu_id, code, needs_choice, &ChallengeContext::default()).await {
-                Ok(step) => step,
-                Err(e) => return e.into_response(),
-            }
-        }
+    if session.journey.stage == Stage::Choose {
+        return choose(&state, &ctx, &mut session, &registration, &requested, &form).await;
+    }
+    let psu_id = form.one("psu_id").ok().flatten();
+    let code = form.one("otp").ok().flatten();
+    let needs_choice = scopes.includes_funds();
+    let step = match psu::advance(&state, &mut session, psu_id, code, needs_choice, &ChallengeContext::default()).await
+    {
+        Ok(step) => step,
+        Err(e) => return e.into_response(),
     };
+    let tpp = TppShown::of(&registration);
     let sandbox = state.mode == crate::config::Mode::Sandbox;
     match step {
         Step::Authenticate { attempts_left } => {
@@ -314,15 +324,62 @@ pub async fn step(
             Err(response) => response,
         },
         Step::Approved => issue_code(&state, &session, &requested, &scopes).await,
-        Step::Ended(Ending::TooManyFailures) => back("access_denied", "too many failed attempts"),
-        Step::Ended(Ending::Expired) => back("access_denied", "the authorization took too long"),
-        Step::Ended(Ending::Cancelled) => back("access_denied", "the PSU cancelled the authorization"),
+        Step::Ended(Ending::TooManyFailures) => requested.back("access_denied", "too many failed attempts"),
+        Step::Ended(Ending::Expired) => requested.back("access_denied", "the authorization took too long"),
+        Step::Ended(Ending::Cancelled) => requested.back("access_denied", "the PSU cancelled the authorization"),
         // Another post moved the journey: show where it stands now.
         Step::Stale => match session.journey.stage {
             Stage::Identify => pages::identify(&ctx, &tpp, scope_text(t, &scopes), None),
             Stage::Authenticate => pages::authenticate(&ctx, sandbox, None),
-            _ => page(StatusCode::CONFLICT, "This page is out of date: go back to the application that sent you here."),
+            _ => pages::error(
+                t,
+                &look,
+                StatusCode::CONFLICT,
+                "This page is out of date: go back to the application that sent you here.",
+            ),
         },
+    }
+}
+
+/// The journey a posted form belongs to (its cookie and CSRF token), still open, with the request
+/// it keeps and the TPP, still registered; otherwise the bank's error page.
+async fn journey_of(
+    state: &AppState,
+    bank: &Bank,
+    headers: &HeaderMap,
+    form: &Params,
+    facts: Option<&RequestFacts>,
+    (t, look): (&'static Texts, &BankLook),
+) -> Result<(Session, Requested, Registration), Response> {
+    let page = |status: StatusCode, message: &str| pages::error(t, look, status, message);
+    let csrf = form.one("csrf").ok().flatten().unwrap_or("");
+    let session = match psu::posted(state, Purpose::Authorize, bank.code(), headers, csrf).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(NotAStep::NoJourney)) => {
+            return Err(page(
+                StatusCode::BAD_REQUEST,
+                "This authorization session is unknown or expired (are cookies enabled?).",
+            ));
+        }
+        Ok(Err(NotAStep::ForeignForm)) => {
+            return Err(page(StatusCode::FORBIDDEN, "This form does not belong to your authorization session."));
+        }
+        Err(e) => return Err(e.into_response()),
+    };
+    // A registered TPP's authorization: counted in the statistics (anonymous requests are not).
+    if let Some(facts) = facts {
+        facts.identified(&session.journey.client_id);
+    }
+    let Ok(requested) = serde_json::from_str::<Requested>(&session.journey.context) else {
+        return Err(ApiError::Internal("stored authorization request unreadable".into()).into_response());
+    };
+    if session.journey.stage.is_final() || session.journey.stage == Stage::Approved {
+        return Err(page(StatusCode::BAD_REQUEST, "This authorization is already complete."));
+    }
+    match crate::registry::usable(&state.store, &session.journey.client_id).await {
+        Ok(Ok(registration)) => Ok((session, requested, registration)),
+        Ok(Err(_)) => Err(page(StatusCode::BAD_REQUEST, "The TPP is no longer registered with this bank.")),
+        Err(e) => Err(ApiError::unavailable(format!("registry: {e}")).into_response()),
     }
 }
 

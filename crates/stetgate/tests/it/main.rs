@@ -5,6 +5,7 @@
 mod duties;
 mod harness;
 mod interop;
+mod migrations;
 mod oauth;
 mod piis;
 mod resilience;
