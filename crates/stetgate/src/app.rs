@@ -186,8 +186,9 @@ pub async fn start(
         Mode::Production => None,
     };
     let pki = sandbox_info.as_ref().map(|info| &info.pki);
+    let identity = server_identity(&config, config_file, pki)?;
     let anchors = trust_anchors(&config, config_file, pki)?;
-    let tls_config = tls::server_config(server_identity(&config, config_file, pki)?, &anchors)?;
+    let tls_config = tls::server_config(identity, &anchors)?;
     let fallback_keys = fallback_keys(&config, config_file, pki)?;
 
     let store = open_store(&database_url(mode, &config, config_file)?, config_file).await?;
