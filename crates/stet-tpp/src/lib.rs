@@ -18,6 +18,7 @@ pub use signing::{SignedRequest, Signer};
 pub mod bench;
 mod oauth;
 pub mod pages;
+mod pis;
 mod signing;
 
 #[derive(Debug, thiserror::Error)]

@@ -97,7 +97,14 @@ impl TppClient {
         request: &AuthorizationRequest,
         psu: &PsuAnswers,
     ) -> Result<FlowEnd, ClientError> {
-        let response = self.http().get(format!("{}{}", self.base_url(), request.path())).send().await?;
+        self.drive_pages(&format!("{}{}", self.base_url(), request.path()), psu).await
+    }
+
+    /// Opens `url` (a page of the bank) and answers its forms as `psu` until the bank redirects:
+    /// the id and code fields, the accounts to tick (`psu.accounts`, or all), the account to
+    /// choose among radio buttons (the first of `psu.accounts` offered, or the first offered).
+    pub async fn drive_pages(&self, url: &str, psu: &PsuAnswers) -> Result<FlowEnd, ClientError> {
+        let response = self.http().get(url).send().await?;
         let cookie = response
             .headers()
             .get_all(reqwest::header::SET_COOKIE)
@@ -114,23 +121,15 @@ impl TppClient {
             let status = response.status().as_u16();
             let html = response.text().await?;
             let Some(form) = first_form(&html) else { return Ok(FlowEnd::Page(status, html)) };
-            let mut fields = form.fields.clone();
-            fields.push(("action".into(), "continue".into()));
-            for input in &form.inputs {
-                match input.as_str() {
-                    "psu_id" => fields.push(("psu_id".into(), psu.psu_id.clone())),
-                    "otp" => fields.push(("otp".into(), psu.otp.clone())),
-                    _ => {}
-                }
-            }
-            for (name, value) in &form.checkboxes {
-                if psu.accounts.as_ref().is_none_or(|chosen| chosen.contains(value)) {
-                    fields.push((name.clone(), value.clone()));
-                }
-            }
+            let fields = answers(&form, psu);
             response = self.post_form(&form.action, &cookie, &fields).await?;
         }
         Err(ClientError::Flow("the bank's pages did not end in a redirect".into()))
+    }
+
+    /// Opens a page of the bank (a GET as a browser makes it), without following redirects.
+    pub async fn browse(&self, url: &str) -> Result<reqwest::Response, ClientError> {
+        Ok(self.http().get(url).send().await?)
     }
 
     /// Presses a page's cancel button: the first form, with `action=cancel`.
@@ -221,6 +220,33 @@ impl TppClient {
             .send()
             .await?)
     }
+}
+
+/// The fields `psu` posts on `form`.
+fn answers(form: &crate::pages::Form, psu: &PsuAnswers) -> Vec<(String, String)> {
+    let mut fields = form.fields.clone();
+    fields.push(("action".into(), "continue".into()));
+    for input in &form.inputs {
+        match input.as_str() {
+            "psu_id" => fields.push(("psu_id".into(), psu.psu_id.clone())),
+            "otp" => fields.push(("otp".into(), psu.otp.clone())),
+            _ => {}
+        }
+    }
+    for (name, value) in &form.checkboxes {
+        if psu.accounts.as_ref().is_none_or(|chosen| chosen.contains(value)) {
+            fields.push((name.clone(), value.clone()));
+        }
+    }
+    let chosen = form
+        .radios
+        .iter()
+        .find(|(_, value)| psu.accounts.as_ref().is_some_and(|chosen| chosen.contains(value)))
+        .or(form.radios.first());
+    if let Some((name, value)) = chosen {
+        fields.push((name.clone(), value.clone()));
+    }
+    fields
 }
 
 fn redirected(response: &reqwest::Response) -> Option<Redirected> {

@@ -12,6 +12,8 @@ pub struct Form {
     pub inputs: Vec<String>,
     /// Checkboxes: (name, value).
     pub checkboxes: Vec<(String, String)>,
+    /// Radio buttons: (name, value), in the page's order.
+    pub radios: Vec<(String, String)>,
 }
 
 /// The first `<form>` of a page.
@@ -26,6 +28,7 @@ pub fn first_form(html: &str) -> Option<Form> {
         fields: Vec::new(),
         inputs: Vec::new(),
         checkboxes: Vec::new(),
+        radios: Vec::new(),
     };
     let mut rest = body;
     while let Some(i) = rest.find("<input") {
@@ -36,6 +39,7 @@ pub fn first_form(html: &str) -> Option<Form> {
         match attr(&attrs, "type").unwrap_or_else(|| "text".into()).as_str() {
             "hidden" => form.fields.push((name, value)),
             "checkbox" => form.checkboxes.push((name, value)),
+            "radio" => form.radios.push((name, value)),
             "submit" | "button" => {}
             _ => form.inputs.push(name),
         }

@@ -17,6 +17,9 @@ pub struct ErrorModel {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// 1.5 `Error400Model`: the approaches the bank offers, when none the PISP offered is one.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "acceptedAuthenticationApproach")]
+    pub accepted_authentication_approach: Option<Vec<String>>,
 }
 
 impl ErrorModel {
@@ -31,6 +34,7 @@ impl ErrorModel {
             error: Some(truncate(error)),
             message: truncate(message),
             path: Some(truncate(path)),
+            accepted_authentication_approach: None,
         }
     }
 }
@@ -53,7 +57,14 @@ mod tests {
 
     #[test]
     fn optional_fields_are_omitted_when_absent() {
-        let e = ErrorModel { timestamp: None, status: 404, error: None, message: "NAAC".into(), path: None };
+        let e = ErrorModel {
+            timestamp: None,
+            status: 404,
+            error: None,
+            message: "NAAC".into(),
+            path: None,
+            accepted_authentication_approach: None,
+        };
         assert_eq!(serde_json::to_string(&e).unwrap_or_default(), r#"{"status":404,"message":"NAAC"}"#);
     }
 }

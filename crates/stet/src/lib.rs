@@ -16,6 +16,7 @@ mod hal;
 pub mod headers;
 mod ids;
 pub mod oauth;
+pub mod pis;
 pub mod registration;
 mod version;
 

@@ -13,7 +13,16 @@ pub struct TokenResponse {
     pub expires_in: i64,
     /// The granted scopes, space-separated.
     pub scope: String,
-    pub refresh_token: String,
+    /// Absent from a client-credentials answer (a PISP's own token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl TokenResponse {
+    /// The refresh token, or "" when the answer has none (client credentials).
+    pub fn refresh(&self) -> &str {
+        self.refresh_token.as_deref().unwrap_or("")
+    }
 }
 
 /// An OAuth 2.0 error (RFC 6749 section 5.2, RFC 7591 section 3.2.2).

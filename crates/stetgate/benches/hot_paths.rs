@@ -174,6 +174,7 @@ fn store_queries(c: &mut Criterion) {
                 refresh_expires_at: jiff::Timestamp::MAX,
                 sca_at: jiff::Timestamp::UNIX_EPOCH,
                 revoked_at: None,
+                payment: None,
             };
             let refresh = Secret::generate().expect("random");
             store

@@ -116,6 +116,7 @@ impl Server {
             Duration::from_secs(self.state.config.statistics.flush_interval_secs),
         );
         let purge = spawn_purge(self.state.clone());
+        let payments = crate::pis::execute::spawn_scheduler(self.state.clone());
         let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
         let operations = self.operations.map(|listener| {
             let router = operations_router(self.state.clone());
@@ -141,6 +142,7 @@ impl Server {
         }
         housekeeping.abort();
         purge.abort();
+        payments.abort();
         // What this node answered last must reach the statistics too, and its life ends now.
         if let Err(e) = self.state.recorder.flush(&self.state.store).await {
             tracing::error!(error = %e, "request records of the last seconds not written");
@@ -221,6 +223,7 @@ pub async fn start(
     let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
     let state = AppState::new(AppContext {
         ledger: Arc::new(store.clone()),
+        hub: Arc::new(store.clone()),
         store,
         clock,
         calendar,

@@ -72,6 +72,8 @@ pub struct Config {
     pub purge_interval_secs: u64,
     /// `[connections]`: caps and timeouts of the HTTPS listener's connections.
     pub connections: ConnectionLimits,
+    /// `[payments]`: payment initiation.
+    pub payments: PaymentsConfig,
     /// Serve `/metrics` on this address (plain HTTP, for an internal network) instead of on the
     /// public HTTPS listener.
     pub metrics_listen: Option<SocketAddr>,
@@ -103,8 +105,31 @@ impl Default for Config {
             signature_max_date_skew_secs: 300,
             purge_interval_secs: 3600,
             connections: ConnectionLimits::default(),
+            payments: PaymentsConfig::default(),
             metrics_listen: None,
         }
+    }
+}
+
+/// `[payments]`: payment initiation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentsConfig {
+    /// How long a payment request waits for the PSU's decision before it is rejected (NOAS).
+    pub approval_lifetime_secs: i64,
+    /// How often each node executes due payments and rejects unanswered ones.
+    pub scheduler_interval_secs: u64,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        PaymentsConfig { approval_lifetime_secs: 900, scheduler_interval_secs: 30 }
+    }
+}
+
+impl PaymentsConfig {
+    pub fn approval_lifetime(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_secs(self.approval_lifetime_secs)
     }
 }
 
@@ -747,6 +772,12 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::key(file, key, "must be at least 1"));
             }
+        }
+        if self.payments.approval_lifetime_secs < 60 {
+            return Err(ConfigError::key(file, "payments.approval_lifetime_secs", "must be at least 60"));
+        }
+        if self.payments.scheduler_interval_secs == 0 {
+            return Err(ConfigError::key(file, "payments.scheduler_interval_secs", "must be at least 1"));
         }
         if self.purge_interval_secs == 0 {
             return Err(ConfigError::key(file, "purge_interval_secs", "must be at least 1"));

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod oauth;
 pub mod ops;
 pub mod piis;
+pub mod pis;
 pub mod psu;
 pub mod quota;
 pub mod registry;

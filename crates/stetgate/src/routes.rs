@@ -16,7 +16,7 @@ use crate::edge::route::{self, Audience, Maintenance, RouteFacts};
 use crate::oauth::model::Scope;
 use crate::state::AppState;
 use crate::statistics::model::Family;
-use crate::{ais, app2app, discovery, fallback, oauth, ops, piis, psu, registry, statistics};
+use crate::{ais, app2app, discovery, fallback, oauth, ops, piis, pis, psu, registry, statistics};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Router};
@@ -42,6 +42,11 @@ const PUBLIC: RouteFacts = RouteFacts::tpp().audience(Audience::Public);
 /// The fallback's online banking: a PSU's browser, open when the interface is not.
 const ONLINE_BANKING: RouteFacts = RouteFacts::tpp().audience(Audience::Psu).maintenance(Maintenance::StaysOpen);
 
+/// Payment initiation: PSP_PI, scope `pisp` (the PISP's own token, or a PSU's bound to one request).
+const PIS: RouteFacts = RouteFacts::tpp().family(Family::Pis).needs(Role::PaymentInitiation, Scope::Pisp);
+/// The PSU's pages of a payment approval.
+const PAYMENT_APPROVAL: RouteFacts = RouteFacts::tpp().family(Family::Pis).audience(Audience::Psu);
+
 /// Funds confirmation: PSP_IC, scope `piisp` in v1 and `cbpii` from 1.4.2 on.
 fn funds(version: ApiVersion) -> RouteFacts {
     let scope = if version == ApiVersion::V1 { Scope::Piisp } else { Scope::Cbpii };
@@ -65,6 +70,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/statistics", on(PUBLIC_OPEN, get(statistics::http::statistics)))
         .route("/fallback/jwks", on(PUBLIC_OPEN, get(fallback::jwks)))
         .route("/oauth/authorize", on(AUTHORIZE, get(oauth::authorize::start).post(oauth::authorize::step)))
+        .route("/pisp/approve", on(PAYMENT_APPROVAL, get(pis::approval::start).post(pis::approval::step)))
         .route("/oauth/token", on(TOKEN, post(oauth::token::token)))
         .route("/oauth/revoke", on(REVOKE, post(oauth::token::revoke)))
         .route("/oauth/register", on(REGISTER, post(registry::http::register)))
@@ -121,11 +127,27 @@ fn resources(state: &AppState, version: ApiVersion) -> Router<AppState> {
         .route("/accounts/{accountResourceId}/transactions", on(AIS, get(ais::transactions)))
         .route("/consents", on(AIS, put(ais::put_consents)))
         .route("/trusted-beneficiaries", on(AIS, get(ais::trusted_beneficiaries)))
-        .route("/funds-confirmations", on(funds(version), post(piis::funds_confirmation)));
+        .route("/funds-confirmations", on(funds(version), post(piis::funds_confirmation)))
+        .route("/payment-requests", on(PIS, post(pis::create)));
+    let request = "/payment-requests/{paymentRequestResourceId}";
+    if version == ApiVersion::V1 {
+        // The bank's v1 offers neither modification nor confirmation: 405.
+        router = router
+            .route(request, on(PIS, get(pis::read).put(pis::not_on_v1)))
+            .route(&format!("{request}/confirmation"), on(PIS, post(pis::not_on_v1)));
+    } else {
+        router = router
+            .route(request, on(PIS, get(pis::read).put(pis::cancel)))
+            .route(&format!("{request}/confirmation"), on(PIS, post(pis::confirm)));
+    }
+    if version == ApiVersion::V1_4_2 {
+        router = router.route(&format!("{request}/o-confirmation"), on(PIS, post(pis::o_confirm)));
+    }
     if version >= ApiVersion::V1_4_2 {
         router = router.route("/end-user-identity", on(AIS, get(ais::end_user_identity)));
     }
     if version >= ApiVersion::V1_6_2 {
+        router = router.route(&format!("{request}/transactions"), on(PIS, get(pis::transactions)));
         router = router.route("/accounts/{accountResourceId}/overdrafts", on(AIS, get(ais::overdrafts))).route(
             "/accounts/{accountResourceId}/transactions/{transactionResourceId}/details",
             on(AIS, get(ais::transaction_details)),

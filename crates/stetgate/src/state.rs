@@ -33,6 +33,8 @@ impl AppState {
 pub struct AppContext {
     pub store: Store,
     pub ledger: Arc<dyn Ledger>,
+    /// What executes approved payments (the SQL ledger's hub, or the bank's).
+    pub hub: Arc<dyn crate::ledger::hub::PaymentHub>,
     pub clock: Arc<dyn Clock>,
     pub calendar: Calendar,
     pub config: Arc<Config>,

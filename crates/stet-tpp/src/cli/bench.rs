@@ -103,7 +103,10 @@ async fn prepare(args: &BenchArgs, setup: &TppClient, client_id: &str) -> anyhow
                 Some(serde_json::to_value(&body)?),
             )
         }
-        "refresh" => scenario(Method::POST, "/stet/psd2/oauth/token", &aisp.refresh_token, None),
+        "refresh" => {
+            let refresh = aisp.refresh_token.as_deref().context("the token answer has no refresh token")?;
+            scenario(Method::POST, "/stet/psd2/oauth/token", refresh, None)
+        }
         other => bail!("--scenario {other}: use accounts, balances, transactions, consents, funds or refresh"),
     })
 }

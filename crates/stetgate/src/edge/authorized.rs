@@ -79,6 +79,7 @@ async fn validate(
         subject: pair.subject,
         client_id: pair.client_id,
         scopes: pair.scopes,
+        payment: pair.payment,
     })
 }
 

@@ -13,6 +13,7 @@ use stet::{BankCode, OrgId};
 
 use crate::ais::model::AisRefusal;
 use crate::piis::model::FundsRefusal;
+use crate::pis::model::PaymentRefusal;
 
 /// What a TPP that may not act is told, and how to fix it.
 pub fn unusable_text(org: &OrgId, why: &crate::registry::model::Unusable) -> String {
@@ -76,6 +77,9 @@ pub enum ApiError {
     /// Funds confirmation's refusals, with the bank's reason code (AC01, FF01, NGAC ...) in `message`.
     #[error(transparent)]
     Funds(#[from] FundsRefusal),
+    /// Payment initiation's refusals, with the bank's reason code (FF01, AC01, RR01 ...) for a 400.
+    #[error(transparent)]
+    Payment(#[from] PaymentRefusal),
     /// 410: the API version in the path is past its sunset.
     #[error("{0}")]
     Retired(String),
@@ -139,6 +143,8 @@ pub struct ErrorBody {
     pub message: String,
     /// Plain words: what was wrong, how to fix it.
     pub error: String,
+    /// The authentication approaches the bank offers, when a payment request offered none of them.
+    pub approaches: Option<Vec<String>>,
 }
 
 impl ApiError {
@@ -161,6 +167,20 @@ impl ApiError {
                 | FundsRefusal::Blocked => StatusCode::BAD_REQUEST,
                 FundsRefusal::NotChosen => StatusCode::FORBIDDEN,
                 FundsRefusal::OverLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
+            },
+            ApiError::Payment(refusal) => match refusal {
+                PaymentRefusal::Format(_)
+                | PaymentRefusal::Account(_)
+                | PaymentRefusal::Debtor(_)
+                | PaymentRefusal::Creditor(_)
+                | PaymentRefusal::TooFar(_)
+                | PaymentRefusal::TooMany(_)
+                | PaymentRefusal::NoApproach
+                | PaymentRefusal::BadConfirmation(_) => StatusCode::BAD_REQUEST,
+                PaymentRefusal::Unknown(_) => StatusCode::NOT_FOUND,
+                PaymentRefusal::Conflict(_) => StatusCode::CONFLICT,
+                PaymentRefusal::Forbidden(_) => StatusCode::FORBIDDEN,
+                PaymentRefusal::NotOnThisVersion(_) => StatusCode::METHOD_NOT_ALLOWED,
             },
             ApiError::Retired(_) => StatusCode::GONE,
             ApiError::MissingRequestId | ApiError::InvalidRequestId | ApiError::UnreadableBody(_) => {
@@ -191,6 +211,7 @@ impl ApiError {
             ApiError::InsufficientScope { needed, .. } if needed.is_funds() => Some("BADS"),
             ApiError::InsufficientScope { .. } => Some("insufficient_scope"),
             ApiError::Funds(refusal) => Some(refusal.code()),
+            ApiError::Payment(refusal) => refusal.code(),
             ApiError::Retired(_) => Some("Gone"),
             _ => None,
         }
@@ -209,7 +230,11 @@ impl IntoResponse for ApiError {
             other => (other.to_string(), None),
         };
         let message = self.reason_code().map(str::to_owned).unwrap_or_else(|| reason_phrase(status));
-        let mut response = (status, ErrorBody { message, error }).into_response();
+        let approaches = match &self {
+            ApiError::Payment(PaymentRefusal::NoApproach) => Some(vec!["REDIRECT".to_owned()]),
+            _ => None,
+        };
+        let mut response = (status, ErrorBody { message, error, approaches }).into_response();
         if let Some(cause) = cause {
             response.extensions_mut().insert(InternalCause(cause));
         }

@@ -58,7 +58,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         response = render_error(&state, response, body, &path);
     } else if (status.is_client_error() || status.is_server_error()) && !has_own_body_format(&response) {
         let explanation = plain_text(response.body_mut()).await;
-        let body = ErrorBody { message: reason_phrase(status), error: explain(status, explanation) };
+        let body = ErrorBody { message: reason_phrase(status), error: explain(status, explanation), approaches: None };
         response = render_error(&state, response, body, &path);
     }
     if let Some(id) = request_id.filter(echoable) {
@@ -140,7 +140,8 @@ fn explain(status: StatusCode, text: Option<String>) -> String {
 fn render_error(state: &AppState, response: Response, body: ErrorBody, path: &str) -> Response {
     let (mut parts, _) = response.into_parts();
     let timestamp = state.clock.now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-    let model = ErrorModel::new(parts.status.as_u16(), &body.message, &body.error, path, timestamp);
+    let mut model = ErrorModel::new(parts.status.as_u16(), &body.message, &body.error, path, timestamp);
+    model.accepted_authentication_approach = body.approaches;
     let json = serde_json::to_vec(&model).unwrap_or_default();
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(stet::HAL_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);

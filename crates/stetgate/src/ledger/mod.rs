@@ -7,6 +7,7 @@
 
 pub mod fill;
 pub mod generator;
+pub mod hub;
 pub mod personas;
 
 use async_trait::async_trait;

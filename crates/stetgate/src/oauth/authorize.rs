@@ -466,6 +466,7 @@ async fn issue_code(state: &AppState, session: &Session, requested: &Requested, 
         expires_at: now.saturating_add(state.config.oauth.code_lifetime()).unwrap_or(now),
         pair_id: None,
         code_challenge: requested.code_challenge.clone(),
+        payment: None,
     };
     if let Err(e) = state.store.insert_code(&code.hash(), &grant).await {
         return ApiError::unavailable(format!("code store: {e}")).into_response();

@@ -13,6 +13,9 @@ pub enum Scope {
     Cbpii,
     /// Funds confirmation, STET 1.4.0.47 ("v1") (PSP_IC).
     Piisp,
+    /// Payment initiation (PSP_PI): the PISP's own token (client credentials), or, for the 1.4.2
+    /// o-confirmation, a PSU's authorization of one payment request (authorization code).
+    Pisp,
 }
 
 impl Scope {
@@ -21,6 +24,7 @@ impl Scope {
             Scope::Aisp => "aisp",
             Scope::Cbpii => "cbpii",
             Scope::Piisp => "piisp",
+            Scope::Pisp => "pisp",
         }
     }
 
@@ -29,6 +33,7 @@ impl Scope {
             "aisp" => Some(Scope::Aisp),
             "cbpii" => Some(Scope::Cbpii),
             "piisp" => Some(Scope::Piisp),
+            "pisp" => Some(Scope::Pisp),
             _ => None,
         }
     }
@@ -38,6 +43,7 @@ impl Scope {
         match self {
             Scope::Aisp => eidas::psd2::Role::AccountInformation,
             Scope::Cbpii | Scope::Piisp => eidas::psd2::Role::CardIssuing,
+            Scope::Pisp => eidas::psd2::Role::PaymentInitiation,
         }
     }
 
@@ -72,9 +78,10 @@ impl Scopes {
         self.0.iter().copied()
     }
 
-    /// Whether two grants concern a common PSD2 role (the one-pair rule applies to them).
+    /// Whether two grants concern a common PSD2 role (the one-pair rule applies to them). Payment
+    /// tokens are exempt: a PISP holds one per payment in flight.
     pub fn shares_role_with(&self, other: &Scopes) -> bool {
-        self.iter().any(|a| other.iter().any(|b| a.role() == b.role()))
+        self.iter().filter(|s| *s != Scope::Pisp).any(|a| other.iter().any(|b| a.role() == b.role()))
     }
 
     pub fn includes_funds(&self) -> bool {
@@ -103,6 +110,8 @@ pub struct CodeGrant {
     pub pair_id: Option<String>,
     /// The PKCE challenge (S256) of the authorization, if the TPP sent one.
     pub code_challenge: Option<String>,
+    /// The payment request the PSU approved (scope `pisp`: the 1.4.2 o-confirmation).
+    pub payment: Option<stet::ResourceId>,
 }
 
 /// Whom a token stands for: a PSU who authorized the TPP (authorization code), or the TPP itself
@@ -134,6 +143,8 @@ pub struct TokenPair {
     pub refresh_expires_at: Timestamp,
     pub sca_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// The one payment request a PSU's `pisp` token may confirm.
+    pub payment: Option<stet::ResourceId>,
 }
 
 /// What a valid access token grants.
@@ -144,6 +155,8 @@ pub struct Grant {
     pub subject: Subject,
     pub client_id: stet::OrgId,
     pub scopes: Scopes,
+    /// The one payment request a PSU's `pisp` token may confirm.
+    pub payment: Option<stet::ResourceId>,
 }
 
 #[cfg(test)]

@@ -72,13 +72,7 @@ pub async fn token(
     let tokens = match pairs.get("grant_type") {
         Some("authorization_code") => authorization_code(&state, &bank, &tpp.org_id, &pairs, now).await?,
         Some("refresh_token") => refresh(&state, &bank, &tpp.org_id, &pairs, now).await?,
-        Some("client_credentials") => {
-            return Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "client_credentials is only offered for the fallback (header fallback: 1)",
-            ));
-        }
+        Some("client_credentials") => client_credentials(&state, &bank, &tpp, &pairs, now).await?,
         Some(other) => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -133,6 +127,7 @@ async fn authorization_code(
         refresh_expires_at: now.saturating_add(oauth.refresh_token_lifetime()).unwrap_or(now),
         sca_at: grant.sca_at,
         revoked_at: None,
+        payment: grant.payment.clone(),
     };
     state
         .store
@@ -140,6 +135,64 @@ async fn authorization_code(
         .await
         .map_err(store_error)?;
     Ok(answer(&access, refresh.expose(), grant.scopes.to_string(), oauth.access_token_lifetime()))
+}
+
+/// A PISP's own token (RFC 6749 4.4): scope `pisp`, over mutual TLS with a QWAC carrying PSP_PI;
+/// its subject is the TPP, and it has no refresh token (the PISP asks for a new one). Other scopes
+/// by client credentials stay refused: the fallback has its own branch (`fallback: 1`).
+async fn client_credentials(
+    state: &AppState,
+    bank: &Bank,
+    tpp: &crate::edge::tpp::TppIdentity,
+    pairs: &Params,
+    now: Timestamp,
+) -> Result<TokenResponse, OAuthError> {
+    match pairs.get("scope") {
+        Some("pisp") => {}
+        Some(other) => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                format!("client_credentials grants scope pisp only (payment initiation), not {other}"),
+            ));
+        }
+        None => return Err(invalid_request("scope is missing: client_credentials grants scope pisp")),
+    }
+    if !tpp.roles.contains(&eidas::psd2::Role::PaymentInitiation) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "scope pisp needs the PSP_PI role, which the QWAC presented lacks",
+        ));
+    }
+    let (access, unused_refresh) = secrets()?;
+    let lifetime = state.config.oauth.access_token_lifetime();
+    let expires = now.saturating_add(lifetime).unwrap_or(now);
+    let pair = TokenPair {
+        pair_id: uuid::Uuid::new_v4().to_string(),
+        bank: bank.code(),
+        client_id: tpp.org_id.clone(),
+        subject: Subject::Tpp,
+        scopes: super::Scopes::new(vec![super::Scope::Pisp]),
+        access_expires_at: expires,
+        // No refresh token is handed out: its hash is of a secret nobody holds.
+        refresh_expires_at: expires,
+        sca_at: now,
+        revoked_at: None,
+        payment: None,
+    };
+    state
+        .store
+        .issue_token_pair(&pair, &access.hash(), &unused_refresh.hash(), None, now)
+        .await
+        .map_err(store_error)?;
+    Ok(TokenResponse {
+        access_token: access.expose().to_owned(),
+        token_type: "Bearer".into(),
+        expires_in: lifetime.as_secs(),
+        scope: "pisp".into(),
+        refresh_token: None,
+    })
 }
 
 /// Why a code was not redeemed, in the order a TPP should check.
@@ -168,7 +221,7 @@ fn answer(access: &Secret, refresh_token: &str, scope: String, lifetime: SignedD
         // RFC 6749 section 5.1: whole seconds on the wire.
         expires_in: lifetime.as_secs(),
         scope,
-        refresh_token: refresh_token.to_owned(),
+        refresh_token: Some(refresh_token.to_owned()),
     }
 }
 

@@ -94,14 +94,14 @@ impl PsuAuthenticator for SandboxAuthenticator {
         &self,
         _bank: BankCode,
         psu: &Psu,
-        _context: &ChallengeContext,
+        context: &ChallengeContext,
         now: Timestamp,
     ) -> Result<Challenge, AuthenticatorError> {
         Ok(Challenge {
             method: ScaMethod::Sms,
             masked_destination: Some(mask_phone(psu.phone.as_deref())),
             expires_at: now.saturating_add(CODE_LIFETIME).unwrap_or(now),
-            reference: String::new(),
+            reference: linked_reference(context),
         })
     }
 
@@ -111,11 +111,22 @@ impl PsuAuthenticator for SandboxAuthenticator {
         _psu: &Psu,
         challenge: &Challenge,
         answer: &str,
-        _context: &ChallengeContext,
+        context: &ChallengeContext,
         now: Timestamp,
     ) -> Result<Verification, AuthenticatorError> {
-        let valid = now <= challenge.expires_at && crate::secret::same_secret(answer.trim(), SANDBOX_CODE);
+        // Dynamic linking (RTS art. 5): a code issued for one amount and payee does not
+        // authenticate another.
+        let linked = challenge.reference == linked_reference(context);
+        let valid = now <= challenge.expires_at && linked && crate::secret::same_secret(answer.trim(), SANDBOX_CODE);
         Ok(if valid { Verification::Verified { sca_at: now } } else { Verification::Failed })
+    }
+}
+
+/// What a challenge is bound to: nothing for a login, the amount and payee of a payment.
+fn linked_reference(context: &ChallengeContext) -> String {
+    match &context.transaction {
+        Some(t) => crate::secret::hash_secret(&format!("{}|{}|{}", t.amount.amount_text(), t.amount.currency, t.payee)),
+        None => String::new(),
     }
 }
 
@@ -168,6 +179,39 @@ pub fn mask_phone(phone: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_payment_code_is_bound_to_its_amount_and_payee() {
+        let bank = BankCode::parse("13807").unwrap();
+        let psu = Psu {
+            bank,
+            id: crate::ledger::PsuId::parse("D0999995I0").unwrap(),
+            identity: crate::ledger::PsuIdentity {
+                connected_psu: "CAMILLE".into(),
+                name_prefix: None,
+                first_name: None,
+                last_name: None,
+            },
+            segment: crate::ledger::Segment::Retail,
+            phone: None,
+        };
+        let pay = |amount: &str, payee: &str| ChallengeContext {
+            transaction: Some(TransactionContext {
+                amount: Amount::parse(amount, stet::Currency::EUR).unwrap(),
+                payee: payee.into(),
+            }),
+        };
+        let now = Timestamp::UNIX_EPOCH;
+        let sandbox = SandboxAuthenticator;
+        let challenge = sandbox.start(bank, &psu, &pay("42.00", "Bakery"), now).await.unwrap();
+        let verify = async |context: &ChallengeContext| {
+            sandbox.verify(bank, &psu, &challenge, SANDBOX_CODE, context, now).await.unwrap()
+        };
+        assert!(matches!(verify(&pay("42.00", "Bakery")).await, Verification::Verified { .. }));
+        assert_eq!(verify(&pay("4200.00", "Bakery")).await, Verification::Failed, "another amount");
+        assert_eq!(verify(&pay("42.00", "Mallory")).await, Verification::Failed, "another payee");
+        assert_eq!(verify(&ChallengeContext::default()).await, Verification::Failed, "a login code");
+    }
 
     #[test]
     fn phones_are_masked() {

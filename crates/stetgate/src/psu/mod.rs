@@ -53,6 +53,7 @@ impl Purpose {
         match self {
             Purpose::Authorize => "/stet/psd2/oauth",
             Purpose::Fallback => "/online-banking",
+            Purpose::Payment => "/stet/psd2/pisp",
         }
     }
 }

@@ -11,6 +11,8 @@ pub enum Purpose {
     Authorize,
     /// The fallback's online banking (`/online-banking/`).
     Fallback,
+    /// A payment request's approval (`/stet/psd2/pisp/approve`).
+    Payment,
 }
 
 impl Purpose {
@@ -18,11 +20,12 @@ impl Purpose {
         match self {
             Purpose::Authorize => "authorize",
             Purpose::Fallback => "fallback",
+            Purpose::Payment => "payment",
         }
     }
 
     pub fn parse(text: &str) -> Option<Purpose> {
-        [Purpose::Authorize, Purpose::Fallback].into_iter().find(|p| p.as_str() == text)
+        [Purpose::Authorize, Purpose::Fallback, Purpose::Payment].into_iter().find(|p| p.as_str() == text)
     }
 }
 

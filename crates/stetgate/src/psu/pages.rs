@@ -53,6 +53,19 @@ pub struct Texts {
     pub signed_out: &'static str,
     pub fallback_refused: &'static str,
     pub session_expired: &'static str,
+    pub payment_title: &'static str,
+    pub payment_requested_by: &'static str,
+    pub payee_label: &'static str,
+    pub execution_date_label: &'static str,
+    pub schedule_label: &'static str,
+    pub debtor_label: &'static str,
+    pub debtor_title: &'static str,
+    pub debtor_legend: &'static str,
+    pub approve_button: &'static str,
+    pub payment_code_sent: &'static str,
+    pub payment_unknown: &'static str,
+    pub payment_no_account: &'static str,
+    pub beneficiaries: &'static str,
 }
 
 pub const FRENCH: Texts = Texts {
@@ -100,6 +113,19 @@ pub const FRENCH: Texts = Texts {
     signed_out: "Vous êtes déconnecté.",
     fallback_refused: "Ce lien d'accès est invalide, expiré ou déjà utilisé.",
     session_expired: "Votre session a expiré ou n'existe pas. Reconnectez-vous depuis l'application qui vous a dirigé ici.",
+    payment_title: "Validation d'un paiement",
+    payment_requested_by: "Paiement demandé par",
+    payee_label: "Bénéficiaire",
+    execution_date_label: "Date d'exécution",
+    schedule_label: "Périodicité",
+    debtor_label: "Compte débité",
+    debtor_title: "Compte à débiter",
+    debtor_legend: "Choisissez le compte à débiter",
+    approve_button: "Valider le paiement",
+    payment_code_sent: "Si cet identifiant est le vôtre, un code à usage unique lié à ce montant et à ce bénéficiaire vous a été envoyé par SMS.",
+    payment_unknown: "Cette demande de paiement est inconnue, expirée ou déjà traitée.",
+    payment_no_account: "Aucun de vos comptes ne peut être débité de ce paiement.",
+    beneficiaries: "bénéficiaires",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -147,6 +173,19 @@ pub const ENGLISH: Texts = Texts {
     signed_out: "You are signed out.",
     fallback_refused: "This access link is invalid, expired or already used.",
     session_expired: "Your session expired or does not exist. Sign in again from the application that sent you here.",
+    payment_title: "Payment approval",
+    payment_requested_by: "Payment requested by",
+    payee_label: "Payee",
+    execution_date_label: "Execution date",
+    schedule_label: "Frequency",
+    debtor_label: "Account debited",
+    debtor_title: "Account to debit",
+    debtor_legend: "Choose the account to debit",
+    approve_button: "Approve the payment",
+    payment_code_sent: "If this id is yours, a one-time code bound to this amount and payee has been sent by SMS.",
+    payment_unknown: "This payment request is unknown, expired or already handled.",
+    payment_no_account: "None of your accounts can be debited for this payment.",
+    beneficiaries: "payees",
 };
 
 /// French unless `Accept-Language` ranks English above French.

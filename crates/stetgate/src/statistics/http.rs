@@ -302,6 +302,7 @@ fn color(family: super::Family) -> &'static str {
         super::Family::Authorization => "#7b1fa2",
         super::Family::Ais => "#1565c0",
         super::Family::Funds => "#2e7d32",
+        super::Family::Pis => "#ef6c00",
     }
 }
 

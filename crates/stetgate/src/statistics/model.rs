@@ -13,16 +13,19 @@ pub enum Family {
     Ais,
     /// Funds confirmation.
     Funds,
+    /// Payment initiation.
+    Pis,
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [Family::Authorization, Family::Ais, Family::Funds];
+    pub const ALL: [Family; 4] = [Family::Authorization, Family::Ais, Family::Funds, Family::Pis];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Family::Authorization => "authorization",
             Family::Ais => "ais",
             Family::Funds => "funds",
+            Family::Pis => "pis",
         }
     }
 

@@ -178,12 +178,14 @@ pub(super) const fn bulk_rows(width: usize) -> usize {
     BULK_VALUES / width
 }
 
-async fn insert_transactions(
+/// Inserts the operations; `tail` may be `ON CONFLICT DO NOTHING`. The number of rows inserted.
+pub(super) async fn insert_transactions(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     accounts: &[(BankCode, ResourceId, Vec<Transaction>)],
     origin: Origin,
     tail: &str,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut inserted = 0;
     let rows: Vec<(&BankCode, &ResourceId, &Transaction)> =
         accounts.iter().flat_map(|(bank, account, ts)| ts.iter().map(move |t| (bank, account, t))).collect();
     for batch in rows.chunks(bulk_rows(TRANSACTION_WIDTH)) {
@@ -214,9 +216,9 @@ async fn insert_transactions(
                 .bind(btc.and_then(|b| b.issuer.clone()))
                 .bind(origin.as_str());
         }
-        query.execute(&mut **tx).await?;
+        inserted += query.execute(&mut **tx).await?.rows_affected();
     }
-    Ok(())
+    Ok(inserted)
 }
 
 /// `head ($first, ..., $first+n-1)`: an `IN` list of `n` numbered placeholders.

@@ -10,8 +10,10 @@
 mod ais;
 mod banks;
 mod fallback;
+mod hub;
 mod ledger;
 mod oauth;
+mod pis;
 mod psu;
 mod purge;
 mod registry;
@@ -22,6 +24,7 @@ pub use banks::BankRecord;
 pub use fallback::Consumed;
 pub use ledger::Origin;
 pub use oauth::{Presented, Redeemed};
+pub use pis::Posted;
 pub use purge::{PURGE_GRACE, Purged};
 pub use registry::Inserted;
 pub use statistics::{RolledUp, StatisticsRecords};

@@ -38,8 +38,8 @@ impl Store {
     pub async fn insert_code(&self, code_hash: &SecretHash, grant: &CodeGrant) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at,
-                                              code_challenge)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                              code_challenge, payment_request_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(code_hash.as_str())
         .bind(grant.bank.as_str())
@@ -50,6 +50,7 @@ impl Store {
         .bind(ms(grant.sca_at))
         .bind(ms(grant.expires_at))
         .bind(grant.code_challenge.clone())
+        .bind(grant.payment.as_ref().map(|p| p.as_str().to_owned()))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -79,7 +80,8 @@ impl Store {
         .await?
         .rows_affected();
         let row = sqlx::query(
-            "SELECT bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at, pair_id, code_challenge, used_at
+            "SELECT bank_code, client_id, redirect_uri, psu_id, scope, sca_at, expires_at, pair_id, code_challenge, used_at,
+                    payment_request_id
              FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash.as_str())
@@ -96,6 +98,7 @@ impl Store {
             expires_at: timestamp(row.try_get("expires_at")?)?,
             pair_id: row.try_get("pair_id")?,
             code_challenge: row.try_get("code_challenge")?,
+            payment: payment_column(&row)?,
         };
         let used = row.try_get::<Option<i64>, _>("used_at")?.is_some();
         Ok(match spent {
@@ -139,8 +142,8 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO token_pairs (pair_id, bank_code, client_id, psu_id, scope, access_hash, access_expires_at, refresh_hash,
-                                      refresh_expires_at, sca_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                      refresh_expires_at, sca_at, created_at, payment_request_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&pair.pair_id)
         .bind(pair.bank.as_str())
@@ -153,6 +156,7 @@ impl Store {
         .bind(ms(pair.refresh_expires_at))
         .bind(ms(pair.sca_at))
         .bind(ms(now))
+        .bind(pair.payment.as_ref().map(|p| p.as_str().to_owned()))
         .execute(&mut *tx)
         .await?;
         if let Some(code_hash) = from_code {
@@ -265,7 +269,8 @@ impl Store {
 
 macro_rules! pair_select {
     () => {
-        "SELECT pair_id, bank_code, client_id, psu_id, scope, access_expires_at, refresh_expires_at, sca_at, revoked_at FROM token_pairs"
+        "SELECT pair_id, bank_code, client_id, psu_id, scope, access_expires_at, refresh_expires_at, sca_at, revoked_at,
+                payment_request_id FROM token_pairs"
     };
 }
 use pair_select;
@@ -284,5 +289,12 @@ fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
         refresh_expires_at: timestamp(row.try_get("refresh_expires_at")?)?,
         sca_at: timestamp(row.try_get("sca_at")?)?,
         revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(timestamp).transpose()?,
+        payment: payment_column(row)?,
     })
+}
+
+fn payment_column(row: &AnyRow) -> Result<Option<ResourceId>, StoreError> {
+    row.try_get::<Option<String>, _>("payment_request_id")?
+        .map(|p| parse_column(p, "payment_request_id", |t| ResourceId::parse(t).ok()))
+        .transpose()
 }

@@ -209,6 +209,8 @@ pub struct TestApp {
     pub operations_addr: Option<SocketAddr>,
     /// The server's own store (its pool): close it to see the server lose its database.
     pub store: Store,
+    /// The server's state: to run its scheduler's pass when a test decides (`pis::execute`).
+    pub state: stetgate::app::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -306,6 +308,8 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         registration: options.registration,
         connections: options.connections,
         metrics_listen: options.metrics_listen,
+        // Tests run the payment scheduler's pass themselves (`TestApp::state`), when they mean to.
+        payments: stetgate::config::PaymentsConfig { scheduler_interval_secs: 3600, ..Default::default() },
         ..Config::default()
     };
     let clock = ManualClock::new(options.now.unwrap_or_else(|| TEST_NOW.parse::<Timestamp>().expect("timestamp")));
@@ -313,12 +317,13 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
     let addr = server.local_addr;
     let operations_addr = server.operations_addr;
     let store = server.state().store.clone();
+    let state = server.state().clone();
     let ca_pem = std::fs::read(data_dir.path().join("pki/ca.pem")).expect("sandbox CA written");
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    TestApp { addr, operations_addr, store, ca_pem, db, data_dir, clock, shutdown: Some(tx), task: Some(task) }
+    TestApp { addr, operations_addr, store, state, ca_pem, db, data_dir, clock, shutdown: Some(tx), task: Some(task) }
 }
 
 impl TestApp {

@@ -8,6 +8,7 @@ mod interop;
 mod migrations;
 mod oauth;
 mod piis;
+mod pis;
 mod resilience;
 mod scale;
 mod schemas;

@@ -107,7 +107,7 @@ async fn aisp_happy_path_and_secrets_at_rest(db: TestDb) {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let tokens: Tokens = response.json().await.unwrap();
     assert_eq!((tokens.token_type.as_str(), tokens.expires_in, tokens.scope.as_str()), ("Bearer", 3600, "aisp"));
-    assert_ne!(tokens.access_token, tokens.refresh_token);
+    assert_ne!(tokens.access_token, tokens.refresh());
     reached(&call(&app, &tpp, CE, Method::GET, "/stet/psd2/v1.4.2/accounts", &tokens.access_token).await);
     let balances = "/stet/psd2/v1.6.2/accounts/175150009204004305180/balances";
     let no_consent_yet = call(&app, &tpp, CE, Method::GET, balances, &tokens.access_token).await;
@@ -124,8 +124,8 @@ async fn aisp_happy_path_and_secrets_at_rest(db: TestDb) {
             for i in 0..row.len() {
                 let text: Option<String> = row.try_get(i).unwrap_or(None);
                 let text = text.unwrap_or_default();
-                for secret in [&tokens.access_token, &tokens.refresh_token, &code] {
-                    assert!(!text.contains(secret.as_str()), "{table} holds a secret in clear");
+                for secret in [tokens.access_token.as_str(), tokens.refresh(), code.as_str()] {
+                    assert!(!text.contains(secret), "{table} holds a secret in clear");
                 }
             }
         }
@@ -436,7 +436,7 @@ async fn refresh_sca_age_one_pair_and_revocation(db: TestDb) {
 
     // 179 days after the SCA: refreshed; the old access token no longer works.
     app.clock.advance(SignedDuration::from_hours(179 * 24));
-    let response = client.refresh(ORG, &tokens.refresh_token).await.unwrap();
+    let response = client.refresh(ORG, tokens.refresh()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let refreshed: Tokens = response.json().await.unwrap();
     assert_eq!(refreshed.refresh_token, tokens.refresh_token, "the same refresh token");
@@ -449,20 +449,16 @@ async fn refresh_sca_age_one_pair_and_revocation(db: TestDb) {
     invalid_token(&call(&app, &tpp, CE, Method::GET, "/stet/psd2/v1.4.2/accounts", &refreshed.access_token).await);
     // 181 days: the PSU must authenticate again.
     app.clock.advance(SignedDuration::from_hours(2 * 24));
-    let body = oauth_error(
-        client.refresh(ORG, &tokens.refresh_token).await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
+    let body =
+        oauth_error(client.refresh(ORG, tokens.refresh()).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant")
+            .await;
     assert!(body["error_description"].as_str().unwrap().contains("180 days"));
 
     // One valid pair per PSU, TPP and role: a new login revokes the previous pair.
     let first = login(&app, &tpp, CE, "aisp", LEA).await;
     let second = login(&app, &tpp, CE, "aisp", LEA).await;
     invalid_token(&call(&app, &tpp, CE, Method::GET, "/stet/psd2/v1.4.2/accounts", &first.access_token).await);
-    oauth_error(client.refresh(ORG, &first.refresh_token).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant")
-        .await;
+    oauth_error(client.refresh(ORG, first.refresh()).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant").await;
     reached(&call(&app, &tpp, CE, Method::GET, "/stet/psd2/v1.4.2/accounts", &second.access_token).await);
     // Another role is another pair.
     let card = login(&app, &tpp, CE, "cbpii", LEA).await;
@@ -470,9 +466,8 @@ async fn refresh_sca_age_one_pair_and_revocation(db: TestDb) {
 
     // Revoking either token revokes both.
     assert_eq!(client.revoke(ORG, &second.access_token).await.unwrap().status(), StatusCode::OK);
-    oauth_error(client.refresh(ORG, &second.refresh_token).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant")
-        .await;
-    assert_eq!(client.revoke(ORG, &card.refresh_token).await.unwrap().status(), StatusCode::OK);
+    oauth_error(client.refresh(ORG, second.refresh()).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(client.revoke(ORG, card.refresh()).await.unwrap().status(), StatusCode::OK);
     invalid_token(
         &call(&app, &tpp, CE, Method::POST, "/stet/psd2/v1.4.2/funds-confirmations", &card.access_token).await,
     );
@@ -498,8 +493,7 @@ async fn tokens_are_bound_to_tpp_bank_and_scope(db: TestDb) {
     assert_eq!(result.0, StatusCode::FORBIDDEN, "{}", result.1);
     assert_eq!(result.1["message"], "BADS");
     let client = app.tpp_client(CE, &tpp);
-    oauth_error(client.refresh(ORG, &tokens.refresh_token).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant")
-        .await;
+    oauth_error(client.refresh(ORG, tokens.refresh()).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant").await;
 
     let card = login(&app, &tpp, BP, "cbpii", MARC).await;
     let result = call(&app, &tpp, BP, Method::GET, "/stet/psd2/v1.4.2/accounts", &card.access_token).await;
@@ -604,6 +598,7 @@ async fn a_tpp_only_grant_is_refused_on_psu_resources(db: TestDb) {
             refresh_expires_at: now + jiff::SignedDuration::from_hours(1),
             sca_at: now,
             revoked_at: None,
+            payment: None,
         };
         app.store
             .issue_token_pair(&pair, &access.hash(), &Secret::generate().unwrap().hash(), None, now)

@@ -53,7 +53,7 @@ async fn the_bank_suspends_a_tpp_on_every_node(db: TestDb) {
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let body: Value = refused.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("suspended"), "{body}");
-    let refresh = second.tpp_client(HOST, &tpp).refresh(ORG, &tokens.refresh_token).await.unwrap();
+    let refresh = second.tpp_client(HOST, &tpp).refresh(ORG, tokens.refresh()).await.unwrap();
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(refresh.json::<Value>().await.unwrap()["error"], "invalid_client");
     let path = format!("/stet/psd2/oauth/register/{ORG}");

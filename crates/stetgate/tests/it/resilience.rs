@@ -339,6 +339,7 @@ async fn issue_tokens(url: &str, org: &str, n: usize) -> Vec<String> {
             refresh_expires_at: now + jiff::SignedDuration::from_hours(24),
             sca_at: now,
             revoked_at: None,
+            payment: None,
         };
         store.issue_token_pair(&pair, &access.hash(), &refresh.hash(), None, now).await.unwrap();
         tokens.push(access.expose().to_owned());

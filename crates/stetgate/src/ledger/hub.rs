@@ -1,0 +1,56 @@
+//! The payment hub: what executes a credit transfer the PSU approved. Beside the read-only
+//! [`super::Ledger`], this is the one seam that moves money. stetgate ships the SQL ledger's own
+//! (`impl PaymentHub for Store`: the debtor account is debited and the operation booked, so AIS
+//! shows it); a bank plugs its payment hub in by implementing the trait.
+//!
+//! The same transfer may be handed over more than once (a node stopped after claiming it and
+//! another one retries): a hub executes a given [`Transfer::key`] at most once and answers the
+//! same outcome again.
+
+use super::LedgerError;
+use async_trait::async_trait;
+use jiff::civil::Date;
+use stet::{Amount, BankCode, Iban, ResourceId};
+
+/// A credit transfer to execute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Unique per payment request, instruction (or batch) and due day: the idempotency key.
+    pub key: String,
+    pub bank: BankCode,
+    pub debtor: ResourceId,
+    pub amount: Amount,
+    pub creditor_name: String,
+    pub creditor_iban: Option<Iban>,
+    pub remittance: Vec<String>,
+    /// The Paris day it is executed on.
+    pub date: Date,
+    /// SEPA instant (SCT Inst).
+    pub instant: bool,
+}
+
+/// What the hub did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Executed {
+    /// The debtor account is debited; the operation's id in the account's transactions.
+    Booked {
+        transaction_id: String,
+    },
+    Rejected(Rejection),
+}
+
+/// Why the hub did not execute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// The balance and the authorised overdraft do not cover the amount.
+    InsufficientFunds,
+    Closed,
+    Blocked,
+    UnknownAccount,
+}
+
+#[async_trait]
+pub trait PaymentHub: Send + Sync + 'static {
+    /// Executes `transfer` once (see the module documentation).
+    async fn execute(&self, transfer: &Transfer) -> Result<Executed, LedgerError>;
+}

@@ -1,0 +1,629 @@
+//! Payment initiation over real TLS on the Banque Populaire personas: the PISP's token, the
+//! request on each version with its refusals and reason codes, idempotency, the PSU's approval
+//! (approved, refused, expired), the confirmation (once, even when two race), execution through
+//! the SQL ledger's hub (visible in AIS), future-dated payments across a DST change, cancellation,
+//! standing orders and the scheduler on two nodes.
+
+use crate::harness::{
+    AppOptions, CALLBACK, CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app_with, spawn_second_node,
+};
+use eidas::psd2::Role;
+use jiff::Timestamp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use stet::ApiVersion;
+use stet_tpp::{FlowEnd, PsuAnswers, TppClient};
+
+const BP: &str = "www.13807.sandbox.localhost";
+const ORG: &str = "PSDFR-ACPR-54321";
+const MARC: &str = "D0999990I0";
+const MARC_1: &str = "FR7613807008043001965405158";
+const MARC_1_ID: &str = "138070080430019654051";
+const CAMILLE: &str = "D0999995I0";
+const CAMILLE_OPEN: &str = "FR7613807008043001965410105";
+const CAMILLE_CLOSED: &str = "FR7613807008043001965410202";
+const PAYEE: &str = "FR7630004000031234567890143";
+const OK_URL: &str = "https://pisp.example/payment/ok?order=42";
+const KO_URL: &str = "https://pisp.example/payment/ko";
+
+/// A registered PISP (also an AISP, to see the debit) and its client.
+struct Pisp {
+    app: TestApp,
+    tpp: TestTpp,
+    client: TppClient,
+}
+
+async fn pisp(db: TestDb) -> Pisp {
+    pisp_with(db, AppOptions::default()).await
+}
+
+async fn pisp_with(db: TestDb, options: AppOptions) -> Pisp {
+    let app = spawn_app_with(db, options).await;
+    let spec = CertSpec { roles: vec![Role::PaymentInitiation, Role::AccountInformation], ..CertSpec::default() };
+    let tpp = app.tpp(ORG, spec);
+    app.register(&tpp).await;
+    let client = app.tpp_client(BP, &tpp);
+    Pisp { app, tpp, client }
+}
+
+/// A single payment of `amount` euros to a bakery, from `debtor` (the PSU chooses when `None`).
+fn single(id: &str, amount: &str, debtor: Option<&str>) -> Value {
+    let mut body = json!({
+        "paymentInformationId": id,
+        "creationDateTime": "2026-11-21T11:00:00.000+01:00",
+        "numberOfTransactions": 1,
+        "initiatingParty": {"name": "My PISP"},
+        "paymentTypeInformation": {"serviceLevel": "SEPA", "categoryPurpose": "DVPM"},
+        "beneficiary": {"creditor": {"name": "Boulangerie Paul"}, "creditorAccount": {"iban": PAYEE}},
+        "chargeBearer": "SLEV",
+        "creditTransferTransaction": [{
+            "paymentId": {"instructionId": format!("{id}-1"), "endToEndId": format!("{id}-e2e")},
+            "instructedAmount": {"currency": "EUR", "amount": amount},
+            "remittanceInformation": ["Commande 42"]
+        }],
+        "supplementaryData": {
+            "acceptedAuthenticationApproach": ["REDIRECT"],
+            "successfulReportUrl": OK_URL,
+            "unsuccessfulReportUrl": KO_URL
+        }
+    });
+    if let Some(iban) = debtor {
+        body["debtorAccount"] = json!({"iban": iban});
+    }
+    body
+}
+
+impl Pisp {
+    /// The PISP's own token.
+    async fn token(&self) -> String {
+        let response = self.client.pisp_token(ORG).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let tokens: stet_tpp::Tokens = response.json().await.unwrap();
+        assert_eq!(tokens.scope, "pisp");
+        assert!(tokens.refresh_token.is_none(), "no refresh token by client credentials");
+        tokens.access_token
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut request = self.client.signed(method, path).bearer(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null), headers)
+    }
+
+    async fn post(
+        &self,
+        version: ApiVersion,
+        token: &str,
+        body: &Value,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        self.call(Method::POST, &format!("{}/payment-requests", version.base_path()), token, Some(body)).await
+    }
+
+    /// Posts `body` and returns the request id and its approval link.
+    async fn create(&self, version: ApiVersion, token: &str, body: &Value) -> (String, String) {
+        let (status, created, headers) = self.post(version, token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let location = headers["location"].to_str().unwrap().to_owned();
+        let id = location.rsplit('/').next().unwrap().to_owned();
+        assert!(location.starts_with(&format!("{}/payment-requests/", version.base_path())));
+        assert_eq!(created["appliedAuthenticationApproach"], "REDIRECT");
+        assert_eq!(created.get("nonce").is_some(), version != ApiVersion::V1, "{created}");
+        let approval = created["_links"]["consentApproval"]["href"].as_str().unwrap().to_owned();
+        assert!(approval.contains(&format!("paymentRequestResourceId={id}")), "{approval}");
+        (id, approval)
+    }
+
+    async fn approve(&self, approval: &str, psu: &str, account: Option<&str>) -> stet_tpp::Redirected {
+        let answers =
+            PsuAnswers { psu_id: psu.into(), otp: "12345678".into(), accounts: account.map(|a| vec![a.to_owned()]) };
+        match self.client.drive_approval(approval, &answers).await.unwrap() {
+            FlowEnd::Redirected(back) => back,
+            FlowEnd::Page(status, html) => panic!("the approval stopped on a page ({status}): {html}"),
+        }
+    }
+
+    async fn get(&self, version: ApiVersion, token: &str, id: &str) -> Value {
+        let (status, body, _) =
+            self.call(Method::GET, &format!("{}/payment-requests/{id}", version.base_path()), token, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn confirm(&self, version: ApiVersion, token: &str, id: &str, body: &Value) -> (StatusCode, Value) {
+        let path = format!("{}/payment-requests/{id}/confirmation", version.base_path());
+        let (status, body, _) = self.call(Method::POST, &path, token, Some(body)).await;
+        (status, body)
+    }
+
+    /// One pass of the payment scheduler, as every node runs it.
+    async fn tick(&self) {
+        stetgate::pis::execute::run_scheduler(&self.app.state).await.unwrap();
+    }
+
+    /// The booked balance of one of Marc's accounts and his transactions there, through AIS.
+    async fn marc_sees(&self, iban: &str, resource: &str) -> (String, Vec<Value>) {
+        let aisp = self.app.access_token(&self.tpp, BP, MARC, "aisp", None).await;
+        let consent = json!({"balances": [{"iban": iban}], "transactions": [{"iban": iban}], "trustedBeneficiaries": false, "psuIdentity": false});
+        let connected =
+            |m: Method, p: &str| self.client.signed(m, p).bearer(&aisp).header("psu-ip-address", "192.0.2.10");
+        let put = connected(Method::PUT, "/stet/psd2/v1.4.2/consents").json(&consent).send().await.unwrap();
+        assert_eq!(put.status(), StatusCode::CREATED);
+        let balances: Value = connected(Method::GET, &format!("/stet/psd2/v1.4.2/accounts/{resource}/balances"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let booked = balances["balances"].as_array().unwrap().iter().find(|b| b["balanceType"] == "CLBD").unwrap()["balanceAmount"]["amount"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let transactions: Value =
+            connected(Method::GET, &format!("/stet/psd2/v1.4.2/accounts/{resource}/transactions"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        (booked, transactions["transactions"].as_array().unwrap().clone())
+    }
+}
+
+fn factor(back: &stet_tpp::Redirected) -> String {
+    assert!(back.location.starts_with(OK_URL), "back to the success URL, its own parameters kept: {}", back.location);
+    back.get("psuAuthenticationFactor").expect("psuAuthenticationFactor").to_owned()
+}
+
+async fn the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais(db: TestDb) {
+    let p = pisp(db).await;
+    let (before, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let token = p.token().await;
+    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &single("walk-1", "42.50", None)).await;
+    let received = p.get(ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(received["paymentRequest"]["paymentInformationStatus"], "RCVD");
+    let back = p.approve(&approval, MARC, Some(MARC_1_ID)).await;
+    let factor = factor(&back);
+    let approved = p.get(ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(approved["paymentRequest"]["paymentInformationStatus"], "ACTC", "waiting for the PISP's confirmation");
+    assert!(approved["_links"]["confirmation"]["href"].as_str().unwrap().ends_with("/confirmation"));
+    assert_eq!(approved["paymentRequest"]["debtorAccount"]["iban"], MARC_1, "the account the PSU chose");
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &single("walk-1", "42.50", None)).await.1["nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, done) =
+        p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let request = &done["paymentRequest"];
+    assert_eq!(request["paymentInformationStatus"], "ACSC", "{done}");
+    assert_eq!(request["creditTransferTransaction"][0]["transactionStatus"], "ACSC");
+    assert_eq!(request["creditTransferTransaction"][0]["instructedAmount"]["amount"], "42.50", "amounts as strings");
+    assert_eq!(request["creditTransferTransaction"][0]["remittanceInformation"]["unstructured"][0], "Commande 42");
+    assert!(done["_links"].get("confirmation").is_none(), "no confirmation link once confirmed");
+    let (again, _) =
+        p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor})).await;
+    assert_eq!(again, StatusCode::CONFLICT, "a second confirmation");
+    let (after, transactions) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&before) - cents(&after), 4250, "{before} -> {after}");
+    let debit = transactions
+        .iter()
+        .find(|t| t["remittanceInformation"].to_string().contains("Boulangerie Paul"))
+        .expect("the debit");
+    assert_eq!(debit["transactionAmount"]["amount"], "42.50");
+    assert_eq!(debit["creditDebitIndicator"], "DBIT");
+    assert_eq!(debit["status"], "BOOK");
+}
+
+async fn v1_executes_on_approval_and_answers_405_to_put_and_confirmation(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (id, approval) = p.create(ApiVersion::V1, &token, &single("v1-pay", "10.00", Some(MARC_1))).await;
+    let back = p.approve(&approval, MARC, None).await;
+    factor(&back);
+    let done = p.get(ApiVersion::V1, &token, &id).await;
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{done}");
+    assert!(done["paymentRequest"]["creditTransferTransaction"][0]["remittanceInformation"].is_array(), "lines on v1");
+    let path = format!("/stet/psd2/v1/payment-requests/{id}");
+    let (put, _, _) = p.call(Method::PUT, &path, &token, Some(&done["paymentRequest"])).await;
+    assert_eq!(put, StatusCode::METHOD_NOT_ALLOWED);
+    let (confirmation, _, _) = p.call(Method::POST, &format!("{path}/confirmation"), &token, Some(&json!({}))).await;
+    assert_eq!(confirmation, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn refusals_carry_the_stet_reason_code(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let code = async |version: ApiVersion, body: Value| {
+        let (status, error, _) = p.post(version, &token, &body).await;
+        (status.as_u16(), error["message"].as_str().unwrap_or("").to_owned(), error)
+    };
+    let mut b = single("r1", "10.00", None);
+    b["creditTransferTransaction"][0]["instructedAmount"]["amount"] = json!("10.001");
+    assert_eq!(code(ApiVersion::V1_4_2, b).await.1, "FF01");
+    let mut b = single("r2", "10.00", None);
+    b["debtorAccount"] = json!({"iban": "FR7613807008043001965405159"});
+    assert_eq!(code(ApiVersion::V1, b).await.1, "AC01");
+    let mut b = single("r3", "10.00", None);
+    b["beneficiary"]["creditor"]["name"] = json!("");
+    assert_eq!(code(ApiVersion::V1_6_2, b).await.1, "RR03");
+    let mut b = single("r4", "10.00", None);
+    b["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2027-01-15T00:00:00+01:00");
+    assert_eq!(code(ApiVersion::V1, b.clone()).await.1, "CH03", "beyond v1's 30 days");
+    assert_eq!(code(ApiVersion::V1_6_2, b).await.0, 201);
+    let mut b = single("r5", "10.00", None);
+    let t = b["creditTransferTransaction"][0].clone();
+    b["creditTransferTransaction"] = json!([t.clone(), t]);
+    b["numberOfTransactions"] = json!(2);
+    assert_eq!(code(ApiVersion::V1, b).await.1, "AM18", "v1 takes single payments");
+    let mut b = single("r6", "10.00", None);
+    b["supplementaryData"]["acceptedAuthenticationApproach"] = json!(["EMBEDDED-1-FACTOR", "DECOUPLED"]);
+    let (status, message, error) = code(ApiVersion::V1_6_2, b).await;
+    assert_eq!((status, message.as_str()), (400, "FF01"));
+    assert_eq!(error["acceptedAuthenticationApproach"], json!(["REDIRECT"]), "1.5's Error400Model");
+    let mut b = single("r7", "10.00", None);
+    b["debtorAcount"] = json!({"iban": MARC_1});
+    let (status, message, error) = code(ApiVersion::V1_6_2, b).await;
+    assert_eq!((status, message.as_str()), (400, "FF01"));
+    assert!(error["error"].as_str().unwrap().contains("debtorAcount"), "the misspelt field is named: {error}");
+    let mut b = single("r8", "10.00", None);
+    b["creditTransferTransaction"][0]["instructedAmount"]["amount"] = json!(10.5);
+    assert_eq!(code(ApiVersion::V1_6_2, b).await.0, 201, "a number, as 1.4.2 and later declare it");
+}
+
+async fn the_same_request_twice_is_one_request(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let body = single("idem-1", "5.00", None);
+    let (first, _) = p.create(ApiVersion::V1_4_2, &token, &body).await;
+    let (second, _) = p.create(ApiVersion::V1_4_2, &token, &body).await;
+    assert_eq!(first, second, "a retry is the same request");
+    let mut other = body.clone();
+    other["creditTransferTransaction"][0]["instructedAmount"]["amount"] = json!("6.00");
+    let (status, error, _) = p.post(ApiVersion::V1_4_2, &token, &other).await;
+    assert_eq!((status, error["message"].as_str()), (StatusCode::BAD_REQUEST, Some("FF01")), "{error}");
+    assert!(error["error"].as_str().unwrap().contains(&first), "{error}");
+}
+
+async fn refused_expired_and_failed_approvals_are_rejected_with_their_reason(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    // Refused by the PSU on the authentication page.
+    let (refused, approval) = p.create(ApiVersion::V1_4_2, &token, &single("ko-1", "5.00", None)).await;
+    let page = p.client.browse(&approval).await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let form = stet_tpp::pages::first_form(&page.text().await.unwrap()).unwrap();
+    let mut fields = form.fields.clone();
+    fields.push(("action".into(), "cancel".into()));
+    let back = p.client.post_form(&form.action, &cookie, &fields).await.unwrap();
+    assert_eq!(back.status(), StatusCode::FOUND);
+    assert!(back.headers()["location"].to_str().unwrap().starts_with(KO_URL));
+    let status = p.get(ApiVersion::V1_4_2, &token, &refused).await;
+    assert_eq!(status["paymentRequest"]["paymentInformationStatus"], "RJCT");
+    assert_eq!(status["paymentRequest"]["statusReasonInformation"], "CUST");
+    // Nobody decided in time.
+    let (late, _) = p.create(ApiVersion::V1_4_2, &token, &single("ko-2", "5.00", None)).await;
+    p.app.clock.advance(jiff::SignedDuration::from_mins(16));
+    p.tick().await;
+    let status = p.get(ApiVersion::V1_4_2, &token, &late).await;
+    assert_eq!(status["paymentRequest"]["statusReasonInformation"], "NOAS", "{status}");
+    // Three wrong codes.
+    let (failed, approval) = p.create(ApiVersion::V1_4_2, &token, &single("ko-3", "5.00", None)).await;
+    let wrong = PsuAnswers { psu_id: MARC.into(), otp: "00000000".into(), accounts: None };
+    let FlowEnd::Redirected(back) = p.client.drive_approval(&approval, &wrong).await.unwrap() else {
+        panic!("no redirect")
+    };
+    assert!(back.location.starts_with(KO_URL));
+    let status = p.get(ApiVersion::V1_4_2, &token, &failed).await;
+    assert_eq!(status["paymentRequest"]["paymentInformationStatus"], "RJCT");
+}
+
+async fn the_hub_refuses_insufficient_funds_and_a_closed_account(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    // Camille's open account holds 100.00 EUR, with no overdraft.
+    let (poor, approval) = p.create(ApiVersion::V1, &token, &single("funds-1", "500.00", Some(CAMILLE_OPEN))).await;
+    p.approve(&approval, CAMILLE, None).await;
+    let status = p.get(ApiVersion::V1, &token, &poor).await;
+    assert_eq!(status["paymentRequest"]["paymentInformationStatus"], "RJCT", "{status}");
+    assert_eq!(status["paymentRequest"]["statusReasonInformation"], "CUST");
+    // A request naming Camille's closed account.
+    let (closed, approval) = p.create(ApiVersion::V1, &token, &single("closed-1", "5.00", Some(CAMILLE_CLOSED))).await;
+    let back = p.approve(&approval, CAMILLE, None).await;
+    assert!(back.location.starts_with(KO_URL));
+    let status = p.get(ApiVersion::V1, &token, &closed).await;
+    assert_eq!(status["paymentRequest"]["statusReasonInformation"], "AC04", "{status}");
+    // The closed account is not offered when the PSU chooses.
+    let (_, approval) = p.create(ApiVersion::V1_4_2, &token, &single("choice-1", "5.00", None)).await;
+    let page = p.client.browse(&approval).await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let mut html = page.text().await.unwrap();
+    for answer in [("psu_id", CAMILLE), ("otp", "12345678")] {
+        let form = stet_tpp::pages::first_form(&html).unwrap();
+        let mut fields = form.fields.clone();
+        fields.push((answer.0.into(), answer.1.into()));
+        fields.push(("action".into(), "continue".into()));
+        html = p.client.post_form(&form.action, &cookie, &fields).await.unwrap().text().await.unwrap();
+    }
+    let choices = stet_tpp::pages::first_form(&html).unwrap().radios;
+    assert_eq!(choices.len(), 1, "the open account only: {choices:?}");
+}
+
+async fn two_simultaneous_confirmations_execute_once(db: TestDb) {
+    let p = pisp(db).await;
+    let (before, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let token = p.token().await;
+    let (status, created, _) = p.post(ApiVersion::V1_4_2, &token, &single("race-1", "7.00", Some(MARC_1))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["_links"]["consentApproval"]["href"]
+        .as_str()
+        .unwrap()
+        .split("paymentRequestResourceId=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let back = p.approve(created["_links"]["consentApproval"]["href"].as_str().unwrap(), MARC, None).await;
+    let body = json!({"nonce": created["nonce"], "psuAuthenticationFactor": factor(&back)});
+    let (a, b) = tokio::join!(
+        p.confirm(ApiVersion::V1_4_2, &token, &id, &body),
+        p.confirm(ApiVersion::V1_4_2, &token, &id, &body)
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
+    let (after, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&before) - cents(&after), 700, "debited once");
+}
+
+async fn a_wrong_factor_or_nonce_is_refused(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (status, created, _) = p.post(ApiVersion::V1_6_2, &token, &single("factor-1", "3.00", Some(MARC_1))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let approval = created["_links"]["consentApproval"]["href"].as_str().unwrap();
+    let id = approval.split("paymentRequestResourceId=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let (early, _) = p
+        .confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": created["nonce"], "psuAuthenticationFactor": "x"}))
+        .await;
+    assert_eq!(early, StatusCode::CONFLICT, "not approved yet");
+    let factor = factor(&p.approve(approval, MARC, None).await);
+    let (wrong, error) = p
+        .confirm(
+            ApiVersion::V1_6_2,
+            &token,
+            &id,
+            &json!({"nonce": created["nonce"], "psuAuthenticationFactor": "nope"}),
+        )
+        .await;
+    assert_eq!((wrong, error["message"].as_str()), (StatusCode::BAD_REQUEST, Some("FF01")));
+    let (wrong_nonce, _) =
+        p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": "nope", "psuAuthenticationFactor": factor})).await;
+    assert_eq!(wrong_nonce, StatusCode::BAD_REQUEST);
+    p.app.clock.advance(jiff::SignedDuration::from_mins(6));
+    let (stale, _) = p
+        .confirm(
+            ApiVersion::V1_6_2,
+            &token,
+            &id,
+            &json!({"nonce": created["nonce"], "psuAuthenticationFactor": factor}),
+        )
+        .await;
+    assert_eq!(stale, StatusCode::BAD_REQUEST, "the factor lives five minutes");
+}
+
+async fn the_o_confirmation_variant_confirms_with_the_psus_token(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (id, approval) = p.create(ApiVersion::V1_4_2, &token, &single("oconf-1", "4.00", Some(MARC_1))).await;
+    let approval = format!(
+        "{}&response_type=code&client_id={ORG}&redirect_uri={}&state=s1",
+        approval.split("&nonce=").next().unwrap(),
+        CALLBACK
+    );
+    let back = p.approve(&approval, MARC, None).await;
+    assert!(back.location.starts_with(CALLBACK) && back.get("state") == Some("s1"), "{}", back.location);
+    let code = back.get("code").unwrap();
+    let tokens: stet_tpp::Tokens = p.client.exchange_code(ORG, code, CALLBACK).await.unwrap().json().await.unwrap();
+    assert_eq!(tokens.scope, "pisp");
+    let path = format!("/stet/psd2/v1.4.2/payment-requests/{id}/o-confirmation");
+    let (with_own, _, _) = p.call(Method::POST, &path, &token, Some(&json!({}))).await;
+    assert_eq!(with_own, StatusCode::FORBIDDEN, "o-confirmation takes the PSU's token");
+    let (status, done, _) = p.call(Method::POST, &path, &tokens.access_token, Some(&json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC");
+}
+
+async fn tokens_of_one_service_are_refused_by_the_other(db: TestDb) {
+    let p = pisp(db).await;
+    let pisp_token = p.token().await;
+    let accounts = p.client.signed(Method::GET, "/stet/psd2/v1.4.2/accounts").bearer(&pisp_token).send().await.unwrap();
+    assert_eq!(accounts.status(), StatusCode::FORBIDDEN, "a PISP token on AIS");
+    let aisp = p.app.access_token(&p.tpp, BP, MARC, "aisp", None).await;
+    let (status, _, _) = p.post(ApiVersion::V1_4_2, &aisp, &single("scope-1", "1.00", None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an AIS token on PIS");
+    // A QWAC without PSP_PI gets no pisp token.
+    let aisp_only = p.app.tpp("PSDFR-ACPR-77777", CertSpec::default());
+    p.app.register(&aisp_only).await;
+    let refused = p.app.tpp_client(BP, &aisp_only).pisp_token("PSDFR-ACPR-77777").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "unauthorized_client");
+}
+
+async fn a_future_payment_waits_for_its_paris_day_across_the_dst_change(db: TestDb) {
+    // Saturday 27 March 2027; Paris moves to summer time in the night of the 28th.
+    let options =
+        AppOptions { now: Some("2027-03-27T12:00:00Z".parse::<Timestamp>().unwrap()), ..AppOptions::default() };
+    let p = pisp_with(db, options).await;
+    let token = p.token().await;
+    let mut body = single("future-1", "12.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2027-03-29T00:00:00.000+02:00");
+    let (id, approval) = p.create(ApiVersion::V1_4_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_4_2, &token, &body).await.1["nonce"].clone();
+    let (status, confirmed) = p
+        .confirm(ApiVersion::V1_4_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(confirmed["paymentRequest"]["paymentInformationStatus"], "ACSP", "waits for its day");
+    // 23:30 on the 28th in Paris (summer time: UTC+2) is not yet the 29th.
+    p.app.clock.set("2027-03-28T21:30:00Z".parse().unwrap());
+    p.tick().await;
+    let token = p.token().await;
+    assert_eq!(p.get(ApiVersion::V1_4_2, &token, &id).await["paymentRequest"]["paymentInformationStatus"], "ACSP");
+    p.app.clock.set("2027-03-28T22:30:00Z".parse().unwrap());
+    p.tick().await;
+    let token = p.token().await;
+    let done = p.get(ApiVersion::V1_4_2, &token, &id).await;
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{done}");
+}
+
+async fn a_future_payment_can_be_cancelled_before_its_day(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let mut body = single("cancel-1", "8.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-25T00:00:00.000+01:00");
+    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
+    p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    let mut resource = p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"].clone();
+    assert!(resource["creditTransferTransaction"][0]["cancellableTill"].is_string(), "{resource}");
+    let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}");
+    resource["paymentInformationStatus"] = json!("ACCP");
+    let (modify, _, _) = p.call(Method::PUT, &path, &token, Some(&resource)).await;
+    assert_eq!(modify, StatusCode::FORBIDDEN, "the PUT only cancels");
+    resource["paymentInformationStatus"] = json!("CANC");
+    resource["statusReasonInformation"] = json!("DS02");
+    let (status, answer, _) = p.call(Method::PUT, &path, &token, Some(&resource)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["appliedAuthenticationApproach"], "NONE");
+    let cancelled = p.get(ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(cancelled["paymentRequest"]["paymentInformationStatus"], "CANC");
+    assert_eq!(cancelled["paymentRequest"]["statusReasonInformation"], "DS02");
+    p.app.clock.set("2026-11-25T09:00:00Z".parse().unwrap());
+    p.tick().await;
+    let token = p.token().await;
+    assert_eq!(
+        p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"]["paymentInformationStatus"],
+        "CANC",
+        "never executed"
+    );
+    let (again, _, _) = p.call(Method::PUT, &path, &token, Some(&resource)).await;
+    assert_eq!(again, StatusCode::CONFLICT, "nothing left to cancel");
+}
+
+async fn a_standing_order_executes_on_each_day_and_lists_its_executions(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let mut body = single("so-1", "2.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["standingOrderCharacteristics"] = json!({
+        "startDate": "2026-11-23T00:00:00.000+01:00", "frequency": "WEEK", "executionRule": "FWNG",
+        "endDate": "2026-12-07T00:00:00.000+01:00"
+    });
+    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
+    p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    for day in ["2026-11-23T09:00:00Z", "2026-11-30T09:00:00Z", "2026-12-08T09:00:00Z"] {
+        p.app.clock.set(day.parse().unwrap());
+        p.tick().await;
+        p.tick().await;
+    }
+    let token = p.token().await;
+    let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}/transactions");
+    let (status, listed, _) = p.call(Method::GET, &path, &token, None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let executions = listed["creditTransferTransaction"].as_array().unwrap();
+    let days: Vec<&str> = executions.iter().map(|t| &t["appliedExecutionDate"].as_str().unwrap()[..10]).collect();
+    assert_eq!(days, ["2026-11-23", "2026-11-30", "2026-12-07"], "weekly, twice on the scheduler, each day once");
+    assert!(executions.iter().all(|t| t["transactionStatus"] == "ACSC"));
+    let done = p.get(ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "ended with its end date");
+    assert_eq!(
+        done["paymentRequest"]["creditTransferTransaction"][0]["standingOrderCharacteristics"]["frequency"],
+        "WEEK"
+    );
+}
+
+async fn two_nodes_running_the_scheduler_execute_once(db: TestDb) {
+    let p = pisp(db).await;
+    let second = spawn_second_node(&p.app).await;
+    let token = p.token().await;
+    let mut body = single("nodes-1", "9.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-24T00:00:00.000+01:00");
+    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
+    p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    let (before, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    for node in [&p.app, &second] {
+        node.clock.set("2026-11-24T09:00:00Z".parse().unwrap());
+    }
+    let (a, b) = tokio::join!(
+        stetgate::pis::execute::run_scheduler(&p.app.state),
+        stetgate::pis::execute::run_scheduler(&second.state)
+    );
+    a.unwrap();
+    b.unwrap();
+    let (after, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let token = p.token().await;
+    let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&before) - cents(&after), 900, "one debit");
+    assert_eq!(p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"]["paymentInformationStatus"], "ACSC");
+}
+
+async fn another_pisps_request_is_not_found(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (id, _) = p.create(ApiVersion::V1_4_2, &token, &single("mine-1", "1.00", None)).await;
+    let spec = CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() };
+    let other = p.app.tpp("PSDFR-ACPR-99999", spec);
+    p.app.register(&other).await;
+    let client = p.app.tpp_client(BP, &other);
+    let tokens: stet_tpp::Tokens = client.pisp_token("PSDFR-ACPR-99999").await.unwrap().json().await.unwrap();
+    let response = client.payment_request(ApiVersion::V1_4_2, &tokens.access_token, &id).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+db_tests!(
+    the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais,
+    v1_executes_on_approval_and_answers_405_to_put_and_confirmation,
+    refusals_carry_the_stet_reason_code,
+    the_same_request_twice_is_one_request,
+    refused_expired_and_failed_approvals_are_rejected_with_their_reason,
+    the_hub_refuses_insufficient_funds_and_a_closed_account,
+    two_simultaneous_confirmations_execute_once,
+    a_wrong_factor_or_nonce_is_refused,
+    the_o_confirmation_variant_confirms_with_the_psus_token,
+    tokens_of_one_service_are_refused_by_the_other,
+    a_future_payment_waits_for_its_paris_day_across_the_dst_change,
+    a_future_payment_can_be_cancelled_before_its_day,
+    a_standing_order_executes_on_each_day_and_lists_its_executions,
+    another_pisps_request_is_not_found,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_running_the_scheduler_execute_once_on_postgresql() {
+    if let Some(db) = TestDb::postgres().await {
+        two_nodes_running_the_scheduler_execute_once(db).await;
+    }
+}
