@@ -20,7 +20,7 @@ impl TppClient {
         request: &PaymentRequestResource,
     ) -> Result<reqwest::Response, ClientError> {
         let path = format!("{}/payment-requests", version.base_path());
-        Ok(self.signed(reqwest::Method::POST, &path).bearer(token).json(request).send().await?)
+        self.signed(reqwest::Method::POST, &path).bearer(token).json(request).send().await
     }
 
     /// `POST .../confirmation` (or `o-confirmation`) of request `id`.
@@ -33,7 +33,7 @@ impl TppClient {
         confirmation: &ConfirmationResource,
     ) -> Result<reqwest::Response, ClientError> {
         let path = format!("{}/payment-requests/{id}/{endpoint}", version.base_path());
-        Ok(self.signed(reqwest::Method::POST, &path).bearer(token).json(confirmation).send().await?)
+        self.signed(reqwest::Method::POST, &path).bearer(token).json(confirmation).send().await
     }
 
     /// `GET /payment-requests/{id}`.
@@ -44,7 +44,7 @@ impl TppClient {
         id: &str,
     ) -> Result<reqwest::Response, ClientError> {
         let path = format!("{}/payment-requests/{id}", version.base_path());
-        Ok(self.signed(reqwest::Method::GET, &path).bearer(token).send().await?)
+        self.signed(reqwest::Method::GET, &path).bearer(token).send().await
     }
 
     /// Goes through the approval pages of `consent_approval` (the creation answer's link) as `psu`.
