@@ -126,6 +126,9 @@ pub async fn start(
         Ok(read) => read,
         Err(no) => return redirect_error(&redirect_uri, no.state.as_deref(), no.error, &no.description),
     };
+    if scopes.contains(super::Scope::Pisp) {
+        return to_payment_approval(&params, &requested, &registration, &scopes);
+    }
     if !state.authenticator.available(bank.code()) {
         // The bank's strong customer authentication is not connected (production, until it is).
         return requested
@@ -146,6 +149,43 @@ pub async fn start(
     let mut response = pages::identify(&ctx, &TppShown::of(&registration), scope_text(t, &scopes), None);
     session.set_cookie(&mut response, state.clock.now());
     response
+}
+
+/// Scope `pisp` is the authorization of one payment request (STET 1.4.2 o-confirmation): the PSU
+/// approves it on the payment pages, which send the code back.
+fn to_payment_approval(
+    params: &Params,
+    requested: &Requested,
+    registration: &Registration,
+    scopes: &Scopes,
+) -> Response {
+    if scopes.iter().count() > 1 {
+        return requested.back("invalid_scope", "scope pisp is asked alone: it authorizes one payment request");
+    }
+    let Some(payment) = params.one("paymentRequestResourceId").ok().flatten() else {
+        return requested
+            .back("invalid_request", "scope pisp needs paymentRequestResourceId: the payment request to approve");
+    };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("paymentRequestResourceId", payment)
+        .append_pair("response_type", "code")
+        .append_pair("client_id", registration.org_id.as_str())
+        .append_pair("redirect_uri", &requested.redirect_uri);
+    if let Some(state) = &requested.state {
+        query.append_pair("state", state);
+    }
+    if let Some(challenge) = &requested.code_challenge {
+        query.append_pair("code_challenge", challenge).append_pair("code_challenge_method", "S256");
+    }
+    let mut response = StatusCode::FOUND.into_response();
+    match HeaderValue::from_str(&format!("{}?{}", crate::pis::APPROVAL_PATH, query.finish())) {
+        Ok(location) => {
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+        }
+        Err(_) => requested.back("invalid_request", "paymentRequestResourceId is not usable"),
+    }
 }
 
 /// Why an authorization request cannot be answered on a redirect URI.
@@ -206,7 +246,15 @@ fn read_request(
     if requested.state.as_ref().is_some_and(|s| s.len() > 500) {
         return back("invalid_request", "state is longer than 500 characters");
     }
-    for name in ["response_type", "scope", "client_id", "redirect_uri", "code_challenge", "code_challenge_method"] {
+    for name in [
+        "response_type",
+        "scope",
+        "client_id",
+        "redirect_uri",
+        "code_challenge",
+        "code_challenge_method",
+        "paymentRequestResourceId",
+    ] {
         if let Err(e) = params.one(name) {
             return back("invalid_request", &e);
         }
@@ -223,7 +271,7 @@ fn read_request(
         return back("invalid_scope", "extended_transaction_history is not supported by this bank");
     }
     let Some(scopes) = Scopes::parse(requested_scope) else {
-        return back("invalid_scope", "scope must be aisp, cbpii or piisp (space-separated)");
+        return back("invalid_scope", "scope must be aisp, cbpii, piisp or pisp (space-separated)");
     };
     let roles = registered_roles(registration);
     if let Some(missing) = scopes.iter().find(|s| !roles.contains(&s.role())) {

@@ -54,6 +54,8 @@ struct Approving {
 struct CodeReturn {
     redirect_uri: String,
     state: Option<String>,
+    /// PKCE (S256), when the authorization request carried one.
+    code_challenge: Option<String>,
 }
 
 /// What every payment page shows.
@@ -222,7 +224,11 @@ fn how_back(params: &Params, p: &PaymentRequest, registration: &Registration) ->
             return Err(format!("redirect_uri is not one of the redirect URIs {client_id} registered."));
         }
         let state = params.one("state").ok().flatten().map(str::to_owned);
-        return Ok(Some(CodeReturn { redirect_uri: redirect_uri.to_owned(), state }));
+        let code_challenge = params.one("code_challenge").ok().flatten().map(str::to_owned);
+        if code_challenge.is_some() && params.one("code_challenge_method").ok().flatten() != Some("S256") {
+            return Err("code_challenge_method must be S256.".into());
+        }
+        return Ok(Some(CodeReturn { redirect_uri: redirect_uri.to_owned(), state, code_challenge }));
     }
     match params.one("nonce").ok().flatten() {
         Some(nonce) if crate::secret::same_secret(nonce, &p.nonce) => Ok(None),
@@ -465,7 +471,7 @@ async fn issue_code(
         sca_at,
         expires_at: now.saturating_add(state.config.oauth.code_lifetime()).unwrap_or(now),
         pair_id: None,
-        code_challenge: None,
+        code_challenge: back.code_challenge.clone(),
         payment: Some(p.id.clone()),
     };
     if let Err(e) = state.store.insert_code(&code.hash(), &grant).await {

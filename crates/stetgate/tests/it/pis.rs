@@ -430,16 +430,25 @@ async fn a_wrong_factor_or_nonce_is_refused(db: TestDb) {
 async fn the_o_confirmation_variant_confirms_with_the_psus_token(db: TestDb) {
     let p = pisp(db).await;
     let token = p.token().await;
-    let (id, approval) = p.create(ApiVersion::V1_4_2, &token, &single("oconf-1", "4.00", Some(MARC_1))).await;
-    let approval = format!(
-        "{}&response_type=code&client_id={ORG}&redirect_uri={}&state=s1",
-        approval.split("&nonce=").next().unwrap(),
-        CALLBACK
-    );
-    let back = p.approve(&approval, MARC, None).await;
+    // Started at the authorization endpoint (scope pisp, with PKCE), which leads to the payment pages.
+    let (id, _) = p.create(ApiVersion::V1_4_2, &token, &single("oconf-1", "4.00", Some(MARC_1))).await;
+    let pkce = stet_tpp::Pkce::generate();
+    let request = stet_tpp::AuthorizationRequest {
+        client_id: ORG.into(),
+        redirect_uri: CALLBACK.into(),
+        scope: "pisp".into(),
+        state: Some("s1".into()),
+        code_challenge: Some(pkce.challenge.clone()),
+    };
+    let authorize = format!("{}{}&paymentRequestResourceId={id}", p.client.base_url(), request.path());
+    let to_pages = p.client.browse(&authorize).await.unwrap();
+    assert_eq!(to_pages.status(), StatusCode::FOUND);
+    let pages = format!("{}{}", p.client.base_url(), to_pages.headers()["location"].to_str().unwrap());
+    let back = p.approve(&pages, MARC, None).await;
     assert!(back.location.starts_with(CALLBACK) && back.get("state") == Some("s1"), "{}", back.location);
     let code = back.get("code").unwrap();
-    let tokens: stet_tpp::Tokens = p.client.exchange_code(ORG, code, CALLBACK).await.unwrap().json().await.unwrap();
+    let exchanged = p.client.exchange_code_with_verifier(ORG, code, CALLBACK, &pkce.verifier).await.unwrap();
+    let tokens: stet_tpp::Tokens = exchanged.json().await.unwrap();
     assert_eq!(tokens.scope, "pisp");
     let path = format!("/stet/psd2/v1.4.2/payment-requests/{id}/o-confirmation");
     let (with_own, _, _) = p.call(Method::POST, &path, &token, Some(&json!({}))).await;
@@ -447,6 +456,29 @@ async fn the_o_confirmation_variant_confirms_with_the_psus_token(db: TestDb) {
     let (status, done, _) = p.call(Method::POST, &path, &tokens.access_token, Some(&json!({}))).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC");
+    let (again, _, _) = p.call(Method::POST, &path, &tokens.access_token, Some(&json!({}))).await;
+    assert_eq!(again, StatusCode::CONFLICT);
+    // Or straight from the approval link, with the OAuth parameters instead of the nonce; the
+    // token is bound to its own payment request.
+    let (other, approval) = p.create(ApiVersion::V1_4_2, &token, &single("oconf-2", "4.00", Some(MARC_1))).await;
+    let link = format!(
+        "{}&response_type=code&client_id={ORG}&redirect_uri={CALLBACK}",
+        approval.split("&nonce=").next().unwrap()
+    );
+    let back = p.approve(&link, MARC, None).await;
+    let tokens: stet_tpp::Tokens =
+        p.client.exchange_code(ORG, back.get("code").unwrap(), CALLBACK).await.unwrap().json().await.unwrap();
+    let (foreign, _, _) = p.call(Method::POST, &path, &tokens.access_token, Some(&json!({}))).await;
+    assert_eq!(foreign, StatusCode::FORBIDDEN, "a token bound to another payment request");
+    let (own, _, _) = p
+        .call(
+            Method::POST,
+            &format!("/stet/psd2/v1.4.2/payment-requests/{other}/o-confirmation"),
+            &tokens.access_token,
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(own, StatusCode::OK);
 }
 
 async fn tokens_of_one_service_are_refused_by_the_other(db: TestDb) {
