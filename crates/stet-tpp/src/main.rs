@@ -7,6 +7,8 @@
 //! stet-tpp call GET /stet/psd2/v1.4.2/accounts --bank 17515 --token <access token>
 //! stet-tpp refresh  --bank 17515 --refresh-token <refresh token>
 //! stet-tpp revoke   --bank 17515 --token <access or refresh token>
+//! stet-tpp pay      --bank 13807 --psu D0999990I0 --amount 12.50 --payee "Boulangerie Paul" \
+//!                   --payee-iban FR7630004000031234567890143      (sandbox: the whole PISP walk)
 //! stet-tpp bench    --bank 17515 --scenario accounts --connections 64 --duration 10
 //! ```
 //! `--bank CODE` means `--url https://www.CODE.sandbox.localhost:8443`; `--cacert` defaults to the
@@ -22,13 +24,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 #[path = "cli/bench.rs"]
 mod bench;
+#[path = "cli/pay.rs"]
+mod pay;
 
 use stet_tpp::{
     AuthorizationRequest, ClientConfig, FlowEnd, HttpVersion, PsuAnswers, Signer, TppClient, new_request_id,
 };
 
 #[derive(Parser)]
-#[command(name = "stet-tpp", version, about = "A TPP client for STET PSD2 banks (AISP, CBPII)")]
+#[command(name = "stet-tpp", version, about = "A TPP client for STET PSD2 banks (AISP, CBPII, PISP)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,6 +133,9 @@ enum Command {
         #[arg(long)]
         redirect_uri: Option<String>,
     },
+    /// Sandbox: initiate a payment and walk it through: the PISP's token, the request, the PSU's
+    /// approval on the bank's pages (followed over HTTP), the confirmation, and the status.
+    Pay(PayArgs),
     /// A new access token for a refresh token.
     Refresh {
         #[command(flatten)]
@@ -150,6 +157,47 @@ enum Command {
         #[arg(long)]
         token: String,
     },
+}
+
+#[derive(Args)]
+struct PayArgs {
+    #[command(flatten)]
+    bank: Bank,
+    #[command(flatten)]
+    certs: Certs,
+    /// The paying persona's online-banking id, e.g. D0999990I0.
+    #[arg(long)]
+    psu: String,
+    /// The one-time code (the sandbox's is 12345678).
+    #[arg(long, default_value = "12345678")]
+    otp: String,
+    /// Euros, e.g. 12.50.
+    #[arg(long)]
+    amount: String,
+    /// The creditor's name.
+    #[arg(long)]
+    payee: String,
+    /// The creditor's IBAN.
+    #[arg(long)]
+    payee_iban: String,
+    /// The remittance line.
+    #[arg(long, default_value = "stet-tpp payment")]
+    remittance: String,
+    /// The debtor IBAN [default: the PSU chooses on the bank's page].
+    #[arg(long)]
+    debtor: Option<String>,
+    /// When the PSU chooses: the account (resource id) to pick [default: the first offered].
+    #[arg(long)]
+    account: Option<String>,
+    /// SEPA instant (localInstrument INST).
+    #[arg(long)]
+    instant: bool,
+    /// The execution day, YYYY-MM-DD [default: today].
+    #[arg(long)]
+    date: Option<String>,
+    /// v1, v1.4.2 or v1.6.2.
+    #[arg(long, default_value = "v1.6.2")]
+    version: String,
 }
 
 #[derive(Args)]
@@ -310,6 +358,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             print(login(&client, &client_id, redirect_uri, &psu, &scope, &otp, accounts).await?).await
         }
         Command::Bench(args) => bench::run(&args).await,
+        Command::Pay(args) => pay::run(&args).await,
         Command::Refresh { bank, certs, refresh_token } => {
             let client = client(&bank, Some(&certs))?;
             print(client.refresh(&org_id(&certs)?, &refresh_token).await?).await

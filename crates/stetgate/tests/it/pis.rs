@@ -659,3 +659,38 @@ async fn two_nodes_running_the_scheduler_execute_once_on_postgresql() {
         two_nodes_running_the_scheduler_execute_once(db).await;
     }
 }
+
+/// `stet-tpp pay` (the binary beside `stetgate`, built by scripts/test.sh before the tests) walks a
+/// payment through on the sandbox as a TPP developer runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stet_tpp_pay_walks_a_payment_through() {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_stetgate")).with_file_name("stet-tpp");
+    if !binary.exists() {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true: build stet-tpp before the tests");
+        eprintln!("note: {} is not built; skipping the stet-tpp pay walk", binary.display());
+        return;
+    }
+    let p = pisp(TestDb::sqlite()).await;
+    let certs = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("qwac.pem", &p.tpp.qwac.cert_pem),
+        ("qwac.key", &p.tpp.qwac.key_pem),
+        ("qseal.pem", &p.tpp.qseal.cert_pem),
+        ("qseal.key", &p.tpp.qseal.key_pem),
+    ] {
+        std::fs::write(certs.path().join(name), text).unwrap();
+    }
+    let ca = certs.path().join("ca.pem");
+    std::fs::write(&ca, &p.app.ca_pem).unwrap();
+    let url = format!("https://{BP}:{}", p.app.addr.port());
+    let output = tokio::process::Command::new(&binary)
+        .args(["pay", "--url", &url, "--cacert", ca.to_str().unwrap(), "--certs", certs.path().to_str().unwrap()])
+        .args(["--psu", MARC, "--amount", "3.10", "--payee", "Boulangerie Paul", "--payee-iban", PAYEE])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("\"paymentInformationStatus\": \"ACSC\""), "{stdout}");
+    assert!(stderr.contains("confirming"), "{stderr}");
+}
