@@ -114,7 +114,7 @@ fn new_request(
     body_hash: String,
 ) -> Result<PaymentRequest, ApiError> {
     let now = state.clock.now();
-    let id = ResourceId::parse(&format!("PR{}", random(24)?)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let id = ResourceId::parse(&format!("PR{}", random(16)?)).map_err(|e| ApiError::Internal(e.to_string()))?;
     let stored = serde_json::to_string(&checked.resource).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(PaymentRequest {
         id,
@@ -126,7 +126,7 @@ fn new_request(
         request: stored,
         status: PaymentStatus::Rcvd,
         reason: None,
-        nonce: random(20)?,
+        nonce: random(16)?,
         instant: checked.instant,
         batch_booking: checked.batch_booking,
         psu: None,

@@ -257,6 +257,10 @@ impl Schedule {
                 break;
             }
             let shifted = self.rule.apply(raw);
+            // A first day moved before the order's start (PREC on a weekend start) is not a day of it.
+            if shifted < start {
+                continue;
+            }
             if shifted <= until && !days.contains(&shifted) {
                 days.push(shifted);
             }

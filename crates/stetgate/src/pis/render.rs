@@ -55,6 +55,13 @@ pub fn hal(
         t.status_reason_information = i.reason.map(|r| r.as_str().to_owned());
         shape_instruction(t, version);
         if version >= ApiVersion::V1_6_2 {
+            // 1.5 (CR279) puts the beneficiary and the date on every instruction.
+            if t.beneficiary.is_none() {
+                t.beneficiary = resource.beneficiary.clone();
+            }
+            if t.requested_execution_date.is_none() {
+                t.requested_execution_date = midnight(i.execution_date, tz);
+            }
             t.resource_id = Some(format!("{}-{}", p.id, i.position));
             let last = executions.iter().rev().find(|e| e.booked && (e.position == i.position || e.position == -1));
             t.applied_execution_date = last.and_then(|e| midnight(e.due_date, tz));
