@@ -263,7 +263,7 @@ async fn a_browser_draws_the_statistics_page() {
     assert!(page.contains("2026Q4") && page.contains("Caisse"), "the bank and the period are named");
     assert_eq!(page.matches("<svg").count(), 3, "uptime, requests and response-time charts");
     assert!(page.matches("class=\"bar\"").count() >= 52, "one uptime bar per day so far");
-    assert_eq!(page.matches("class=\"series\"").count(), 6, "three families on two line charts");
+    assert_eq!(page.matches("class=\"series\"").count(), 8, "four families on two line charts");
     let rendered = browser
         .call(
             reqwest::Method::POST,
@@ -311,4 +311,66 @@ async fn a_browser_uses_the_fallback_online_banking() {
     browser.click("table.accounts a").await;
     browser.find("table.transactions").await;
     browser.screenshot("fallback-3-transactions").await;
+}
+
+/// A payment approval as the PSU lives it: the amount and payee on every page, the code, the
+/// account to debit, then back at the PISP with the factor that confirms the payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_approves_a_payment() {
+    let Some(browser) = Browser::start("fr-FR,fr").await else { return };
+    let app = spawn_app(TestDb::sqlite()).await;
+    let host = "www.13807.sandbox.localhost";
+    let roles = vec![eidas::psd2::Role::PaymentInitiation];
+    let tpp = app.tpp("PSDFR-ACPR-54321", CertSpec { roles, ..CertSpec::default() });
+    app.register(&tpp).await;
+    let client = app.tpp_client(host, &tpp);
+    let token =
+        client.pisp_token("PSDFR-ACPR-54321").await.unwrap().json::<stet_tpp::Tokens>().await.unwrap().access_token;
+    let (report_url, received) = tpp_callback().await;
+    let body = json!({
+        "paymentInformationId": "browser-1", "creationDateTime": "2026-11-21T11:00:00+01:00", "numberOfTransactions": 1,
+        "initiatingParty": {"name": "My PISP"}, "paymentTypeInformation": {"serviceLevel": "SEPA"},
+        "beneficiary": {"creditor": {"name": "Boulangerie Paul"}, "creditorAccount": {"iban": "FR7630004000031234567890143"}},
+        "creditTransferTransaction": [{"paymentId": {"instructionId": "browser-1"}, "instructedAmount": {"currency": "EUR", "amount": "42.50"}}],
+        "supplementaryData": {"acceptedAuthenticationApproach": ["REDIRECT"], "successfulReportUrl": report_url}
+    });
+    let created = client
+        .signed(reqwest::Method::POST, "/stet/psd2/v1.6.2/payment-requests")
+        .bearer(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let created: Value = created.json().await.unwrap();
+    browser.goto(created["_links"]["consentApproval"]["href"].as_str().unwrap()).await;
+    browser.find("#psu_id").await;
+    let page = browser.source().await;
+    assert!(page.contains("42.50 EUR") && page.contains("Boulangerie Paul"), "the amount and the payee");
+    browser.screenshot("payment-1-identification").await;
+    browser.type_into("#psu_id", "D0999990I0").await;
+    browser.click("button[value=continue]").await;
+    browser.find("#otp").await;
+    assert!(browser.source().await.contains("42.50 EUR"), "the code is asked for this amount");
+    browser.screenshot("payment-2-one-time-code").await;
+    browser.type_into("#otp", "12345678").await;
+    browser.click("button[value=continue]").await;
+    browser.find("#account-1").await;
+    browser.screenshot("payment-3-account").await;
+    browser.click("button[value=continue]").await;
+    let target =
+        tokio::time::timeout(Duration::from_secs(20), received).await.expect("the browser reached the PISP").unwrap();
+    browser.find("h1").await;
+    let factor = url::form_urlencoded::parse(target.split_once('?').map(|(_, q)| q).unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "psuAuthenticationFactor")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no factor in {target}"));
+    let confirmation = json!({"nonce": created["nonce"], "psuAuthenticationFactor": factor});
+    let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}/confirmation");
+    let confirmed =
+        client.signed(reqwest::Method::POST, &path).bearer(&token).json(&confirmation).send().await.unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let confirmed: Value = confirmed.json().await.unwrap();
+    assert_eq!(confirmed["paymentRequest"]["paymentInformationStatus"], "ACSC");
 }

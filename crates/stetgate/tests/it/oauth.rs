@@ -386,14 +386,14 @@ async fn code_rules(db: TestDb) {
     app.clock.advance(SignedDuration::from_mins(61));
     oauth_error(client.exchange_code(ORG, &c, CALLBACK).await.unwrap(), StatusCode::BAD_REQUEST, "invalid_grant").await;
 
-    // Grant types and parameters.
+    // Grant types and parameters: client credentials give payment initiation tokens only.
     oauth_error(
         client
             .token_request(&[("client_id", ORG), ("grant_type", "client_credentials"), ("scope", "aisp")])
             .await
             .unwrap(),
         StatusCode::BAD_REQUEST,
-        "unsupported_grant_type",
+        "invalid_scope",
     )
     .await;
     oauth_error(
