@@ -22,7 +22,7 @@ impl Store {
         consent: &AisConsent,
         now: jiff::Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO ais_consents (bank_code, psu_id, client_id, psu_identity, granted_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (bank_code, psu_id, client_id)

@@ -46,7 +46,7 @@ impl Store {
                 issuer: None,
             }),
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let booked = [(transfer.bank, transfer.debtor.clone(), vec![operation])];
         let inserted = insert_transactions(&mut tx, &booked, Origin::Ledger, "ON CONFLICT DO NOTHING").await?;
         if inserted == 0 {

@@ -51,7 +51,7 @@ impl Store {
     /// are (a PSU without phone number gets the one loaded), so loading the same data twice changes
     /// nothing. Rows go in multi-row INSERTs, so that a bulk load (`stetgate fill`) is fast.
     pub async fn load_ledger(&self, psus: &[Psu], accounts: &[LoadAccount]) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for batch in psus.chunks(bulk_rows(8)) {
             let sql = multi_row_insert(
                 "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment, phone)",
@@ -140,7 +140,7 @@ impl Store {
         &self,
         accounts: &[(BankCode, ResourceId, Vec<Transaction>)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_transactions(&mut tx, accounts, Origin::Ledger, "ON CONFLICT DO NOTHING").await?;
         tx.commit().await?;
         Ok(())
@@ -152,7 +152,7 @@ impl Store {
         &self,
         accounts: &[(BankCode, ResourceId, Vec<Transaction>)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for (bank, account, _) in accounts {
             sqlx::query("DELETE FROM transactions WHERE bank_code = $1 AND account_resource_id = $2 AND origin = $3")
                 .bind(bank.as_str())

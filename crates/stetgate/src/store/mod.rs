@@ -13,6 +13,7 @@ mod fallback;
 mod hub;
 mod ledger;
 mod oauth;
+mod permissions;
 mod pis;
 mod psu;
 mod purge;
@@ -137,6 +138,18 @@ impl Store {
 
     fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`, waiting for it as long as the busy timeout allows): a deferred transaction that
+    /// reads first and then writes fails with "database is locked", without waiting, when another
+    /// connection or process wrote in between (its snapshot is stale), which the support commands
+    /// running beside a server hit.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Runs a statement that writes and returns one row (`INSERT ... RETURNING`) to its end.

@@ -42,7 +42,7 @@ impl Store {
     /// Stores a new request with its instructions, unless the PISP already has one with the same
     /// `paymentInformationId` at this bank.
     pub async fn insert_payment_request(&self, p: &PaymentRequest) -> Result<Posted, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let query = sqlx::query(concat!(
             "INSERT INTO payment_requests (",
             request_columns!(),
@@ -126,7 +126,7 @@ impl Store {
     /// Writes `to` over `from` (as read, at its version): the request's state and every
     /// instruction's status; false if the request changed meanwhile.
     pub async fn update_payment_request(&self, from: &PaymentRequest, to: &PaymentRequest) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE payment_requests SET status = $3, reason = $4, psu_id = $5, debtor_resource_id = $6,
                     factor_hash = $7, factor_expires_at = $8, approved_at = $9, confirmed_at = $10, updated_at = $11,

@@ -16,7 +16,7 @@ pub enum Inserted {
 impl Store {
     /// Inserts a new registration; an existing one (active or not) is left as it is.
     pub async fn insert_registration(&self, r: &Registration, now: Timestamp) -> Result<Inserted, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let insert = sqlx::query(
             "INSERT INTO tpps (org_id, client_name, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
                                qwac_organization, active, created_at, updated_at)
@@ -35,7 +35,7 @@ impl Store {
     /// Replaces a registration's metadata and QSealC, and reactivates it if the TPP had deactivated
     /// it (a suspension by the bank stays); false if there is none.
     pub async fn replace_registration(&self, r: &Registration, now: Timestamp) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let update = sqlx::query(
             "UPDATE tpps SET client_name = $2, qsealc_pem = $3, qsealc_sha256 = $4, qsealc_serial = $5,
                              qsealc_issuer = $6, contacts = $7, qwac_organization = $8, active = 1, updated_at = $9

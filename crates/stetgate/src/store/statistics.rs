@@ -38,7 +38,7 @@ impl Store {
         if records.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for r in records {
             sqlx::query(
                 "INSERT INTO request_stats (id, bank_code, minute, family, requests, server_errors, client_errors, planned,
@@ -130,7 +130,7 @@ impl Store {
     }
 
     async fn roll_up_window(&self, window_end: i64) -> Result<RolledUp, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Deleting first claims the rows: whatever is deleted here is rolled up here.
         let rows = sqlx::query(
             "DELETE FROM request_stats WHERE minute < $1
