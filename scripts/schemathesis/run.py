@@ -9,11 +9,15 @@ directly once they are installed:
 End to end, with the binaries already built in target/debug (it never builds):
 
 1. starts `stetgate sandbox` on a free loopback port with a throw-away data dir;
-2. issues a QWAC and a QSealC from the sandbox CA (`stetgate certs issue`), registers the TPP and
-   logs in as LEA SANDBOXA (9999999901) at bank 17515 for an `aisp` and a `piisp` token
-   (`stet-tpp register`, `stet-tpp login`);
+2. issues a QWAC and a QSealC with the roles PSP_AI, PSP_IC and PSP_PI from the sandbox CA
+   (`stetgate certs issue`), registers the TPP and logs in as LEA SANDBOXA (9999999901) at bank
+   17515 for an `aisp` and a `piisp` token (`stet-tpp register`, `stet-tpp login`), and takes the
+   PISP's own `pisp` token (client credentials over mutual TLS, docs/pisp.md);
 3. grants a consent on every account of the PSU (PUT /consents) and reads the resource ids back
-   (GET /accounts), as a TPP would before asking for balances;
+   (GET /accounts), as a TPP would before asking for balances; and makes payment requests in four
+   statuses for GET /payment-requests/{id} to read: one left waiting for the PSU (RCVD), and three
+   LEA approves on the bank's pages (`stet-tpp pay --version v1`): debited (ACSC), dated in a few
+   days (ACSP), not covered (RJCT CUST);
 4. runs `schemathesis run` on the official definition crates/stet/spec/stet-psd2-v1.4.0.47.swagger.json
    against https://www.17515.sandbox.localhost:<port>/stet/psd2/v1, over mutual TLS with the QWAC,
    every request signed right before it is sent (stet_hooks.py, stet_signing.py);
@@ -30,15 +34,19 @@ The rules, for every generated request:
   and, so that input validation is covered too: a request whose body, query or path violates the
   definition (as sent, validated by the harness with JSON Schema formats) is not answered 2xx
   (`stet_invalid_input_accepted`), and GET .../transactions does not refuse valid RFC 3339 dates
-  inside the bank's history (`stet_valid_dates_refused`). Besides schemathesis's own generation, the
-  hooks turn every other valid case into a "near miss" (an amount as a JSON number, a lower-case
-  IBAN, a JSON array for an object, a misspelled key, RFC 3339 variants...), see stet_hooks.py.
+  inside the bank's history (`stet_valid_dates_refused`), and a payment request the bank takes
+  (docs/pisp.md, including its deliberate differences from 1.4.0.47) is not refused
+  (`stet_valid_payment_refused`). Besides schemathesis's own generation, the hooks turn every other
+  valid case into a "near miss" (an amount as a JSON number, a lower-case IBAN, a JSON array for an
+  object, a misspelled key, RFC 3339 variants, a payment one field away from valid...), and make
+  some generated payment requests valid ones; see stet_hooks.py.
 
-Operations: the definition describes GET /accounts, GET /accounts/{id}/balances,
+Operations: every one the definition describes: GET /accounts, GET /accounts/{id}/balances,
 GET /accounts/{id}/transactions, PUT /consents, GET /trusted-beneficiaries,
-POST /funds-confirmations, and the payment initiation endpoints under /payment-requests. stetgate
-does not serve payment initiation yet (docs/tpp-guide.md, "Versions and paths"), so everything
-under /payment-requests is excluded. (GET /end-user-identity is not in 1.4.0.47: it came with 1.4.2.)
+POST /funds-confirmations, and payment initiation: POST /payment-requests,
+GET and PUT /payment-requests/{id}, POST /payment-requests/{id}/confirmation (on v1 the bank
+answers the last two 405 on purpose: docs/pisp.md). GET /end-user-identity, /o-confirmation and
+GET /payment-requests/{id}/transactions are not in 1.4.0.47 (they came with 1.4.2 and 1.5).
 
 Bounded: a fixed number of examples per operation and phase (--examples), the examples, coverage
 and fuzzing phases (no stateful phase: the 2.0 definition has no links), no shrinking, one worker,
@@ -49,6 +57,7 @@ whole schemathesis run (--time-limit seconds), after which it is killed and the 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -67,6 +76,7 @@ SPEC = ROOT / "crates/stet/spec/stet-psd2-v1.4.0.47.swagger.json"
 sys.path.insert(0, str(HERE))
 
 PSU = "9999999901"  # LEA SANDBOXA, two accounts at bank 17515 (docs/sandbox.md)
+ORG_ID = "PSDFR-ACPR-12345"  # the harness TPP's authorization number: its client_id
 # Defined in stet_hooks.py; the first and third wrap schemathesis's own not_a_server_error and
 # response_schema_conformance so that every failure is also written where report() reads it.
 CHECKS = [
@@ -77,6 +87,7 @@ CHECKS = [
     "stet_invalid_input_accepted",
     "stet_valid_dates_refused",
     "stet_edge_refusal",
+    "stet_valid_payment_refused",
 ]
 RULES = {
     "stet_no_server_error": "rule 1: a 5xx answer",
@@ -86,6 +97,7 @@ RULES = {
     "stet_invalid_input_accepted": "input validation: a request violating the definition answered 2xx",
     "stet_valid_dates_refused": "input validation: valid RFC 3339 dates inside the history refused",
     "stet_edge_refusal": "edge: a request lacking what every TPP call needs answered 2xx",
+    "stet_valid_payment_refused": "input validation: a payment request the bank takes (docs/pisp.md) refused",
 }
 
 
@@ -153,6 +165,7 @@ def prepare(args, work: Path, sandbox: Sandbox) -> dict:
     """Certificates, registration, tokens, consent: the context the hooks read."""
     import requests
 
+    from stet_payments import CREDITOR_IBAN, CREDITOR_NAME, DEBTOR_IBANS, paris_today, valid_payment
     from stet_signing import StetSignature, use_loopback_for_localhost
 
     use_loopback_for_localhost()
@@ -165,7 +178,7 @@ def prepare(args, work: Path, sandbox: Sandbox) -> dict:
     say(f"sandbox up at {origin} (data dir {data}; {args.bin_dir / 'stetgate'} built {built})")
 
     issued = run(
-        [str(stetgate), "certs", "issue", "--org-id", "PSDFR-ACPR-12345", "--roles", "PSP_AI,PSP_IC",
+        [str(stetgate), "certs", "issue", "--org-id", ORG_ID, "--roles", "PSP_AI,PSP_IC,PSP_PI",
          "--name", "schemathesis TPP", "--out", str(certs), "--data-dir", str(data)],
         "stetgate certs issue",
     )
@@ -193,8 +206,16 @@ def prepare(args, work: Path, sandbox: Sandbox) -> dict:
     session.verify = str(ca)
     session.auth = StetSignature((certs / "qseal.key").read_text(), key_id)
 
-    def call(method, path, request_id, body=None):
-        headers = {"X-Request-ID": request_id, "Authorization": "Bearer " + tokens["aisp"], "PSU-IP-Address": "192.0.2.1"}
+    # The PISP's own token: client credentials, scope pisp, over mutual TLS with the QWAC (stet-tpp
+    # has no command for it alone; docs/pisp.md, "The flow").
+    answer = requests.post(origin + "/stet/psd2/oauth/token", timeout=10, verify=str(ca), cert=session.cert,
+                           data={"grant_type": "client_credentials", "client_id": ORG_ID, "scope": "pisp"})
+    if answer.status_code != 200 or "access_token" not in answer.text:
+        raise HarnessError(f"client credentials (scope pisp) answered {answer.status_code}: {answer.text[:500]}")
+    tokens["pisp"] = answer.json()["access_token"]
+
+    def call(method, path, request_id, body=None, scope="aisp"):
+        headers = {"X-Request-ID": request_id, "Authorization": "Bearer " + tokens[scope], "PSU-IP-Address": "192.0.2.1"}
         data_bytes = None
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -228,7 +249,29 @@ def prepare(args, work: Path, sandbox: Sandbox) -> dict:
     ]
     if not resources:
         raise HarnessError("setup: GET /accounts lists no resourceId after the consent")
-    say(f"TPP registered, tokens for aisp and piisp, consent on {', '.join(r['resourceId'] for r in resources)}")
+
+    # Payment requests for GET /payment-requests/{id} to read in several statuses. One waits for the
+    # PSU (RCVD); LEA approves the others on the bank's pages, which on v1 executes them.
+    created = call("POST", "/payment-requests", "setup-payment-1", valid_payment("setup-1", kind="single"), scope="pisp")
+    if created.status_code != 201 or not created.headers.get("Location"):
+        raise HarnessError(f"setup POST /payment-requests answered {created.status_code}: {created.text[:500]}")
+    payments = {created.headers["Location"].rstrip("/").rsplit("/", 1)[-1]: "RCVD"}
+    future = (paris_today() + datetime.timedelta(days=5)).isoformat()
+    for amount, extra, expected in (("1.25", [], "ACSC"), ("2.50", ["--date", future], "ACSP"), ("9999.00", [], "RJCT")):
+        what = f"stet-tpp pay --version v1 --amount {amount}"
+        answer = json_after_headers(
+            run([str(stet_tpp), "pay", *bank, "--key-id", key_id, "--version", "v1", "--psu", PSU, "--amount", amount,
+                 "--payee", CREDITOR_NAME, "--payee-iban", CREDITOR_IBAN, "--debtor", DEBTOR_IBANS[0], *extra], what),
+            what,
+        ).get("paymentRequest", {})
+        if "resourceId" not in answer:
+            raise HarnessError(f"{what}: no paymentRequest.resourceId in the answer")
+        status = answer.get("paymentInformationStatus")
+        if status != expected:
+            say(f"warning: {what} ended {status}, not {expected}")
+        payments[answer["resourceId"]] = status
+    say(f"TPP registered, tokens for aisp, piisp and pisp, consent on {', '.join(r['resourceId'] for r in resources)}, "
+        f"payment requests {', '.join(f'{id} ({status})' for id, status in payments.items())}")
     return {
         "origin": origin,
         "base_path": base_path,
@@ -240,6 +283,7 @@ def prepare(args, work: Path, sandbox: Sandbox) -> dict:
         "key_id": key_id,
         "tokens": tokens,
         "accounts": resources,
+        "payment_requests": list(payments),
         "full_consent": full_consent,
         "spec": str(SPEC),
         "violations": str(work / "violations.jsonl"),
@@ -254,8 +298,6 @@ def fuzz(args, work: Path, context: dict) -> tuple[int, float]:
     command = [
         sys.executable, "-m", "schemathesis.cli", "run", str(SPEC),
         "--url", context["base_url"],
-        # stetgate does not serve payment initiation (PISP) yet: /payment-requests is left out.
-        "--exclude-path-regex", "^/payment-requests",
         "--phases", "examples,coverage,fuzzing",
         "--checks", ",".join(CHECKS),
         "--max-examples", str(args.examples),

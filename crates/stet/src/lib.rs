@@ -18,6 +18,7 @@ mod ids;
 pub mod oauth;
 pub mod pis;
 pub mod registration;
+pub mod spec;
 mod version;
 
 pub use amount::{Amount, AmountError, Currency};

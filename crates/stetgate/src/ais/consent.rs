@@ -74,15 +74,20 @@ fn check_references(field: &str, value: &serde_json::Value) -> Result<(), Consen
             let ok = match key.as_str() {
                 "iban" | "currency" => v.is_string(),
                 "other" => v.as_object().is_some_and(|o| {
-                    o.get("identification").is_some_and(serde_json::Value::is_string)
-                        && o.get("schemeName").is_some_and(serde_json::Value::is_string)
+                    // GenericIdentification's limits: identification and schemeName 70, issuer 35.
+                    let text =
+                        |k: &str, max: usize| o.get(k).and_then(|v| v.as_str()).map(|s| s.chars().count() <= max);
+                    text("identification", 70) == Some(true)
+                        && text("schemeName", 70) == Some(true)
+                        && text("issuer", 35) != Some(false)
+                        && o.get("issuer").is_none_or(serde_json::Value::is_string)
                         && o.keys().all(|k| ["identification", "schemeName", "issuer"].contains(&k.as_str()))
                 }),
                 _ => false,
             };
             if !ok {
                 return Err(shape(format!(
-                    "{field}[{i}].{key} is not an account reference field (iban, or other {{identification, schemeName}})"
+                    "{field}[{i}].{key} is not an account reference (iban, or other {{identification ≤70, schemeName ≤70, issuer ≤35}})"
                 )));
             }
         }

@@ -78,6 +78,10 @@ pub fn read(body: &[u8], version: ApiVersion, today: Date, tz: &TimeZone) -> Res
     if instructions.iter().any(|i| i.schedule.is_some()) && count > 1 {
         return Err(format("a standing order has exactly one instruction"));
     }
+    // Last, so the checks above keep their own reason codes: what the official definition
+    // constrains beyond them (lengths, patterns, closed lists, required parts).
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| format(e.to_string()))?;
+    stet::spec::check_payment_request(version, &value).map_err(|v| format(v.to_string()))?;
     let batch_booking = resource.batch_booking.unwrap_or(false);
     Ok(Checked { resource, instructions, debtor_iban, instant, batch_booking, success_url, failure_url })
 }

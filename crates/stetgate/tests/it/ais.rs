@@ -176,6 +176,11 @@ async fn consent_refusals_keep_the_previous_consent(db: TestDb) {
             "175150009204000859458",
         ),
         (json!({"balances": [{}], "transactions": []}), "neither iban"),
+        // GenericIdentification's lengths (STET 1.4.0.47): an issuer of 36 characters.
+        (
+            json!({"balances": [], "transactions": [{"other": {"identification": LEA_2_ID, "schemeName": "BANK", "issuer": "I".repeat(36)}}]}),
+            "transactions[0].other is not an account reference",
+        ),
         (json!({"balances": "all"}), "not a STET Access object"),
         // A misspelled key is not "nothing granted".
         (json!({"balanses": ibans(&[LEA_1])}), "balanses is not a field of Access"),

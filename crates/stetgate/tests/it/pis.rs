@@ -281,6 +281,18 @@ async fn refusals_carry_the_stet_reason_code(db: TestDb) {
     let mut b = single("r8", "10.00", None);
     b["creditTransferTransaction"][0]["instructedAmount"]["amount"] = json!(10.5);
     assert_eq!(code(ApiVersion::V1_6_2, b).await.0, 201, "a number, as 1.4.2 and later declare it");
+    // What the official definitions constrain beyond the bank's own rules, in every version.
+    for (version, id) in [(ApiVersion::V1, "r9"), (ApiVersion::V1_4_2, "r10"), (ApiVersion::V1_6_2, "r11")] {
+        let mut b = single(id, "10.00", None);
+        b["initiatingParty"]["name"] = json!("N".repeat(141));
+        let (status, message, error) = code(version, b).await;
+        assert_eq!((status, message.as_str()), (400, "FF01"), "{version}: {error}");
+        let why = error["error"].as_str().unwrap();
+        assert!(why.contains("/initiatingParty/name") && why.contains("longer than 140"), "{version}: {why}");
+        let mut b = single(&format!("{id}b"), "10.00", None);
+        b["initiatingParty"]["postalAddress"] = json!({"addressLine": ["18 rue de la DSP2"], "country": "france"});
+        assert_eq!(code(version, b).await.1, "FF01", "{version}: a country is two capital letters");
+    }
 }
 
 async fn the_same_request_twice_is_one_request(db: TestDb) {
