@@ -175,6 +175,7 @@ fn store_queries(c: &mut Criterion) {
                 sca_at: jiff::Timestamp::UNIX_EPOCH,
                 revoked_at: None,
                 payment: None,
+                last_used_at: None,
             };
             let refresh = Secret::generate().expect("random");
             store

@@ -18,6 +18,7 @@ pub mod fallback;
 pub mod ledger;
 pub mod oauth;
 pub mod ops;
+pub mod permissions;
 pub mod piis;
 pub mod pis;
 pub mod psu;

@@ -45,6 +45,9 @@ enum Command {
     /// The record of fallback uses (RTS art. 33), for abuse reports.
     #[command(subcommand)]
     Fallback(FallbackCommand),
+    /// The PSU's permissions: the TPPs that can reach a PSU's accounts (for the bank's support).
+    #[command(subcommand)]
+    Psu(cli::psu::PsuCommand),
     /// Fill a bank's ledger with deterministic synthetic PSUs, accounts and operations, for
     /// performance measurements (docs/performance.md). Never on a production database.
     Fill(cli::fill::FillArgs),
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Stats(StatsCommand::Export(args)) => cli::stats::export(&args),
         Command::Outage(command) => cli::outage::run(&command),
         Command::Fill(args) => cli::fill::run(&args),
+        Command::Psu(command) => cli::psu::run(&command),
         Command::Fallback(FallbackCommand::Report { bank, since, target }) => {
             cli::fallback::report(bank.as_deref(), since.as_deref(), &target)
         }

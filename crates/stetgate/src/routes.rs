@@ -16,7 +16,7 @@ use crate::edge::route::{self, Audience, Maintenance, RouteFacts};
 use crate::oauth::model::Scope;
 use crate::state::AppState;
 use crate::statistics::model::Family;
-use crate::{ais, app2app, discovery, fallback, oauth, ops, piis, pis, psu, registry, statistics};
+use crate::{ais, app2app, discovery, fallback, oauth, ops, permissions, piis, pis, psu, registry, statistics};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Router};
@@ -44,6 +44,8 @@ const ONLINE_BANKING: RouteFacts = RouteFacts::tpp().audience(Audience::Psu).mai
 
 /// Payment initiation: PSP_PI, scope `pisp` (the PISP's own token, or a PSU's bound to one request).
 const PIS: RouteFacts = RouteFacts::tpp().family(Family::Pis).needs(Role::PaymentInitiation, Scope::Pisp);
+/// The PSU's permission dashboard: a PSU's browser, no TPP.
+const DASHBOARD: RouteFacts = RouteFacts::tpp().audience(Audience::Psu);
 /// The PSU's pages of a payment approval.
 const PAYMENT_APPROVAL: RouteFacts = RouteFacts::tpp().family(Family::Pis).audience(Audience::Psu);
 
@@ -98,6 +100,14 @@ pub fn build_router(state: AppState) -> Router {
         .route_layer(from_fn(note_route))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), route_bank));
+    // The PSU's permission dashboard.
+    let dashboard = Router::new()
+        .route("/access", on(DASHBOARD, get(permissions::pages::show).post(permissions::pages::sign_in)))
+        .route("/access/withdraw", on(DASHBOARD, post(permissions::pages::withdraw_access)))
+        .route("/access/logout", on(DASHBOARD, post(permissions::pages::logout)))
+        .route_layer(from_fn(note_route))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), route_bank));
     let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
     // With an internal metrics listener, the public one does not show them.
     if state.config.metrics_listen.is_none() {
@@ -108,6 +118,7 @@ pub fn build_router(state: AppState) -> Router {
         .route_layer(from_fn(note_route))
         .nest("/stet/psd2", stet)
         .nest("/online-banking", online)
+        .nest("/psu", dashboard)
         .fallback(not_found)
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(

@@ -20,6 +20,7 @@ pub(crate) mod certs;
 pub(crate) mod fallback;
 pub(crate) mod fill;
 pub(crate) mod outage;
+pub(crate) mod psu;
 pub(crate) mod serve;
 pub(crate) mod stats;
 pub(crate) mod tpp;

@@ -11,6 +11,9 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 
+/// How often a token pair's last use is written.
+const NOTE_USE_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);
+
 /// A resource request that passed every check, with its grant.
 #[derive(Debug, Clone)]
 pub struct Authorized {
@@ -72,6 +75,11 @@ async fn validate(
     // (client credentials) cannot reach them.
     if needs_psu && pair.subject.psu().is_none() {
         return Err(ApiError::NoPsu);
+    }
+    // When the TPP last used this access, for the PSU's permission dashboard: noted at most once a
+    // minute, so a busy token costs one write a minute, not one per call.
+    if pair.last_used_at.is_none_or(|last| now.duration_since(last) >= NOTE_USE_EVERY) {
+        state.store.note_pair_use(&pair.pair_id, now).await?;
     }
     Ok(Grant {
         pair_id: pair.pair_id,

@@ -145,6 +145,8 @@ pub struct TokenPair {
     pub revoked_at: Option<Timestamp>,
     /// The one payment request a PSU's `pisp` token may confirm.
     pub payment: Option<stet::ResourceId>,
+    /// When it was last used (noted at most once a minute).
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// What a valid access token grants.

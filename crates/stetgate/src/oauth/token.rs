@@ -128,6 +128,7 @@ async fn authorization_code(
         sca_at: grant.sca_at,
         revoked_at: None,
         payment: grant.payment.clone(),
+        last_used_at: None,
     };
     state
         .store
@@ -180,6 +181,7 @@ async fn client_credentials(
         sca_at: now,
         revoked_at: None,
         payment: None,
+        last_used_at: None,
     };
     state
         .store

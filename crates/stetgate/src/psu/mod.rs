@@ -54,6 +54,7 @@ impl Purpose {
             Purpose::Authorize => "/stet/psd2/oauth",
             Purpose::Fallback => "/online-banking",
             Purpose::Payment => "/stet/psd2/pisp",
+            Purpose::Dashboard => "/psu",
         }
     }
 }

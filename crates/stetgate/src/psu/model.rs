@@ -13,6 +13,8 @@ pub enum Purpose {
     Fallback,
     /// A payment request's approval (`/stet/psd2/pisp/approve`).
     Payment,
+    /// The PSU's permission dashboard (`/psu/access`).
+    Dashboard,
 }
 
 impl Purpose {
@@ -21,12 +23,21 @@ impl Purpose {
             Purpose::Authorize => "authorize",
             Purpose::Fallback => "fallback",
             Purpose::Payment => "payment",
+            Purpose::Dashboard => "dashboard",
         }
     }
 
     pub fn parse(text: &str) -> Option<Purpose> {
-        [Purpose::Authorize, Purpose::Fallback, Purpose::Payment].into_iter().find(|p| p.as_str() == text)
+        [Purpose::Authorize, Purpose::Fallback, Purpose::Payment, Purpose::Dashboard]
+            .into_iter()
+            .find(|p| p.as_str() == text)
     }
+}
+
+/// The client of a journey no TPP asked for (the PSU's permission dashboard): the bank itself,
+/// under an organization identifier no NCA issues.
+pub fn bank_itself() -> OrgId {
+    OrgId::parse("PSDXX-BANK-0").unwrap_or_else(|_| unreachable!("a literal organization identifier"))
 }
 
 /// Where a journey stands. `Identify -> Authenticate -> [Choose] -> Approved`; `Refused` and

@@ -119,7 +119,7 @@ impl Store {
         from_code: Option<&SecretHash>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing = sqlx::query(
             "SELECT pair_id, scope FROM token_pairs
              WHERE bank_code = $1 AND COALESCE(psu_id, '') = $2 AND client_id = $3 AND revoked_at IS NULL",
@@ -225,7 +225,7 @@ impl Store {
         accounts: &[ResourceId],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3")
             .bind(bank.as_str())
             .bind(psu.as_str())
@@ -270,7 +270,7 @@ impl Store {
 macro_rules! pair_select {
     () => {
         "SELECT pair_id, bank_code, client_id, psu_id, scope, access_expires_at, refresh_expires_at, sca_at, revoked_at,
-                payment_request_id FROM token_pairs"
+                payment_request_id, last_used_at FROM token_pairs"
     };
 }
 use pair_select;
@@ -290,6 +290,7 @@ fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
         sca_at: timestamp(row.try_get("sca_at")?)?,
         revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(timestamp).transpose()?,
         payment: payment_column(row)?,
+        last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(timestamp).transpose()?,
     })
 }
 

@@ -374,3 +374,44 @@ async fn a_browser_approves_a_payment() {
     let confirmed: Value = confirmed.json().await.unwrap();
     assert_eq!(confirmed["paymentRequest"]["paymentInformationStatus"], "ACSC");
 }
+
+/// The permission dashboard as the PSU lives it: sign in, the list, a withdrawal and its
+/// confirmation, the record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_withdraws_a_tpp_s_access_on_the_dashboard() {
+    let Some(browser) = Browser::start("fr-FR,fr").await else { return };
+    let app = spawn_app(TestDb::sqlite()).await;
+    let host = "www.13807.sandbox.localhost";
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec::default());
+    app.register(&tpp).await;
+    let token = app.access_token(&tpp, host, "D0999990I0", "aisp", None).await;
+    browser.goto(&format!("https://{host}:{}/psu/access", app.addr.port())).await;
+    browser.find("#psu_id").await;
+    browser.screenshot("access-1-sign-in").await;
+    browser.type_into("#psu_id", "D0999990I0").await;
+    browser.click("button[value=continue]").await;
+    browser.find("#otp").await;
+    browser.type_into("#otp", "12345678").await;
+    browser.click("button[value=continue]").await;
+    browser.find("section.tpp-access").await;
+    assert!(browser.source().await.contains("PSDFR-ACPR-12345"), "the TPP is listed");
+    browser.screenshot("access-2-list").await;
+    browser.click("section.tpp-access button[value=ask]").await;
+    browser.find("button[value=confirm]").await;
+    browser.screenshot("access-3-confirm").await;
+    browser.click("button[value=confirm]").await;
+    browser.find("table.withdrawals").await;
+    let page = browser.source().await;
+    assert!(!page.contains("tpp-access"), "no TPP left");
+    browser.screenshot("access-4-withdrawn").await;
+    let status = app
+        .tpp_client(host, &tpp)
+        .signed(reqwest::Method::GET, "/stet/psd2/v1.4.2/accounts")
+        .bearer(&token)
+        .header("psu-ip-address", "192.0.2.10")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the TPP's token is revoked");
+}

@@ -7,6 +7,7 @@ mod harness;
 mod interop;
 mod migrations;
 mod oauth;
+mod permissions;
 mod piis;
 mod pis;
 mod resilience;

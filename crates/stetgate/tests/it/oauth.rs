@@ -599,6 +599,7 @@ async fn a_tpp_only_grant_is_refused_on_psu_resources(db: TestDb) {
             sca_at: now,
             revoked_at: None,
             payment: None,
+            last_used_at: None,
         };
         app.store
             .issue_token_pair(&pair, &access.hash(), &Secret::generate().unwrap().hash(), None, now)

@@ -340,6 +340,7 @@ async fn issue_tokens(url: &str, org: &str, n: usize) -> Vec<String> {
             sca_at: now,
             revoked_at: None,
             payment: None,
+            last_used_at: None,
         };
         store.issue_token_pair(&pair, &access.hash(), &refresh.hash(), None, now).await.unwrap();
         tokens.push(access.expose().to_owned());

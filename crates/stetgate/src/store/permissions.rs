@@ -1,0 +1,190 @@
+//! What the permission dashboard reads and writes: the PSU's live token pairs, and withdrawals,
+//! each one database transaction (tokens revoked and consent removed together, and recorded).
+
+use super::{Store, StoreError, ms, parse_column, timestamp};
+use crate::ledger::PsuId;
+use crate::oauth::model::{Scopes, Subject, TokenPair};
+use crate::permissions::model::{AccessRole, LivePair, Withdrawal, WithdrawnBy};
+use jiff::Timestamp;
+use sqlx::Row;
+use stet::{BankCode, OrgId, ResourceId};
+
+impl Store {
+    /// The PSU's token pairs at `bank` that are neither revoked nor past their refresh expiry.
+    pub async fn live_pairs(&self, bank: BankCode, psu: &PsuId, now: Timestamp) -> Result<Vec<LivePair>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT pair_id, client_id, scope, access_expires_at, refresh_expires_at, sca_at, created_at, last_used_at,
+                    payment_request_id
+             FROM token_pairs
+             WHERE bank_code = $1 AND psu_id = $2 AND revoked_at IS NULL AND refresh_expires_at > $3
+             ORDER BY client_id, created_at",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .bind(ms(now))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LivePair {
+                    pair: TokenPair {
+                        pair_id: row.try_get("pair_id")?,
+                        bank,
+                        client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
+                        subject: Subject::Psu(psu.clone()),
+                        scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
+                        access_expires_at: timestamp(row.try_get("access_expires_at")?)?,
+                        refresh_expires_at: timestamp(row.try_get("refresh_expires_at")?)?,
+                        sca_at: timestamp(row.try_get("sca_at")?)?,
+                        revoked_at: None,
+                        payment: row
+                            .try_get::<Option<String>, _>("payment_request_id")?
+                            .map(|p| parse_column(p, "payment_request_id", |t| ResourceId::parse(t).ok()))
+                            .transpose()?,
+                        last_used_at: None,
+                    },
+                    created_at: timestamp(row.try_get("created_at")?)?,
+                    last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(timestamp).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Notes that a token pair was used (the caller skips it when the last note is recent).
+    pub async fn note_pair_use(&self, pair_id: &str, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE token_pairs SET last_used_at = $2 WHERE pair_id = $1")
+            .bind(pair_id)
+            .bind(ms(now))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Withdraws the access `withdrawal` names (its TPP and role) for the PSU at once, in one
+    /// transaction: the token pairs giving it are revoked, the consent that goes with it removed
+    /// (AIS: the whole consent; funds confirmation: the accounts chosen), and the withdrawal recorded
+    /// with the number of pairs revoked, which is returned; `None`, with nothing recorded, when there
+    /// was nothing to withdraw (no pair, no consent, and none of the `payments_to_stop` the caller
+    /// found).
+    pub async fn withdraw_access(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        withdrawal: &Withdrawal,
+        payments_to_stop: usize,
+    ) -> Result<Option<i64>, StoreError> {
+        let Withdrawal { client_id: client, role, by, at: now, .. } = withdrawal;
+        let (role, by, now) = (*role, *by, *now);
+        let mut tx = self.begin_write().await?;
+        let pairs = sqlx::query(
+            "SELECT pair_id, scope FROM token_pairs
+             WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .bind(client.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut revoked = 0;
+        for row in pairs {
+            let scopes = parse_column(row.try_get("scope")?, "scope", Scopes::parse)?;
+            if !role.covers(&scopes) {
+                continue;
+            }
+            sqlx::query("UPDATE token_pairs SET revoked_at = $2 WHERE pair_id = $1 AND revoked_at IS NULL")
+                .bind(row.try_get::<String, _>("pair_id")?)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            revoked += 1;
+        }
+        let consent_tables: &[&str] = match role {
+            AccessRole::Aisp => &[
+                "DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
+                "DELETE FROM ais_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
+            ],
+            AccessRole::Cbpii => {
+                &["DELETE FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3"]
+            }
+            AccessRole::Pisp => &[],
+        };
+        let mut removed = 0;
+        for statement in consent_tables {
+            // Audited: one of the fixed statements above; every value is bound.
+            removed += sqlx::query(sqlx::AssertSqlSafe(*statement))
+                .bind(bank.as_str())
+                .bind(psu.as_str())
+                .bind(client.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        if revoked == 0 && removed == 0 && payments_to_stop == 0 {
+            // Nothing to withdraw (already withdrawn, or never given): nothing recorded.
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO access_withdrawals (bank_code, psu_id, client_id, role, withdrawn_by, withdrawn_at, pairs_revoked)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .bind(client.as_str())
+        .bind(role.as_str())
+        .bind(by.as_str())
+        .bind(ms(now))
+        .bind(revoked)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(revoked))
+    }
+
+    /// The PSU's withdrawals at `bank`, newest first.
+    pub async fn withdrawals(&self, bank: BankCode, psu: &PsuId) -> Result<Vec<Withdrawal>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT client_id, role, withdrawn_by, withdrawn_at, pairs_revoked FROM access_withdrawals
+             WHERE bank_code = $1 AND psu_id = $2 ORDER BY withdrawn_at DESC",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Withdrawal {
+                    client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
+                    role: parse_column(row.try_get("role")?, "role", AccessRole::parse)?,
+                    by: parse_column(row.try_get("withdrawn_by")?, "withdrawn_by", WithdrawnBy::parse)?,
+                    at: timestamp(row.try_get("withdrawn_at")?)?,
+                    pairs_revoked: row.try_get("pairs_revoked")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The PSU's payment requests that still reach their account: approved and waiting for the
+    /// PISP's confirmation, or accepted and not executed yet (future-dated, standing orders).
+    pub async fn open_payment_requests(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+    ) -> Result<Vec<crate::pis::model::PaymentRequest>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT resource_id FROM payment_requests
+             WHERE bank_code = $1 AND psu_id = $2 AND status IN ('ACTC', 'ACSP') ORDER BY created_at",
+        )
+        .bind(bank.as_str())
+        .bind(psu.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        let mut found = Vec::new();
+        for row in rows {
+            let id = parse_column(row.try_get("resource_id")?, "resource_id", |t| ResourceId::parse(t).ok())?;
+            if let Some(p) = self.payment_request(bank, &id).await? {
+                found.push(p);
+            }
+        }
+        Ok(found)
+    }
+}

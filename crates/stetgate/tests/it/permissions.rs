@@ -1,0 +1,303 @@
+//! The PSU's permission dashboard (`/psu/access`) and its support command: the page lists exactly
+//! the TPPs with live access and what they may reach; a withdrawal cuts a TPP's access and refresh
+//! at once, on another node too, and leaves other TPPs alone; the command line does the same; the
+//! CSRF token and the attempt limits hold.
+
+use crate::harness::{CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app, spawn_second_node};
+use eidas::psd2::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use stet_tpp::TppClient;
+
+const BP: &str = "www.13807.sandbox.localhost";
+const MARC: &str = "D0999990I0";
+const MARC_1: &str = "FR7613807008043001965405158";
+const MARC_2: &str = "FR7613807008043001965405255";
+const MARC_2_ID: &str = "138070080430019654052";
+const AGGREGATOR: &str = "PSDFR-ACPR-11111";
+const CARD_ISSUER: &str = "PSDFR-ACPR-22222";
+const FORMER: &str = "PSDFR-ACPR-33333";
+
+/// The PSU's browser on the dashboard: a client without certificate, holding the journey's cookie.
+struct Browser {
+    client: TppClient,
+    cookie: String,
+}
+
+/// The `value` of the hidden input `name` in `html`.
+fn hidden(html: &str, name: &str) -> String {
+    let form = stet_tpp::pages::first_form(html).unwrap_or_else(|| panic!("no form in {html}"));
+    form.fields.into_iter().find(|(n, _)| n == name).map(|(_, v)| v).unwrap_or_else(|| panic!("no {name} in {html}"))
+}
+
+impl Browser {
+    async fn get(&self) -> (StatusCode, String) {
+        let response = self
+            .client
+            .request(Method::GET, "/psu/access")
+            .header("cookie", &self.cookie)
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let response = self
+            .client
+            .request(Method::POST, path)
+            .header("cookie", &self.cookie)
+            .header("accept-language", "en")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Signs in as `psu` with `code`; the dashboard's HTML (or the page the sign-in ended on).
+    async fn sign_in(app: &TestApp, psu: &str, code: &str) -> (Browser, StatusCode, String) {
+        let client = app.client(BP);
+        let first = client.request(Method::GET, "/psu/access").header("accept-language", "en").send().await.unwrap();
+        let cookie = first.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let html = first.text().await.unwrap();
+        let browser = Browser { client, cookie };
+        let csrf = hidden(&html, "csrf");
+        let (_, html) = browser.post("/psu/access", &[("csrf", &csrf), ("psu_id", psu), ("action", "continue")]).await;
+        let csrf = hidden(&html, "csrf");
+        let (status, html) =
+            browser.post("/psu/access", &[("csrf", &csrf), ("otp", code), ("action", "continue")]).await;
+        if status == StatusCode::SEE_OTHER {
+            let (status, html) = browser.get().await;
+            return (browser, status, html);
+        }
+        (browser, status, html)
+    }
+
+    /// Withdraws `tpp`'s `role` access: the confirmation page, then the confirmation.
+    async fn withdraw(&self, dashboard: &str, tpp: &str, role: &str) -> String {
+        let csrf = hidden(dashboard, "csrf");
+        let (status, confirm) = self
+            .post("/psu/access/withdraw", &[("csrf", &csrf), ("tpp", tpp), ("role", role), ("action", "ask")])
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(confirm.contains("Withdraw access") && confirm.contains(tpp), "{confirm}");
+        let (status, _) = self
+            .post("/psu/access/withdraw", &[("csrf", &csrf), ("tpp", tpp), ("role", role), ("action", "confirm")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        self.get().await.1
+    }
+}
+
+/// Three TPPs: an aggregator with a consent on Marc's first account, a card issuer with his second
+/// chosen, and a former aggregator whose token was revoked.
+struct Scene {
+    app: TestApp,
+    aggregator: (TestTpp, String, String),
+    card_issuer: (TestTpp, String),
+}
+
+async fn login_tokens(app: &TestApp, tpp: &TestTpp, scope: &str, accounts: Option<&[&str]>) -> stet_tpp::Tokens {
+    let client = app.tpp_client(BP, tpp);
+    let request = stet_tpp::AuthorizationRequest {
+        client_id: tpp.org_id.clone(),
+        redirect_uri: crate::harness::CALLBACK.into(),
+        scope: scope.into(),
+        state: None,
+        code_challenge: None,
+    };
+    let answers = stet_tpp::PsuAnswers {
+        psu_id: MARC.into(),
+        otp: "12345678".into(),
+        accounts: accounts.map(|a| a.iter().map(|s| (*s).to_owned()).collect()),
+    };
+    let stet_tpp::FlowEnd::Redirected(back) = client.drive_authorization(&request, &answers).await.unwrap() else {
+        panic!("no redirect")
+    };
+    client
+        .exchange_code(&tpp.org_id, back.get("code").unwrap(), crate::harness::CALLBACK)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn scene(db: TestDb) -> Scene {
+    let app = spawn_app(db).await;
+    let tpp = |org: &str, roles: Vec<Role>| app.tpp(org, CertSpec { roles, ..CertSpec::default() });
+    let aggregator = tpp(AGGREGATOR, vec![Role::AccountInformation]);
+    let card_issuer = tpp(CARD_ISSUER, vec![Role::CardIssuing]);
+    let former = tpp(FORMER, vec![Role::AccountInformation]);
+    for t in [&aggregator, &card_issuer, &former] {
+        app.register(t).await;
+    }
+    let tokens = login_tokens(&app, &aggregator, "aisp", None).await;
+    let consent = json!({"balances": [{"iban": MARC_1}], "transactions": [{"iban": MARC_1}], "trustedBeneficiaries": false, "psuIdentity": true});
+    let put = app
+        .tpp_client(BP, &aggregator)
+        .signed(Method::PUT, "/stet/psd2/v1.4.2/consents")
+        .bearer(&tokens.access_token)
+        .header("psu-ip-address", "192.0.2.10")
+        .json(&consent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let card = login_tokens(&app, &card_issuer, "cbpii", Some(&[MARC_2_ID])).await;
+    let gone = login_tokens(&app, &former, "aisp", None).await;
+    let revoked = app.tpp_client(BP, &former).revoke(FORMER, &gone.access_token).await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let refresh = tokens.refresh().to_owned();
+    Scene { app, aggregator: (aggregator, tokens.access_token, refresh), card_issuer: (card_issuer, card.access_token) }
+}
+
+/// The aggregator reads Marc's accounts; the card issuer asks about his second account.
+async fn calls(app: &TestApp, scene: &Scene) -> (StatusCode, StatusCode) {
+    let (aggregator, token, _) = &scene.aggregator;
+    let accounts = app
+        .tpp_client(BP, aggregator)
+        .signed(Method::GET, "/stet/psd2/v1.4.2/accounts")
+        .bearer(token)
+        .header("psu-ip-address", "192.0.2.10")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let (card_issuer, card) = &scene.card_issuer;
+    let body = json!({"paymentCoverageRequestId": "r", "instructedAmount": {"currency": "EUR", "amount": "1.00"}, "accountId": {"iban": MARC_2}});
+    let funds = app
+        .tpp_client(BP, card_issuer)
+        .signed(Method::POST, "/stet/psd2/v1.4.2/funds-confirmations")
+        .bearer(card)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    (accounts, funds)
+}
+
+async fn the_page_lists_exactly_the_tpps_with_live_access(db: TestDb) {
+    let s = scene(db).await;
+    let (_, status, page) = Browser::sign_in(&s.app, MARC, "12345678").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains(AGGREGATOR) && page.contains(CARD_ISSUER), "{page}");
+    assert!(!page.contains(FORMER), "a revoked token is no access");
+    let aggregator = &page[page.find(&format!("id=\"tpp-{AGGREGATOR}\"")).unwrap()..];
+    let aggregator = &aggregator[..aggregator.find("</section>").unwrap()];
+    assert!(aggregator.contains(MARC_1) && aggregator.contains("balances, transactions"), "{aggregator}");
+    assert!(!aggregator.contains(MARC_2), "only the consented account");
+    assert!(aggregator.contains("Your identity"), "the identity is shared");
+    assert!(aggregator.contains("Last used"), "{aggregator}");
+    let card = &page[page.find(&format!("id=\"tpp-{CARD_ISSUER}\"")).unwrap()..];
+    assert!(card.contains(MARC_2) && card.contains("available funds") && !card.contains(MARC_1), "{card}");
+}
+
+async fn a_withdrawal_cuts_access_at_once_on_another_node_and_spares_the_others(db: TestDb) {
+    let s = scene(db).await;
+    let second = spawn_second_node(&s.app).await;
+    assert_eq!(calls(&second, &s).await, (StatusCode::OK, StatusCode::OK));
+    let (browser, _, page) = Browser::sign_in(&s.app, MARC, "12345678").await;
+    let after = browser.withdraw(&page, AGGREGATOR, "aisp").await;
+    assert!(!after.contains(&format!("id=\"tpp-{AGGREGATOR}\"")), "no longer listed");
+    assert!(after.contains("Withdrawn access") && after.contains(AGGREGATOR), "the withdrawal is recorded: {after}");
+    let (accounts, funds) = calls(&second, &s).await;
+    assert_eq!(accounts, StatusCode::UNAUTHORIZED, "the aggregator's token is revoked, on the other node too");
+    assert_eq!(funds, StatusCode::OK, "the card issuer is untouched");
+    let (aggregator, _, refresh) = &s.aggregator;
+    let refreshed = second.tpp_client(BP, aggregator).refresh(AGGREGATOR, refresh).await.unwrap();
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST, "and its refresh refused");
+    // The consent went with it: a new authorization starts with none.
+    let fresh = login_tokens(&s.app, aggregator, "aisp", None).await;
+    let balances = s
+        .app
+        .tpp_client(BP, aggregator)
+        .signed(Method::GET, "/stet/psd2/v1.4.2/accounts/138070080430019654051/balances")
+        .bearer(&fresh.access_token)
+        .header("psu-ip-address", "192.0.2.10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(balances.status(), StatusCode::FORBIDDEN, "no consent left");
+}
+
+async fn csrf_and_attempt_limits_hold(db: TestDb) {
+    let s = scene(db).await;
+    let (browser, _, _) = Browser::sign_in(&s.app, MARC, "12345678").await;
+    let (status, _) = browser
+        .post(
+            "/psu/access/withdraw",
+            &[("csrf", "forged"), ("tpp", AGGREGATOR), ("role", "aisp"), ("action", "confirm")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(calls(&s.app, &s).await.0, StatusCode::OK, "nothing withdrawn by a forged form");
+    // Three wrong codes end the sign-in.
+    let (_, status, page) = Browser::sign_in(&s.app, MARC, "00000000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Attempts left: 2"), "{page}");
+    let client = s.app.client(BP);
+    let first = client.request(Method::GET, "/psu/access").send().await.unwrap();
+    let cookie = first.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let browser = Browser { client, cookie };
+    let mut html = first.text().await.unwrap();
+    let csrf = hidden(&html, "csrf");
+    browser.post("/psu/access", &[("csrf", &csrf), ("psu_id", MARC), ("action", "continue")]).await;
+    let mut last = StatusCode::OK;
+    for _ in 0..3 {
+        (last, html) =
+            browser.post("/psu/access", &[("csrf", &csrf), ("otp", "00000000"), ("action", "continue")]).await;
+    }
+    assert_eq!(last, StatusCode::FORBIDDEN, "{html}");
+    let (status, _) =
+        browser.post("/psu/access", &[("csrf", &csrf), ("otp", "12345678"), ("action", "continue")]).await;
+    assert_ne!(status, StatusCode::SEE_OTHER, "the right code after the third failure does not sign in");
+}
+
+async fn support_staff_do_the_same_from_the_command_line(db: TestDb) {
+    let s = scene(db).await;
+    let run_raw = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stetgate"));
+        command.args(["psu", "access"]).args(args).args(["--bank", "13807", "--psu", MARC]);
+        command.args(["--data-dir", s.app.data_dir.path().to_str().unwrap(), "--database-url", s.app.db.url()]);
+        command.output().unwrap()
+    };
+    let run = |args: &[&str]| {
+        let output = run_raw(args);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let listed = run(&["list"]);
+    assert!(listed.contains(&format!("{AGGREGATOR}\t")) && listed.contains(&format!("{CARD_ISSUER}\t")), "{listed}");
+    assert!(!listed.contains(FORMER), "{listed}");
+    let aggregator_line = listed.lines().find(|l| l.starts_with(AGGREGATOR)).unwrap();
+    assert!(aggregator_line.contains(&format!("{MARC_1}:balances+transactions")), "{aggregator_line}");
+    let revoked = run(&["revoke", "--tpp", CARD_ISSUER, "--role", "cbpii"]);
+    assert!(revoked.contains("withdrawn"), "{revoked}");
+    assert_eq!(calls(&s.app, &s).await, (StatusCode::OK, StatusCode::UNAUTHORIZED), "the card issuer only");
+    let listed = run(&["list"]);
+    assert!(!listed.lines().any(|l| l.starts_with(CARD_ISSUER)), "{listed}");
+    assert!(listed.contains(&format!("{CARD_ISSUER}\tcbpii\tby support")), "recorded: {listed}");
+    let again = run_raw(&["revoke", "--tpp", CARD_ISSUER]);
+    assert_eq!(again.status.code(), Some(1), "no access left to withdraw");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("no such access"), "{stderr}");
+    let listed_again = run(&["list"]);
+    assert_eq!(
+        listed_again.matches("\tby support").count(),
+        1,
+        "nothing recorded for nothing withdrawn: {listed_again}"
+    );
+}
+
+db_tests!(
+    the_page_lists_exactly_the_tpps_with_live_access,
+    a_withdrawal_cuts_access_at_once_on_another_node_and_spares_the_others,
+    csrf_and_attempt_limits_hold,
+    support_staff_do_the_same_from_the_command_line,
+);
