@@ -3,6 +3,10 @@
 //! - error responses become the STET `ErrorModel` (`{timestamp, status, error, message, path}`),
 //!   including those axum or tower made on their own (405 with its `Allow`, 408, a panic's 500);
 //! - `X-Request-ID` is echoed, on errors too;
+//! - an HTTP/1.1 answer given without reading the whole request body (a refusal before the body
+//!   mattered: 404, 405, 401 ...) says `Connection: close`: hyper closes such a connection after
+//!   the answer, and a client told so opens a new one instead of sending its next request into a
+//!   connection that is closing;
 //! - the request is counted in the metrics and logged: request id, bank, route template, method,
 //!   status, latency. Never the raw URI (query strings carry codes), headers, or bodies.
 
@@ -16,6 +20,10 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body_util::BodyExt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Instant;
 use stet::ErrorModel;
 use stet::headers::X_REQUEST_ID;
@@ -50,8 +58,13 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         request.extensions_mut().insert(check);
     }
     request.extensions_mut().insert(facts.clone());
+    let http1 = request.version() <= axum::http::Version::HTTP_11;
+    let (request, body_read) = track_body(request);
 
     let mut response = next.run(request).await;
+    if http1 && !body_read.load(Ordering::Acquire) {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
 
     let status = response.status();
     if let Some(body) = response.extensions_mut().remove::<ErrorBody>() {
@@ -98,6 +111,44 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         "request"
     );
     response
+}
+
+/// The request with a body that notes when it has been read to its end (at once for a request
+/// without a body), and that note.
+fn track_body(request: Request) -> (Request, Arc<AtomicBool>) {
+    let read = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(request.body())));
+    let note = read.clone();
+    (request.map(|inner| Body::new(Tracked { inner, read: note })), read)
+}
+
+/// A request body that sets `read` once its last frame has been taken.
+struct Tracked {
+    inner: Body,
+    read: Arc<AtomicBool>,
+}
+
+impl http_body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Longest `X-Request-ID` echoed back. A valid one has at most 70 characters; a longer, invalid one

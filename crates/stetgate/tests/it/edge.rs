@@ -452,3 +452,24 @@ async fn planned_maintenance_windows() {
         );
     }
 }
+
+/// A refusal given before the request body mattered (here 405 and 404 with a body unread) tells an
+/// HTTP/1.1 client the connection closes, so it does not send its next request into it; an
+/// answer whose request was read whole, or had no body, keeps the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_left_the_body_unread_closes_the_connection() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let client = app.client_with("www.13807.sandbox.localhost", HttpVersion::Http1Only, TlsVersions::Any);
+    let body = vec![b'x'; 200_000];
+    for (method, path) in [(Method::PUT, "/stet/psd2/v1/payment-requests/PR1"), (Method::POST, "/stet/psd2/v1/nothing")]
+    {
+        let response = client.request(method, path).body(body.clone()).send().await.unwrap();
+        assert!(response.status().is_client_error());
+        assert_eq!(response.headers().get("connection").map(|v| v.to_str().unwrap()), Some("close"), "{path}");
+    }
+    let response = client.request(Method::GET, "/stet/psd2/v1/payment-requests").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.headers().get("connection").is_none(), "no body, nothing left unread");
+    let response = client.request(Method::GET, "/healthz").send().await.unwrap();
+    assert!(response.headers().get("connection").is_none());
+}
