@@ -4,6 +4,8 @@
 use super::{AdminTarget, admin_command, bank_code, store_error};
 use clap::Subcommand;
 use std::process::ExitCode;
+use stetgate::app::Admin;
+use stetgate::config::Config;
 use stetgate::ledger::PsuId;
 use stetgate::permissions::model::{AccessRole, WithdrawnBy};
 
@@ -52,80 +54,70 @@ pub(crate) fn run(command: &PsuCommand) -> ExitCode {
     let target = match command {
         AccessCommand::List { target, .. } | AccessCommand::Revoke { target, .. } => target,
     };
-    admin_command(target, async |admin, config| {
-        let now = jiff::Timestamp::now();
-        match command {
-            AccessCommand::List { bank, psu, .. } => {
-                let (bank, psu) = (bank_code(bank)?, psu_arg(psu)?);
-                let validity = config.oauth.sca_validity();
-                let overview = stetgate::permissions::overview(&admin.store, &admin.store, bank, &psu, validity, now)
-                    .await
-                    .map_err(|e| (1, e.to_string()))?;
-                say!("tpp\tname\trole\tsince\tuntil\tlast_used\taccounts");
-                let instant = |t: Option<jiff::Timestamp>| t.map(super::instant).unwrap_or_else(|| "-".to_owned());
-                for tpp in &overview.tpps {
-                    for access in &tpp.roles {
-                        let accounts: Vec<String> = access
-                            .accounts
-                            .iter()
-                            .map(|(a, what)| format!("{}:{}", a.iban, what.join("+")))
-                            .chain(access.payments.iter().map(|p| format!("{}:{}:{}", p.id, p.amount, p.status)))
-                            .collect();
-                        say!(
-                            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                            tpp.client_id,
-                            tpp.name,
-                            access.role.as_str(),
-                            instant(access.since),
-                            instant(access.until),
-                            instant(access.last_used),
-                            accounts.join(" ")
-                        );
-                    }
-                }
-                for w in &overview.withdrawals {
-                    say!(
-                        "withdrawn\t{}\t{}\t{}\tby {}",
-                        super::instant(w.at),
-                        w.client_id,
-                        w.role.as_str(),
-                        w.by.as_str()
-                    );
-                }
-            }
-            AccessCommand::Revoke { bank, psu, tpp, role, .. } => {
-                let (bank, psu) = (bank_code(bank)?, psu_arg(psu)?);
-                let tpp = super::org_id_arg(tpp)?;
-                let roles = match role {
-                    Some(r) => vec![AccessRole::parse(r).ok_or((2, format!("--role {r}: use aisp, cbpii or pisp")))?],
-                    None => AccessRole::ALL.to_vec(),
-                };
-                let mut withdrawn = false;
-                for role in roles {
-                    let revoked = stetgate::permissions::withdraw(
-                        &admin.store,
-                        bank,
-                        &psu,
-                        &tpp,
-                        role,
-                        WithdrawnBy::Support,
-                        now,
-                    )
-                    .await
-                    .map_err(store_error)?;
-                    if let Some(revoked) = revoked {
-                        say!("{tpp} {}: access withdrawn ({revoked} token pair(s) revoked)", role.as_str());
-                        withdrawn = true;
-                    }
-                }
-                if !withdrawn {
-                    return Err((
-                        1,
-                        format!("{tpp} has no such access to the accounts of {} at bank {bank}", psu.as_str()),
-                    ));
-                }
-            }
-        }
-        Ok(())
+    admin_command(target, async |admin, config| match command {
+        AccessCommand::List { bank, psu, .. } => list(admin, config, bank, psu).await,
+        AccessCommand::Revoke { bank, psu, tpp, role, .. } => revoke(admin, bank, psu, tpp, role.as_deref()).await,
     })
+}
+
+/// One line per TPP and role (tab-separated), then one per withdrawal.
+async fn list(admin: &Admin, config: &Config, bank: &str, psu: &str) -> Result<(), (u8, String)> {
+    let (bank, psu) = (bank_code(bank)?, psu_arg(psu)?);
+    let validity = config.oauth.sca_validity();
+    let overview =
+        stetgate::permissions::overview(&admin.store, &admin.store, bank, &psu, validity, jiff::Timestamp::now())
+            .await
+            .map_err(|e| (1, e.to_string()))?;
+    say!("tpp\tname\trole\tsince\tuntil\tlast_used\taccounts");
+    let instant = |t: Option<jiff::Timestamp>| t.map(super::instant).unwrap_or_else(|| "-".to_owned());
+    for tpp in &overview.tpps {
+        for access in &tpp.roles {
+            let accounts: Vec<String> = access
+                .accounts
+                .iter()
+                .map(|(a, what)| format!("{}:{}", a.iban, what.join("+")))
+                .chain(access.payments.iter().map(|p| format!("{}:{}:{}", p.id, p.amount, p.status)))
+                .collect();
+            say!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                tpp.client_id,
+                tpp.name,
+                access.role.as_str(),
+                instant(access.since),
+                instant(access.until),
+                instant(access.last_used),
+                accounts.join(" ")
+            );
+        }
+    }
+    for w in &overview.withdrawals {
+        say!("withdrawn\t{}\t{}\t{}\tby {}", super::instant(w.at), w.client_id, w.role.as_str(), w.by.as_str());
+    }
+    Ok(())
+}
+
+/// Withdraws the TPP's access (one role, or every role it holds); 1 when there was none.
+async fn revoke(admin: &Admin, bank: &str, psu: &str, tpp: &str, role: Option<&str>) -> Result<(), (u8, String)> {
+    let (bank, psu) = (bank_code(bank)?, psu_arg(psu)?);
+    let tpp = super::org_id_arg(tpp)?;
+    let roles = match role {
+        Some(r) => vec![AccessRole::parse(r).ok_or((2, format!("--role {r}: use aisp, cbpii or pisp")))?],
+        None => AccessRole::ALL.to_vec(),
+    };
+    let mut withdrawn = false;
+    for role in roles {
+        let now = jiff::Timestamp::now();
+        let done = stetgate::permissions::withdraw(&admin.store, bank, &psu, &tpp, role, WithdrawnBy::Support, now)
+            .await
+            .map_err(store_error)?;
+        if let Some(w) = done {
+            let roles: Vec<&str> = w.roles.iter().map(|r| r.as_str()).collect();
+            say!("{tpp} {}: access withdrawn ({} token pair(s) revoked)", roles.join("+"), w.pairs_revoked);
+            withdrawn = true;
+        }
+    }
+    if !withdrawn {
+        return Err((1, format!("{tpp} has no such access to the accounts of {} at bank {bank}", psu.as_str())));
+    }
+    Ok(())
 }

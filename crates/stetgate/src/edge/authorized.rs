@@ -77,9 +77,12 @@ async fn validate(
         return Err(ApiError::NoPsu);
     }
     // When the TPP last used this access, for the PSU's permission dashboard: noted at most once a
-    // minute, so a busy token costs one write a minute, not one per call.
-    if pair.last_used_at.is_none_or(|last| now.duration_since(last) >= NOTE_USE_EVERY) {
-        state.store.note_pair_use(&pair.pair_id, now).await?;
+    // minute, so a busy token costs one write a minute, not one per call. Best effort: a note that
+    // cannot be written (a busy or failing database) never refuses the TPP's call.
+    if pair.last_used_at.is_none_or(|last| now.duration_since(last) >= NOTE_USE_EVERY)
+        && let Err(e) = state.store.note_pair_use(&pair.pair_id, now).await
+    {
+        tracing::warn!(error = %e, "could not note a token pair's use");
     }
     Ok(Grant {
         pair_id: pair.pair_id,

@@ -24,7 +24,7 @@ use crate::ledger::{Ledger, LedgerError, PsuId};
 use crate::pis::model::{InstructionStatus, PaymentRequest, PaymentStatus, StatusReason};
 use crate::store::{Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
-use model::{AccessRole, LivePair, Withdrawal, WithdrawnBy};
+use model::{AccessRole, LivePair, Withdrawal, Withdrawn, WithdrawnBy};
 use std::collections::BTreeMap;
 use stet::{BankCode, OrgId, ResourceId};
 
@@ -228,8 +228,12 @@ fn payment_shown(p: &PaymentRequest) -> PaymentShown {
     }
 }
 
-/// Withdraws `client`'s `role` access for the PSU (see the module documentation); the number of
-/// token pairs revoked, or `None` when there was no such access (nothing is recorded then).
+/// Withdraws `client`'s `role` access for the PSU (see the module documentation): what was taken
+/// away, or `None` when there was no such access (nothing is recorded then).
+///
+/// The tokens, codes and consents go in one transaction; the PISP's open payments are read
+/// before it and stopped after it, each by a compare-and-set (a payment the scheduler executes
+/// in between stays executed).
 pub async fn withdraw(
     store: &Store,
     bank: BankCode,
@@ -238,7 +242,7 @@ pub async fn withdraw(
     role: AccessRole,
     by: WithdrawnBy,
     now: Timestamp,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<Withdrawn>, StoreError> {
     let payments: Vec<PaymentRequest> = match role {
         AccessRole::Pisp => {
             store.open_payment_requests(bank, psu).await?.into_iter().filter(|p| &p.client_id == client).collect()
@@ -246,14 +250,15 @@ pub async fn withdraw(
         AccessRole::Aisp | AccessRole::Cbpii => Vec::new(),
     };
     let record = Withdrawal { client_id: client.clone(), role, by, at: now, pairs_revoked: 0 };
-    let Some(revoked) = store.withdraw_access(bank, psu, &record, payments.len()).await? else {
+    let Some(withdrawn) = store.withdraw_access(bank, psu, &record, payments.len()).await? else {
         return Ok(None);
     };
     for p in payments {
         stop_payment(store, p, now).await?;
     }
-    tracing::info!(bank = %bank, client = %client, role = role.as_str(), by = by.as_str(), revoked, "a PSU's access withdrawn");
-    Ok(Some(revoked))
+    let roles: Vec<&str> = withdrawn.roles.iter().map(|r| r.as_str()).collect();
+    tracing::info!(bank = %bank, client = %client, roles = ?roles, by = by.as_str(), revoked = withdrawn.pairs_revoked, "a PSU's access withdrawn");
+    Ok(Some(withdrawn))
 }
 
 /// An approved payment the PISP has not confirmed is rejected (the PSU no longer wants it); an

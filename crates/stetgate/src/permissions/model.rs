@@ -82,6 +82,14 @@ pub struct Withdrawal {
     pub pairs_revoked: i64,
 }
 
+/// What one withdrawal took away: the roles (the one asked for, and any other a revoked token
+/// pair also served) and the token pairs revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawn {
+    pub roles: Vec<AccessRole>,
+    pub pairs_revoked: i64,
+}
+
 /// A live token pair of the PSU, with when it was issued and last used.
 #[derive(Debug, Clone)]
 pub struct LivePair {

@@ -89,6 +89,8 @@ struct ConfirmPage<'a> {
     client_id: &'a str,
     role: &'a str,
     role_title: &'a str,
+    /// The other roles the same token pairs serve, withdrawn with it.
+    also: Vec<&'a str>,
     csrf: &'a str,
     action: &'a str,
 }
@@ -279,9 +281,7 @@ async fn posted(
     Ok(match psu::posted(state, Purpose::Dashboard, bank.code(), headers, csrf).await? {
         Ok(session) => Ok(session),
         Err(NotAStep::NoJourney) => Err(pages::error(t, look, StatusCode::BAD_REQUEST, t.session_expired)),
-        Err(NotAStep::ForeignForm) => {
-            Err(pages::error(t, look, StatusCode::FORBIDDEN, "This form does not belong to your session."))
-        }
+        Err(NotAStep::ForeignForm) => Err(pages::error(t, look, StatusCode::FORBIDDEN, t.foreign_form)),
     })
 }
 
@@ -349,24 +349,36 @@ pub async fn withdraw_access(
     let client = form.one("tpp").ok().flatten().and_then(|c| OrgId::parse(c).ok());
     let role = form.one("role").ok().flatten().and_then(AccessRole::parse);
     let (Some(client), Some(role)) = (client, role) else {
-        return Ok(pages::error(t, &look, StatusCode::BAD_REQUEST, "tpp and role are required."));
+        return Ok(pages::error(t, &look, StatusCode::BAD_REQUEST, t.withdraw_incomplete));
     };
     match form.one("action").ok().flatten() {
         Some("confirm") => {
-            withdraw(&state.store, bank.code(), &psu, &client, role, WithdrawnBy::Psu, state.clock.now()).await?;
-            Ok(to_dashboard())
+            match withdraw(&state.store, bank.code(), &psu, &client, role, WithdrawnBy::Psu, state.clock.now()).await? {
+                Some(_) => Ok(to_dashboard()),
+                None => Ok(message(t, &look, t.nothing_to_withdraw)),
+            }
         }
         Some("cancel") => Ok(to_dashboard()),
         _ => {
             let name =
                 state.store.registration(&client).await?.map(|r| r.client_name).unwrap_or_else(|| client.to_string());
             let csrf = session.csrf();
+            let live = state.store.live_pairs(bank.code(), &psu, state.clock.now()).await?;
+            let mut also: Vec<&str> = Vec::new();
+            for pair in live.iter().filter(|p| p.pair.client_id == client && role.covers(&p.pair.scopes)) {
+                for other in pair.pair.scopes.iter().map(AccessRole::of).filter(|r| *r != role) {
+                    if !also.contains(&role_title(t, other)) {
+                        also.push(role_title(t, other));
+                    }
+                }
+            }
             let page = ConfirmPage {
                 frame: pages::frame(t, &look),
                 tpp_name: &name,
                 client_id: client.as_str(),
                 role: role.as_str(),
                 role_title: role_title(t, role),
+                also,
                 csrf: &csrf,
                 action: WITHDRAW_PATH,
             };

@@ -90,6 +90,10 @@ pub struct Texts {
     pub withdrawn_by_psu: &'static str,
     pub withdrawn_by_support: &'static str,
     pub payments_label: &'static str,
+    pub withdraw_also: &'static str,
+    pub nothing_to_withdraw: &'static str,
+    pub foreign_form: &'static str,
+    pub withdraw_incomplete: &'static str,
 }
 
 pub const FRENCH: Texts = Texts {
@@ -174,6 +178,10 @@ pub const FRENCH: Texts = Texts {
     withdrawn_by_psu: "par vous",
     withdrawn_by_support: "par votre banque, à votre demande",
     payments_label: "Paiements en cours",
+    withdraw_also: "La même autorisation donne aussi l'accès suivant, qui sera retiré avec :",
+    nothing_to_withdraw: "Ce prestataire n'avait plus cet accès : il n'y avait rien à retirer.",
+    foreign_form: "Ce formulaire n'appartient pas à votre session.",
+    withdraw_incomplete: "Choisissez un prestataire et un accès à retirer.",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -258,6 +266,10 @@ pub const ENGLISH: Texts = Texts {
     withdrawn_by_psu: "by you",
     withdrawn_by_support: "by your bank, at your request",
     payments_label: "Payments in progress",
+    withdraw_also: "The same authorization also gives this access, which is withdrawn with it:",
+    nothing_to_withdraw: "This provider no longer had this access: there was nothing to withdraw.",
+    foreign_form: "This form does not belong to your session.",
+    withdraw_incomplete: "Choose a provider and an access to withdraw.",
 };
 
 /// French unless `Accept-Language` ranks English above French.

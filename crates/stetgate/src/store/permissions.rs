@@ -4,7 +4,7 @@
 use super::{Store, StoreError, ms, parse_column, timestamp};
 use crate::ledger::PsuId;
 use crate::oauth::model::{Scopes, Subject, TokenPair};
-use crate::permissions::model::{AccessRole, LivePair, Withdrawal, WithdrawnBy};
+use crate::permissions::model::{AccessRole, LivePair, Withdrawal, Withdrawn, WithdrawnBy};
 use jiff::Timestamp;
 use sqlx::Row;
 use stet::{BankCode, OrgId, ResourceId};
@@ -61,83 +61,73 @@ impl Store {
     }
 
     /// Withdraws the access `withdrawal` names (its TPP and role) for the PSU at once, in one
-    /// transaction: the token pairs giving it are revoked, the consent that goes with it removed
-    /// (AIS: the whole consent; funds confirmation: the accounts chosen), and the withdrawal recorded
-    /// with the number of pairs revoked, which is returned; `None`, with nothing recorded, when there
-    /// was nothing to withdraw (no pair, no consent, and none of the `payments_to_stop` the caller
-    /// found).
+    /// transaction: the token pairs giving it are revoked (and with a pair that also serves
+    /// another role, that role is withdrawn too: a token cannot be half revoked), the TPP's
+    /// authorization codes not yet exchanged for those roles are spent, the consents that go with
+    /// them removed (AIS: the whole consent; funds confirmation: the accounts chosen), and one
+    /// withdrawal per role recorded. `None`, with nothing recorded, when there was nothing to
+    /// withdraw (no pair, code or consent, and none of the `payments_to_stop` the caller found).
     pub async fn withdraw_access(
         &self,
         bank: BankCode,
         psu: &PsuId,
         withdrawal: &Withdrawal,
         payments_to_stop: usize,
-    ) -> Result<Option<i64>, StoreError> {
-        let Withdrawal { client_id: client, role, by, at: now, .. } = withdrawal;
-        let (role, by, now) = (*role, *by, *now);
+    ) -> Result<Option<Withdrawn>, StoreError> {
+        let now = withdrawal.at;
+        let whose = Whose { bank, psu, client: &withdrawal.client_id };
         let mut tx = self.begin_write().await?;
-        let pairs = sqlx::query(
-            "SELECT pair_id, scope FROM token_pairs
-             WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(bank.as_str())
-        .bind(psu.as_str())
-        .bind(client.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
+        let pairs = scoped_rows(&mut tx, "token_pairs", "pair_id", "revoked_at IS NULL", &whose).await?;
+        let mut roles = vec![withdrawal.role];
+        for (_, scopes) in pairs.iter().filter(|(_, scopes)| withdrawal.role.covers(scopes)) {
+            roles.extend(scopes.iter().map(AccessRole::of).filter(|r| !roles.contains(r)).collect::<Vec<_>>());
+        }
+        let serves = |scopes: &Scopes| roles.iter().any(|r| r.covers(scopes));
         let mut revoked = 0;
-        for row in pairs {
-            let scopes = parse_column(row.try_get("scope")?, "scope", Scopes::parse)?;
-            if !role.covers(&scopes) {
-                continue;
-            }
+        for (pair_id, _) in pairs.iter().filter(|(_, scopes)| serves(scopes)) {
             sqlx::query("UPDATE token_pairs SET revoked_at = $2 WHERE pair_id = $1 AND revoked_at IS NULL")
-                .bind(row.try_get::<String, _>("pair_id")?)
+                .bind(pair_id)
                 .bind(ms(now))
                 .execute(&mut *tx)
                 .await?;
             revoked += 1;
         }
-        let consent_tables: &[&str] = match role {
-            AccessRole::Aisp => &[
-                "DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
-                "DELETE FROM ais_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
-            ],
-            AccessRole::Cbpii => {
-                &["DELETE FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3"]
-            }
-            AccessRole::Pisp => &[],
-        };
-        let mut removed = 0;
-        for statement in consent_tables {
-            // Audited: one of the fixed statements above; every value is bound.
-            removed += sqlx::query(sqlx::AssertSqlSafe(*statement))
-                .bind(bank.as_str())
-                .bind(psu.as_str())
-                .bind(client.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let codes = scoped_rows(&mut tx, "authorization_codes", "code_hash", "used_at IS NULL", &whose).await?;
+        let mut spent = 0;
+        for (code_hash, _) in codes.iter().filter(|(_, scopes)| serves(scopes)) {
+            spent +=
+                sqlx::query("UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL")
+                    .bind(code_hash)
+                    .bind(ms(now))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
         }
-        if revoked == 0 && removed == 0 && payments_to_stop == 0 {
+        let mut removed = 0;
+        for role in &roles {
+            removed += remove_consent(&mut tx, *role, &whose).await?;
+        }
+        if revoked == 0 && spent == 0 && removed == 0 && payments_to_stop == 0 {
             // Nothing to withdraw (already withdrawn, or never given): nothing recorded.
             return Ok(None);
         }
-        sqlx::query(
-            "INSERT INTO access_withdrawals (bank_code, psu_id, client_id, role, withdrawn_by, withdrawn_at, pairs_revoked)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(bank.as_str())
-        .bind(psu.as_str())
-        .bind(client.as_str())
-        .bind(role.as_str())
-        .bind(by.as_str())
-        .bind(ms(now))
-        .bind(revoked)
-        .execute(&mut *tx)
-        .await?;
+        for role in &roles {
+            sqlx::query(
+                "INSERT INTO access_withdrawals (bank_code, psu_id, client_id, role, withdrawn_by, withdrawn_at, pairs_revoked)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(bank.as_str())
+            .bind(psu.as_str())
+            .bind(whose.client.as_str())
+            .bind(role.as_str())
+            .bind(withdrawal.by.as_str())
+            .bind(ms(now))
+            .bind(revoked)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(Some(revoked))
+        Ok(Some(Withdrawn { roles, pairs_revoked: revoked }))
     }
 
     /// The PSU's withdrawals at `bank`, newest first.
@@ -187,4 +177,63 @@ impl Store {
         }
         Ok(found)
     }
+}
+
+/// The PSU and TPP a withdrawal is about.
+struct Whose<'a> {
+    bank: BankCode,
+    psu: &'a PsuId,
+    client: &'a OrgId,
+}
+
+/// The rows (key, scopes) of `table` for the PSU and TPP that are still `open`: the live token
+/// pairs, the authorization codes not exchanged yet.
+async fn scoped_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &str,
+    key: &str,
+    open: &str,
+    whose: &Whose<'_>,
+) -> Result<Vec<(String, Scopes)>, StoreError> {
+    let statement = format!(
+        "SELECT {key} AS key, scope FROM {table} WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3 AND {open}"
+    );
+    // Audited: table, key and condition are the fixed names of withdraw_access; every value is bound.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(statement))
+        .bind(whose.bank.as_str())
+        .bind(whose.psu.as_str())
+        .bind(whose.client.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("key")?, parse_column(row.try_get("scope")?, "scope", Scopes::parse)?)))
+        .collect()
+}
+
+/// Removes the consent that goes with `role`; the rows removed.
+async fn remove_consent(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    role: AccessRole,
+    whose: &Whose<'_>,
+) -> Result<u64, StoreError> {
+    let statements: &[&str] = match role {
+        AccessRole::Aisp => &[
+            "DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
+            "DELETE FROM ais_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
+        ],
+        AccessRole::Cbpii => &["DELETE FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3"],
+        AccessRole::Pisp => &[],
+    };
+    let mut removed = 0;
+    for statement in statements {
+        // Audited: one of the fixed statements above; every value is bound.
+        removed += sqlx::query(sqlx::AssertSqlSafe(*statement))
+            .bind(whose.bank.as_str())
+            .bind(whose.psu.as_str())
+            .bind(whose.client.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    }
+    Ok(removed)
 }

@@ -17,6 +17,7 @@ const MARC_2_ID: &str = "138070080430019654052";
 const AGGREGATOR: &str = "PSDFR-ACPR-11111";
 const CARD_ISSUER: &str = "PSDFR-ACPR-22222";
 const FORMER: &str = "PSDFR-ACPR-33333";
+const BOTH: &str = "PSDFR-ACPR-44444";
 
 /// The PSU's browser on the dashboard: a client without certificate, holding the journey's cookie.
 struct Browser {
@@ -102,6 +103,18 @@ struct Scene {
 }
 
 async fn login_tokens(app: &TestApp, tpp: &TestTpp, scope: &str, accounts: Option<&[&str]>) -> stet_tpp::Tokens {
+    let code = authorization_code(app, tpp, scope, accounts).await;
+    app.tpp_client(BP, tpp)
+        .exchange_code(&tpp.org_id, &code, crate::harness::CALLBACK)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Marc's authorization for `tpp` (through the bank's pages); the code, not exchanged yet.
+async fn authorization_code(app: &TestApp, tpp: &TestTpp, scope: &str, accounts: Option<&[&str]>) -> String {
     let client = app.tpp_client(BP, tpp);
     let request = stet_tpp::AuthorizationRequest {
         client_id: tpp.org_id.clone(),
@@ -118,13 +131,7 @@ async fn login_tokens(app: &TestApp, tpp: &TestTpp, scope: &str, accounts: Optio
     let stet_tpp::FlowEnd::Redirected(back) = client.drive_authorization(&request, &answers).await.unwrap() else {
         panic!("no redirect")
     };
-    client
-        .exchange_code(&tpp.org_id, back.get("code").unwrap(), crate::harness::CALLBACK)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    back.get("code").unwrap().to_owned()
 }
 
 async fn scene(db: TestDb) -> Scene {
@@ -193,7 +200,10 @@ async fn the_page_lists_exactly_the_tpps_with_live_access(db: TestDb) {
     assert!(aggregator.contains(MARC_1) && aggregator.contains("balances, transactions"), "{aggregator}");
     assert!(!aggregator.contains(MARC_2), "only the consented account");
     assert!(aggregator.contains("Your identity"), "the identity is shared");
-    assert!(aggregator.contains("Last used"), "{aggregator}");
+    assert!(
+        aggregator.contains("Last used:") && !aggregator.contains("Last used: never"),
+        "its calls count: {aggregator}"
+    );
     let card = &page[page.find(&format!("id=\"tpp-{CARD_ISSUER}\"")).unwrap()..];
     assert!(card.contains(MARC_2) && card.contains("available funds") && !card.contains(MARC_1), "{card}");
 }
@@ -295,8 +305,46 @@ async fn support_staff_do_the_same_from_the_command_line(db: TestDb) {
     );
 }
 
+async fn a_token_of_two_roles_goes_whole_and_unexchanged_codes_die_with_it(db: TestDb) {
+    let s = scene(db).await;
+    let both =
+        s.app.tpp(BOTH, CertSpec { roles: vec![Role::AccountInformation, Role::CardIssuing], ..CertSpec::default() });
+    s.app.register(&both).await;
+    let tokens = login_tokens(&s.app, &both, "aisp cbpii", Some(&[MARC_2_ID])).await;
+    // The aggregator was asked again by the PSU, and has not exchanged the code yet.
+    let (aggregator, _, _) = &s.aggregator;
+    let code = authorization_code(&s.app, aggregator, "aisp", None).await;
+
+    let (browser, _, dashboard) = Browser::sign_in(&s.app, MARC, "12345678").await;
+    let csrf = hidden(&dashboard, "csrf");
+    let ask = [("csrf", csrf.as_str()), ("tpp", BOTH), ("role", "cbpii"), ("action", "ask")];
+    let (_, confirm) = browser.post("/psu/access/withdraw", &ask).await;
+    assert!(confirm.contains("id=\"withdraw-also\"") && confirm.contains("Account information"), "{confirm}");
+    let after = browser.withdraw(&dashboard, BOTH, "cbpii").await;
+    assert!(!after.contains(&format!("id=\"tpp-{BOTH}\"")), "neither role is left: {after}");
+    let accounts = s
+        .app
+        .tpp_client(BP, &both)
+        .signed(Method::GET, "/stet/psd2/v1.4.2/accounts")
+        .bearer(&tokens.access_token)
+        .header("psu-ip-address", "192.0.2.10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), StatusCode::UNAUTHORIZED, "the one token is revoked for both roles");
+
+    let after = browser.withdraw(&after, AGGREGATOR, "aisp").await;
+    assert!(after.contains("Withdrawn access"), "{after}");
+    let exchanged =
+        s.app.tpp_client(BP, aggregator).exchange_code(AGGREGATOR, &code, crate::harness::CALLBACK).await.unwrap();
+    assert_eq!(exchanged.status(), StatusCode::BAD_REQUEST, "a code given before the withdrawal is spent");
+    let error: serde_json::Value = exchanged.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_grant");
+}
+
 db_tests!(
     the_page_lists_exactly_the_tpps_with_live_access,
+    a_token_of_two_roles_goes_whole_and_unexchanged_codes_die_with_it,
     a_withdrawal_cuts_access_at_once_on_another_node_and_spares_the_others,
     csrf_and_attempt_limits_hold,
     support_staff_do_the_same_from_the_command_line,

@@ -573,6 +573,39 @@ async fn a_future_payment_can_be_cancelled_before_its_day(db: TestDb) {
     assert_eq!(again, StatusCode::CONFLICT, "nothing left to cancel");
 }
 
+/// The PSU withdraws the PISP's access (here through the bank's support): an approved payment the
+/// PISP has not confirmed is rejected (CUST), a future-dated one is cancelled (DS02).
+async fn a_withdrawal_stops_the_pisps_pending_payments(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (waiting, approval) = p.create(ApiVersion::V1_6_2, &token, &single("stop-1", "4.00", Some(MARC_1))).await;
+    factor(&p.approve(&approval, MARC, None).await);
+    let mut body = single("stop-2", "5.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-25T00:00:00.000+01:00");
+    let (future, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
+    p.confirm(ApiVersion::V1_6_2, &token, &future, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_stetgate"))
+        .args(["psu", "access", "revoke", "--bank", "13807", "--psu", MARC, "--tpp", ORG, "--role", "pisp"])
+        .args(["--data-dir", p.app.data_dir.path().to_str().unwrap(), "--database-url", p.app.db.url()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let status = async |id: &str| p.get(ApiVersion::V1_6_2, &token, id).await["paymentRequest"].clone();
+    let waiting = status(&waiting).await;
+    assert_eq!(
+        (waiting["paymentInformationStatus"].as_str(), waiting["statusReasonInformation"].as_str()),
+        (Some("RJCT"), Some("CUST"))
+    );
+    let future = status(&future).await;
+    assert_eq!(
+        (future["paymentInformationStatus"].as_str(), future["statusReasonInformation"].as_str()),
+        (Some("CANC"), Some("DS02"))
+    );
+}
+
 async fn a_standing_order_executes_on_each_day_and_lists_its_executions(db: TestDb) {
     let p = pisp(db).await;
     let token = p.token().await;
@@ -661,6 +694,7 @@ db_tests!(
     tokens_of_one_service_are_refused_by_the_other,
     a_future_payment_waits_for_its_paris_day_across_the_dst_change,
     a_future_payment_can_be_cancelled_before_its_day,
+    a_withdrawal_stops_the_pisps_pending_payments,
     a_standing_order_executes_on_each_day_and_lists_its_executions,
     another_pisps_request_is_not_found,
 );
