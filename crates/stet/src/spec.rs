@@ -11,7 +11,6 @@
 use crate::ApiVersion;
 use jsonschema::{Draft, Validator};
 use serde_json::{Value, json};
-use std::sync::LazyLock;
 
 const STET_1_4_0_47: &str = include_str!("../spec/stet-psd2-v1.4.0.47.swagger.json");
 const STET_1_5_0_43: &str = include_str!("../spec/stet-psd2-v1.5.0.43-oas3.json");
@@ -34,35 +33,48 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// The compiled schema of a definition, built once on first use from the embedded file. `None`
-/// only if the embedded file were unusable, which the tests of this module rule out.
+/// A definition that could not be made into a validator (the embedded files are fixed, so this
+/// is a defect of the build, refused at start-up).
+#[derive(Debug, thiserror::Error)]
+#[error("STET's definition {name} ({schema}) is unusable: {why}")]
+pub struct DefinitionError {
+    name: &'static str,
+    schema: &'static str,
+    why: String,
+}
+
+/// The compiled schema of one definition.
 struct Compiled {
     name: &'static str,
-    validator: Option<Validator>,
+    validator: Validator,
 }
 
 impl Compiled {
-    fn swagger_2(name: &'static str, text: &str, definition: &str) -> Compiled {
-        let validator = serde_json::from_str::<Value>(text).ok().and_then(|spec| {
-            let schema =
-                json!({"definitions": spec["definitions"], "allOf": [{"$ref": format!("#/definitions/{definition}")}]});
-            jsonschema::options().with_draft(Draft::Draft4).should_validate_formats(true).build(&schema).ok()
-        });
-        Compiled { name, validator }
+    fn swagger_2(name: &'static str, text: &str, definition: &'static str) -> Result<Compiled, DefinitionError> {
+        let fail = |why: String| DefinitionError { name, schema: definition, why };
+        let spec: Value = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+        let schema =
+            json!({"definitions": spec["definitions"], "allOf": [{"$ref": format!("#/definitions/{definition}")}]});
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft4)
+            .should_validate_formats(true)
+            .build(&schema)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Compiled { name, validator })
     }
 
-    fn openapi_3(name: &'static str, text: &str, schema_name: &str) -> Compiled {
-        let validator = serde_json::from_str::<Value>(text).ok().and_then(|spec| {
-            let schema =
-                json!({"components": spec["components"], "allOf": [{"$ref": format!("#/components/schemas/{schema_name}")}]});
-            // OpenAPI's formats (`float`, `int32` ...) are not JSON Schema's: types and patterns only.
-            jsonschema::options().with_draft(Draft::Draft4).build(&schema).ok()
-        });
-        Compiled { name, validator }
+    fn openapi_3(name: &'static str, text: &str, schema_name: &'static str) -> Result<Compiled, DefinitionError> {
+        let fail = |why: String| DefinitionError { name, schema: schema_name, why };
+        let spec: Value = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+        let schema = json!({"components": spec["components"], "allOf": [{"$ref": format!("#/components/schemas/{schema_name}")}]});
+        // OpenAPI's formats (`float`, `int32` ...) are not JSON Schema's: types and patterns only.
+        let validator =
+            jsonschema::options().with_draft(Draft::Draft4).build(&schema).map_err(|e| fail(e.to_string()))?;
+        Ok(Compiled { name, validator })
     }
 
     fn first_violation(&self, body: &Value) -> Option<Violation> {
-        let error = self.validator.as_ref()?.iter_errors(body).next()?;
+        let error = self.validator.iter_errors(body).next()?;
         Some(Violation {
             definition: self.name,
             path: error.instance_path().to_string(),
@@ -93,23 +105,34 @@ fn shortened(message: &str) -> String {
     out
 }
 
-static PAYMENT_REQUEST_1_4: LazyLock<Compiled> =
-    LazyLock::new(|| Compiled::swagger_2("STET 1.4.0.47", STET_1_4_0_47, "PaymentRequestResource"));
-static PAYMENT_REQUEST_1_5: LazyLock<Compiled> =
-    LazyLock::new(|| Compiled::openapi_3("STET 1.5.0.43", STET_1_5_0_43, "PaymentRequestResource"));
+/// The definitions bodies are checked against, compiled once (at the server's start: about a
+/// megabyte of JSON made into validators) and shared.
+pub struct Definitions {
+    payment_request_1_4: Compiled,
+    payment_request_1_5: Compiled,
+}
 
-/// Checks a `POST /payment-requests` body posted on `version` against the official definition
-/// closest to it; the first rule it breaks.
-pub fn check_payment_request(version: ApiVersion, body: &Value) -> Result<(), Violation> {
-    let mut copy = body.clone();
-    let compiled = if version >= ApiVersion::V1_6_2 {
-        as_1_5(&mut copy);
-        &*PAYMENT_REQUEST_1_5
-    } else {
-        as_1_4(&mut copy);
-        &*PAYMENT_REQUEST_1_4
-    };
-    compiled.first_violation(&copy).map_or(Ok(()), Err)
+impl Definitions {
+    pub fn load() -> Result<Definitions, DefinitionError> {
+        Ok(Definitions {
+            payment_request_1_4: Compiled::swagger_2("STET 1.4.0.47", STET_1_4_0_47, "PaymentRequestResource")?,
+            payment_request_1_5: Compiled::openapi_3("STET 1.5.0.43", STET_1_5_0_43, "PaymentRequestResource")?,
+        })
+    }
+
+    /// Checks a `POST /payment-requests` body posted on `version` against the official
+    /// definition closest to it; the first rule it breaks.
+    pub fn check_payment_request(&self, version: ApiVersion, body: &Value) -> Result<(), Violation> {
+        let mut copy = body.clone();
+        let compiled = if version >= ApiVersion::V1_6_2 {
+            as_1_5(&mut copy);
+            &self.payment_request_1_5
+        } else {
+            as_1_4(&mut copy);
+            &self.payment_request_1_4
+        };
+        compiled.first_violation(&copy).map_or(Ok(()), Err)
+    }
 }
 
 /// 1.4.0.47's forms: amounts as strings, remittance as lines.
@@ -183,10 +206,8 @@ mod tests {
         })
     }
 
-    #[test]
-    fn the_embedded_definitions_compile() {
-        assert!(PAYMENT_REQUEST_1_4.validator.is_some());
-        assert!(PAYMENT_REQUEST_1_5.validator.is_some());
+    fn check_payment_request(version: ApiVersion, body: &Value) -> Result<(), Violation> {
+        Definitions::load().unwrap().check_payment_request(version, body)
     }
 
     #[test]

@@ -221,6 +221,7 @@ pub async fn start(
     let node = statistics::Node::new(clock.now());
     store.node_heartbeat(&node.id, node.started_at, node.started_at).await?;
     let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
+    let definitions = stet::spec::Definitions::load().map_err(|e| StartupError::Other(e.to_string()))?;
     let state = AppState::new(AppContext {
         ledger: Arc::new(store.clone()),
         hub: Arc::new(store.clone()),
@@ -240,6 +241,7 @@ pub async fn start(
             Mode::Sandbox => Arc::new(crate::psu::authenticator::SandboxAuthenticator),
             Mode::Production => Arc::new(crate::psu::authenticator::Unconfigured),
         },
+        definitions: Arc::new(definitions),
         config: Arc::new(config),
     });
     Ok(Server {

@@ -57,4 +57,6 @@ pub struct AppContext {
     pub page_limiter: crate::edge::rate::PerAddress,
     /// The bank's strong customer authentication (the sandbox's code, or production's own).
     pub authenticator: Arc<dyn crate::psu::PsuAuthenticator>,
+    /// STET's official definitions, compiled at start-up, that posted bodies are held to.
+    pub definitions: Arc<stet::spec::Definitions>,
 }

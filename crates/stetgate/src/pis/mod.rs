@@ -52,7 +52,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     pisp_own_token(&request.grant)?;
     let today = state.calendar.today(state.clock.as_ref());
-    let checked = parse::read(&request.request.body, version, today, state.calendar.time_zone())?;
+    let checked = parse::read(&request.request.body, version, today, state.calendar.time_zone(), &state.definitions)?;
     let body_hash = crate::secret::hash_secret(&String::from_utf8_lossy(&request.request.body));
     let p = new_request(&state, &request, version, checked, body_hash)?;
     let p = match state.store.insert_payment_request(&p).await? {

@@ -8,6 +8,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use stet::ais::AccountIdentification;
 use stet::pis::{Beneficiary, CreditTransferTransaction, PaymentRequestResource};
+use stet::spec::Definitions;
 use stet::{ApiVersion, Currency, Iban};
 
 /// Instructions a bulk payment may carry (v1 takes single payments only).
@@ -36,7 +37,13 @@ fn format(why: impl Into<String>) -> PaymentRefusal {
 }
 
 /// Reads and checks a payment request posted on `version`, `today` being the bank's (Paris) day.
-pub fn read(body: &[u8], version: ApiVersion, today: Date, tz: &TimeZone) -> Result<Checked, PaymentRefusal> {
+pub fn read(
+    body: &[u8],
+    version: ApiVersion,
+    today: Date,
+    tz: &TimeZone,
+    definitions: &Definitions,
+) -> Result<Checked, PaymentRefusal> {
     let resource: PaymentRequestResource = serde_json::from_slice(body)
         .map_err(|e| format(format!("the body is not a STET PaymentRequestResource: {e}")))?;
     identifier("paymentInformationId", &resource.payment_information_id, version)?;
@@ -81,7 +88,7 @@ pub fn read(body: &[u8], version: ApiVersion, today: Date, tz: &TimeZone) -> Res
     // Last, so the checks above keep their own reason codes: what the official definition
     // constrains beyond them (lengths, patterns, closed lists, required parts).
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| format(e.to_string()))?;
-    stet::spec::check_payment_request(version, &value).map_err(|v| format(v.to_string()))?;
+    definitions.check_payment_request(version, &value).map_err(|v| format(v.to_string()))?;
     let batch_booking = resource.batch_booking.unwrap_or(false);
     Ok(Checked { resource, instructions, debtor_iban, instant, batch_booking, success_url, failure_url })
 }
@@ -344,6 +351,10 @@ mod tests {
         TimeZone::get("Europe/Paris").unwrap()
     }
 
+    fn definitions() -> Definitions {
+        Definitions::load().unwrap()
+    }
+
     fn today() -> Date {
         "2026-12-01".parse().unwrap()
     }
@@ -366,12 +377,13 @@ mod tests {
     }
 
     fn code(v: Value, version: ApiVersion) -> Option<&'static str> {
-        read(&serde_json::to_vec(&v).unwrap(), version, today(), &paris()).err().and_then(|e| e.code())
+        read(&serde_json::to_vec(&v).unwrap(), version, today(), &paris(), &definitions()).err().and_then(|e| e.code())
     }
 
     #[test]
     fn a_single_payment_is_read() {
-        let checked = read(&serde_json::to_vec(&body()).unwrap(), ApiVersion::V1, today(), &paris()).unwrap();
+        let checked =
+            read(&serde_json::to_vec(&body()).unwrap(), ApiVersion::V1, today(), &paris(), &definitions()).unwrap();
         assert_eq!(checked.instructions.len(), 1);
         assert_eq!(checked.instructions[0].execution_date, today(), "no date: today");
         assert_eq!(checked.instructions[0].creditor_name, "Bakery");
@@ -433,7 +445,8 @@ mod tests {
             "endDate": "2027-06-05T00:00:00+02:00"
         });
         for b in [flat, grouped] {
-            let c = read(&serde_json::to_vec(&b).unwrap(), ApiVersion::V1_6_2, today(), &paris()).unwrap();
+            let c =
+                read(&serde_json::to_vec(&b).unwrap(), ApiVersion::V1_6_2, today(), &paris(), &definitions()).unwrap();
             let i = &c.instructions[0];
             assert_eq!(i.execution_date.to_string(), "2026-12-05");
             let s = i.schedule.unwrap();
