@@ -3,17 +3,23 @@
 //! ```text
 //! stet-tpp aspsp    --bank 17515
 //! stet-tpp register --bank 17515 --certs tpp --name "My AISP" --redirect-uri https://tpp.example/cb
-//! stet-tpp login    --bank 17515 --psu 9999999901 --scope aisp          (sandbox: prints the tokens)
-//! stet-tpp call GET /stet/psd2/v1.4.2/accounts --bank 17515 --token <access token>
+//! stet-tpp login    --bank 17515 --psu 9999999901 --scope aisp     (sandbox: prints and remembers the tokens)
+//! stet-tpp accounts --bank 17515 --psu 9999999901                  (uses them, refreshing when needed)
+//! stet-tpp consent  --bank 17515 --psu 9999999901 --balances FR76... --transactions FR76... --identity
+//! stet-tpp balances | transactions --account ID | identity | funds --iban FR76... --amount 12.50
+//! stet-tpp call GET /stet/psd2/v1.4.2/accounts --bank 17515 --psu 9999999901 (or --token <access token>)
 //! stet-tpp refresh  --bank 17515 --refresh-token <refresh token>
 //! stet-tpp revoke   --bank 17515 --token <access or refresh token>
 //! stet-tpp pay      --bank 13807 --psu D0999990I0 --amount 12.50 --payee "Boulangerie Paul" \
 //!                   --payee-iban FR7630004000031234567890143      (sandbox: the whole PISP walk)
 //! stet-tpp bench    --bank 17515 --scenario accounts --connections 64 --duration 10
+//! stet-tpp completions bash > /etc/bash_completion.d/stet-tpp
 //! ```
 //! `--bank CODE` means `--url https://www.CODE.sandbox.localhost:8443`; `--cacert` defaults to the
 //! sandbox's `stetgate-data/pki/ca.pem`; `--certs DIR` (default `tpp`) holds `qwac.pem qwac.key
-//! qseal.pem qseal.key`, as `stetgate certs issue` writes them.
+//! qseal.pem qseal.key`, as `stetgate certs issue` writes them. Answers print their body only
+//! (JSON, for `jq`); `-i` adds the status line and headers. Exit codes: 0 a 2xx answer, 3 another
+//! answer (with the fix on stderr when it is a set-up mistake), 1 stet-tpp could not do it.
 
 // Rooms stay small: a function past `too-many-lines-threshold` (clippy.toml) is split.
 #![warn(clippy::too_many_lines)]
@@ -24,8 +30,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 #[path = "cli/bench.rs"]
 mod bench;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/pay.rs"]
 mod pay;
+#[path = "cli/session.rs"]
+mod session;
+#[path = "cli/shortcuts.rs"]
+mod shortcuts;
+
+use output::Output;
+use session::{Session, TokenStore};
 
 use stet_tpp::{
     AuthorizationRequest, ClientConfig, FlowEnd, HttpVersion, PsuAnswers, Signer, TppClient, new_request_id,
@@ -34,6 +49,9 @@ use stet_tpp::{
 #[derive(Parser)]
 #[command(name = "stet-tpp", version, about = "A TPP client for STET PSD2 banks (AISP, CBPII, PISP)")]
 struct Cli {
+    /// Print the status line and the headers before the body.
+    #[arg(short = 'i', long = "include", global = true)]
+    include: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -91,27 +109,9 @@ enum Command {
         redirect_uris: Vec<String>,
     },
     /// Send one signed STET request and print the answer.
-    Call {
-        /// GET, POST, PUT...
-        method: String,
-        /// e.g. /stet/psd2/v1.4.2/accounts
-        path: String,
-        #[command(flatten)]
-        bank: Bank,
-        #[command(flatten)]
-        certs: Certs,
-        /// An extra header, `Name: value` (repeatable; psu-* headers are signed too).
-        #[arg(long = "header")]
-        headers: Vec<String>,
-        /// A JSON body.
-        #[arg(long)]
-        data: Option<String>,
-        /// An access token.
-        #[arg(long)]
-        token: Option<String>,
-    },
+    Call(CallArgs),
     /// Sandbox: authorize as a test PSU through the bank's pages (followed over HTTP, no browser),
-    /// exchange the code, and print the tokens.
+    /// exchange the code, print the tokens and remember them for the PSU's later calls.
     Login {
         #[command(flatten)]
         bank: Bank,
@@ -157,6 +157,37 @@ enum Command {
         #[arg(long)]
         token: String,
     },
+    #[command(flatten)]
+    Shortcut(shortcuts::Shortcut),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Args)]
+struct CallArgs {
+    /// GET, POST, PUT...
+    method: String,
+    /// e.g. /stet/psd2/v1.4.2/accounts
+    path: String,
+    #[command(flatten)]
+    bank: Bank,
+    #[command(flatten)]
+    certs: Certs,
+    /// An extra header, `Name: value` (repeatable; psu-* headers are signed too).
+    #[arg(long = "header")]
+    headers: Vec<String>,
+    /// A JSON body.
+    #[arg(long)]
+    data: Option<String>,
+    /// An access token [default: the one remembered for --psu].
+    #[arg(long, conflicts_with = "psu")]
+    token: Option<String>,
+    /// Use the tokens `stet-tpp login` remembered for this PSU (refreshed when needed).
+    #[arg(long)]
+    psu: Option<String>,
+    /// With --psu: the remembered token's scope (aisp, cbpii, piisp or pisp).
+    #[arg(long, default_value = "aisp", requires = "psu")]
+    scope: String,
 }
 
 #[derive(Args)]
@@ -245,7 +276,8 @@ struct BenchArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(Cli::parse().command).await {
+    let cli = Cli::parse();
+    match run(cli.command, Output { include: cli.include }).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("stet-tpp: {e:#}");
@@ -296,29 +328,10 @@ fn client_config(bank: &Bank, certs: Option<&Certs>) -> anyhow::Result<ClientCon
     Ok(config)
 }
 
-async fn print(response: reqwest::Response) -> anyhow::Result<ExitCode> {
-    use std::fmt::Write as _;
-    let status = response.status();
-    let mut out = format!("{:?} {}\n", response.version(), status);
-    for (name, value) in response.headers() {
-        let _ = writeln!(out, "{name}: {}", value.to_str().unwrap_or("<binary>"));
-    }
-    let text = response.text().await?;
-    out.push('\n');
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(json) => out.push_str(&serde_json::to_string_pretty(&json)?),
-        Err(_) => out.push_str(&text),
-    }
-    out.push('\n');
-    // A closed pipe (`stet-tpp ... | head`) is not an error worth a panic.
-    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
-    Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::from(3) })
-}
-
-async fn run(command: Command) -> anyhow::Result<ExitCode> {
+async fn run(command: Command, out: Output) -> anyhow::Result<ExitCode> {
     match command {
         Command::Aspsp { bank } => {
-            print(client(&bank, None)?.request(reqwest::Method::GET, "/stet/psd2/aspsp").send().await?).await
+            out.print(client(&bank, None)?.request(reqwest::Method::GET, "/stet/psd2/aspsp").send().await?).await
         }
         Command::Register { bank, certs, name, redirect_uris } => {
             let body = stet::registration::RegistrationRequest {
@@ -332,42 +345,79 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .json(&body)
                 .send()
                 .await?;
-            print(response).await
+            out.print(response).await
         }
-        Command::Call { method, path, bank, certs, headers, data, token } => {
-            let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).context("method")?;
-            let mut request = client(&bank, Some(&certs))?.signed(method, &path);
-            for header in headers {
-                let Some((name, value)) = header.split_once(':') else {
-                    bail!("--header {header:?}: expected Name: value")
-                };
-                request = request.header(name.trim(), value.trim());
-            }
-            if let Some(data) = data {
-                let json: serde_json::Value = serde_json::from_str(&data).context("--data is not JSON")?;
-                request = request.json(&json);
-            }
-            if let Some(token) = token {
-                request = request.bearer(&token);
-            }
-            print(request.send().await?).await
-        }
+        Command::Call(args) => call(args, out).await,
         Command::Login { bank, certs, psu, scope, otp, accounts, redirect_uri } => {
             let client = client(&bank, Some(&certs))?;
             let client_id = org_id(&certs)?;
-            print(login(&client, &client_id, redirect_uri, &psu, &scope, &otp, accounts).await?).await
+            let answer =
+                out.read(login(&client, &client_id, redirect_uri, &psu, &scope, &otp, accounts).await?).await?;
+            if answer.status.is_success() {
+                let tokens: stet_tpp::Tokens = serde_json::from_str(&answer.text).context("the token answer")?;
+                TokenStore::open()?.remember(client.base_url(), &psu, &tokens, None)?;
+            }
+            Ok(out.show(&answer))
         }
         Command::Bench(args) => bench::run(&args).await,
-        Command::Pay(args) => pay::run(&args).await,
+        Command::Pay(args) => pay::run(&args, out).await,
         Command::Refresh { bank, certs, refresh_token } => {
             let client = client(&bank, Some(&certs))?;
-            print(client.refresh(&org_id(&certs)?, &refresh_token).await?).await
+            out.print(client.refresh(&org_id(&certs)?, &refresh_token).await?).await
         }
         Command::Revoke { bank, certs, token } => {
             let client = client(&bank, Some(&certs))?;
-            print(client.revoke(&org_id(&certs)?, &token).await?).await
+            out.print(client.revoke(&org_id(&certs)?, &token).await?).await
+        }
+        Command::Shortcut(shortcut) => shortcuts::run(&shortcut, out).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(shell, &mut Cli::command(), "stet-tpp", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `call`: one signed request, with a token given or remembered for a PSU.
+async fn call(args: CallArgs, out: Output) -> anyhow::Result<ExitCode> {
+    let CallArgs { method, path, bank, certs, headers, data, token, psu, scope } = args;
+    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).context("method")?;
+    let client = client(&bank, Some(&certs))?;
+    let mut extra = Vec::new();
+    for header in headers {
+        let Some((name, value)) = header.split_once(':') else { bail!("--header {header:?}: expected Name: value") };
+        extra.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let body = data.map(|d| serde_json::from_str::<serde_json::Value>(&d).context("--data is not JSON")).transpose()?;
+    let build = || {
+        let mut request = client.signed(method.clone(), &path);
+        for (name, value) in &extra {
+            request = request.header(name, value.clone());
+        }
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        request
+    };
+    let response = match (token, psu) {
+        (Some(token), _) => build().bearer(&token).send().await?,
+        (None, Some(psu)) => {
+            let scopes = scopes_for(&scope)?;
+            Session { client: &client, client_id: org_id(&certs)?, psu, scopes }.send(build).await?
+        }
+        (None, None) => build().send().await?,
+    };
+    out.print(response).await
+}
+
+/// The scopes a remembered token may have to serve `scope`.
+fn scopes_for(scope: &str) -> anyhow::Result<&'static [&'static str]> {
+    Ok(match scope {
+        "aisp" => &["aisp"],
+        "cbpii" | "piisp" => &["cbpii", "piisp"],
+        "pisp" => &["pisp"],
+        other => bail!("--scope {other}: aisp, cbpii, piisp or pisp"),
+    })
 }
 
 /// Authorizes as `psu` through the bank's pages and exchanges the code: the token response.

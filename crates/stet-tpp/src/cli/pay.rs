@@ -67,7 +67,7 @@ fn request(args: &PayArgs) -> anyhow::Result<PaymentRequestResource> {
     })
 }
 
-pub async fn run(args: &PayArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &PayArgs, out: super::Output) -> anyhow::Result<ExitCode> {
     let version = ApiVersion::from_segment(&args.version).context("--version: v1, v1.4.2 or v1.6.2")?;
     let client = client(&args.bank, Some(&args.certs))?;
     let client_id = org_id(&args.certs)?;
@@ -108,5 +108,5 @@ pub async fn run(args: &PayArgs) -> anyhow::Result<ExitCode> {
         Some(_) => eprintln!("stet-tpp pay: approved (v1 executes without a confirmation)"),
         None => eprintln!("stet-tpp pay: not approved: back at {}", back.location),
     }
-    super::print(client.payment_request(version, &token, &id).await?).await
+    out.print(client.payment_request(version, &token, &id).await?).await
 }

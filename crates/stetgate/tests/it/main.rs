@@ -14,6 +14,7 @@ mod resilience;
 mod scale;
 mod schemas;
 mod statistics;
+mod stet_tpp;
 
 mod ais;
 mod browser;

@@ -1,0 +1,155 @@
+//! The tokens `stet-tpp login` obtained, remembered per bank URL, PSU and role in `tokens.json` of
+//! the user's configuration directory (`$STET_TPP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/stet-tpp`,
+//! else `~/.config/stet-tpp`), readable by the user only; and the calls that use them: an access
+//! token that expired, or that the bank answers 401, is refreshed once and the call sent again.
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use stet_tpp::{SignedRequest, Tokens, TppClient};
+
+/// One remembered token pair.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Saved {
+    pub access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+    /// When the access token expires, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// The file of remembered tokens.
+pub struct TokenStore {
+    path: PathBuf,
+}
+
+impl TokenStore {
+    pub fn open() -> anyhow::Result<TokenStore> {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let dir = var("STET_TPP_CONFIG_DIR")
+            .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("stet-tpp")))
+            .or_else(|| var("HOME").map(|d| d.join(".config").join("stet-tpp")))
+            .context("no configuration directory: set STET_TPP_CONFIG_DIR or HOME")?;
+        Ok(TokenStore { path: dir.join("tokens.json") })
+    }
+
+    fn load(&self) -> anyhow::Result<BTreeMap<String, Saved>> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => {
+                serde_json::from_str(&text).with_context(|| format!("{} is not stet-tpp's", self.path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(e).with_context(|| self.path.display().to_string()),
+        }
+    }
+
+    /// Writes the whole file anew (a temporary file renamed over it), readable by the user only.
+    fn save(&self, all: &BTreeMap<String, Saved>) -> anyhow::Result<()> {
+        let dir = self.path.parent().context("the tokens file has no directory")?;
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+        let temporary = self.path.with_extension("json.new");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temporary).with_context(|| temporary.display().to_string())?;
+        std::io::Write::write_all(&mut file, serde_json::to_string_pretty(all)?.as_bytes())?;
+        std::fs::rename(&temporary, &self.path).with_context(|| self.path.display().to_string())?;
+        Ok(())
+    }
+
+    /// Remembers `tokens` (a token answer) for `psu` at `url`, under the role its scope names.
+    pub fn remember(
+        &self,
+        url: &str,
+        psu: &str,
+        tokens: &Tokens,
+        previous_refresh: Option<&str>,
+    ) -> anyhow::Result<Saved> {
+        let saved = Saved {
+            access_token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone().or_else(|| previous_refresh.map(str::to_owned)),
+            scope: tokens.scope.clone(),
+            expires_at: jiff::Timestamp::now().as_second() + tokens.expires_in,
+        };
+        let mut all = self.load()?;
+        all.insert(key(url, psu, &role(&tokens.scope)), saved.clone());
+        self.save(&all)?;
+        Ok(saved)
+    }
+
+    /// The remembered tokens of `psu` at `url` whose scope includes one of `scopes`.
+    pub fn find(&self, url: &str, psu: &str, scopes: &[&str]) -> anyhow::Result<Option<Saved>> {
+        let prefix = key(url, psu, "");
+        Ok(self
+            .load()?
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, saved)| saved)
+            .find(|saved| saved.scope.split_whitespace().any(|s| scopes.contains(&s))))
+    }
+}
+
+fn key(url: &str, psu: &str, role: &str) -> String {
+    format!("{} {psu} {role}", url.trim_end_matches('/'))
+}
+
+/// A token's role: its scope without `offline_access`.
+fn role(scope: &str) -> String {
+    scope.split_whitespace().filter(|s| *s != "offline_access").collect::<Vec<_>>().join(" ")
+}
+
+/// Calls on behalf of one PSU with the remembered tokens of one role.
+pub struct Session<'a> {
+    pub client: &'a TppClient,
+    pub client_id: String,
+    pub psu: String,
+    /// The scopes that serve the calls (`aisp`; `cbpii` or `piisp`).
+    pub scopes: &'static [&'static str],
+}
+
+impl Session<'_> {
+    /// Sends the request `build` makes with the PSU's access token; refreshes it first when it has
+    /// expired, or after a 401, and then sends it once more.
+    pub async fn send(&self, build: impl Fn() -> SignedRequest) -> anyhow::Result<reqwest::Response> {
+        let store = TokenStore::open()?;
+        let url = self.client.base_url().to_owned();
+        let Some(mut saved) = store.find(&url, &self.psu, self.scopes)? else {
+            bail!(
+                "no {} token remembered for PSU {} at {url}: stet-tpp login --psu {} --scope {} first",
+                self.scopes[0],
+                self.psu,
+                self.psu,
+                self.scopes[0]
+            );
+        };
+        let mut refreshed = false;
+        if saved.expires_at <= jiff::Timestamp::now().as_second() + 5 {
+            saved = self.refresh(&store, &url, &saved).await?;
+            refreshed = true;
+        }
+        let response = build().bearer(&saved.access_token).send().await?;
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED || refreshed {
+            return Ok(response);
+        }
+        let saved = self.refresh(&store, &url, &saved).await?;
+        Ok(build().bearer(&saved.access_token).send().await?)
+    }
+
+    async fn refresh(&self, store: &TokenStore, url: &str, saved: &Saved) -> anyhow::Result<Saved> {
+        let Some(refresh_token) = saved.refresh_token.as_deref() else {
+            bail!("the access token expired and there is no refresh token: stet-tpp login again");
+        };
+        eprintln!("stet-tpp: refreshing the access token");
+        let response = self.client.refresh(&self.client_id, refresh_token).await?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            bail!("the bank refused the refresh (HTTP {status}: {body}): stet-tpp login --psu {} again", self.psu);
+        }
+        let tokens: Tokens = response.json().await.context("the refresh answer is not a token response")?;
+        store.remember(url, &self.psu, &tokens, Some(refresh_token))
+    }
+}
