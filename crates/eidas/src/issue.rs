@@ -43,6 +43,13 @@ pub struct TestCa {
     issuer: Issuer<'static, KeyPair>,
 }
 
+/// Never shows the key.
+impl std::fmt::Debug for TestCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestCa").finish_non_exhaustive()
+    }
+}
+
 impl TestCa {
     /// Creates a new self-signed root, valid from yesterday for `years` years.
     pub fn generate(common_name: &str, organization: &str, years: i64) -> Result<TestCa, IssueError> {

@@ -79,6 +79,8 @@ impl StartupError {
 pub struct SandboxInfo {
     pub data_dir: PathBuf,
     pub pki: SandboxPki,
+    /// The CA that issues TPPs' test certificates (the portal's form).
+    pub ca: Arc<eidas::issue::TestCa>,
     pub first_start: bool,
 }
 
@@ -242,6 +244,8 @@ pub async fn start(
             Mode::Production => Arc::new(crate::psu::authenticator::Unconfigured),
         },
         definitions: Arc::new(definitions),
+        sandbox_ca: sandbox_info.as_ref().map(|info| info.ca.clone()),
+        recent: (mode == Mode::Sandbox).then(|| Arc::new(crate::edge::recent::RecentRequests::default())),
         config: Arc::new(config),
     });
     Ok(Server {
@@ -267,7 +271,9 @@ fn sandbox_files(
     })?;
     let data_dir = std::path::absolute(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
     let pki = pki::ensure(&data_dir.join("pki"), &sandbox::bank_codes(), now.as_second())?;
-    Ok(SandboxInfo { data_dir, pki, first_start: false })
+    let ca = sandbox::certs::load_ca(&data_dir, now.as_second())
+        .map_err(|e| StartupError::Other(format!("sandbox CA: {e}")))?;
+    Ok(SandboxInfo { data_dir, pki, ca: Arc::new(ca), first_start: false })
 }
 
 /// The configured database, or in the sandbox the SQLite file of the data directory.

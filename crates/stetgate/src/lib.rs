@@ -21,6 +21,7 @@ pub mod ops;
 pub mod permissions;
 pub mod piis;
 pub mod pis;
+pub mod portal;
 pub mod psu;
 pub mod quota;
 pub mod registry;

@@ -16,7 +16,7 @@ use crate::edge::route::{self, Audience, Maintenance, RouteFacts};
 use crate::oauth::model::Scope;
 use crate::state::AppState;
 use crate::statistics::model::Family;
-use crate::{ais, app2app, discovery, fallback, oauth, ops, permissions, piis, pis, psu, registry, statistics};
+use crate::{ais, app2app, discovery, fallback, oauth, ops, permissions, piis, pis, portal, psu, registry, statistics};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Router};
@@ -109,6 +109,11 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), route_bank));
     let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
+    // The sandbox's portal for TPP developers; a bank's production has none.
+    if state.mode == crate::config::Mode::Sandbox {
+        top =
+            top.route("/", get(portal::home)).route("/certificates", axum::routing::post(portal::certificates::issue));
+    }
     // With an internal metrics listener, the public one does not show them.
     if state.config.metrics_listen.is_none() {
         top = top.route("/metrics", get(ops::metrics));

@@ -57,6 +57,10 @@ pub struct AppContext {
     pub page_limiter: crate::edge::rate::PerAddress,
     /// The bank's strong customer authentication (the sandbox's code, or production's own).
     pub authenticator: Arc<dyn crate::psu::PsuAuthenticator>,
+    /// The sandbox's memory of each TPP's last requests, for the portal (`None` in production).
+    pub recent: Option<Arc<crate::edge::recent::RecentRequests>>,
+    /// The sandbox's CA, which issues test certificates from the portal (`None` in production).
+    pub sandbox_ca: Option<Arc<eidas::issue::TestCa>>,
     /// STET's official definitions, compiled at start-up, that posted bodies are held to.
     pub definitions: Arc<stet::spec::Definitions>,
 }

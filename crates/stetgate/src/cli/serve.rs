@@ -107,6 +107,7 @@ fn print_banner(server: &Server) {
             let first = if info.first_start { " (first start: personas, database and test CA created)" } else { "" };
             format!(
                 "stetgate sandbox is running{first}\n\
+                 \x20 portal       https://{host}:{port}/  (personas, test certificates, your requests)\n\
                  \x20 URL          https://{host}:{port}/stet/psd2/\n\
                  \x20 per bank     https://www.<bankcode>.sandbox.localhost:{port}/stet/psd2/  (e.g. www.13807...; default bank {default_bank})\n\
                  \x20 data dir     {}\n\

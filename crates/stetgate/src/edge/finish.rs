@@ -3,15 +3,17 @@
 //! - error responses become the STET `ErrorModel` (`{timestamp, status, error, message, path}`),
 //!   including those axum or tower made on their own (405 with its `Allow`, 408, a panic's 500);
 //! - `X-Request-ID` is echoed, on errors too;
-//! - an HTTP/1.1 answer given without reading the whole request body (a refusal before the body
-//!   mattered: 404, 405, 401 ...) says `Connection: close`: hyper closes such a connection after
-//!   the answer, and a client told so opens a new one instead of sending its next request into a
-//!   connection that is closing;
+//! - a request body nobody read (a refusal given before the body mattered: 404, 405, 401 ...) is
+//!   read and discarded before the answer leaves, up to the body limit and 5 s, so the client can
+//!   finish sending it and keep its connection; when that fails, an HTTP/1.1 answer says
+//!   `Connection: close` (hyper closes such a connection) rather than let the client send its
+//!   next request into a closing connection;
 //! - the request is counted in the metrics and logged: request id, bank, route template, method,
 //!   status, latency. Never the raw URI (query strings carry codes), headers, or bodies.
 
 use super::error::{ErrorBody, InternalCause, reason_phrase};
 use super::facts::RequestFacts;
+use super::recent::RecentRequest;
 use crate::state::AppState;
 use crate::statistics::model::PlannedMaintenance;
 use axum::body::Body;
@@ -59,19 +61,22 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     }
     request.extensions_mut().insert(facts.clone());
     let http1 = request.version() <= axum::http::Version::HTTP_11;
-    let (request, body_read) = track_body(request);
+    let (request, body) = track_body(request);
 
     let mut response = next.run(request).await;
-    if http1 && !body_read.load(Ordering::Acquire) {
+    if !body.read_rest(state.config.max_body_bytes).await && http1 {
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
 
     let status = response.status();
+    let mut refusal = None;
     if let Some(body) = response.extensions_mut().remove::<ErrorBody>() {
+        refusal = Some((body.message.clone(), body.error.clone()));
         response = render_error(&state, response, body, &path);
     } else if (status.is_client_error() || status.is_server_error()) && !has_own_body_format(&response) {
         let explanation = plain_text(response.body_mut()).await;
         let body = ErrorBody { message: reason_phrase(status), error: explain(status, explanation), approaches: None };
+        refusal = Some((body.message.clone(), body.error.clone()));
         response = render_error(&state, response, body, &path);
     }
     if let Some(id) = request_id.filter(echoable) {
@@ -100,6 +105,18 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         let at = state.clock.now();
         state.recorder.record(bank, family, at, response.status().as_u16(), planned, elapsed);
     }
+    if let (Some(recent), Some(org_id)) = (&state.recent, &known.tpp) {
+        let status = response.status().as_u16();
+        recent.remember(RecentRequest {
+            at: state.clock.now(),
+            org_id: org_id.clone(),
+            method,
+            path,
+            status,
+            refusal,
+            took: elapsed,
+        });
+    }
     tracing::info!(
         target: "stetgate::access",
         request_id,
@@ -113,18 +130,47 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     response
 }
 
+/// How long an answer waits for the rest of a request body nobody read.
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The request with a body that notes when it has been read to its end (at once for a request
-/// without a body), and that note.
-fn track_body(request: Request) -> (Request, Arc<AtomicBool>) {
-    let read = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(request.body())));
-    let note = read.clone();
-    (request.map(|inner| Body::new(Tracked { inner, read: note })), read)
+/// without a body) and, dropped unread, leaves what remains of it behind; and the handle to both.
+fn track_body(request: Request) -> (Request, BodyTrack) {
+    let track = BodyTrack {
+        read: Arc::new(AtomicBool::new(http_body::Body::is_end_stream(request.body()))),
+        left: Arc::new(std::sync::Mutex::new(None)),
+    };
+    let tracked = |inner| Body::new(Tracked { inner: Some(inner), read: track.read.clone(), left: track.left.clone() });
+    (request.map(tracked), track)
 }
 
-/// A request body that sets `read` once its last frame has been taken.
-struct Tracked {
-    inner: Body,
+/// Whether the request body was read, and what was left of it.
+struct BodyTrack {
     read: Arc<AtomicBool>,
+    left: Arc<std::sync::Mutex<Option<Body>>>,
+}
+
+impl BodyTrack {
+    /// Reads and discards what nobody read of the request body (a refusal given before the body
+    /// mattered), up to `limit` bytes and [`DRAIN_WAIT`], so the client can finish sending it and
+    /// the connection can serve its next request. Whether the body is now read whole.
+    async fn read_rest(&self, limit: usize) -> bool {
+        if self.read.load(Ordering::Acquire) {
+            return true;
+        }
+        let left = self.left.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let Some(rest) = left else { return false };
+        let drained = tokio::time::timeout(DRAIN_WAIT, http_body_util::Limited::new(rest, limit).collect()).await;
+        matches!(drained, Ok(Ok(_)))
+    }
+}
+
+/// A request body that sets `read` once its last frame has been taken, and that leaves its
+/// unread rest in `left` when dropped.
+struct Tracked {
+    inner: Option<Body>,
+    read: Arc<AtomicBool>,
+    left: Arc<std::sync::Mutex<Option<Body>>>,
 }
 
 impl http_body::Body for Tracked {
@@ -135,19 +181,30 @@ impl http_body::Body for Tracked {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+        let Some(inner) = self.inner.as_mut() else { return Poll::Ready(None) };
+        let polled = Pin::new(&mut *inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || inner.is_end_stream() {
             self.read.store(true, Ordering::Release);
         }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(http_body::Body::is_end_stream)
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
+        self.inner.as_ref().map(http_body::Body::size_hint).unwrap_or_default()
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if !self.read.load(Ordering::Acquire)
+            && let Some(rest) = self.inner.take()
+        {
+            *self.left.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rest);
+        }
     }
 }
 

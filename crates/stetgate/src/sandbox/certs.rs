@@ -1,7 +1,7 @@
 //! `stetgate certs issue`: test QWAC and QSealC for a TPP developer, from the sandbox CA.
 
 use super::pki::{self, PkiError};
-use eidas::issue::{IssueError, TestCa, TppCertKind, TppCertRequest};
+use eidas::issue::{IssueError, Issued, TestCa, TppCertKind, TppCertRequest};
 use eidas::psd2::{Role, parse_pem};
 use std::path::{Path, PathBuf};
 use stet::OrgId;
@@ -97,11 +97,48 @@ pub struct IssuedFiles {
 /// Issues `qwac.pem qwac.key qseal.pem qseal.key` into `out` with the sandbox CA of `data_dir`
 /// (created if the sandbox never ran there).
 pub fn issue(data_dir: &Path, out: &Path, request: &CertsRequest, now_unix: i64) -> Result<IssuedFiles, CertsError> {
+    let ca = load_ca(data_dir, now_unix)?;
+    let pair = issue_with(&ca, request, now_unix)?;
+    std::fs::create_dir_all(out).map_err(|source| CertsError::Io { path: out.to_path_buf(), source })?;
+    for (name, text, private) in pair.files() {
+        let path = out.join(name);
+        let written = if private { pki::write_private(&path, text) } else { std::fs::write(&path, text) };
+        written.map_err(|source| CertsError::Io { path, source })?;
+    }
+    Ok(IssuedFiles { dir: out.to_path_buf(), key_id_url: pair.key_id_url, key_id_serial: pair.key_id_serial })
+}
+
+/// The sandbox CA of `data_dir` (created on first use).
+pub fn load_ca(data_dir: &Path, now_unix: i64) -> Result<TestCa, CertsError> {
     let pki = pki::ensure(&data_dir.join("pki"), &super::bank_codes(), now_unix)?;
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|source| CertsError::Io { path: path.to_path_buf(), source })
     };
-    let ca = TestCa::from_pem(&read(&pki.ca_cert)?, &read(&pki.ca_key)?)?;
+    Ok(TestCa::from_pem(&read(&pki.ca_cert)?, &read(&pki.ca_key)?)?)
+}
+
+/// A TPP's QWAC and QSealC, and the keyIds that name the QSealC.
+pub struct IssuedPair {
+    pub qwac: Issued,
+    pub qseal: Issued,
+    pub key_id_url: String,
+    pub key_id_serial: String,
+}
+
+impl IssuedPair {
+    /// The four files, as `stetgate certs issue` writes them: name, content, whether private.
+    pub fn files(&self) -> [(&'static str, &str, bool); 4] {
+        [
+            ("qwac.pem", &self.qwac.cert_pem, false),
+            ("qwac.key", &self.qwac.key_pem, true),
+            ("qseal.pem", &self.qseal.cert_pem, false),
+            ("qseal.key", &self.qseal.key_pem, true),
+        ]
+    }
+}
+
+/// Issues the QWAC and QSealC `request` asks for from `ca`.
+pub fn issue_with(ca: &TestCa, request: &CertsRequest, now_unix: i64) -> Result<IssuedPair, CertsError> {
     let make = |kind| TppCertRequest {
         kind,
         org_id: request.org_id.clone(),
@@ -115,22 +152,12 @@ pub fn issue(data_dir: &Path, out: &Path, request: &CertsRequest, now_unix: i64)
     };
     let qwac = ca.issue_tpp(&make(TppCertKind::Qwac))?;
     let qseal = ca.issue_tpp(&make(TppCertKind::Qsealc))?;
-    std::fs::create_dir_all(out).map_err(|source| CertsError::Io { path: out.to_path_buf(), source })?;
-    for (name, text, private) in [
-        ("qwac.pem", &qwac.cert_pem, false),
-        ("qwac.key", &qwac.key_pem, true),
-        ("qseal.pem", &qseal.cert_pem, false),
-        ("qseal.key", &qseal.key_pem, true),
-    ] {
-        let path = out.join(name);
-        let written = if private { pki::write_private(&path, text) } else { std::fs::write(&path, text) };
-        written.map_err(|source| CertsError::Io { path, source })?;
-    }
     let seal = parse_pem(&qseal.cert_pem).map_err(|e| CertsError::Invalid(e.to_string()))?;
-    Ok(IssuedFiles {
-        dir: out.to_path_buf(),
+    Ok(IssuedPair {
         key_id_url: key_id_url(&request.org_id, &seal.sha256_hex()),
         key_id_serial: format!("SN={},CA={}", seal.serial_hex.to_ascii_uppercase(), seal.issuer),
+        qwac,
+        qseal,
     })
 }
 

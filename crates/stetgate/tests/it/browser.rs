@@ -415,3 +415,34 @@ async fn a_browser_withdraws_a_tpp_s_access_on_the_dashboard() {
         .status();
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the TPP's token is revoked");
 }
+
+/// The sandbox's portal in a browser: personas and balances from the ledger, the links to each
+/// bank's dashboard, and the last requests of a TPP with the check that refused a bad signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_reads_the_portal_and_why_a_request_was_refused() {
+    let Some(browser) = Browser::start("en-GB,en").await else { return };
+    let app = spawn_app(TestDb::sqlite()).await;
+    let tpp = app.tpp("PSDFR-ACPR-12345", CertSpec::default());
+    app.register(&tpp).await;
+    // Signed with a key that is not the registered QSealC's.
+    let stranger = app.tpp("PSDFR-ACPR-77777", CertSpec::default());
+    let signer = stet_tpp::Signer::new(&stranger.qseal.key_pem, tpp.key_id_serial()).unwrap();
+    let wrong = app.tpp_client_with("www.17515.sandbox.localhost", Some(&tpp.qwac), Some(signer));
+    let refused = wrong.signed(reqwest::Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    browser.goto(&format!("https://localhost:{}/", app.addr.port())).await;
+    browser.find("#personas").await;
+    let page = browser.source().await;
+    assert!(page.contains("9999999901") && page.contains("FR7617515000920400430518020"), "the personas' accounts");
+    assert!(page.contains("www.13807.sandbox.localhost") && page.contains("/psu/access"), "the banks and dashboards");
+    browser.screenshot("portal-1-home").await;
+    browser.type_into("#org", "PSDFR-ACPR-12345").await;
+    browser.click("#requests button").await;
+    browser.find("table.requests").await;
+    let page = browser.source().await;
+    assert!(page.contains("GET /stet/psd2/v1.4.2/accounts"), "{page}");
+    assert!(page.contains("does not verify"), "the check that refused it and why: {page}");
+    assert!(page.contains("id=\"try-authorization\""), "a registered TPP may try the authorization");
+    browser.screenshot("portal-2-requests").await;
+}

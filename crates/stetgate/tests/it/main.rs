@@ -10,6 +10,7 @@ mod oauth;
 mod permissions;
 mod piis;
 mod pis;
+mod portal;
 mod resilience;
 mod scale;
 mod schemas;
