@@ -185,9 +185,10 @@ struct CallArgs {
     /// Use the tokens `stet-tpp login` remembered for this PSU (refreshed when needed).
     #[arg(long)]
     psu: Option<String>,
-    /// With --psu: the remembered token's scope (aisp, cbpii, piisp or pisp).
-    #[arg(long, default_value = "aisp", requires = "psu")]
-    scope: String,
+    /// With --psu: the remembered token's scope (aisp, cbpii, piisp or pisp) [default: the
+    /// path's: funds-confirmations cbpii (piisp on v1), payment-requests pisp, else aisp].
+    #[arg(long, requires = "psu")]
+    scope: Option<String>,
 }
 
 #[derive(Args)]
@@ -355,7 +356,7 @@ async fn run(command: Command, out: Output) -> anyhow::Result<ExitCode> {
                 out.read(login(&client, &client_id, redirect_uri, &psu, &scope, &otp, accounts).await?).await?;
             if answer.status.is_success() {
                 let tokens: stet_tpp::Tokens = serde_json::from_str(&answer.text).context("the token answer")?;
-                TokenStore::open()?.remember(client.base_url(), &psu, &tokens, None)?;
+                TokenStore::open()?.remember(client.base_url(), &client_id, &psu, &tokens, None)?;
             }
             Ok(out.show(&answer))
         }
@@ -402,7 +403,7 @@ async fn call(args: CallArgs, out: Output) -> anyhow::Result<ExitCode> {
     let response = match (token, psu) {
         (Some(token), _) => build().bearer(&token).send().await?,
         (None, Some(psu)) => {
-            let scopes = scopes_for(&scope)?;
+            let scopes = scopes_for(scope.as_deref().unwrap_or_else(|| scope_of_path(&path)))?;
             Session { client: &client, client_id: org_id(&certs)?, psu, scopes }.send(build).await?
         }
         (None, None) => build().send().await?,
@@ -414,10 +415,23 @@ async fn call(args: CallArgs, out: Output) -> anyhow::Result<ExitCode> {
 fn scopes_for(scope: &str) -> anyhow::Result<&'static [&'static str]> {
     Ok(match scope {
         "aisp" => &["aisp"],
-        "cbpii" | "piisp" => &["cbpii", "piisp"],
+        "cbpii" => &["cbpii"],
+        "piisp" => &["piisp"],
         "pisp" => &["pisp"],
         other => bail!("--scope {other}: aisp, cbpii, piisp or pisp"),
     })
+}
+
+/// The scope a path's resource serves: funds confirmation `cbpii` (`piisp` on v1), payment
+/// initiation `pisp`, account information `aisp`.
+fn scope_of_path(path: &str) -> &'static str {
+    if path.contains("/funds-confirmations") {
+        if path.starts_with("/stet/psd2/v1/") { "piisp" } else { "cbpii" }
+    } else if path.contains("/payment-requests") {
+        "pisp"
+    } else {
+        "aisp"
+    }
 }
 
 /// Authorizes as `psu` through the bank's pages and exchanges the code: the token response.
@@ -469,4 +483,15 @@ async fn registered_redirect_uri(client: &TppClient, client_id: &str) -> anyhow:
     }
     let registration: stet::registration::RegistrationResponse = response.json().await?;
     registration.redirect_uris.into_iter().next().context("no registered redirect URI")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_path_names_its_scope() {
+        assert_eq!(super::scope_of_path("/stet/psd2/v1/funds-confirmations"), "piisp");
+        assert_eq!(super::scope_of_path("/stet/psd2/v1.4.2/funds-confirmations"), "cbpii");
+        assert_eq!(super::scope_of_path("/stet/psd2/v1.6.2/payment-requests/PR1"), "pisp");
+        assert_eq!(super::scope_of_path("/stet/psd2/v1.4.2/accounts"), "aisp");
+    }
 }

@@ -45,13 +45,15 @@ impl TokenStore {
         }
     }
 
-    /// Writes the whole file anew (a temporary file renamed over it), readable by the user only.
+    /// Writes the whole file anew (a temporary file of this process renamed over it), readable by
+    /// the user only.
     fn save(&self, all: &BTreeMap<String, Saved>) -> anyhow::Result<()> {
         let dir = self.path.parent().context("the tokens file has no directory")?;
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
-        let temporary = self.path.with_extension("json.new");
+        let nanos = jiff::Timestamp::now().as_nanosecond();
+        let temporary = self.path.with_extension(format!("json.{}.{nanos}.new", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&temporary).with_context(|| temporary.display().to_string())?;
@@ -60,10 +62,12 @@ impl TokenStore {
         Ok(())
     }
 
-    /// Remembers `tokens` (a token answer) for `psu` at `url`, under the role its scope names.
+    /// Remembers `tokens` (a token answer) of TPP `org` for `psu` at `url`, under the role its
+    /// scope names.
     pub fn remember(
         &self,
         url: &str,
+        org: &str,
         psu: &str,
         tokens: &Tokens,
         previous_refresh: Option<&str>,
@@ -75,25 +79,25 @@ impl TokenStore {
             expires_at: jiff::Timestamp::now().as_second() + tokens.expires_in,
         };
         let mut all = self.load()?;
-        all.insert(key(url, psu, &role(&tokens.scope)), saved.clone());
+        all.insert(key(url, org, psu, &role(&tokens.scope)), saved.clone());
         self.save(&all)?;
         Ok(saved)
     }
 
-    /// The remembered tokens of `psu` at `url` whose scope includes one of `scopes`.
-    pub fn find(&self, url: &str, psu: &str, scopes: &[&str]) -> anyhow::Result<Option<Saved>> {
-        let prefix = key(url, psu, "");
-        Ok(self
-            .load()?
-            .into_iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
-            .map(|(_, saved)| saved)
-            .find(|saved| saved.scope.split_whitespace().any(|s| scopes.contains(&s))))
+    /// The remembered tokens of TPP `org` for `psu` at `url` whose scope includes the first of
+    /// `scopes` that any has.
+    pub fn find(&self, url: &str, org: &str, psu: &str, scopes: &[&str]) -> anyhow::Result<Option<Saved>> {
+        let prefix = key(url, org, psu, "");
+        let mine: Vec<Saved> =
+            self.load()?.into_iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, saved)| saved).collect();
+        Ok(scopes
+            .iter()
+            .find_map(|wanted| mine.iter().find(|s| s.scope.split_whitespace().any(|x| x == *wanted)).cloned()))
     }
 }
 
-fn key(url: &str, psu: &str, role: &str) -> String {
-    format!("{} {psu} {role}", url.trim_end_matches('/'))
+fn key(url: &str, org: &str, psu: &str, role: &str) -> String {
+    format!("{} {org} {psu} {role}", url.trim_end_matches('/'))
 }
 
 /// A token's role: its scope without `offline_access`.
@@ -116,7 +120,7 @@ impl Session<'_> {
     pub async fn send(&self, build: impl Fn() -> SignedRequest) -> anyhow::Result<reqwest::Response> {
         let store = TokenStore::open()?;
         let url = self.client.base_url().to_owned();
-        let Some(mut saved) = store.find(&url, &self.psu, self.scopes)? else {
+        let Some(mut saved) = store.find(&url, &self.client_id, &self.psu, self.scopes)? else {
             bail!(
                 "no {} token remembered for PSU {} at {url}: stet-tpp login --psu {} --scope {} first",
                 self.scopes[0],
@@ -131,11 +135,21 @@ impl Session<'_> {
             refreshed = true;
         }
         let response = build().bearer(&saved.access_token).send().await?;
-        if response.status() != reqwest::StatusCode::UNAUTHORIZED || refreshed {
+        // Only a token the bank no longer takes is worth a refresh (not a certificate refused).
+        let stale = response
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .is_some_and(|v| v.to_str().unwrap_or("").contains("invalid_token"));
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED || !stale || refreshed {
             return Ok(response);
         }
-        let saved = self.refresh(&store, &url, &saved).await?;
-        Ok(build().bearer(&saved.access_token).send().await?)
+        match self.refresh(&store, &url, &saved).await {
+            Ok(saved) => Ok(build().bearer(&saved.access_token).send().await?),
+            Err(e) => {
+                eprintln!("stet-tpp: {e:#}");
+                Ok(response)
+            }
+        }
     }
 
     async fn refresh(&self, store: &TokenStore, url: &str, saved: &Saved) -> anyhow::Result<Saved> {
@@ -150,6 +164,6 @@ impl Session<'_> {
             bail!("the bank refused the refresh (HTTP {status}: {body}): stet-tpp login --psu {} again", self.psu);
         }
         let tokens: Tokens = response.json().await.context("the refresh answer is not a token response")?;
-        store.remember(url, &self.psu, &tokens, Some(refresh_token))
+        store.remember(url, &self.client_id, &self.psu, &tokens, Some(refresh_token))
     }
 }

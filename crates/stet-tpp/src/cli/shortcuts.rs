@@ -82,7 +82,9 @@ pub enum Shortcut {
 }
 
 const AIS: &[&str] = &["aisp"];
-const FUNDS: &[&str] = &["cbpii", "piisp"];
+/// Funds confirmation from v1.4.2 on; [`FUNDS_V1`] is the scope v1 asks for.
+const FUNDS: &[&str] = &["cbpii"];
+const FUNDS_V1: &[&str] = &["piisp"];
 
 /// One shortcut as a request: method, path under the version, body, the scopes that serve it.
 type Call = (reqwest::Method, String, Option<Value>, &'static [&'static str]);
@@ -130,6 +132,7 @@ fn request(shortcut: &Shortcut) -> anyhow::Result<(&OnBehalf, Call)> {
 pub async fn run(shortcut: &Shortcut, out: Output) -> anyhow::Result<ExitCode> {
     let (on, (method, path, body, scopes)) = request(shortcut)?;
     let version = ApiVersion::from_segment(&on.version).context("--version: v1, v1.4.2 or v1.6.2")?;
+    let scopes = if scopes == FUNDS && version == ApiVersion::V1 { FUNDS_V1 } else { scopes };
     let path = format!("/stet/psd2/{}{path}", version.segment());
     let client = client(&on.bank, Some(&on.certs))?;
     let session = Session { client: &client, client_id: org_id(&on.certs)?, psu: on.psu.clone(), scopes };

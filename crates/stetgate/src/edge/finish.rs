@@ -53,20 +53,23 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     let request_id = request.headers().get(X_REQUEST_ID).cloned();
     let facts = RequestFacts::default();
     // The TPP is identified here, before anything can fail, so that every answer it gets counts.
+    // For the sandbox's portal, a refused QWAC still names whose request it was.
+    let mut claimed = None;
     if let Some(check) = super::tpp::check_connection(request.extensions(), &state) {
-        if let Ok(accepted) = check.0.as_ref() {
-            facts.identified(&accepted.org_id);
+        match check.0.as_ref() {
+            Ok(accepted) => facts.identified(&accepted.org_id),
+            Err(_) if state.recent.is_some() => claimed = claimed_org(request.extensions()),
+            Err(_) => {}
         }
         request.extensions_mut().insert(check);
     }
     request.extensions_mut().insert(facts.clone());
     let http1 = request.version() <= axum::http::Version::HTTP_11;
+    // A client waiting for `100 Continue` has not sent its body: reading it would ask for it.
+    let may_drain = http1 && !request.headers().contains_key(header::EXPECT);
     let (request, body) = track_body(request);
 
     let mut response = next.run(request).await;
-    if !body.read_rest(state.config.max_body_bytes).await && http1 {
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
 
     let status = response.status();
     let mut refusal = None;
@@ -78,6 +81,8 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         let body = ErrorBody { message: reason_phrase(status), error: explain(status, explanation), approaches: None };
         refusal = Some((body.message.clone(), body.error.clone()));
         response = render_error(&state, response, body, &path);
+    } else if status.is_client_error() && state.recent.is_some() {
+        refusal = oauth_refusal(&mut response).await;
     }
     if let Some(id) = request_id.filter(echoable) {
         response.headers_mut().insert(X_REQUEST_ID, id);
@@ -105,17 +110,9 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         let at = state.clock.now();
         state.recorder.record(bank, family, at, response.status().as_u16(), planned, elapsed);
     }
-    if let (Some(recent), Some(org_id)) = (&state.recent, &known.tpp) {
+    if let (Some(recent), Some(org_id)) = (&state.recent, known.tpp.as_ref().or(claimed.as_ref())) {
         let status = response.status().as_u16();
-        recent.remember(RecentRequest {
-            at: state.clock.now(),
-            org_id: org_id.clone(),
-            method,
-            path,
-            status,
-            refusal,
-            took: elapsed,
-        });
+        recent.remember(RecentRequest::new(state.clock.now(), org_id.clone(), method, &path, status, refusal, elapsed));
     }
     tracing::info!(
         target: "stetgate::access",
@@ -127,7 +124,43 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
+    // Last, once the answer is measured: the rest of a body nobody read, so the client can finish
+    // sending it and keep its connection; else the answer says the connection closes.
+    let keep = may_drain && !closes(&response) && body.read_rest(state.config.max_body_bytes).await;
+    if http1 && !keep && !body.was_read() {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
+}
+
+/// Answers after which the connection closes anyway (over capacity, a body over the limit): no
+/// point reading what remains.
+fn closes(response: &Response) -> bool {
+    matches!(response.status(), StatusCode::SERVICE_UNAVAILABLE | StatusCode::PAYLOAD_TOO_LARGE)
+        || response.headers().get(header::CONNECTION).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+}
+
+/// The organization a client certificate names, read without trusting it (the sandbox's portal
+/// shows a refused certificate's requests to the TPP it names).
+fn claimed_org(extensions: &axum::http::Extensions) -> Option<stet::OrgId> {
+    let chain = extensions.get::<super::tls::ConnectionInfo>()?.client_chain.as_ref()?;
+    eidas::psd2::parse_der(chain.first()?.as_ref()).ok()?.org_id()
+}
+
+/// An OAuth error's code and description (RFC 6749 JSON), the body kept as it was.
+async fn oauth_refusal(response: &mut Response) -> Option<(String, String)> {
+    let json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        return None;
+    }
+    let taken = std::mem::take(response.body_mut());
+    let bytes = http_body_util::Limited::new(taken, 16 * 1024).collect().await.ok()?.to_bytes();
+    let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+    *response.body_mut() = Body::from(bytes);
+    let value = value?;
+    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    Some((text("error")?, text("error_description").unwrap_or_default()))
 }
 
 /// How long an answer waits for the rest of a request body nobody read.
@@ -151,17 +184,32 @@ struct BodyTrack {
 }
 
 impl BodyTrack {
+    fn was_read(&self) -> bool {
+        self.read.load(Ordering::Acquire)
+    }
+
     /// Reads and discards what nobody read of the request body (a refusal given before the body
-    /// mattered), up to `limit` bytes and [`DRAIN_WAIT`], so the client can finish sending it and
-    /// the connection can serve its next request. Whether the body is now read whole.
+    /// mattered), frame by frame, up to `limit` bytes and [`DRAIN_WAIT`], so the client can
+    /// finish sending it and the connection can serve its next request. Whether the body is now
+    /// read whole.
     async fn read_rest(&self, limit: usize) -> bool {
-        if self.read.load(Ordering::Acquire) {
+        if self.was_read() {
             return true;
         }
         let left = self.left.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        let Some(rest) = left else { return false };
-        let drained = tokio::time::timeout(DRAIN_WAIT, http_body_util::Limited::new(rest, limit).collect()).await;
-        matches!(drained, Ok(Ok(_)))
+        let Some(mut rest) = left else { return false };
+        let discard = async {
+            let mut seen = 0usize;
+            while let Some(frame) = rest.frame().await {
+                let Ok(frame) = frame else { return false };
+                seen += frame.data_ref().map_or(0, |d| d.len());
+                if seen > limit {
+                    return false;
+                }
+            }
+            true
+        };
+        tokio::time::timeout(DRAIN_WAIT, discard).await.unwrap_or(false)
     }
 }
 

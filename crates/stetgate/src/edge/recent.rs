@@ -26,6 +26,28 @@ pub struct RecentRequest {
     pub took: Duration,
 }
 
+/// The longest path or explanation kept (a longer one is cut).
+const MAX_TEXT: usize = 512;
+
+fn cut(text: &str) -> String {
+    text.chars().take(MAX_TEXT).collect()
+}
+
+impl RecentRequest {
+    pub fn new(
+        at: Timestamp,
+        org_id: OrgId,
+        method: &'static str,
+        path: &str,
+        status: u16,
+        refusal: Option<(String, String)>,
+        took: Duration,
+    ) -> RecentRequest {
+        let refusal = refusal.map(|(code, why)| (cut(&code), cut(&why)));
+        RecentRequest { at, org_id, method, path: cut(path), status, refusal, took }
+    }
+}
+
 /// The last [`REMEMBERED`] requests.
 #[derive(Debug, Default)]
 pub struct RecentRequests {

@@ -6,11 +6,13 @@
 use super::texts::Texts;
 use crate::edge::error::ApiError;
 use crate::edge::form::Params;
+use crate::edge::tls::ConnectionInfo;
 use crate::registry::{RegistrationRequest, validate};
 use crate::sandbox::certs::{CertsRequest, IssuedPair, issue_with};
 use crate::state::AppState;
+use crate::store::Inserted;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::io::Write as _;
@@ -39,15 +41,34 @@ fn asked(form: &Params) -> Result<Asked, String> {
 }
 
 /// Issues, registers, and answers the zip; a refusal is the portal's page with the reason.
-pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn issue(
+    State(state): State<AppState>,
+    connection: Option<Extension<ConnectionInfo>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let t = super::texts_of(&headers);
-    let Some(ca) = &state.sandbox_ca else { return Ok(StatusCode::NOT_FOUND.into_response()) };
+    let Some(ca) = state.sandbox_ca.clone() else { return Ok(StatusCode::NOT_FOUND.into_response()) };
+    if cross_site(&headers, &uri) {
+        return Ok(refused(t, StatusCode::FORBIDDEN, t.cross_site));
+    }
+    let now = state.clock.now();
+    if let Some(Extension(c)) = &connection
+        && !state.page_limiter.allow(c.peer.ip(), now.as_millisecond())
+    {
+        return Ok(refused(t, StatusCode::TOO_MANY_REQUESTS, t.too_many));
+    }
     let asked = match asked(&Params::parse(&body)) {
         Ok(asked) => asked,
-        Err(why) => return Ok(refused(t, &why)),
+        Err(why) => return Ok(refused(t, StatusCode::BAD_REQUEST, &why)),
     };
-    let now = state.clock.now();
-    let pair = issue_with(ca, &asked.certs, now.as_second()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Two RSA keys: seconds of CPU, kept off the request threads.
+    let certs = asked.certs.clone();
+    let pair = tokio::task::spawn_blocking(move || issue_with(&ca, &certs, now.as_second()))
+        .await
+        .map_err(|e| ApiError::Internal(format!("issuing: {e}")))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let request = RegistrationRequest {
         client_name: asked.name.clone(),
         redirect_uris: vec![asked.redirect_uri.clone()],
@@ -57,14 +78,18 @@ pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Byte
     let qwac = eidas::psd2::parse_pem(&pair.qwac.cert_pem).map_err(|e| ApiError::Internal(e.to_string()))?;
     let registration = match validate(&request, &qwac, state.trust.anchors(), now, true) {
         Ok(registration) => registration,
-        Err(e) => return Ok(refused(t, &e.to_string())),
+        Err(e) => return Ok(refused(t, StatusCode::BAD_REQUEST, &e.to_string())),
     };
-    if !state.store.replace_registration(&registration, now).await? {
-        state.store.insert_registration(&registration, now).await?;
+    // A new TPP, or new certificates for one registered before (the sandbox's own CA issued both).
+    if !state.store.replace_registration(&registration, now).await?
+        && state.store.insert_registration(&registration, now).await? == Inserted::AlreadyRegistered
+    {
+        // Registered in between by a simultaneous post: these certificates replace those.
+        state.store.replace_registration(&registration, now).await?;
     }
     tracing::info!(client = %registration.org_id, "portal: test certificates issued and TPP registered");
-    let archive =
-        zip(&pair, &ca.root().cert_pem, &readme(&asked, &pair)).map_err(|e| ApiError::Internal(format!("zip: {e}")))?;
+    let ca_pem = state.sandbox_ca.as_ref().map(|ca| ca.root().cert_pem.clone()).unwrap_or_default();
+    let archive = zip(&pair, &ca_pem, &readme(&asked, &pair)).map_err(|e| ApiError::Internal(format!("zip: {e}")))?;
     let mut response = archive.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
@@ -75,9 +100,22 @@ pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Byte
     Ok(response)
 }
 
-fn refused(t: &'static Texts, why: &str) -> Response {
+/// A form posted from another site (a page the developer visits posting to the sandbox): the
+/// browser says so in `Sec-Fetch-Site`, or an `Origin` that is not the sandbox's host.
+fn cross_site(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (text("origin"), crate::edge::bank::request_authority(headers, uri)) {
+        (Some(origin), Some(authority)) => origin.split_once("://").map(|(_, h)| h) != Some(authority.as_str()),
+        _ => false,
+    }
+}
+
+fn refused(t: &'static Texts, status: StatusCode, why: &str) -> Response {
     let page = super::ErrorPage { t, why };
-    crate::psu::pages::html(StatusCode::BAD_REQUEST, askama::Template::render(&page))
+    crate::psu::pages::html(status, askama::Template::render(&page))
 }
 
 fn readme(asked: &Asked, pair: &IssuedPair) -> String {

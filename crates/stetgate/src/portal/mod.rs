@@ -15,7 +15,7 @@ use crate::psu::pages;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use stet::{BankCode, OrgId};
 use texts::{ENGLISH, FRENCH, Texts};
@@ -79,12 +79,18 @@ struct PortalPage<'a> {
 pub async fn home(
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(query): Query<PortalQuery>,
 ) -> Result<Response, ApiError> {
     let t = texts_of(&headers);
     // The port the browser reached the sandbox on, for the bank hosts' links.
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:8443");
-    let port = host.rsplit_once(':').map_or("443", |(_, p)| p).to_owned();
+    // HTTP/2 browsers send no Host header: the URI's authority names it then.
+    let authority = crate::edge::bank::request_authority(&headers, &uri).unwrap_or_else(|| "localhost:8443".into());
+    let port = authority
+        .rsplit_once(':')
+        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        .map_or("443", |(_, p)| p)
+        .to_owned();
     let banks = BANKS.iter().map(|b| BankRow { code: b.code, name: b.name, host: bank_host(b.code, &port) }).collect();
     let personas = personas(&state).await?;
     let org = query.org.as_deref().map(str::trim).unwrap_or("");

@@ -43,6 +43,8 @@ pub struct Texts {
     pub issue_button: &'static str,
     pub refused_title: &'static str,
     pub back_link: &'static str,
+    pub cross_site: &'static str,
+    pub too_many: &'static str,
 }
 
 pub const FRENCH: Texts = Texts {
@@ -88,6 +90,8 @@ pub const FRENCH: Texts = Texts {
     issue_button: "Émettre et enregistrer (zip)",
     refused_title: "Refusé",
     back_link: "Retour au portail",
+    cross_site: "Ce formulaire vient d'un autre site : rien n'a été émis. Utilisez le formulaire du portail.",
+    too_many: "Trop de demandes depuis votre adresse : réessayez dans une minute.",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -133,4 +137,6 @@ pub const ENGLISH: Texts = Texts {
     issue_button: "Issue and register (zip)",
     refused_title: "Refused",
     back_link: "Back to the portal",
+    cross_site: "This form came from another site: nothing was issued. Use the portal's form.",
+    too_many: "Too many requests from your address: try again in a minute.",
 };

@@ -468,6 +468,7 @@ async fn a_refusal_reads_the_unread_body_or_closes_the_connection() {
     }
     let response = client.request(Method::GET, "/healthz").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("connection").is_none(), "no body: nothing to read, the connection stays");
     // Over the limit the server stops reading: the client meets the closed connection either in
     // the answer's `Connection: close` or, still sending, as a broken pipe.
     let over = vec![b'x'; 3 * 1024 * 1024];

@@ -2,7 +2,7 @@
 //! issues test certificates and registers the TPP answers a zip whose certificates work at once;
 //! bad input is a page saying what is wrong. (The page itself is drawn in Chromium in browser.rs.)
 
-use crate::harness::{TestApp, TestDb, TestTpp, spawn_app};
+use crate::harness::{CertSpec, TestApp, TestDb, TestTpp, spawn_app};
 use reqwest::{Method, StatusCode};
 use std::io::Read as _;
 
@@ -92,4 +92,47 @@ async fn bad_input_on_the_portal_form_is_a_page_saying_what_is_wrong() {
         assert!(page.to_lowercase().contains(needle), "{needle}: {page}");
     }
     assert!(app.store.registration(&stet::OrgId::parse("PSDFR-ACPR-24680").unwrap()).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_posted_from_another_site_issues_nothing() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let body = "org_id=PSDFR-ACPR-24680&roles=PSP_AI&redirect_uri=https%3A%2F%2Ftpp.example%2Fcb";
+    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+        let response = app
+            .client("localhost")
+            .request(Method::POST, "/certificates")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(name, value)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
+    }
+    assert!(app.store.registration(&stet::OrgId::parse("PSDFR-ACPR-24680").unwrap()).await.unwrap().is_none());
+}
+
+/// The page's links name the port the browser used (HTTP/2 sends no Host header); a request whose
+/// certificate the bank refused is listed under the organization the certificate names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_links_its_own_port_and_lists_refused_certificates() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let expired = app
+        .tpp("PSDFR-ACPR-13579", CertSpec { valid_from: -400 * 86_400, valid_until: -86_400, ..CertSpec::default() });
+    let refused = app.tpp_client(CE, &expired).signed(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let page = app
+        .client("localhost")
+        .request(Method::GET, "/?org=PSDFR-ACPR-13579")
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.version(), reqwest::Version::HTTP_2);
+    let page = page.text().await.unwrap();
+    let port = app.addr.port();
+    assert!(page.contains(&format!("https://www.13807.sandbox.localhost:{port}/psu/access")), "{page}");
+    assert!(page.contains("GET /stet/psd2/v1.4.2/accounts") && page.contains("401"), "{page}");
+    assert!(page.to_lowercase().contains("expired") || page.to_lowercase().contains("valid"), "why: {page}");
 }
