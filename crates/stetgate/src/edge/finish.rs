@@ -169,10 +169,12 @@ const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The request with a body that notes when it has been read to its end (at once for a request
 /// without a body) and, dropped unread, leaves what remains of it behind; and the handle to both.
 fn track_body(request: Request) -> (Request, BodyTrack) {
-    let track = BodyTrack {
-        read: Arc::new(AtomicBool::new(http_body::Body::is_end_stream(request.body()))),
-        left: Arc::new(std::sync::Mutex::new(None)),
-    };
+    let empty = http_body::Body::is_end_stream(request.body());
+    let track = BodyTrack { read: Arc::new(AtomicBool::new(empty)), left: Arc::new(std::sync::Mutex::new(None)) };
+    if empty {
+        // Most requests (GET) carry no body: nothing to track on the hot path.
+        return (request, track);
+    }
     let tracked = |inner| Body::new(Tracked { inner: Some(inner), read: track.read.clone(), left: track.left.clone() });
     (request.map(tracked), track)
 }

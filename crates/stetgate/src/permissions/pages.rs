@@ -268,20 +268,28 @@ fn to_dashboard() -> Response {
     response
 }
 
-/// The journey of a posted form (its cookie and CSRF token), or the page saying why not.
+/// A posted form of the dashboard, with its journey (its cookie and CSRF token checked) and what
+/// the answer's pages need.
+struct Posted {
+    t: &'static Texts,
+    look: BankLook,
+    form: Params,
+    session: Session,
+}
+
+/// The posted form and its journey, or the page saying why not.
 async fn posted(
     state: &AppState,
     bank: &Bank,
     headers: &HeaderMap,
-    form: &Params,
-    t: &'static Texts,
-    look: &BankLook,
-) -> Result<Result<Session, Response>, ApiError> {
+    body: &[u8],
+) -> Result<Result<Posted, Response>, ApiError> {
+    let (t, look, form) = (pages::texts_for(headers), look(bank), Params::parse(body));
     let csrf = form.one("csrf").ok().flatten().unwrap_or("");
     Ok(match psu::posted(state, Purpose::Dashboard, bank.code(), headers, csrf).await? {
-        Ok(session) => Ok(session),
-        Err(NotAStep::NoJourney) => Err(pages::error(t, look, StatusCode::BAD_REQUEST, t.session_expired)),
-        Err(NotAStep::ForeignForm) => Err(pages::error(t, look, StatusCode::FORBIDDEN, t.foreign_form)),
+        Ok(session) => Ok(Posted { t, look, form, session }),
+        Err(NotAStep::NoJourney) => Err(pages::error(t, &look, StatusCode::BAD_REQUEST, t.session_expired)),
+        Err(NotAStep::ForeignForm) => Err(pages::error(t, &look, StatusCode::FORBIDDEN, t.foreign_form)),
     })
 }
 
@@ -292,11 +300,8 @@ pub async fn sign_in(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let t = pages::texts_for(&headers);
-    let look = look(&bank);
-    let form = Params::parse(&body);
-    let mut session = match posted(&state, &bank, &headers, &form, t, &look).await? {
-        Ok(session) => session,
+    let Posted { t, look, form, mut session } = match posted(&state, &bank, &headers, &body).await? {
+        Ok(posted) => posted,
         Err(page) => return Ok(page),
     };
     if psu::expired(&state, &mut session).await? || session.journey.stage.is_final() {
@@ -334,11 +339,8 @@ pub async fn withdraw_access(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let t = pages::texts_for(&headers);
-    let look = look(&bank);
-    let form = Params::parse(&body);
-    let session = match posted(&state, &bank, &headers, &form, t, &look).await? {
-        Ok(session) => session,
+    let Posted { t, look, form, session } = match posted(&state, &bank, &headers, &body).await? {
+        Ok(posted) => posted,
         Err(page) => return Ok(page),
     };
     let Some(session) = signed_in(&state, &bank, &headers).await?.filter(|s| s.journey.key == session.journey.key)
@@ -394,11 +396,8 @@ pub async fn logout(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let t = pages::texts_for(&headers);
-    let look = look(&bank);
-    let form = Params::parse(&body);
-    let mut session = match posted(&state, &bank, &headers, &form, t, &look).await? {
-        Ok(session) => session,
+    let Posted { t, look, mut session, .. } = match posted(&state, &bank, &headers, &body).await? {
+        Ok(posted) => posted,
         Err(page) => return Ok(page),
     };
     psu::close(&state, &mut session).await?;
