@@ -73,6 +73,11 @@ ensure_interop_tools() {
     say "installing httpsig (PyPI)"
     python3 -m pip install --quiet --disable-pip-version-check httpsig || return 1
   fi
+  # The served OpenAPI documents are checked by an independent validator.
+  if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+    say "installing openapi-spec-validator (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator || return 1
+  fi
 }
 
 # The PSU pages are also driven in a real headless Chromium through chromedriver.
@@ -92,7 +97,7 @@ fi
 
 if ! ensure_interop_tools; then
   if [ "${CI:-}" = "true" ]; then
-    say "CI=true: openssl and python3 httpsig are required for the tests"
+    say "CI=true: openssl, python3 httpsig and openapi-spec-validator are required for the tests"
     exit 1
   fi
   say "interoperability tools unavailable: those tests will be skipped"

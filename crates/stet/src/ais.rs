@@ -5,7 +5,7 @@ use crate::{Amount, Links};
 use serde::{Deserialize, Serialize};
 
 /// `AccountIdentification`: an IBAN, or another identification (a resource id with scheme `BANK`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct AccountIdentification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iban: Option<String>,
@@ -17,7 +17,7 @@ pub struct AccountIdentification {
 }
 
 /// `GenericIdentification {identification, schemeName, issuer}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GenericIdentification {
     pub identification: String,
@@ -27,7 +27,7 @@ pub struct GenericIdentification {
 }
 
 /// `AccountResource`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountResource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,7 +47,7 @@ pub struct AccountResource {
 }
 
 /// `HalAccounts`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HalAccounts {
     pub accounts: Vec<AccountResource>,
     #[serde(rename = "_links")]
@@ -55,7 +55,7 @@ pub struct HalAccounts {
 }
 
 /// `BalanceResource`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceResource {
     pub name: String,
@@ -66,7 +66,7 @@ pub struct BalanceResource {
 }
 
 /// `HalBalances`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HalBalances {
     pub balances: Vec<BalanceResource>,
     #[serde(rename = "_links")]
@@ -74,7 +74,7 @@ pub struct HalBalances {
 }
 
 /// ISO 20022 bank transaction code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BankTransactionCode {
     pub domain: String,
@@ -87,7 +87,7 @@ pub struct BankTransactionCode {
 }
 
 /// `Transaction` (TransactionResource).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionResource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,7 +111,7 @@ pub struct TransactionResource {
 }
 
 /// `HalTransactions`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HalTransactions {
     pub transactions: Vec<TransactionResource>,
     #[serde(rename = "_links")]
@@ -119,7 +119,7 @@ pub struct HalTransactions {
 }
 
 /// 1.6.2 transaction details.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HalTransactionDetails {
     #[serde(rename = "transactionDetails")]
     pub transaction_details: TransactionResource,
@@ -127,13 +127,16 @@ pub struct HalTransactionDetails {
     pub links: Links,
 }
 
-/// The consent body (`Access`), 1.6.2 adding `overdrafts` and `owners`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The consent body (`Access`), 1.6.2 adding `overdrafts` and `owners`. The bank requires the four
+/// other fields (the server checks them before reading; the document says so); reading is lenient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Access {
     #[serde(default)]
+    #[schema(required = true)]
     pub balances: Vec<AccountIdentification>,
     #[serde(default)]
+    #[schema(required = true)]
     pub transactions: Vec<AccountIdentification>,
     /// 1.6.2 only: not sent when empty, so the body also suits earlier versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -142,13 +145,15 @@ pub struct Access {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<AccountIdentification>,
     #[serde(default)]
+    #[schema(required = true)]
     pub trusted_beneficiaries: bool,
     #[serde(default)]
+    #[schema(required = true)]
     pub psu_identity: bool,
 }
 
 /// 1.4.2 `HalEndUserIdentity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HalEndUserIdentity {
     pub connected_psu: String,
@@ -161,13 +166,13 @@ pub struct HalEndUserIdentity {
 }
 
 /// 1.6.2 overdrafts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Overdrafts {
     pub allowed_amount: Amount,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HalOverdrafts {
     pub overdrafts: Overdrafts,
     #[serde(rename = "_links")]

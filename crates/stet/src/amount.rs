@@ -3,8 +3,11 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
@@ -143,6 +146,36 @@ impl<'de> Deserialize<'de> for Amount {
         let currency = Currency::parse(&wire.currency).map_err(serde::de::Error::custom)?;
         Amount::parse(&wire.amount, currency).map_err(serde::de::Error::custom)
     }
+}
+
+/// The STET `AmountType` pattern: up to 13 integer digits and 5 decimals, optionally negative.
+pub(crate) const AMOUNT_PATTERN: &str = r"^-?[0-9]{1,13}(\.[0-9]{1,5})?$";
+
+/// `AmountType {currency, amount}` as the bank writes it: the amount a decimal string.
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        amount_object(ObjectBuilder::new().schema_type(Type::String).pattern(Some(AMOUNT_PATTERN)).into())
+    }
+}
+
+impl utoipa::ToSchema for Amount {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("AmountType")
+    }
+}
+
+/// `{currency, amount}` with the given schema for `amount`.
+pub(crate) fn amount_object(amount: RefOr<Schema>) -> RefOr<Schema> {
+    let currency = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[A-Z]{3}$"))
+        .description(Some("ISO 4217 currency code"));
+    ObjectBuilder::new()
+        .property("currency", currency)
+        .required("currency")
+        .property("amount", amount)
+        .required("amount")
+        .into()
 }
 
 #[cfg(test)]

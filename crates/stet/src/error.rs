@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `{timestamp, status, error, message, path}`; `status` and `message` are required by STET.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorModel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,

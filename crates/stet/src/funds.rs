@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The request, as validated by the bank and echoed in its answer (amounts as strings, as the
 /// bank emits them; nothing the request carried beyond these fields).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentCoverageRequest {
     pub payment_coverage_request_id: String,
@@ -18,7 +18,7 @@ pub struct PaymentCoverageRequest {
 }
 
 /// The answer: whether the account covers the amount now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HalPaymentCoverageReport {
     pub request: PaymentCoverageRequest,
     pub result: bool,

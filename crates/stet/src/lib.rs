@@ -10,12 +10,14 @@
 
 pub mod ais;
 mod amount;
+pub mod catalog;
 mod error;
 pub mod funds;
 mod hal;
 pub mod headers;
 mod ids;
 pub mod oauth;
+pub mod openapi;
 pub mod pis;
 pub mod registration;
 pub mod spec;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The token answer (RFC 6749 section 5.1): an access token and the refresh token of its pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
@@ -26,7 +26,7 @@ impl TokenResponse {
 }
 
 /// An OAuth 2.0 error (RFC 6749 section 5.2, RFC 7591 section 3.2.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `access_denied` ...
     pub error: String,

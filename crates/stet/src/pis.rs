@@ -14,12 +14,16 @@
 //! (exchange rates, intermediary agents, structured remittance ...) are kept as JSON and echoed.
 
 use crate::ais::{AccountIdentification, GenericIdentification};
+use crate::amount::{AMOUNT_PATTERN, amount_object};
 use crate::{Amount, Currency, Links};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 
 /// `PaymentRequestResource`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentRequestResource {
     /// Set by the bank.
@@ -72,7 +76,7 @@ pub struct PaymentRequestResource {
 }
 
 /// `PartyIdentification`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PartyIdentification {
     pub name: String,
@@ -106,7 +110,7 @@ impl PartyIdentification {
 }
 
 /// `PostalAddress {country, addressLine[]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PostalAddress {
     pub country: String,
@@ -115,7 +119,7 @@ pub struct PostalAddress {
 }
 
 /// `FinancialInstitutionIdentification`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FinancialInstitution {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,7 +133,7 @@ pub struct FinancialInstitution {
 }
 
 /// `Beneficiary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Beneficiary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,7 +148,7 @@ pub struct Beneficiary {
 }
 
 /// `PaymentTypeInformation`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentTypeInformation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,7 +164,7 @@ pub struct PaymentTypeInformation {
 }
 
 /// `PaymentIdentification`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentIdentification {
     /// Set by the bank (1.4.0.47).
@@ -205,8 +209,23 @@ impl<'de> Deserialize<'de> for PaymentAmount {
     }
 }
 
+/// `{currency, amount}` with the amount as a decimal string or a JSON number.
+impl utoipa::PartialSchema for PaymentAmount {
+    fn schema() -> RefOr<Schema> {
+        let text = ObjectBuilder::new().schema_type(Type::String).pattern(Some(AMOUNT_PATTERN));
+        let number = ObjectBuilder::new().schema_type(Type::Number);
+        amount_object(OneOfBuilder::new().item(text).item(number).into())
+    }
+}
+
+impl utoipa::ToSchema for PaymentAmount {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("InstructedAmount")
+    }
+}
+
 /// Remittance information: lines (1.4.0.47) or `{unstructured, structured}` (1.4.2 and later).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Remittance {
     Lines(Vec<String>),
@@ -224,7 +243,7 @@ impl Remittance {
 }
 
 /// `RemittanceInformation` (1.4.2 and later).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemittanceInformation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -234,7 +253,7 @@ pub struct RemittanceInformation {
 }
 
 /// A standing order's schedule, as 1.5 groups it (1.4.x puts the same fields on the instruction).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StandingOrderCharacteristics {
     pub start_date: String,
@@ -245,7 +264,7 @@ pub struct StandingOrderCharacteristics {
 }
 
 /// `CreditTransferTransaction` (1.5: `CreditTransferTransactionResource`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreditTransferTransaction {
     pub payment_id: PaymentIdentification,
@@ -342,7 +361,7 @@ impl CreditTransferTransaction {
 }
 
 /// `SupplementaryData`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SupplementaryData {
     /// REDIRECT, DECOUPLED, EMBEDDED (EMBEDDED-1-FACTOR from 1.4.2), NONE (1.5).
@@ -362,7 +381,7 @@ pub struct SupplementaryData {
 }
 
 /// The creation answer (`HalPaymentRequestCreation`, 1.5 `HalAuthenticationRequest`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequestCreated {
     /// `REDIRECT` (the bank offers no other); `NONE` answers a 1.6.2 cancellation.
@@ -376,7 +395,7 @@ pub struct PaymentRequestCreated {
 }
 
 /// `ConfirmationResource {nonce, psuAuthenticationFactor}` (1.4.0.47: the factor only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfirmationResource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -386,7 +405,7 @@ pub struct ConfirmationResource {
 }
 
 /// `HalPaymentRequest`: the request with its statuses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HalPaymentRequest {
     pub payment_request: PaymentRequestResource,
@@ -395,7 +414,7 @@ pub struct HalPaymentRequest {
 }
 
 /// `HalCreditTransfertTransactions` (sic, 1.5): a standing order's executions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HalCreditTransferTransactions {
     pub credit_transfer_transaction: Vec<CreditTransferTransaction>,

@@ -21,8 +21,10 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Router};
 use eidas::psd2::Role;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use stet::ApiVersion;
+use stet::catalog::{self, Operation};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -111,8 +113,10 @@ pub fn build_router(state: AppState) -> Router {
     let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
     // The sandbox's portal for TPP developers; a bank's production has none.
     if state.mode == crate::config::Mode::Sandbox {
-        top =
-            top.route("/", get(portal::home)).route("/certificates", axum::routing::post(portal::certificates::issue));
+        top = top
+            .route("/", get(portal::home))
+            .route("/certificates", axum::routing::post(portal::certificates::issue))
+            .route("/guides/{name}", get(portal::guides::guide));
     }
     // With an internal metrics listener, the public one does not show them.
     if state.config.metrics_listen.is_none() {
@@ -134,42 +138,55 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The STET resources of one version, as the bank serves them.
+/// The STET resources of one version, as the bank serves them: the operations of
+/// [`stet::catalog`] (which also makes the version's OpenAPI document) and that document.
 fn resources(state: &AppState, version: ApiVersion) -> Router<AppState> {
-    let on = |facts: RouteFacts, route: MethodRouter<AppState>| with(state, facts, route);
-    let mut router = Router::new()
-        .route("/accounts", on(AIS, get(ais::accounts)))
-        .route("/accounts/{accountResourceId}/balances", on(AIS, get(ais::balances)))
-        .route("/accounts/{accountResourceId}/transactions", on(AIS, get(ais::transactions)))
-        .route("/consents", on(AIS, put(ais::put_consents)))
-        .route("/trusted-beneficiaries", on(AIS, get(ais::trusted_beneficiaries)))
-        .route("/funds-confirmations", on(funds(version), post(piis::funds_confirmation)))
-        .route("/payment-requests", on(PIS, post(pis::create)));
-    let request = "/payment-requests/{paymentRequestResourceId}";
+    let mut paths: BTreeMap<&str, MethodRouter<AppState>> = BTreeMap::new();
+    let mut add = |path: &'static str, route: MethodRouter<AppState>| {
+        let merged = match paths.remove(path) {
+            Some(existing) => existing.merge(route),
+            None => route,
+        };
+        paths.insert(path, merged);
+    };
+    for endpoint in catalog::endpoints(version) {
+        let (facts, route) = handler(endpoint.operation, version);
+        add(endpoint.path, with(state, facts, route));
+    }
     if version == ApiVersion::V1 {
-        // The bank's v1 offers neither modification nor confirmation: 405.
-        router = router
-            .route(request, on(PIS, get(pis::read).put(pis::not_on_v1)))
-            .route(&format!("{request}/confirmation"), on(PIS, post(pis::not_on_v1)));
-    } else {
-        router = router
-            .route(request, on(PIS, get(pis::read).put(pis::cancel)))
-            .route(&format!("{request}/confirmation"), on(PIS, post(pis::confirm)));
+        // The bank's v1 offers neither modification nor confirmation: a 405 that says so.
+        add("/payment-requests/{paymentRequestResourceId}", with(state, PIS, put(pis::not_on_v1)));
+        add("/payment-requests/{paymentRequestResourceId}/confirmation", with(state, PIS, post(pis::not_on_v1)));
     }
-    if version == ApiVersion::V1_4_2 {
-        router = router.route(&format!("{request}/o-confirmation"), on(PIS, post(pis::o_confirm)));
-    }
-    if version >= ApiVersion::V1_4_2 {
-        router = router.route("/end-user-identity", on(AIS, get(ais::end_user_identity)));
-    }
-    if version >= ApiVersion::V1_6_2 {
-        router = router.route(&format!("{request}/transactions"), on(PIS, get(pis::transactions)));
-        router = router.route("/accounts/{accountResourceId}/overdrafts", on(AIS, get(ais::overdrafts))).route(
-            "/accounts/{accountResourceId}/transactions/{transactionResourceId}/details",
-            on(AIS, get(ais::transaction_details)),
-        );
+    let mut router = Router::new()
+        .route("/openapi.json", with(state, PUBLIC_OPEN, get(ops::openapi::document)))
+        .route("/openapi.html", with(state, PUBLIC_OPEN, get(ops::openapi::reference)));
+    for (path, route) in paths {
+        router = router.route(path, route);
     }
     router.layer(Extension(version))
+}
+
+/// The handler of each catalogued operation, with its facts. The match is exhaustive: a new
+/// operation in the catalogue does not build until it is routed here.
+fn handler(operation: Operation, version: ApiVersion) -> (RouteFacts, MethodRouter<AppState>) {
+    match operation {
+        Operation::Accounts => (AIS, get(ais::accounts)),
+        Operation::Balances => (AIS, get(ais::balances)),
+        Operation::Transactions => (AIS, get(ais::transactions)),
+        Operation::TransactionDetails => (AIS, get(ais::transaction_details)),
+        Operation::Overdrafts => (AIS, get(ais::overdrafts)),
+        Operation::Consents => (AIS, put(ais::put_consents)),
+        Operation::TrustedBeneficiaries => (AIS, get(ais::trusted_beneficiaries)),
+        Operation::EndUserIdentity => (AIS, get(ais::end_user_identity)),
+        Operation::FundsConfirmation => (funds(version), post(piis::funds_confirmation)),
+        Operation::CreatePaymentRequest => (PIS, post(pis::create)),
+        Operation::ReadPaymentRequest => (PIS, get(pis::read)),
+        Operation::ModifyPaymentRequest => (PIS, put(pis::cancel)),
+        Operation::ConfirmPaymentRequest => (PIS, post(pis::confirm)),
+        Operation::OConfirmPaymentRequest => (PIS, post(pis::o_confirm)),
+        Operation::PaymentRequestTransactions => (PIS, get(pis::transactions)),
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -3,6 +3,7 @@
 
 pub mod logging;
 pub mod metrics;
+pub mod openapi;
 
 use crate::edge::error::ApiError;
 use crate::state::AppState;

@@ -6,6 +6,7 @@
 //! French or English after `Accept-Language`, no script and no external resource.
 
 pub mod certificates;
+pub mod guides;
 mod texts;
 
 use crate::edge::error::ApiError;
@@ -17,6 +18,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use stet::ApiVersion;
 use stet::{BankCode, OrgId};
 use texts::{ENGLISH, FRENCH, Texts};
 
@@ -73,6 +75,10 @@ struct PortalPage<'a> {
     registered: bool,
     requests: Vec<RequestRow>,
     authorize: Option<String>,
+    /// (name, file) of each guide served at `/guides/{name}`.
+    guides: Vec<(&'static str, &'static str)>,
+    /// (version, its base URL on a bank host, where `openapi.html` and `openapi.json` are).
+    references: Vec<(&'static str, String)>,
 }
 
 /// `GET /` on the sandbox's default host.
@@ -123,6 +129,11 @@ pub async fn home(
         registered: registration.is_some(),
         requests,
         authorize,
+        guides: guides::GUIDES.iter().map(|(name, file, _)| (*name, *file)).collect(),
+        references: ApiVersion::ALL
+            .iter()
+            .map(|v| (v.segment(), format!("{}{}", bank_host("17515", &port), v.base_path())))
+            .collect(),
     };
     Ok(pages::html(StatusCode::OK, page.render()))
 }

@@ -193,6 +193,7 @@ async fn the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais(db: TestDb) {
     let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &single("walk-1", "42.50", None)).await;
     let received = p.get(ApiVersion::V1_6_2, &token, &id).await;
     assert_eq!(received["paymentRequest"]["paymentInformationStatus"], "RCVD");
+    crate::openapi::assert_matches_document(ApiVersion::V1_6_2, "HalPaymentRequest", &received);
     let back = p.approve(&approval, MARC, Some(MARC_1_ID)).await;
     let factor = factor(&back);
     let approved = p.get(ApiVersion::V1_6_2, &token, &id).await;
@@ -206,6 +207,7 @@ async fn the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais(db: TestDb) {
     let (status, done) =
         p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor})).await;
     assert_eq!(status, StatusCode::OK, "{done}");
+    crate::openapi::assert_matches_document(ApiVersion::V1_6_2, "HalPaymentRequest", &done);
     let request = &done["paymentRequest"];
     assert_eq!(request["paymentInformationStatus"], "ACSC", "{done}");
     assert_eq!(request["creditTransferTransaction"][0]["transactionStatus"], "ACSC");

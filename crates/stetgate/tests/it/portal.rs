@@ -136,3 +136,24 @@ async fn the_portal_links_its_own_port_and_lists_refused_certificates() {
     assert!(page.contains("GET /stet/psd2/v1.4.2/accounts") && page.contains("401"), "{page}");
     assert!(page.to_lowercase().contains("expired") || page.to_lowercase().contains("valid"), "why: {page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_links_the_guides_and_each_versions_api_reference() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let page = app.client("localhost").request(Method::GET, "/").send().await.unwrap().text().await.unwrap();
+    let guide = app.client("localhost").request(Method::GET, "/guides/tpp-guide").send().await.unwrap();
+    assert_eq!(guide.status(), StatusCode::OK);
+    assert_eq!(guide.headers()["content-type"], "text/plain; charset=utf-8");
+    assert!(guide.text().await.unwrap().contains("QSealC"), "the TPP guide's own text");
+    assert!(page.contains("href=\"/guides/tpp-guide\""), "{page}");
+    let missing = app.client("localhost").request(Method::GET, "/guides/..%2FCargo.toml").send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    for version in stet::ApiVersion::ALL {
+        let link = format!(".sandbox.localhost:{}{}/openapi.html", app.addr.port(), version.base_path());
+        assert!(page.contains(&link), "{link} in the portal");
+        let reference =
+            app.client(CE).request(Method::GET, &format!("{}/openapi.html", version.base_path())).send().await.unwrap();
+        assert_eq!(reference.status(), StatusCode::OK);
+        assert!(reference.text().await.unwrap().contains("accountsGet"));
+    }
+}
