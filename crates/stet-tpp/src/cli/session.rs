@@ -45,6 +45,20 @@ impl TokenStore {
         }
     }
 
+    /// An exclusive lock on `tokens.json.lock` next to the file, held until dropped.
+    fn lock(&self) -> anyhow::Result<std::fs::File> {
+        let dir = self.path.parent().context("the tokens file has no directory")?;
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+        let path = self.path.with_extension("json.lock");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).with_context(|| path.display().to_string())?;
+        file.lock().with_context(|| format!("locking {}", path.display()))?;
+        Ok(file)
+    }
+
     /// Writes the whole file anew (a temporary file of this process renamed over it), readable by
     /// the user only.
     fn save(&self, all: &BTreeMap<String, Saved>) -> anyhow::Result<()> {
@@ -78,6 +92,9 @@ impl TokenStore {
             scope: tokens.scope.clone(),
             expires_at: jiff::Timestamp::now().as_second() + tokens.expires_in,
         };
+        // Read, change and write under an exclusive lock, so two stet-tpp processes logging in at
+        // once both keep their tokens (the lock is released when `_lock` is dropped).
+        let _lock = self.lock()?;
         let mut all = self.load()?;
         all.insert(key(url, org, psu, &role(&tokens.scope)), saved.clone());
         self.save(&all)?;
@@ -165,5 +182,33 @@ impl Session<'_> {
         }
         let tokens: Tokens = response.json().await.context("the refresh answer is not a token response")?;
         store.remember(url, &self.client_id, &self.psu, &tokens, Some(refresh_token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simultaneous_logins_keep_every_token() {
+        let dir = std::env::temp_dir().join(format!("stet-tpp-lock-{}", std::process::id()));
+        let path = dir.join("tokens.json");
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let tokens: Tokens = serde_json::from_value(serde_json::json!({
+                        "access_token": format!("a{i}"), "token_type": "Bearer", "expires_in": 3600,
+                        "scope": "aisp", "refresh_token": format!("r{i}")
+                    }))
+                    .unwrap();
+                    TokenStore { path }.remember("https://bank", "ORG", &format!("psu{i}"), &tokens, None).unwrap();
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let all = TokenStore { path }.load().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(all.len(), 16, "a login overwrote another's tokens: {:?}", all.keys());
     }
 }
