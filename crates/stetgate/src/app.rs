@@ -37,6 +37,25 @@ pub fn refusal_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Each bank's strong customer authentication: its `[otp_gateway]` when it has one, else the
+/// sandbox's published code (sandbox) or none (production).
+fn authenticators(mode: Mode, config: &Config) -> Result<Arc<dyn crate::psu::PsuAuthenticator>, StartupError> {
+    use crate::psu::authenticator::{PerBank, SandboxAuthenticator, Unconfigured};
+    let mut banks: std::collections::BTreeMap<stet::BankCode, Arc<dyn crate::psu::PsuAuthenticator>> =
+        Default::default();
+    for (bank, gateway) in &config.otp_gateway {
+        let name = config.banks.iter().find(|b| b.code == *bank).map_or_else(|| bank.to_string(), |b| b.name.clone());
+        let gateway = crate::psu::gateway::OtpGateway::new(*bank, &name, gateway)
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        banks.insert(*bank, Arc::new(gateway));
+    }
+    let otherwise: Arc<dyn crate::psu::PsuAuthenticator> = match mode {
+        Mode::Sandbox => Arc::new(SandboxAuthenticator),
+        Mode::Production => Arc::new(Unconfigured),
+    };
+    Ok(Arc::new(PerBank::new(banks, otherwise)))
+}
+
 /// The internal operations listener (`metrics_listen`): `/metrics`, `/healthz`, `/readyz`, plain HTTP.
 fn operations_router(state: AppState) -> Router {
     Router::new()
@@ -239,10 +258,7 @@ pub async fn start(
         node,
         reports: statistics::http::Reports::new(Duration::from_secs(config.statistics.report_cache_secs)),
         page_limiter: crate::edge::rate::PerAddress::new(config.connections.pages_per_address_per_minute),
-        authenticator: match mode {
-            Mode::Sandbox => Arc::new(crate::psu::authenticator::SandboxAuthenticator),
-            Mode::Production => Arc::new(crate::psu::authenticator::Unconfigured),
-        },
+        authenticator: authenticators(mode, &config)?,
         definitions: Arc::new(definitions),
         sandbox_ca: sandbox_info.as_ref().map(|info| info.ca.clone()),
         recent: (mode == Mode::Sandbox).then(|| Arc::new(crate::edge::recent::RecentRequests::default())),

@@ -4,6 +4,9 @@
 //! Every problem is reported as a [`ConfigError`] naming the key and where it came from, so an
 //! operator never has to guess which line of which file to fix. `main` turns it into exit code 2.
 
+mod otp_gateway;
+pub use otp_gateway::{OtpChannel, OtpGatewayConfig};
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use jiff::SignedDuration;
@@ -51,6 +54,10 @@ pub struct Config {
     pub maintenance: Vec<MaintenanceWindow>,
     /// `[app2app."17515"]`...: the bank's mobile apps that may claim the authorize URL.
     pub app2app: BTreeMap<BankCode, App2AppConfig>,
+    /// `[otp_gateway."13807"]`...: banks whose PSUs get one-time codes through the bank's messaging
+    /// gateway. In production a bank without one cannot authenticate PSUs; in the sandbox it
+    /// replaces the published code `12345678` for that bank.
+    pub otp_gateway: BTreeMap<BankCode, OtpGatewayConfig>,
     /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
     pub api_versions: BTreeMap<ApiVersion, VersionLifecycle>,
     /// `[fallback]`: contingency access through online banking (RTS art. 33).
@@ -94,6 +101,7 @@ impl Default for Config {
             funds_rate_limits: Vec::new(),
             api_versions: BTreeMap::new(),
             app2app: BTreeMap::new(),
+            otp_gateway: BTreeMap::new(),
             maintenance: Vec::new(),
             fallback: FallbackConfig::default(),
             statistics: StatisticsConfig::default(),
@@ -662,6 +670,16 @@ impl Config {
         self.check_schedules(file)?;
         self.check_fallback(file)?;
         self.check_limits(file)?;
+        for (bank, gateway) in &self.otp_gateway {
+            gateway.check(file, &format!("otp_gateway.\"{bank}\""))?;
+            if mode == Mode::Production && !self.banks.iter().any(|b| b.code == *bank) {
+                return Err(ConfigError::key(
+                    file,
+                    &format!("otp_gateway.\"{bank}\""),
+                    "names a bank that is not one of the [[banks]]",
+                ));
+            }
+        }
         for (i, anchor) in self.trust_anchors.iter().enumerate() {
             readable(file, &format!("trust_anchors[{i}]"), anchor)?;
         }

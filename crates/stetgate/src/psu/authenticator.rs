@@ -5,7 +5,9 @@
 //! - [`SandboxAuthenticator`]: the sandbox's published behaviour, code `12345678` for every
 //!   persona;
 //! - [`Unconfigured`]: production until the bank connects its own; it refuses, and the journey
-//!   tells the TPP `temporarily_unavailable`.
+//!   tells the TPP `temporarily_unavailable`;
+//! - [`super::gateway::OtpGateway`]: one-time codes delivered by the bank's messaging gateway;
+//! - [`PerBank`]: the configured one of each bank.
 
 use super::model::{Challenge, ScaMethod};
 use crate::ledger::Psu;
@@ -123,7 +125,7 @@ impl PsuAuthenticator for SandboxAuthenticator {
 }
 
 /// What a challenge is bound to: nothing for a login, the amount and payee of a payment.
-fn linked_reference(context: &ChallengeContext) -> String {
+pub(super) fn linked_reference(context: &ChallengeContext) -> String {
     match &context.transaction {
         Some(t) => crate::secret::hash_secret(&format!("{}|{}|{}", t.amount.amount_text(), t.amount.currency, t.payee)),
         None => String::new(),
@@ -163,6 +165,55 @@ impl PsuAuthenticator for Unconfigured {
     }
 }
 
+/// The authenticator of each bank, as configured; a bank without one cannot authenticate PSUs
+/// (`available` is false, as with [`Unconfigured`]).
+pub struct PerBank {
+    banks: std::collections::BTreeMap<BankCode, std::sync::Arc<dyn PsuAuthenticator>>,
+    otherwise: std::sync::Arc<dyn PsuAuthenticator>,
+}
+
+impl PerBank {
+    pub fn new(
+        banks: std::collections::BTreeMap<BankCode, std::sync::Arc<dyn PsuAuthenticator>>,
+        otherwise: std::sync::Arc<dyn PsuAuthenticator>,
+    ) -> PerBank {
+        PerBank { banks, otherwise }
+    }
+
+    fn of(&self, bank: BankCode) -> &dyn PsuAuthenticator {
+        self.banks.get(&bank).unwrap_or(&self.otherwise).as_ref()
+    }
+}
+
+#[async_trait]
+impl PsuAuthenticator for PerBank {
+    fn available(&self, bank: BankCode) -> bool {
+        self.of(bank).available(bank)
+    }
+
+    async fn start(
+        &self,
+        bank: BankCode,
+        psu: &Psu,
+        context: &ChallengeContext,
+        now: Timestamp,
+    ) -> Result<Challenge, AuthenticatorError> {
+        self.of(bank).start(bank, psu, context, now).await
+    }
+
+    async fn verify(
+        &self,
+        bank: BankCode,
+        psu: &Psu,
+        challenge: &Challenge,
+        answer: &str,
+        context: &ChallengeContext,
+        now: Timestamp,
+    ) -> Result<Verification, AuthenticatorError> {
+        self.of(bank).verify(bank, psu, challenge, answer, context, now).await
+    }
+}
+
 /// `+33612345601` -> `+33 6 •• •• •• 01`.
 pub fn mask_phone(phone: Option<&str>) -> String {
     let Some(phone) = phone.filter(|p| p.len() >= 6) else { return "•• •• •• •• ••".to_owned() };
@@ -194,6 +245,7 @@ mod tests {
             },
             segment: crate::ledger::Segment::Retail,
             phone: None,
+            email: None,
         };
         let pay = |amount: &str, payee: &str| ChallengeContext {
             transaction: Some(TransactionContext {

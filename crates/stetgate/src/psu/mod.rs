@@ -19,6 +19,7 @@
 //! (a code and a redirect, an online-banking session); this module never calls back into them.
 
 pub mod authenticator;
+pub mod gateway;
 pub mod model;
 pub mod pages;
 

@@ -241,6 +241,11 @@ pub struct AppOptions {
     pub request_timeout_secs: u64,
     /// `[registration]`.
     pub registration: stetgate::config::RegistrationConfig,
+    /// `[otp_gateway."..."]`.
+    pub otp_gateway: std::collections::BTreeMap<stet::BankCode, stetgate::config::OtpGatewayConfig>,
+    /// Production mode with these `[[banks]]` (a node beside a sandbox one, whose PKI and personas
+    /// it uses: `spawn_node_with`); sandbox mode when empty.
+    pub production_banks: Vec<&'static str>,
 }
 
 impl Default for AppOptions {
@@ -260,6 +265,8 @@ impl Default for AppOptions {
             shutdown_grace_secs: 5,
             request_timeout_secs: 30,
             registration: stetgate::config::RegistrationConfig::default(),
+            otp_gateway: std::collections::BTreeMap::new(),
+            production_banks: Vec::new(),
         }
     }
 }
@@ -283,7 +290,7 @@ pub async fn spawn_node_with(first: &TestApp, options: AppOptions) -> TestApp {
 }
 
 async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: AppOptions) -> TestApp {
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: data_dir.path().to_path_buf(),
         database_url: Some(DatabaseUrl(db.url().to_owned())),
@@ -310,10 +317,26 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         metrics_listen: options.metrics_listen,
         // Tests run the payment scheduler's pass themselves (`TestApp::state`), when they mean to.
         payments: stetgate::config::PaymentsConfig { scheduler_interval_secs: 3600, ..Default::default() },
+        otp_gateway: options.otp_gateway,
         ..Config::default()
     };
+    let mode = if options.production_banks.is_empty() { Mode::Sandbox } else { Mode::Production };
+    if mode == Mode::Production {
+        let pki = data_dir.path().join("pki");
+        config.tls = Some(stetgate::config::TlsFiles { cert: pki.join("server.pem"), key: pki.join("server.key") });
+        config.trust_anchors.push(pki.join("ca.pem"));
+        config.banks = options
+            .production_banks
+            .iter()
+            .map(|code| stetgate::config::BankEntry {
+                code: stet::BankCode::parse(code).expect("bank"),
+                name: format!("Bank {code}"),
+            })
+            .collect();
+        config.registration.mode.get_or_insert(stetgate::config::RegistrationMode::Open);
+    }
     let clock = ManualClock::new(options.now.unwrap_or_else(|| TEST_NOW.parse::<Timestamp>().expect("timestamp")));
-    let server = app::start(Mode::Sandbox, config, None, Arc::new(clock.clone())).await.expect("server starts");
+    let server = app::start(mode, config, None, Arc::new(clock.clone())).await.expect("server starts");
     let addr = server.local_addr;
     let operations_addr = server.operations_addr;
     let store = server.state().store.clone();
@@ -511,4 +534,50 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Serves `app` over TLS on 127.0.0.1 with `server`'s certificate (a test double of another
+/// party: a bank's gateway, a broken bank), requiring a client certificate from `client_ca` when
+/// given; its address.
+pub async fn serve_https(app: axum::Router, server: &Issued, client_ca: Option<&str>) -> SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(server.cert_pem.as_bytes()).map(|c| c.expect("certificate")).collect();
+    let key = PrivateKeyDer::from_pem_slice(server.key_pem.as_bytes()).expect("key");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions");
+    let builder = match client_ca {
+        Some(pem) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                roots.add(cert.expect("CA certificate")).expect("CA added");
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .expect("client verifier");
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key).expect("server certificate");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    addr
 }

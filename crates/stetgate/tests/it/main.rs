@@ -8,6 +8,7 @@ mod interop;
 mod migrations;
 mod oauth;
 mod openapi;
+mod otp_gateway;
 mod permissions;
 mod piis;
 mod pis;
