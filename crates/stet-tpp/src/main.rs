@@ -13,6 +13,7 @@
 //! stet-tpp pay      --bank 13807 --psu D0999990I0 --amount 12.50 --payee "Boulangerie Paul" \
 //!                   --payee-iban FR7630004000031234567890143      (sandbox: the whole PISP walk)
 //! stet-tpp bench    --bank 17515 --scenario accounts --connections 64 --duration 10
+//! stet-tpp conformance --bank 13807 --report-junit conformance.xml  (the bank's acceptance tests)
 //! stet-tpp completions bash > /etc/bash_completion.d/stet-tpp
 //! ```
 //! `--bank CODE` means `--url https://www.CODE.sandbox.localhost:8443`; `--cacert` defaults to the
@@ -30,6 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 #[path = "cli/bench.rs"]
 mod bench;
+#[path = "cli/conformance.rs"]
+mod conformance;
 #[path = "cli/output.rs"]
 mod output;
 #[path = "cli/pay.rs"]
@@ -148,6 +151,9 @@ enum Command {
     /// Load test: pre-signed STET requests over N keep-alive mTLS connections; prints throughput,
     /// latency percentiles and answers by status (text or JSON). Logs in as --psu first (sandbox).
     Bench(BenchArgs),
+    /// Run the bank's published acceptance tests (AISP, CBPII, PISP) and report each case with its
+    /// evidence: text, --report-junit, --report-html. Exit 0 all passed, 1 a case failed, 2 not run.
+    Conformance(Box<conformance::ConformanceArgs>),
     /// Revoke an access or refresh token (and the other one of its pair).
     Revoke {
         #[command(flatten)]
@@ -361,6 +367,7 @@ async fn run(command: Command, out: Output) -> anyhow::Result<ExitCode> {
             Ok(out.show(&answer))
         }
         Command::Bench(args) => bench::run(&args).await,
+        Command::Conformance(args) => conformance::run(&args).await,
         Command::Pay(args) => pay::run(&args, out).await,
         Command::Refresh { bank, certs, refresh_token } => {
             let client = client(&bank, Some(&certs))?;
