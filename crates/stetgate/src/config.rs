@@ -5,7 +5,9 @@
 //! operator never has to guess which line of which file to fix. `main` turns it into exit code 2.
 
 mod otp_gateway;
+mod trusted_proxy;
 pub use otp_gateway::{OtpChannel, OtpGatewayConfig};
+pub use trusted_proxy::{Cidr, ForwardedFormat, TrustedProxyConfig};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -58,6 +60,9 @@ pub struct Config {
     /// gateway. In production a bank without one cannot authenticate PSUs; in the sandbox it
     /// replaces the published code `12345678` for that bank.
     pub otp_gateway: BTreeMap<BankCode, OtpGatewayConfig>,
+    /// `[trusted_proxy]`: the client certificate comes in a header from the bank's gateway, and
+    /// only from its addresses.
+    pub trusted_proxy: Option<TrustedProxyConfig>,
     /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
     pub api_versions: BTreeMap<ApiVersion, VersionLifecycle>,
     /// `[fallback]`: contingency access through online banking (RTS art. 33).
@@ -102,6 +107,7 @@ impl Default for Config {
             api_versions: BTreeMap::new(),
             app2app: BTreeMap::new(),
             otp_gateway: BTreeMap::new(),
+            trusted_proxy: None,
             maintenance: Vec::new(),
             fallback: FallbackConfig::default(),
             statistics: StatisticsConfig::default(),
@@ -670,6 +676,9 @@ impl Config {
         self.check_schedules(file)?;
         self.check_fallback(file)?;
         self.check_limits(file)?;
+        if let Some(proxy) = &self.trusted_proxy {
+            proxy.check(file)?;
+        }
         for (bank, gateway) in &self.otp_gateway {
             gateway.check(file, &format!("otp_gateway.\"{bank}\""))?;
             if mode == Mode::Production && !self.banks.iter().any(|b| b.code == *bank) {

@@ -52,6 +52,8 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     let path = request.uri().path().to_owned();
     let request_id = request.headers().get(X_REQUEST_ID).cloned();
     let facts = RequestFacts::default();
+    // Behind the bank's gateway, its header names the TPP's certificate (or is refused).
+    let forwarded = super::proxy::adopt_forwarded_certificate(&mut request, &state);
     // The TPP is identified here, before anything can fail, so that every answer it gets counts.
     // For the sandbox's portal, a refused QWAC still names whose request it was.
     let mut claimed = None;
@@ -69,7 +71,10 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     let may_drain = http1 && !request.headers().contains_key(header::EXPECT);
     let (request, body) = track_body(request);
 
-    let mut response = next.run(request).await;
+    let mut response = match forwarded {
+        Ok(()) => next.run(request).await,
+        Err(refused) => axum::response::IntoResponse::into_response(refused),
+    };
 
     let status = response.status();
     let mut refusal = None;

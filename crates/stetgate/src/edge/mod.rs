@@ -14,6 +14,7 @@ pub mod form;
 pub mod lifecycle;
 pub mod listener;
 pub mod maintenance;
+pub mod proxy;
 pub mod rate;
 pub mod recent;
 pub mod request;

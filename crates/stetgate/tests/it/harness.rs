@@ -241,6 +241,8 @@ pub struct AppOptions {
     pub request_timeout_secs: u64,
     /// `[registration]`.
     pub registration: stetgate::config::RegistrationConfig,
+    /// `[trusted_proxy]`.
+    pub trusted_proxy: Option<stetgate::config::TrustedProxyConfig>,
     /// `[otp_gateway."..."]`.
     pub otp_gateway: std::collections::BTreeMap<stet::BankCode, stetgate::config::OtpGatewayConfig>,
     /// Production mode with these `[[banks]]` (a node beside a sandbox one, whose PKI and personas
@@ -266,6 +268,7 @@ impl Default for AppOptions {
             request_timeout_secs: 30,
             registration: stetgate::config::RegistrationConfig::default(),
             otp_gateway: std::collections::BTreeMap::new(),
+            trusted_proxy: None,
             production_banks: Vec::new(),
         }
     }
@@ -318,6 +321,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         // Tests run the payment scheduler's pass themselves (`TestApp::state`), when they mean to.
         payments: stetgate::config::PaymentsConfig { scheduler_interval_secs: 3600, ..Default::default() },
         otp_gateway: options.otp_gateway,
+        trusted_proxy: options.trusted_proxy,
         ..Config::default()
     };
     let mode = if options.production_banks.is_empty() { Mode::Sandbox } else { Mode::Production };

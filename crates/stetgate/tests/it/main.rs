@@ -27,6 +27,7 @@ mod connections;
 mod edge;
 mod operator;
 mod ops;
+mod proxy;
 mod psu;
 mod store_ledger;
 mod tpp;

@@ -1,0 +1,82 @@
+//! Behind the bank's API gateway (`[trusted_proxy]`): the TPP's certificate forwarded in the RFC 9440
+//! `Client-Cert` header is the TPP's only on connections from the gateway's addresses; from anyone
+//! else the header is refused and logged, and a certificate presented in the handshake is unchanged.
+
+use crate::harness::{AppOptions, CALLBACK, CertSpec, TestDb, logs, spawn_app_with};
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use stetgate::config::{ForwardedFormat, TrustedProxyConfig};
+
+const CE: &str = "www.17515.sandbox.localhost";
+const ORG: &str = "PSDFR-ACPR-12345";
+
+fn behind(addresses: &[&str]) -> AppOptions {
+    AppOptions {
+        trusted_proxy: Some(TrustedProxyConfig {
+            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+            header: "client-cert".into(),
+            format: ForwardedFormat::Rfc9440,
+            chain_header: Some("client-cert-chain".into()),
+        }),
+        ..AppOptions::default()
+    }
+}
+
+/// The RFC 9440 header value of a PEM certificate.
+fn client_cert(pem: &str) -> String {
+    let der = CertificateDer::from_pem_slice(pem.as_bytes()).unwrap();
+    format!(":{}:", base64::engine::general_purpose::STANDARD.encode(der.as_ref()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateways_header_is_the_tpps_certificate() {
+    // The test client connects from 127.0.0.1: here, the gateway's address.
+    let app = spawn_app_with(TestDb::sqlite(), behind(&["127.0.0.1/32", "::1/128"])).await;
+    let tpp = app.tpp(ORG, CertSpec::default());
+    let gateway = app.tpp_client_with(CE, None, None);
+    let header = client_cert(&tpp.qwac.cert_pem);
+    let registered = gateway
+        .request(Method::POST, "/stet/psd2/oauth/register")
+        .header("client-cert", &header)
+        .json(&tpp.registration(CALLBACK))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED, "{}", registered.text().await.unwrap());
+    let read = |header: Option<&str>, client: &stet_tpp::TppClient| {
+        let mut request = client.request(Method::GET, &format!("/stet/psd2/oauth/register/{ORG}"));
+        if let Some(header) = header {
+            request = request.header("client-cert", header);
+        }
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(read(Some(&header), &gateway).await, StatusCode::OK, "the forwarded QWAC identifies the TPP");
+    // From the gateway, no header means no certificate: the connection's own certificate is the
+    // gateway's, never the TPP's.
+    let with_own_certificate = app.tpp_client(CE, &tpp);
+    assert_eq!(read(None, &with_own_certificate).await, StatusCode::UNAUTHORIZED);
+    let other = app.tpp("PSDFR-ACPR-99999", CertSpec::default());
+    let status = read(Some(&client_cert(&other.qwac.cert_pem)), &gateway).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another TPP's QWAC reads no one else's registration");
+    assert_eq!(read(Some(":garbage:"), &gateway).await, StatusCode::BAD_REQUEST, "an unreadable header");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_from_anyone_else_is_refused_and_logged() {
+    let logs = logs();
+    let app = spawn_app_with(TestDb::sqlite(), behind(&["10.0.0.0/8"])).await;
+    let tpp = app.tpp(ORG, CertSpec::default());
+    app.register(&tpp).await;
+    let client = app.tpp_client(CE, &tpp);
+    let path = format!("/stet/psd2/oauth/register/{ORG}");
+    let ok = client.request(Method::GET, &path).send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK, "mutual TLS as usual");
+    let forged =
+        client.request(Method::GET, &path).header("client-cert", client_cert(&tpp.qwac.cert_pem)).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = forged.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("only accepted from the bank's gateway"), "{body}");
+    assert!(!logs.lines_with(&["a forwarded client certificate from outside the gateway"]).is_empty());
+}
