@@ -117,8 +117,11 @@ pub struct Endpoint {
     pub errors: &'static [(u16, &'static [&'static str])],
 }
 
-const PAYMENT_ERRORS: &[(u16, &[&str])] =
-    &[(400, &["FF01", "AC01", "RR01", "RR03", "CH03", "AM18"]), (403, &[]), (404, &[]), (409, &[])];
+const PAYMENT_ERRORS: &[(u16, &[&str])] = &[(400, &["FF01", "AC01", "RR01", "RR03", "CH03", "AM18"]), (403, &[])];
+/// Reading a payment request (or a standing order's executions).
+const READ_ERRORS: &[(u16, &[&str])] = &[(403, &[]), (404, &[])];
+/// Cancelling or confirming one: a body in the wrong form, or a state that does not allow it.
+const CHANGE_ERRORS: &[(u16, &[&str])] = &[(400, &["FF01"]), (403, &[]), (404, &[]), (409, &[])];
 
 /// The operations served on `version`, in the order the STET definitions list them.
 pub fn endpoints(version: ApiVersion) -> Vec<Endpoint> {
@@ -283,6 +286,7 @@ impl Operation {
                 summary: "A payment request with its statuses",
                 request: None,
                 success: (200, Some(schema_of::<pis::HalPaymentRequest>)),
+                errors: READ_ERRORS,
                 ..base
             },
             Operation::ModifyPaymentRequest => Endpoint {
@@ -291,6 +295,7 @@ impl Operation {
                 operation_id: "paymentRequestPut",
                 summary: "Cancel a payment request (the only change the bank allows)",
                 success: (200, Some(schema_of::<pis::PaymentRequestCreated>)),
+                errors: CHANGE_ERRORS,
                 ..base
             },
             Operation::ConfirmPaymentRequest => Endpoint {
@@ -299,6 +304,7 @@ impl Operation {
                 summary: "Confirm an approved payment request with the PSU's authentication factor",
                 request: Some(schema_of::<pis::ConfirmationResource>),
                 success: (200, Some(schema_of::<pis::HalPaymentRequest>)),
+                errors: CHANGE_ERRORS,
                 ..base
             },
             Operation::OConfirmPaymentRequest => Endpoint {
@@ -307,6 +313,7 @@ impl Operation {
                 summary: "The bank's 1.4.2 confirmation, same body and answer as /confirmation",
                 request: Some(schema_of::<pis::ConfirmationResource>),
                 success: (200, Some(schema_of::<pis::HalPaymentRequest>)),
+                errors: CHANGE_ERRORS,
                 ..base
             },
             Operation::PaymentRequestTransactions => Endpoint {
@@ -316,6 +323,7 @@ impl Operation {
                 summary: "The executions of a standing order",
                 request: None,
                 success: (200, Some(schema_of::<pis::HalCreditTransferTransactions>)),
+                errors: READ_ERRORS,
                 ..base
             },
             _ => base,

@@ -30,6 +30,7 @@ pub fn document(version: ApiVersion, origin: &str) -> Value {
             item.insert(endpoint.method.as_str().to_ascii_lowercase(), operation(&endpoint, version, &mut schemas));
         }
     }
+    version_shapes(version, &mut schemas);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -48,6 +49,21 @@ pub fn document(version: ApiVersion, origin: &str) -> Value {
         },
         "x-reason-codes": REASON_CODES.iter().map(|(code, meaning)| json!({"code": code, "meaning": meaning})).collect::<Vec<_>>(),
     })
+}
+
+/// Where one wire type serves several versions, what a version does not accept: before 1.6.2
+/// the consent has neither `overdrafts` nor `owners` (the server refuses them with a 400), and no
+/// other field either (every version's `Access` is closed).
+fn version_shapes(version: ApiVersion, schemas: &mut Map<String, Value>) {
+    if let Some(Value::Object(access)) = schemas.get_mut("Access") {
+        if version < ApiVersion::V1_6_2
+            && let Some(Value::Object(properties)) = access.get_mut("properties")
+        {
+            properties.remove("overdrafts");
+            properties.remove("owners");
+        }
+        access.insert("additionalProperties".into(), Value::Bool(false));
+    }
 }
 
 const DESCRIPTION: &str = "Every call is made over mutual TLS with the TPP's QWAC, carries an access token of the \
@@ -147,7 +163,10 @@ fn operation(endpoint: &Endpoint, version: ApiVersion, schemas: &mut Map<String,
         "x-psd2-role": endpoint.service.role(),
     });
     if let (Some(request), Value::Object(op)) = (endpoint.request, &mut operation) {
-        op.insert("requestBody".into(), json!({"required": true, "content": {"application/json": {"schema": {"$ref": add_schema(schemas, request())}}}}));
+        // An empty consent body is the bank's "PUT /consents with no data" (every account listed).
+        let required = endpoint.operation != crate::catalog::Operation::Consents;
+        let content = json!({"application/json": {"schema": {"$ref": add_schema(schemas, request())}}});
+        op.insert("requestBody".into(), json!({"required": required, "content": content}));
     }
     operation
 }
@@ -256,6 +275,13 @@ mod tests {
                 assert!(doc.pointer(pointer).is_some(), "{version}: {reference} resolves to nothing");
             }
         }
+    }
+
+    #[test]
+    fn the_consent_has_overdrafts_from_1_6_2_on() {
+        let fields = |v| document(v, "https://h")["components"]["schemas"]["Access"]["properties"].clone();
+        assert!(fields(ApiVersion::V1_4_2).get("overdrafts").is_none());
+        assert!(fields(ApiVersion::V1_6_2).get("overdrafts").is_some());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use eidas::psd2::Role;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use stet::ApiVersion;
-use stet::catalog::{self, Operation};
+use stet::catalog::{self, Operation, Service};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -150,8 +150,8 @@ fn resources(state: &AppState, version: ApiVersion) -> Router<AppState> {
         paths.insert(path, merged);
     };
     for endpoint in catalog::endpoints(version) {
-        let (facts, route) = handler(endpoint.operation, version);
-        add(endpoint.path, with(state, facts, route));
+        let facts = service_facts(endpoint.service, version);
+        add(endpoint.path, with(state, facts, handler(endpoint.operation)));
     }
     if version == ApiVersion::V1 {
         // The bank's v1 offers neither modification nor confirmation: a 405 that says so.
@@ -167,28 +167,54 @@ fn resources(state: &AppState, version: ApiVersion) -> Router<AppState> {
     router.layer(Extension(version))
 }
 
-/// The handler of each catalogued operation, with its facts. The match is exhaustive: a new
-/// operation in the catalogue does not build until it is routed here.
-fn handler(operation: Operation, version: ApiVersion) -> (RouteFacts, MethodRouter<AppState>) {
+/// The facts of a catalogued operation's service: its role and scope are the ones the OpenAPI
+/// document states, since both come from `stet::catalog`.
+fn service_facts(service: Service, version: ApiVersion) -> RouteFacts {
+    match service {
+        Service::AccountInformation => AIS,
+        Service::FundsConfirmation => funds(version),
+        Service::PaymentInitiation => PIS,
+    }
+}
+
+/// The handler of each catalogued operation. The match is exhaustive: a new operation in the
+/// catalogue does not build until it is routed here.
+fn handler(operation: Operation) -> MethodRouter<AppState> {
     match operation {
-        Operation::Accounts => (AIS, get(ais::accounts)),
-        Operation::Balances => (AIS, get(ais::balances)),
-        Operation::Transactions => (AIS, get(ais::transactions)),
-        Operation::TransactionDetails => (AIS, get(ais::transaction_details)),
-        Operation::Overdrafts => (AIS, get(ais::overdrafts)),
-        Operation::Consents => (AIS, put(ais::put_consents)),
-        Operation::TrustedBeneficiaries => (AIS, get(ais::trusted_beneficiaries)),
-        Operation::EndUserIdentity => (AIS, get(ais::end_user_identity)),
-        Operation::FundsConfirmation => (funds(version), post(piis::funds_confirmation)),
-        Operation::CreatePaymentRequest => (PIS, post(pis::create)),
-        Operation::ReadPaymentRequest => (PIS, get(pis::read)),
-        Operation::ModifyPaymentRequest => (PIS, put(pis::cancel)),
-        Operation::ConfirmPaymentRequest => (PIS, post(pis::confirm)),
-        Operation::OConfirmPaymentRequest => (PIS, post(pis::o_confirm)),
-        Operation::PaymentRequestTransactions => (PIS, get(pis::transactions)),
+        Operation::Accounts => get(ais::accounts),
+        Operation::Balances => get(ais::balances),
+        Operation::Transactions => get(ais::transactions),
+        Operation::TransactionDetails => get(ais::transaction_details),
+        Operation::Overdrafts => get(ais::overdrafts),
+        Operation::Consents => put(ais::put_consents),
+        Operation::TrustedBeneficiaries => get(ais::trusted_beneficiaries),
+        Operation::EndUserIdentity => get(ais::end_user_identity),
+        Operation::FundsConfirmation => post(piis::funds_confirmation),
+        Operation::CreatePaymentRequest => post(pis::create),
+        Operation::ReadPaymentRequest => get(pis::read),
+        Operation::ModifyPaymentRequest => put(pis::cancel),
+        Operation::ConfirmPaymentRequest => post(pis::confirm),
+        Operation::OConfirmPaymentRequest => post(pis::o_confirm),
+        Operation::PaymentRequestTransactions => get(pis::transactions),
     }
 }
 
 async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_role_and_scope_are_the_enforced_ones() {
+        for version in ApiVersion::ALL {
+            for endpoint in catalog::endpoints(version) {
+                let facts = service_facts(endpoint.service, version);
+                assert_eq!(facts.scope.map(Scope::as_str), Some(endpoint.service.scope(version)), "{}", endpoint.path);
+                assert_eq!(facts.role.map(Role::name), Some(endpoint.service.role()), "{}", endpoint.path);
+            }
+        }
+    }
 }

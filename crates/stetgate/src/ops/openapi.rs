@@ -16,7 +16,8 @@ use stet::ApiVersion;
 pub async fn document(Extension(version): Extension<ApiVersion>, headers: HeaderMap, uri: Uri) -> Response {
     let doc = stet::openapi::document(version, &origin(&headers, &uri));
     let mut response = axum::Json(doc).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    // Its URLs name the host asked for: not for a shared cache.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
     response
 }
 
