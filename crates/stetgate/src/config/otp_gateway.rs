@@ -4,7 +4,7 @@
 //! ```toml
 //! [otp_gateway."13807"]
 //! url = "https://sms.bank.example/v1/messages"   # POST, JSON body (docs/operator-guide.md)
-//! channel = "sms"                                # or "email": the PSU's phone or e-mail in the ledger
+//! channel = "sms"                                # to the PSU's phone in the ledger
 //! code_length = 8                                # 6 to 10 digits
 //! code_lifetime_secs = 300                       # 60 to 900
 //! timeout_secs = 5                               # per attempt
@@ -19,11 +19,12 @@ use super::{ConfigError, readable};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// How the code travels. SMS only for now: e-mail needs the PSUs' addresses in the ledger and
+/// pages that name the channel (docs/operator-guide.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OtpChannel {
     Sms,
-    Email,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

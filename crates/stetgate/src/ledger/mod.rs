@@ -144,8 +144,6 @@ pub struct Psu {
     pub segment: Segment,
     /// Where one-time codes are sent (E.164); shown masked.
     pub phone: Option<String>,
-    /// Where one-time codes go when the bank's gateway sends them by e-mail.
-    pub email: Option<String>,
 }
 
 /// What `GET /end-user-identity` may reveal (STET 1.4.2 HalEndUserIdentity).

@@ -55,6 +55,12 @@ pub trait PsuAuthenticator: Send + Sync + 'static {
     /// `temporarily_unavailable` before any page).
     fn available(&self, bank: BankCode) -> bool;
 
+    /// Whether starting a challenge sends a message (an SMS, an e-mail) that costs the bank and
+    /// reaches the PSU: such starts are limited per PSU.
+    fn sends_messages(&self, _bank: BankCode) -> bool {
+        false
+    }
+
     /// Starts a challenge for `psu` (sends the code, pushes the notification ...).
     async fn start(
         &self,
@@ -191,6 +197,10 @@ impl PsuAuthenticator for PerBank {
         self.of(bank).available(bank)
     }
 
+    fn sends_messages(&self, bank: BankCode) -> bool {
+        self.of(bank).sends_messages(bank)
+    }
+
     async fn start(
         &self,
         bank: BankCode,
@@ -245,7 +255,6 @@ mod tests {
             },
             segment: crate::ledger::Segment::Retail,
             phone: None,
-            email: None,
         };
         let pay = |amount: &str, payee: &str| ChallengeContext {
             transaction: Some(TransactionContext {

@@ -1,6 +1,6 @@
 //! One-time codes through the bank's messaging gateway (`[otp_gateway."<bank>"]`): stetgate draws
 //! the code, keeps only a salted hash of it (bound to a payment's amount and payee, RTS art. 5) in
-//! the challenge, and asks the bank's gateway to deliver it by SMS or e-mail.
+//! the challenge, and asks the bank's gateway to deliver it by SMS.
 //!
 //! The call: `POST <url>` with a JSON body `{bank, psu, channel, destination, message, expires_at,
 //! reference}`, `Idempotency-Key: <reference>` (the same on each retry), authenticated by mutual
@@ -62,9 +62,15 @@ impl OtpGateway {
         }
         let hmac_key = match &config.hmac_key_file {
             Some(path) => {
-                let key = read(path)?;
-                let key = String::from_utf8_lossy(&key).trim().to_owned();
-                Some(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key.as_bytes()))
+                // The file's bytes are the key; a final line break (an editor's) is not part of it.
+                let mut key = read(path)?;
+                while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    key.pop();
+                }
+                if key.is_empty() {
+                    return Err(fail(format!("{}: the HMAC key is empty", path.display())));
+                }
+                Some(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key))
             }
             None => None,
         };
@@ -152,6 +158,10 @@ impl PsuAuthenticator for OtpGateway {
         true
     }
 
+    fn sends_messages(&self, _bank: BankCode) -> bool {
+        true
+    }
+
     async fn start(
         &self,
         bank: BankCode,
@@ -159,16 +169,11 @@ impl PsuAuthenticator for OtpGateway {
         context: &ChallengeContext,
         now: Timestamp,
     ) -> Result<Challenge, AuthenticatorError> {
-        let (method, destination) = match self.config.channel {
-            OtpChannel::Sms => (ScaMethod::Sms, psu.phone.clone()),
-            OtpChannel::Email => (ScaMethod::Email, psu.email.clone()),
-        };
-        let destination = destination.ok_or_else(|| {
-            AuthenticatorError::Unavailable(format!(
-                "the ledger has no {:?} destination for this PSU",
-                self.config.channel
-            ))
-        })?;
+        let OtpChannel::Sms = self.config.channel;
+        let destination = psu
+            .phone
+            .clone()
+            .ok_or_else(|| AuthenticatorError::Unavailable("the ledger has no phone number for this PSU".into()))?;
         let code = self.draw_code()?;
         let salt = crate::secret::Secret::generate()
             .map_err(|_| AuthenticatorError::Unavailable("no randomness".into()))?
@@ -191,13 +196,9 @@ impl PsuAuthenticator for OtpGateway {
             return Err(AuthenticatorError::Unavailable(format!("the code could not be delivered: {why}")));
         }
         tracing::info!(%bank, reference, channel = ?self.config.channel, "one-time code sent");
-        let masked = match self.config.channel {
-            OtpChannel::Sms => super::authenticator::mask_phone(Some(&destination)),
-            OtpChannel::Email => mask_email(&destination),
-        };
         Ok(Challenge {
-            method,
-            masked_destination: Some(masked),
+            method: ScaMethod::Sms,
+            masked_destination: Some(super::authenticator::mask_phone(Some(&destination))),
             expires_at,
             reference: code_reference(&salt, &code, context),
         })
@@ -216,14 +217,6 @@ impl PsuAuthenticator for OtpGateway {
         let expected = code_reference(salt, answer.trim(), context);
         let valid = now <= challenge.expires_at && crate::secret::same_secret(&expected, &challenge.reference);
         Ok(if valid { Verification::Verified { sca_at: now } } else { Verification::Failed })
-    }
-}
-
-/// `camille.martin@example.fr` -> `c•••@example.fr`.
-fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().unwrap_or('•')),
-        None => "•••".to_owned(),
     }
 }
 
@@ -252,6 +245,16 @@ mod tests {
         assert_eq!(code_reference("salt", "12345678", &context), reference);
         assert_ne!(code_reference("salt", "12345679", &context), reference);
         assert_ne!(code_reference("other", "12345678", &context), reference);
+        let pay = |amount: &str, payee: &str| ChallengeContext {
+            transaction: Some(super::super::authenticator::TransactionContext {
+                amount: stet::Amount::parse(amount, stet::Currency::EUR).unwrap(),
+                payee: payee.into(),
+            }),
+        };
+        let payment = code_reference("salt", "12345678", &pay("42.00", "Bakery"));
+        assert_ne!(payment, reference, "a login code does not approve a payment");
+        assert_ne!(code_reference("salt", "12345678", &pay("4200.00", "Bakery")), payment, "another amount");
+        assert_ne!(code_reference("salt", "12345678", &pay("42.00", "Mallory")), payment, "another payee");
     }
 
     #[test]
@@ -265,10 +268,5 @@ mod tests {
         let text = gateway(8).message("48213377", &context);
         assert!(text.contains("42.50 EUR") && text.contains("Boulangerie Paul") && text.contains("48213377"), "{text}");
         assert!(gateway(8).message("48213377", &ChallengeContext::default()).contains("connexion"));
-    }
-
-    #[test]
-    fn emails_are_masked() {
-        assert_eq!(mask_email("camille.martin@example.fr"), "c•••@example.fr");
     }
 }

@@ -40,6 +40,8 @@ use stet::{BankCode, OrgId};
 pub const MAX_ATTEMPTS: i64 = 3;
 /// Failed authentications of one PSU at one bank, whatever the journey or purpose, that lock it.
 pub const LOCK_AFTER: i64 = 5;
+/// Messages (one-time codes) sent to one PSU in a quarter hour, at most.
+pub const MAX_CODES_SENT: i64 = 5;
 /// The window those failures are counted in.
 pub const LOCK_WINDOW: SignedDuration = SignedDuration::from_mins(15);
 /// How long the lock lasts.
@@ -229,7 +231,9 @@ async fn identify(
     next.stage = Stage::Authenticate;
     next.psu = id;
     next.psu_known = psu.is_some();
-    if let Some(psu) = &psu {
+    if let Some(psu) = &psu
+        && may_challenge(state, bank, psu).await?
+    {
         let challenge = state
             .authenticator
             .start(bank, psu, context, state.clock.now())
@@ -243,6 +247,26 @@ async fn identify(
     next.version += 1;
     session.journey = next;
     Ok(Step::Authenticate { attempts_left: None })
+}
+
+/// Whether a challenge may be started for a known PSU: not while they are locked, and, when
+/// starting one sends a message, at most [`MAX_CODES_SENT`] per PSU in a quarter hour. Otherwise
+/// the journey goes on without a challenge (the same page, no code can pass), so that an
+/// online-banking id alone cannot make the bank send message after message.
+async fn may_challenge(state: &AppState, bank: BankCode, psu: &Psu) -> Result<bool, ApiError> {
+    let now = state.clock.now();
+    if state.store.psu_locked(bank, &psu.id, now).await? {
+        return Ok(false);
+    }
+    if !state.authenticator.sends_messages(bank) {
+        return Ok(true);
+    }
+    let window = (now.as_second() / 900).to_string();
+    let sent = state.store.count_code_sent(bank, &psu.id, &window).await?;
+    if sent > MAX_CODES_SENT {
+        tracing::warn!(%bank, "no one-time code sent: too many for this PSU in a quarter hour");
+    }
+    Ok(sent <= MAX_CODES_SENT)
 }
 
 async fn authenticate(

@@ -91,24 +91,17 @@ impl Stage {
 pub enum ScaMethod {
     /// A one-time code sent by SMS.
     Sms,
-    /// A one-time code sent by e-mail.
-    Email,
 }
 
 impl ScaMethod {
     pub fn as_str(self) -> &'static str {
         match self {
             ScaMethod::Sms => "sms",
-            ScaMethod::Email => "email",
         }
     }
 
     pub fn parse(text: &str) -> Option<ScaMethod> {
-        match text {
-            "sms" => Some(ScaMethod::Sms),
-            "email" => Some(ScaMethod::Email),
-            _ => None,
-        }
+        (text == "sms").then_some(ScaMethod::Sms)
     }
 }
 

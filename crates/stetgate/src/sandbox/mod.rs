@@ -115,7 +115,6 @@ fn persona(seed: &crate::ledger::personas::SeedPsu) -> Result<Psu, SandboxError>
         },
         segment: seed.segment,
         phone: Some(seed.phone.to_owned()),
-        email: None,
     })
 }
 

@@ -48,7 +48,7 @@ const TRANSACTION_WIDTH: usize = 18;
 
 impl Store {
     /// Loads PSUs and accounts in one database transaction. Rows already present are left as they
-    /// are (a PSU without phone number or e-mail gets the one loaded), so loading the same data
+    /// are (a PSU without phone number gets the one loaded), so loading the same data
     /// twice changes nothing. Rows go in multi-row INSERTs, so that a bulk load (`stetgate fill`) is fast.
     pub async fn load_ledger(&self, psus: &[Psu], accounts: &[LoadAccount]) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
@@ -327,13 +327,12 @@ impl From<StoreError> for LedgerError {
 
 /// The PSUs of [`Store::load_ledger`], in multi-row INSERTs.
 async fn insert_psus(tx: &mut sqlx::Transaction<'static, sqlx::Any>, psus: &[Psu]) -> Result<(), StoreError> {
-    for batch in psus.chunks(bulk_rows(9)) {
+    for batch in psus.chunks(bulk_rows(8)) {
         let sql = multi_row_insert(
-            "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment, phone, email)",
-            9,
+            "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment, phone)",
+            8,
             batch.len(),
-            "ON CONFLICT (bank_code, psu_id) DO UPDATE SET phone = COALESCE(psus.phone, excluded.phone),
-                 email = COALESCE(psus.email, excluded.email)",
+            "ON CONFLICT (bank_code, psu_id) DO UPDATE SET phone = COALESCE(psus.phone, excluded.phone)",
         );
         // Audited: fixed column names and numbered placeholders only; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -346,8 +345,7 @@ async fn insert_psus(tx: &mut sqlx::Transaction<'static, sqlx::Any>, psus: &[Psu
                 .bind(psu.identity.first_name.clone())
                 .bind(psu.identity.last_name.clone())
                 .bind(psu.segment.as_str())
-                .bind(psu.phone.clone())
-                .bind(psu.email.clone());
+                .bind(psu.phone.clone());
         }
         query.execute(&mut **tx).await?;
     }
@@ -358,7 +356,7 @@ async fn insert_psus(tx: &mut sqlx::Transaction<'static, sqlx::Any>, psus: &[Psu
 impl Ledger for Store {
     async fn psu(&self, bank: BankCode, psu: &PsuId) -> Result<Option<Psu>, LedgerError> {
         let row = sqlx::query(
-            "SELECT display_name, name_prefix, first_name, last_name, segment, phone, email FROM psus WHERE bank_code = $1 AND psu_id = $2",
+            "SELECT display_name, name_prefix, first_name, last_name, segment, phone FROM psus WHERE bank_code = $1 AND psu_id = $2",
         )
         .bind(bank.as_str())
         .bind(psu.as_str())
@@ -378,7 +376,6 @@ impl Ledger for Store {
                 },
                 segment: parse_column(row.try_get("segment")?, "segment", Segment::parse)?,
                 phone: row.try_get("phone")?,
-                email: row.try_get("email")?,
             })
         };
         Ok(Some(read()?))

@@ -132,6 +132,20 @@ impl Store {
         Ok(())
     }
 
+    /// Counts one message (a one-time code) sent to `psu` of `bank` in `window` and returns the
+    /// window's count so far (in `rate_counters`, purged with them after an hour).
+    pub async fn count_code_sent(&self, bank: BankCode, psu: &PsuId, window: &str) -> Result<i64, StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO rate_counters (client_id, bank_code, resource, minute, calls) VALUES ($1, $2, 'one-time-code', $3, 1)
+             ON CONFLICT (client_id, bank_code, resource, minute) DO UPDATE SET calls = rate_counters.calls + 1
+             RETURNING calls",
+        )
+        .bind(format!("psu:{}", psu.as_str()))
+        .bind(bank.as_str())
+        .bind(window);
+        Ok(self.write_returning_one(query).await?.try_get("calls")?)
+    }
+
     /// Whether `psu` is locked at `bank` at `now`.
     pub async fn psu_locked(&self, bank: BankCode, psu: &PsuId, now: Timestamp) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT locked_until FROM psu_lockouts WHERE bank_code = $1 AND psu_id = $2")

@@ -1,8 +1,8 @@
 //! One-time codes through the bank's messaging gateway (`[otp_gateway."<bank>"]`), end to end on a
 //! production node: the gateway is a real HTTPS receiver that requires stetgate's client
 //! certificate and checks nothing itself; the test reads the code from what it received, checks
-//! the HMAC signature, and signs the PSU in through the bank's pages. Retries, and the page a PSU
-//! gets when delivery fails.
+//! the HMAC signature, and signs the PSU in through the bank's pages. Retries, the limit on codes sent to one PSU, and the
+//! page a PSU gets when delivery fails.
 
 use crate::harness::{CALLBACK, CertSpec, TestDb, issue_with, logs, serve_https, spawn_app, spawn_node_with};
 use axum::http::HeaderMap;
@@ -157,6 +157,15 @@ async fn a_psu_signs_in_with_the_code_the_banks_gateway_delivered() {
         url::Url::parse(&location).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     let tokens = client.exchange_code(ORG, &code_param, CALLBACK).await.unwrap();
     assert_eq!(tokens.status(), 200, "a production token from a gateway-delivered code");
+
+    // An online-banking id alone cannot make the bank send message after message: five codes a
+    // quarter hour, then the same page and no message.
+    for _ in 0..5 {
+        let (_, status, _) = identify(&client, "D0999990I0").await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(good.calls().len(), 2 + 4, "four more codes sent, the sixth withheld");
+    assert!(!logs.lines_with(&["no one-time code sent: too many for this PSU"]).is_empty());
 
     // Bank 17515's gateway refuses (400, not retried): the PSU gets the bank's page saying so.
     let client = node.tpp_client("www.17515.sandbox.localhost", &tpp);

@@ -94,11 +94,10 @@ impl Exchange {
         self.text("message").or_else(|| self.text("error")).unwrap_or("")
     }
 
-    /// Whether `code` appears as the refusal's code, anywhere in the body, or in WWW-Authenticate.
+    /// Whether `code` is the refusal's code (`message` or OAuth `error`), or the `error` of the
+    /// WWW-Authenticate challenge (RFC 6750).
     pub fn carries(&self, code: &str) -> bool {
-        self.code() == code
-            || self.body.contains(code)
-            || self.header("www-authenticate").is_some_and(|h| h.contains(code))
+        self.code() == code || self.header("www-authenticate").is_some_and(|h| h.contains(&format!("error=\"{code}\"")))
     }
 
     /// "HTTP 403: {excerpt}" (or the transport error): what was got, for a failure's report.
@@ -130,6 +129,8 @@ impl Exchange {
             Some(json) => serde_json::to_string(&redacted(json.clone())).unwrap_or_default(),
             None => self.body.split_whitespace().collect::<Vec<_>>().join(" "),
         };
+        // A bank's text reaches a terminal: no escape sequences or other control characters.
+        let text: String = text.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
         cut(&text, EXCERPT)
     }
 }
