@@ -338,6 +338,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
             })
             .collect();
         config.registration.mode.get_or_insert(stetgate::config::RegistrationMode::Open);
+        config.fallback.signing_key.get_or_insert(pki.join("fallback.key"));
     }
     let clock = ManualClock::new(options.now.unwrap_or_else(|| TEST_NOW.parse::<Timestamp>().expect("timestamp")));
     let server = app::start(mode, config, None, Arc::new(clock.clone())).await.expect("server starts");

@@ -2,7 +2,7 @@
 //! production node: the gateway is a real HTTPS receiver that requires stetgate's client
 //! certificate and checks nothing itself; the test reads the code from what it received, checks
 //! the HMAC signature, and signs the PSU in through the bank's pages. Retries, the limit on codes sent to one PSU, and the
-//! page a PSU gets when delivery fails.
+//! page a PSU gets when delivery fails; and the fallback's online banking signing in the same way.
 
 use crate::harness::{CALLBACK, CertSpec, TestDb, issue_with, logs, serve_https, spawn_app, spawn_node_with};
 use axum::http::HeaderMap;
@@ -179,4 +179,61 @@ async fn a_psu_signs_in_with_the_code_the_banks_gateway_delivered() {
         "the failure is logged"
     );
     assert!(logs.lines_with(&[&code]).is_empty(), "the code is never logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fallbacks_online_banking_signs_in_with_a_delivered_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gateway, config) = start_gateway(dir.path(), &[]).await;
+    let sandbox = spawn_app(TestDb::sqlite()).await;
+    let node = spawn_node_with(
+        &sandbox,
+        crate::harness::AppOptions {
+            default_bank: "13807",
+            production_banks: vec!["13807"],
+            otp_gateway: [(stet::BankCode::parse("13807").unwrap(), config)].into_iter().collect(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let tpp = node.tpp(ORG, CertSpec::default());
+    node.register(&tpp).await;
+    const HOST: &str = "www.13807.sandbox.localhost";
+    let fallback = node
+        .tpp_client(HOST, &tpp)
+        .request(reqwest::Method::POST, "/stet/psd2/oauth/token")
+        .header("fallback", "1")
+        .header("PSU-IP-Address", "192.0.2.10")
+        .form(&[("client_id", ORG), ("grant_type", "client_credentials"), ("scope", "aisp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fallback.status(), 302);
+    let location = url::Url::parse(fallback.headers()["location"].to_str().unwrap()).unwrap();
+    let browser = node.client(HOST);
+    let login = browser
+        .request_without_id(reqwest::Method::GET, &format!("{}?{}", location.path(), location.query().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = login.text().await.unwrap();
+    let form = first_form(&page).expect("the login form");
+    let mut fields = form.fields.clone();
+    fields.extend([("action".into(), "continue".into()), ("psu_id".into(), "D0999990I0".into())]);
+    let code_page = browser.post_form(&form.action, &cookie, &fields).await.unwrap().text().await.unwrap();
+    let calls = gateway.calls();
+    assert_eq!(calls.len(), 1, "the code went through the bank's gateway");
+    let message: serde_json::Value = serde_json::from_str(&calls[0].1).unwrap();
+    let signed_in = answer_code(&browser, &cookie, &code_page, &code_in(message["message"].as_str().unwrap())).await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/online-banking/accounts");
+    let accounts = browser
+        .request_without_id(reqwest::Method::GET, "/online-banking/accounts")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), 200);
+    assert!(accounts.text().await.unwrap().contains("FR7613807008043001965405158"), "Marc's accounts");
 }
