@@ -155,7 +155,13 @@ pub fn endpoints(version: ApiVersion) -> Vec<Endpoint> {
             }
             _ => true,
         })
-        .map(|op| op.endpoint())
+        .map(|op| match op {
+            // From 1.4.2 on the amount may also be a number.
+            Operation::FundsConfirmation if version >= V1_4_2 => {
+                Endpoint { request: Some(schema_of::<funds::PaymentCoverageRequestResource>), ..op.endpoint() }
+            }
+            _ => op.endpoint(),
+        })
         .collect()
 }
 

@@ -285,6 +285,17 @@ mod tests {
     }
 
     #[test]
+    fn funds_amounts_may_be_numbers_from_1_4_2_on() {
+        let request = |v| {
+            let doc = document(v, "https://h");
+            doc["paths"]["/funds-confirmations"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                .clone()
+        };
+        assert_eq!(request(ApiVersion::V1), "#/components/schemas/PaymentCoverageRequest");
+        assert_eq!(request(ApiVersion::V1_4_2), "#/components/schemas/PaymentCoverageRequestResource");
+    }
+
+    #[test]
     fn methods_are_lowercase_keys_with_the_catalogue_ids() {
         let doc = document(ApiVersion::V1_6_2, "https://h");
         let op = &doc["paths"]["/accounts/{accountResourceId}/overdrafts"]["get"];
