@@ -109,8 +109,9 @@ impl OtpGateway {
         }
     }
 
-    /// Sends `body` until a delivery, a refusal, or the retries run out.
-    async fn deliver(&self, body: &serde_json::Value, reference: &str) -> Result<(), String> {
+    /// Sends `body` until a delivery, a refusal, or the retries run out; signed at `now` (the
+    /// deployment's clock).
+    async fn deliver(&self, body: &serde_json::Value, reference: &str, now: Timestamp) -> Result<(), String> {
         let text = body.to_string();
         let mut wait = Duration::from_millis(250);
         let mut last = String::new();
@@ -126,7 +127,7 @@ impl OtpGateway {
                 .header("idempotency-key", reference)
                 .body(text.clone());
             if let Some(key) = &self.hmac_key {
-                let t = Timestamp::now().as_second();
+                let t = now.as_second();
                 let tag = aws_lc_rs::hmac::sign(key, format!("{t}.{text}").as_bytes());
                 request = request
                     .header("x-stetgate-signature", format!("t={t},hmac-sha256={}", eidas::psd2::hex(tag.as_ref())));
@@ -191,9 +192,10 @@ impl PsuAuthenticator for OtpGateway {
             "expires_at": expires_at.to_string(),
             "reference": reference,
         });
-        if let Err(why) = self.deliver(&body, &reference).await {
+        if let Err(why) = self.deliver(&body, &reference, now).await {
             tracing::error!(%bank, reference, error = %why, "one-time code not delivered");
-            return Err(AuthenticatorError::Unavailable(format!("the code could not be delivered: {why}")));
+            let cause = format!("the code could not be delivered: {why}");
+            return Err(AuthenticatorError::Unavailable(cause));
         }
         tracing::info!(%bank, reference, channel = ?self.config.channel, "one-time code sent");
         Ok(Challenge {
