@@ -125,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
         refusal: Router::new().fallback(|| async { axum::http::StatusCode::SERVICE_UNAVAILABLE }),
         router,
         limits: stetgate::config::ConnectionLimits::default(),
+        proxy_protocol_from: Vec::new(),
     };
     listener::serve(listener, stop, Duration::from_secs(1)).await;
     Ok(())

@@ -153,6 +153,10 @@ impl Server {
             router: build_router(self.state.clone()),
             refusal: refusal_router(self.state.clone()),
             limits: self.state.config.connections.clone(),
+            proxy_protocol_from: match &self.state.config.trusted_proxy {
+                Some(proxy) if proxy.proxy_protocol => proxy.blocks(),
+                _ => Vec::new(),
+            },
         };
         listener::serve(listener, shutdown, grace).await;
         if let Some(task) = operations {

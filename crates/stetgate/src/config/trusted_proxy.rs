@@ -7,6 +7,7 @@
 //! header = "client-cert"                          # the header carrying the certificate
 //! format = "rfc9440"                              # RFC 9440 `:base64 DER:`; or "pem-urlencoded"
 //! chain_header = "client-cert-chain"              # RFC 9440 intermediates (optional)
+//! proxy_protocol = true                           # a PROXY v2 header names the client (optional)
 //! ```
 
 use super::ConfigError;
@@ -33,6 +34,9 @@ pub struct TrustedProxyConfig {
     pub format: ForwardedFormat,
     #[serde(default)]
     pub chain_header: Option<String>,
+    /// Connections from `addresses` start with a PROXY protocol v2 header naming the client.
+    #[serde(default)]
+    pub proxy_protocol: bool,
 }
 
 fn client_cert() -> String {

@@ -16,7 +16,7 @@
 //!   within the grace period.
 
 use super::tls::ConnectionInfo;
-use crate::config::ConnectionLimits;
+use crate::config::{Cidr, ConnectionLimits};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -46,6 +46,8 @@ pub struct Listener {
     /// Answers every request of a refused connection (503 with Retry-After).
     pub refusal: Router,
     pub limits: ConnectionLimits,
+    /// Connections from these addresses start with a PROXY protocol v2 header (`[trusted_proxy]`).
+    pub proxy_protocol_from: Vec<Cidr>,
 }
 
 /// The three ways a connection is served, configured alike: chosen by ALPN, or sniffed.
@@ -207,7 +209,8 @@ impl Drop for InFlight {
 /// accepting, closes the connections without a request in flight, and returns once the others are
 /// done or `grace` has passed.
 pub async fn serve(listener: Listener, shutdown: impl Future<Output = ()>, grace: Duration) {
-    let Listener { tcp, tls, router, refusal, limits } = listener;
+    let Listener { tcp, tls, router, refusal, limits, proxy_protocol_from } = listener;
+    let proxy_protocol_from = Arc::new(proxy_protocol_from);
     let acceptor = TlsAcceptor::from(tls);
     let builders = Builders::new(&limits);
     let census = Arc::new(Census::default());
@@ -254,6 +257,7 @@ pub async fn serve(listener: Listener, shutdown: impl Future<Output = ()>, grace
             builders: builders.clone(),
             router: router.clone(),
             limits: limits.clone(),
+            proxy_protocol_from: proxy_protocol_from.clone(),
             stop: stop_rx.clone(),
             grace,
         };
@@ -279,13 +283,39 @@ struct Connection {
     builders: Builders,
     router: Router,
     limits: ConnectionLimits,
+    proxy_protocol_from: Arc<Vec<Cidr>>,
     stop: watch::Receiver<bool>,
     grace: Duration,
 }
 
 impl Connection {
-    async fn run(mut self, tcp: TcpStream, peer: SocketAddr) {
+    /// The client's address, and the gateway's when a trusted one names the client in a PROXY
+    /// header before TLS (read within the handshake's time); `None`: close the connection.
+    async fn client_of(
+        &self,
+        tcp: &mut TcpStream,
+        peer: SocketAddr,
+        within: Duration,
+    ) -> Option<(SocketAddr, Option<SocketAddr>)> {
+        if !self.proxy_protocol_from.iter().any(|block| block.contains(peer.ip())) {
+            return Some((peer, None));
+        }
+        match tokio::time::timeout(within, super::proxy_protocol::read_header(tcp)).await {
+            Ok(Ok(client)) => Some((client.unwrap_or(peer), Some(peer))),
+            Ok(Err(e)) => {
+                tracing::warn!(%peer, error = %e, "connection from the gateway closed");
+                None
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "PROXY header timed out");
+                None
+            }
+        }
+    }
+
+    async fn run(mut self, mut tcp: TcpStream, peer: SocketAddr) {
         let handshake = Duration::from_secs(self.limits.tls_handshake_timeout_secs);
+        let Some((peer, via)) = self.client_of(&mut tcp, peer, handshake).await else { return };
         let stream = tokio::select! {
             done = tokio::time::timeout(handshake, self.acceptor.accept(tcp)) => match done {
                 Ok(Ok(stream)) => stream,
@@ -304,7 +334,7 @@ impl Connection {
         let client_chain =
             session.peer_certificates().map(|c| Arc::new(c.iter().map(|d| d.clone().into_owned()).collect()));
         let builder = self.builders.for_alpn(session.alpn_protocol()).clone();
-        let info = ConnectionInfo { peer, client_chain };
+        let info = ConnectionInfo { peer, via, client_chain };
         let activity = Activity::new();
         let router = self.router.clone();
         let tracked = activity.clone();
@@ -366,7 +396,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 async fn answer_refusal(acceptor: TlsAcceptor, builders: Builders, refusal: Router, tcp: TcpStream, peer: SocketAddr) {
     let Ok(stream) = acceptor.accept(tcp).await else { return };
     let builder = builders.for_alpn(stream.get_ref().1.alpn_protocol()).clone();
-    let info = ConnectionInfo { peer, client_chain: None };
+    let info = ConnectionInfo { peer, via: None, client_chain: None };
     let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(info.clone());
         refusal.clone().oneshot(request.map(axum::body::Body::new))

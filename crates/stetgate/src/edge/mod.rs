@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod listener;
 pub mod maintenance;
 pub mod proxy;
+pub mod proxy_protocol;
 pub mod rate;
 pub mod recent;
 pub mod request;

@@ -25,7 +25,8 @@ pub fn adopt_forwarded_certificate(request: &mut Request, state: &AppState) -> R
     let Some(info) = request.extensions().get::<ConnectionInfo>().cloned() else { return Ok(()) };
     let names: Vec<&str> = std::iter::once(proxy.header.as_str()).chain(proxy.chain_header.as_deref()).collect();
     let carried = names.iter().any(|n| request.headers().contains_key(*n));
-    if !proxy.blocks().iter().any(|block| block.contains(info.peer.ip())) {
+    let immediate = info.via.unwrap_or(info.peer);
+    if !proxy.blocks().iter().any(|block| block.contains(immediate.ip())) {
         if carried {
             tracing::warn!(peer = %info.peer, header = proxy.header, "a forwarded client certificate from outside the gateway, refused");
             return Err(ApiError::BadRequest(format!(
@@ -50,7 +51,7 @@ pub fn adopt_forwarded_certificate(request: &mut Request, state: &AppState) -> R
     for name in names {
         request.headers_mut().remove(name);
     }
-    request.extensions_mut().insert(ConnectionInfo { peer: info.peer, client_chain: chain.map(Arc::new) });
+    request.extensions_mut().insert(ConnectionInfo { client_chain: chain.map(Arc::new), ..info });
     Ok(())
 }
 

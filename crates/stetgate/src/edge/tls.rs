@@ -23,7 +23,10 @@ use std::sync::Arc;
 /// What the TLS layer knows about the connection a request arrived on.
 #[derive(Debug, Clone)]
 pub struct ConnectionInfo {
+    /// The client's address: the connection's, or the one a trusted gateway's PROXY header names.
     pub peer: SocketAddr,
+    /// The gateway's address, when the client's came in a PROXY header.
+    pub via: Option<SocketAddr>,
     /// The client's certificate chain, end-entity first; `None` when it sent none.
     pub client_chain: Option<Arc<Vec<CertificateDer<'static>>>>,
 }

@@ -263,6 +263,7 @@ async fn client_certificate_is_optional_and_reaches_handlers() {
         router,
         refusal: Router::new(),
         limits: stetgate::config::ConnectionLimits::default(),
+        proxy_protocol_from: Vec::new(),
     };
     let task = tokio::spawn(serve(
         listener,

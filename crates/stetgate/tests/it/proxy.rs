@@ -1,6 +1,8 @@
 //! Behind the bank's API gateway (`[trusted_proxy]`): the TPP's certificate forwarded in the RFC 9440
 //! `Client-Cert` header is the TPP's only on connections from the gateway's addresses; from anyone
 //! else the header is refused and logged, and a certificate presented in the handshake is unchanged.
+//! With `proxy_protocol`, the gateway's PROXY v2 header names the client, whose address the
+//! per-address limits then count.
 
 use crate::harness::{AppOptions, CALLBACK, CertSpec, TestDb, logs, spawn_app_with};
 use base64::Engine;
@@ -19,6 +21,7 @@ fn behind(addresses: &[&str]) -> AppOptions {
             header: "client-cert".into(),
             format: ForwardedFormat::Rfc9440,
             chain_header: Some("client-cert-chain".into()),
+            proxy_protocol: false,
         }),
         ..AppOptions::default()
     }
@@ -79,4 +82,56 @@ async fn the_header_from_anyone_else_is_refused_and_logged() {
     let body: serde_json::Value = forged.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("only accepted from the bank's gateway"), "{body}");
     assert!(!logs.lines_with(&["a forwarded client certificate from outside the gateway"]).is_empty());
+}
+
+/// One request through "the gateway": a TCP connection that starts with a PROXY v2 header naming
+/// `client` (none when `None`), then TLS; the answer's status (`None`: the server closed).
+async fn through_gateway(
+    app: &crate::harness::TestApp,
+    client: Option<std::net::SocketAddr>,
+    path: &str,
+) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    if let Some(client) = client {
+        tcp.write_all(&stetgate::edge::proxy_protocol::header_for(client, app.addr)).await.unwrap();
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&app.ca_pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from(CE).unwrap();
+    let mut tls = connector.connect(name, tcp).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {CE}\r\nConnection: close\r\n\r\n");
+    tls.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_protocol_header_names_the_client_the_limits_count() {
+    let mut options = behind(&["127.0.0.1/32", "::1/128"]);
+    if let Some(proxy) = options.trusted_proxy.as_mut() {
+        proxy.proxy_protocol = true;
+    }
+    options.connections.pages_per_address_per_minute = 2;
+    let app = spawn_app_with(TestDb::sqlite(), options).await;
+    let page = "/stet/psd2/oauth/authorize?response_type=code";
+    let alice = Some("203.0.113.7:50000".parse().unwrap());
+    let bob = Some("198.51.100.9:50001".parse().unwrap());
+    let first = through_gateway(&app, alice, page).await.unwrap();
+    assert_ne!(first, 429);
+    assert_ne!(through_gateway(&app, alice, page).await.unwrap(), 429);
+    assert_eq!(through_gateway(&app, alice, page).await, Some(429), "the third page of one client in a minute");
+    assert_eq!(through_gateway(&app, bob, page).await, Some(first), "another client behind the same gateway");
+    assert_eq!(through_gateway(&app, None, page).await, None, "from the gateway, the header is required");
 }
