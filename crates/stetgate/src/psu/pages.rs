@@ -27,6 +27,7 @@ pub struct Texts {
     pub consent_intro: &'static str,
     pub accounts_legend: &'static str,
     pub error_title: &'static str,
+    pub unavailable_title: &'static str,
     pub error_advice: &'static str,
     pub scope_aisp: &'static str,
     pub scope_funds: &'static str,
@@ -115,6 +116,7 @@ pub const FRENCH: Texts = Texts {
     consent_intro: "Choisissez les comptes dont la disponibilité des fonds pourra être confirmée à",
     accounts_legend: "Vos comptes",
     error_title: "Demande d'autorisation invalide",
+    unavailable_title: "Service momentanément indisponible",
     error_advice: "Revenez à l'application qui vous a dirigé ici et recommencez.",
     scope_aisp: "consultation de vos comptes, soldes et opérations",
     scope_funds: "confirmation de la disponibilité des fonds",
@@ -203,6 +205,7 @@ pub const ENGLISH: Texts = Texts {
     consent_intro: "Choose the accounts whose available funds may be confirmed to",
     accounts_legend: "Your accounts",
     error_title: "Invalid authorization request",
+    unavailable_title: "Service temporarily unavailable",
     error_advice: "Go back to the application that sent you here and start again.",
     scope_aisp: "view your accounts, balances and transactions",
     scope_funds: "confirm the availability of funds",
@@ -367,6 +370,8 @@ struct ChoosePage<'a> {
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     frame: Frame<'a>,
+    /// The heading: the request was wrong (4xx), or the bank could not serve it (5xx).
+    title: &'static str,
     message: &'a str,
 }
 
@@ -497,7 +502,8 @@ pub fn over_page_limit(
 
 /// A page that ends the flow without redirecting (the redirect URI cannot be trusted).
 pub fn error(t: &'static Texts, bank: &BankLook, status: StatusCode, message: &str) -> Response {
-    html(status, ErrorPage { frame: frame(t, bank), message }.render())
+    let title = if status.is_server_error() { t.unavailable_title } else { t.error_title };
+    html(status, ErrorPage { frame: frame(t, bank), title, message }.render())
 }
 
 pub(crate) fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {

@@ -172,7 +172,7 @@ async fn a_psu_signs_in_with_the_code_the_banks_gateway_delivered() {
     let (_, status, page) = identify(&client, "9999999901").await;
     assert_eq!(status, 503, "{page}");
     assert!(page.contains("<html"), "a page for the PSU, not JSON: {page}");
-    assert!(page.contains("indisponible"), "{page}");
+    assert!(page.contains("<h1>Service momentanément indisponible</h1>"), "{page}");
     assert_eq!(broken.calls().len(), 1, "a 400 is not retried");
     assert!(
         !logs.lines_with(&["one-time code not delivered", "the gateway answered 400"]).is_empty(),
