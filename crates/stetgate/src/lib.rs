@@ -29,5 +29,6 @@ pub mod routes;
 pub mod sandbox;
 pub mod secret;
 pub mod state;
+pub mod statement_import;
 pub mod statistics;
 pub mod store;

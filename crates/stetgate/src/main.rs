@@ -51,6 +51,9 @@ enum Command {
     /// Fill a bank's ledger with deterministic synthetic PSUs, accounts and operations, for
     /// performance measurements (docs/performance.md). Never on a production database.
     Fill(cli::fill::FillArgs),
+    /// The built-in SQL ledger fed from the bank's ISO 20022 statements (camt.053, camt.052).
+    #[command(subcommand)]
+    Ledger(cli::ledger::LedgerCommand),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Outage(command) => cli::outage::run(&command),
         Command::Fill(args) => cli::fill::run(&args),
         Command::Psu(command) => cli::psu::run(&command),
+        Command::Ledger(command) => cli::ledger::run(&command),
         Command::Fallback(FallbackCommand::Report { bank, since, target }) => {
             cli::fallback::report(bank.as_deref(), since.as_deref(), &target)
         }

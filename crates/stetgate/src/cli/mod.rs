@@ -19,6 +19,7 @@ macro_rules! say_raw {
 pub(crate) mod certs;
 pub(crate) mod fallback;
 pub(crate) mod fill;
+pub(crate) mod ledger;
 pub(crate) mod outage;
 pub(crate) mod psu;
 pub(crate) mod serve;

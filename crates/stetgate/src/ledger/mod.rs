@@ -5,8 +5,10 @@
 //! load its data there too); a bank can plug its core banking system instead by implementing the
 //! trait. Everything here is read-only: the dedicated interface never moves money.
 
+pub mod camt;
 pub mod fill;
 pub mod generator;
+pub mod holders;
 pub mod hub;
 pub mod personas;
 

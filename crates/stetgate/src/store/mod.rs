@@ -19,6 +19,7 @@ mod psu;
 mod purge;
 mod registry;
 mod sandbox;
+mod statements;
 mod statistics;
 
 pub use banks::BankRecord;
@@ -28,6 +29,7 @@ pub use oauth::{Presented, Redeemed};
 pub use pis::Posted;
 pub use purge::{PURGE_GRACE, Purged};
 pub use registry::Inserted;
+pub use statements::LedgerImport;
 pub use statistics::{RolledUp, StatisticsRecords};
 
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};

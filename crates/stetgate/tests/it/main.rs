@@ -5,6 +5,7 @@
 mod duties;
 mod harness;
 mod interop;
+mod ledger_import;
 mod migrations;
 mod oauth;
 mod openapi;
