@@ -165,7 +165,10 @@ impl FileImport<'_> {
             if booked.amount.currency != head.currency {
                 return Err(at(format!("the {} balance is not in the account's {}", booked.code, head.currency)).into());
             }
-            self.write.set_booked_balance(self.bank, &id, minor).await?;
+            // A closing balance outranks an interim one of the same day; an older one changes nothing.
+            let rank = if booked.code == "CLBD" { 2 } else { 1 };
+            let as_of = format!("{}.{rank}", booked.date);
+            self.write.set_booked_balance(self.bank, &id, minor, &as_of).await?;
         }
         Ok(Current { id, currency: head.currency, created: head.created })
     }
@@ -200,11 +203,14 @@ fn transaction(entry: Entry, current: &Current) -> Result<Transaction, CamtError
         entry.booking_date.or(entry.value_date).or(current.created).ok_or_else(|| {
             error(&entry.path, entry.line, "BookgDt and ValDt are missing (and the statement's CreDtTm)")
         })?;
+    // NtryRef is STET's entryReference: unique for the account and the same before and after
+    // booking (the bank's rule). Without one, the bank's reference; without either, the entry's
+    // place in its statement and its content name it.
     let id = entry
         .entry_reference
         .clone()
         .or_else(|| entry.servicer_reference.clone())
-        .unwrap_or_else(|| content_id(&entry));
+        .unwrap_or_else(|| content_id(&entry, current.created));
     Ok(Transaction {
         id,
         entry_reference: entry.entry_reference.or(entry.servicer_reference),
@@ -223,13 +229,16 @@ fn transaction(entry: Entry, current: &Current) -> Result<Transaction, CamtError
     })
 }
 
-/// The id of an entry without reference: a SHA-256 of what it says (not of where it sits in the
-/// file, so that the same entry in another file is the same operation). Its status is left out;
-/// its booking date is not, so an unreferenced pending entry cannot be matched once booked (it
-/// has no date to match on): banks that send pending entries give them a reference.
-fn content_id(entry: &Entry) -> String {
+/// The id of an entry without reference: a SHA-256 of what it says and where it sits (its
+/// statement's creation day and its place in the file), so that two identical payments of one day
+/// stay two operations and importing the same file again finds the same ids. The same entry in
+/// another file is another operation, and an unreferenced pending entry cannot be matched once
+/// booked: banks that send pending entries give them a reference.
+fn content_id(entry: &Entry, created: Option<Date>) -> String {
     let text = format!(
-        "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{}",
+        "{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{}",
+        entry.path,
+        created,
         entry.amount.amount_text(),
         entry.amount.currency,
         entry.credit_debit.as_str(),

@@ -16,8 +16,9 @@ use stet::{Amount, Currency, Iban};
 
 /// Text longer than this in one element is refused (ISO 20022 texts are at most 500 characters).
 const MAX_TEXT: usize = 4096;
-/// Leaf elements kept per statement header, balance or entry; more is refused.
-const MAX_FIELDS: usize = 400;
+/// Leaf elements kept per statement header, balance or entry; more is refused. A batch booking
+/// lists every transaction of the batch in its entry (`NtryDtls/TxDtls`), hence the room.
+const MAX_FIELDS: usize = 5000;
 
 /// What went wrong, where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,7 +66,7 @@ pub struct StatementHead {
     pub currency: Currency,
     /// `Acct/Nm`.
     pub account_name: Option<String>,
-    /// CLBD (camt.053) or ITBD (camt.052), else OPBD; `None` when the statement has none.
+    /// CLBD (camt.053) or ITBD (camt.052); `None` when the statement has none.
     pub booked: Option<StatementBalance>,
     /// The day of `CreDtTm`, the date of entries that carry neither booking nor value date.
     pub created: Option<Date>,
@@ -410,8 +411,8 @@ impl<R: BufRead> CamtReader<R> {
         let kind = self.kind.ok_or_else(|| self.error("no message"))?;
         let iban_field = scope.require("Acct/Id/IBAN")?;
         let iban = Iban::parse(&iban_field.text).map_err(|e| iban_field.error(e))?;
-        let wanted = [kind.booked_code(), "OPBD"];
-        let booked = wanted.iter().find_map(|code| self.balances.iter().find(|b| b.code == *code)).cloned();
+        // The opening balance (OPBD) is before the statement's entries: never the booked balance.
+        let booked = self.balances.iter().find(|b| b.code == kind.booked_code()).cloned();
         let currency = match scope.get("Acct/Ccy") {
             Some(field) => Currency::parse(&field.text).map_err(|e| field.error(e))?,
             None => {

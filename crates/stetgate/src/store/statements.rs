@@ -21,10 +21,13 @@ impl Store {
 }
 
 /// Upsert of an operation already known: a pending one (OTHR) that the bank has booked since
-/// becomes BOOK with its booking and value dates; anything else stays as it is, so that importing
+/// becomes BOOK with what the booking says (dates, amount, remittance: a card payment may book
+/// for another amount); anything else stays as it is, so that importing
 /// the same file twice changes nothing.
 const BOOK_PENDING: &str = "ON CONFLICT (bank_code, account_resource_id, transaction_id) DO UPDATE
-     SET status = excluded.status, booking_date = excluded.booking_date, value_date = excluded.value_date
+     SET status = excluded.status, booking_date = excluded.booking_date, value_date = excluded.value_date,
+         amount_minor = excluded.amount_minor, credit_debit = excluded.credit_debit,
+         transaction_date = excluded.transaction_date, remittance = excluded.remittance
      WHERE transactions.status = 'OTHR' AND excluded.status = 'BOOK'";
 
 impl LedgerImport {
@@ -79,13 +82,23 @@ impl LedgerImport {
     }
 
     /// The account's booked balance (STET CLBD), as the statement gives it.
-    pub async fn set_booked_balance(&mut self, bank: BankCode, id: &ResourceId, minor: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET booked_balance_minor = $1 WHERE bank_code = $2 AND resource_id = $3")
-            .bind(minor)
-            .bind(bank.as_str())
-            .bind(id.as_str())
-            .execute(&mut *self.tx)
-            .await?;
+    pub async fn set_booked_balance(
+        &mut self,
+        bank: BankCode,
+        id: &ResourceId,
+        minor: i64,
+        as_of: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET booked_balance_minor = $1, balance_as_of = $4
+             WHERE bank_code = $2 AND resource_id = $3 AND (balance_as_of IS NULL OR balance_as_of <= $4)",
+        )
+        .bind(minor)
+        .bind(bank.as_str())
+        .bind(id.as_str())
+        .bind(as_of)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -45,7 +45,8 @@ fn import_with(db: &TestDb, holders: &str, files: &[&str]) -> Run {
     let mut args = vec!["ledger", "import", "--bank", "17515", "--holders", holders];
     let data_dir = dir.path().display().to_string();
     args.extend(["--data-dir", data_dir.as_str(), "--database-url", db.url()]);
-    let files: Vec<String> = files.iter().map(|f| data(f)).collect();
+    let files: Vec<String> =
+        files.iter().map(|f| if std::path::Path::new(f).is_absolute() { (*f).to_owned() } else { data(f) }).collect();
     args.extend(files.iter().map(String::as_str));
     let output = Command::new(BIN).args(&args).output().unwrap();
     Run {
@@ -166,8 +167,73 @@ async fn an_account_nobody_holds_is_refused(db: TestDb) {
     assert!(operations(&store, DEPOT_ID).await.is_empty(), "the first statement of the file was not kept either");
 }
 
+/// A statement for the deposit account on `day`: its CLBD and two identical card payments that
+/// carry no reference, and (when given) the card payment of the 20th, booked for `card` euros.
+fn statement(dir: &std::path::Path, day: &str, clbd: &str, card: Option<&str>) -> String {
+    let cafe = format!(
+        "<Ntry><Amt Ccy=\"EUR\">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>\
+         <BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>\
+         <NtryDtls><TxDtls><RmtInf><Ustrd>CAFE DE LA GARE</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+    );
+    let booked = card.map_or(String::new(), |amount| {
+        format!(
+            "<Ntry><NtryRef>{CARD_REF}</NtryRef><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>\
+             <Sts>BOOK</Sts><BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>2026-11-20</Dt></ValDt>\
+             <NtryDtls><TxDtls><RmtInf><Ustrd>CB BOULANGERIE BOOKED</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+        )
+    });
+    let xml = format!(
+        "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\
+         <GrpHdr><MsgId>T-{day}</MsgId><CreDtTm>{day}T23:30:00</CreDtTm></GrpHdr>\
+         <Stmt><Id>S-{day}</Id><CreDtTm>{day}T23:30:00</CreDtTm>\
+         <Acct><Id><IBAN>{DEPOT}</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+         <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{clbd}</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+         <Dt><Dt>{day}</Dt></Dt></Bal>{cafe}{cafe}{booked}</Stmt></BkToCstmrStmt></Document>"
+    );
+    let path = dir.join(format!("statement-{day}.xml"));
+    std::fs::write(&path, xml).unwrap();
+    path.display().to_string()
+}
+
+async fn late_files_never_rewind_and_identical_payments_stay_two(db: TestDb) {
+    let app = spawn_app(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = import(&app.db, &["camt052_intraday.xml"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // The card payment, pending at 42.30 in the report, books for 43.10 on the 21st.
+    let the_21st = statement(dir.path(), "2026-11-21", "3000.00", Some("43.10"));
+    let run = import(&app.db, &[&the_21st]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let store = app.store.clone();
+    let ops = operations(&store, DEPOT_ID).await;
+    let cafes = ops.iter().filter(|(id, _, reference)| id.starts_with("sha256-") && reference.is_none()).count();
+    assert_eq!(cafes, 2, "two identical payments without reference are two operations: {ops:?}");
+    let id = ResourceId::parse(DEPOT_ID).unwrap();
+    let all = store.transactions(bank(), &id, ALL_TIME).await.unwrap();
+    let card = all.iter().find(|t| t.entry_reference.as_deref() == Some(CARD_REF)).unwrap();
+    assert_eq!(
+        (card.status, card.amount.amount_text()),
+        (TransactionStatus::Book, "43.10".to_owned()),
+        "booked as the bank booked it"
+    );
+    assert_eq!(card.remittance, ["CB BOULANGERIE BOOKED"]);
+    assert_eq!(booked_minor(&store, DEPOT_ID).await, Some(300_000));
+    // The 20th's end-of-day statement, imported late, and the same day's report again: neither
+    // rewinds the balance of the 21st; the 21st's file again adds nothing.
+    for late in ["camt053_end_of_day.xml", "camt052_intraday.xml"] {
+        let run = import(&app.db, &[late]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert_eq!(booked_minor(&store, DEPOT_ID).await, Some(300_000), "after {late}");
+    }
+    let before = operations(&store, DEPOT_ID).await;
+    let run = import(&app.db, &[&the_21st]);
+    assert!(run.stdout.contains("0 new or booked"), "{}", run.stdout);
+    assert_eq!(operations(&store, DEPOT_ID).await, before, "the same file again changes nothing");
+}
+
 db_tests!(
     imported_statements_reach_the_psu_over_https,
     a_malformed_file_changes_nothing,
-    an_account_nobody_holds_is_refused
+    an_account_nobody_holds_is_refused,
+    late_files_never_rewind_and_identical_payments_stay_two
 );
