@@ -307,7 +307,7 @@ impl Connection {
                 None
             }
             Err(_) => {
-                tracing::debug!(%peer, "PROXY header timed out");
+                tracing::warn!(%peer, "connection from the gateway closed: no PROXY header in time");
                 None
             }
         }

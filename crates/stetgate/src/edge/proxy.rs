@@ -36,6 +36,12 @@ pub fn adopt_forwarded_certificate(request: &mut Request, state: &AppState) -> R
         }
         return Ok(());
     }
+    // One certificate: a second value means the gateway added its header beside one the client
+    // sent (the gateway must remove the client's), and the first one could be the client's.
+    if request.headers().get_all(proxy.header.as_str()).iter().count() > 1 {
+        tracing::warn!(peer = %info.peer, header = proxy.header, "several forwarded client certificates, refused");
+        return Err(ApiError::BadRequest(format!("the {} header came more than once", proxy.header)));
+    }
     let intermediates: Vec<HeaderValue> = proxy
         .chain_header
         .as_deref()

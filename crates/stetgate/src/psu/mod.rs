@@ -261,7 +261,9 @@ async fn may_challenge(state: &AppState, bank: BankCode, psu: &Psu) -> Result<bo
     if !state.authenticator.sends_messages(bank) {
         return Ok(true);
     }
-    let window = (now.as_second() / 900).to_string();
+    // The quarter hour, written as the rate counters' windows are (their purge compares the text).
+    let quarter = Timestamp::from_second(now.as_second() - now.as_second().rem_euclid(900)).unwrap_or(now);
+    let window = quarter.strftime("%Y-%m-%dT%H:%M").to_string();
     let sent = state.store.count_code_sent(bank, &psu.id, &window).await?;
     if sent > MAX_CODES_SENT {
         tracing::warn!(%bank, "no one-time code sent: too many for this PSU in a quarter hour");

@@ -91,6 +91,18 @@ async fn through_gateway(
     client: Option<std::net::SocketAddr>,
     path: &str,
 ) -> Option<u16> {
+    send_through_gateway(app, client, "GET", path, &[], "").await
+}
+
+/// As [`through_gateway`], any request.
+async fn send_through_gateway(
+    app: &crate::harness::TestApp,
+    client: Option<std::net::SocketAddr>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<u16> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     if let Some(client) = client {
@@ -109,7 +121,11 @@ async fn through_gateway(
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     let name = rustls::pki_types::ServerName::try_from(CE).unwrap();
     let mut tls = connector.connect(name, tcp).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {CE}\r\nConnection: close\r\n\r\n");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {CE}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     tls.write_all(request.as_bytes()).await.ok()?;
     let mut answer = Vec::new();
     let _ = tls.read_to_end(&mut answer).await;
@@ -134,4 +150,20 @@ async fn a_proxy_protocol_header_names_the_client_the_limits_count() {
     assert_eq!(through_gateway(&app, alice, page).await, Some(429), "the third page of one client in a minute");
     assert_eq!(through_gateway(&app, bob, page).await, Some(first), "another client behind the same gateway");
     assert_eq!(through_gateway(&app, None, page).await, None, "from the gateway, the header is required");
+
+    // The client named in the PROXY header is not a gateway, but the connection still came
+    // through one: the gateway's Client-Cert header is the TPP's certificate.
+    let tpp = app.tpp(ORG, CertSpec::default());
+    let cert = client_cert(&tpp.qwac.cert_pem);
+    let registration = tpp.registration(CALLBACK).to_string();
+    let json = [("client-cert", cert.as_str()), ("content-type", "application/json")];
+    let status = send_through_gateway(&app, bob, "POST", "/stet/psd2/oauth/register", &json, &registration).await;
+    assert_eq!(status, Some(201));
+    let read = format!("/stet/psd2/oauth/register/{ORG}");
+    let one = [("client-cert", cert.as_str())];
+    assert_eq!(send_through_gateway(&app, bob, "GET", &read, &one, "").await, Some(200));
+    // A client's own Client-Cert left beside the gateway's: refused.
+    let other = client_cert(&app.tpp("PSDFR-ACPR-99999", CertSpec::default()).qwac.cert_pem);
+    let two = [("client-cert", other.as_str()), ("client-cert", cert.as_str())];
+    assert_eq!(send_through_gateway(&app, bob, "GET", &read, &two, "").await, Some(400));
 }
