@@ -56,6 +56,22 @@ fn authenticators(mode: Mode, config: &Config) -> Result<Arc<dyn crate::psu::Psu
     Ok(Arc::new(PerBank::new(banks, otherwise)))
 }
 
+/// The deployment's ledger: each bank of `[core_banking."<bank>"]` through its adapter, the others
+/// from the built-in SQL ledger.
+fn ledgers(
+    config: &Config,
+    store: &Store,
+    metrics: &Arc<Metrics>,
+) -> Result<Arc<dyn crate::ledger::Ledger>, StartupError> {
+    let mut adapters: std::collections::BTreeMap<stet::BankCode, Arc<dyn crate::ledger::Ledger>> = Default::default();
+    for (bank, connector) in &config.core_banking {
+        let client = crate::core_banking::client::HttpLedger::new(*bank, connector, metrics.clone())
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        adapters.insert(*bank, Arc::new(client));
+    }
+    Ok(Arc::new(crate::core_banking::Routed::new(Arc::new(store.clone()), adapters)))
+}
+
 /// The internal operations listener (`metrics_listen`): `/metrics`, `/healthz`, `/readyz`, plain HTTP.
 fn operations_router(state: AppState) -> Router {
     Router::new()
@@ -245,16 +261,17 @@ pub async fn start(
     // The node's first heartbeat: from here on, the statistics count its life.
     let node = statistics::Node::new(clock.now());
     store.node_heartbeat(&node.id, node.started_at, node.started_at).await?;
-    let metrics = Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?;
+    let metrics = Arc::new(Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?);
+    let ledger = ledgers(&config, &store, &metrics)?;
     let definitions = stet::spec::Definitions::load().map_err(|e| StartupError::Other(e.to_string()))?;
     let state = AppState::new(AppContext {
-        ledger: Arc::new(store.clone()),
+        ledger,
         hub: Arc::new(store.clone()),
         store,
         clock,
         calendar,
         mode,
-        metrics: Arc::new(metrics),
+        metrics,
         banks: Arc::new(BankDirectory::default()),
         trust: eidas::trust::TrustMemo::new(anchors.roots),
         fallback_keys,

@@ -4,8 +4,10 @@
 //! Every problem is reported as a [`ConfigError`] naming the key and where it came from, so an
 //! operator never has to guess which line of which file to fix. `main` turns it into exit code 2.
 
+mod core_banking;
 mod otp_gateway;
 mod trusted_proxy;
+pub use core_banking::{CoreBankingConfig, MAX_CACHE_SECS};
 pub use otp_gateway::{OtpChannel, OtpGatewayConfig};
 pub use trusted_proxy::{Cidr, ForwardedFormat, TrustedProxyConfig};
 
@@ -63,6 +65,9 @@ pub struct Config {
     /// `[trusted_proxy]`: the client certificate comes in a header from the bank's gateway, and
     /// only from its addresses.
     pub trusted_proxy: Option<TrustedProxyConfig>,
+    /// `[core_banking."13807"]`...: banks whose accounts come from the bank's core-banking adapter
+    /// over HTTPS instead of the built-in SQL ledger.
+    pub core_banking: BTreeMap<BankCode, CoreBankingConfig>,
     /// `[api_versions."v1"]`...: deprecation and sunset of API versions (RFC 8594).
     pub api_versions: BTreeMap<ApiVersion, VersionLifecycle>,
     /// `[fallback]`: contingency access through online banking (RTS art. 33).
@@ -108,6 +113,7 @@ impl Default for Config {
             app2app: BTreeMap::new(),
             otp_gateway: BTreeMap::new(),
             trusted_proxy: None,
+            core_banking: BTreeMap::new(),
             maintenance: Vec::new(),
             fallback: FallbackConfig::default(),
             statistics: StatisticsConfig::default(),
@@ -685,6 +691,16 @@ impl Config {
                 return Err(ConfigError::key(
                     file,
                     &format!("otp_gateway.\"{bank}\""),
+                    "names a bank that is not one of the [[banks]]",
+                ));
+            }
+        }
+        for (bank, connector) in &self.core_banking {
+            connector.check(file, &format!("core_banking.\"{bank}\""))?;
+            if mode == Mode::Production && !self.banks.iter().any(|b| b.code == *bank) {
+                return Err(ConfigError::key(
+                    file,
+                    &format!("core_banking.\"{bank}\""),
                     "names a bank that is not one of the [[banks]]",
                 ));
             }

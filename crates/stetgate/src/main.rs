@@ -54,6 +54,9 @@ enum Command {
     /// The built-in SQL ledger fed from the bank's ISO 20022 statements (camt.053, camt.052).
     #[command(subcommand)]
     Ledger(cli::ledger::LedgerCommand),
+    /// The core-banking contract's reference adapter (docs/core-banking.md).
+    #[command(subcommand)]
+    CoreBanking(cli::core_banking::CoreBankingCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Fill(args) => cli::fill::run(&args),
         Command::Psu(command) => cli::psu::run(&command),
         Command::Ledger(command) => cli::ledger::run(&command),
+        Command::CoreBanking(command) => cli::core_banking::run(&command),
         Command::Fallback(FallbackCommand::Report { bank, since, target }) => {
             cli::fallback::report(bank.as_deref(), since.as_deref(), &target)
         }

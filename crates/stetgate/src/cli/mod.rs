@@ -17,6 +17,7 @@ macro_rules! say_raw {
 }
 
 pub(crate) mod certs;
+pub(crate) mod core_banking;
 pub(crate) mod fallback;
 pub(crate) mod fill;
 pub(crate) mod ledger;

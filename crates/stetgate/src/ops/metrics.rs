@@ -3,7 +3,10 @@
 //!
 //! - `stetgate_http_requests_total{route, method, status}`: requests by route template;
 //! - `stetgate_http_request_duration_seconds{route, method}`: latency histogram;
-//! - `stetgate_fallback_unverified_logins_total{reason}`: fallback logins without a bank-signed JWT.
+//! - `stetgate_fallback_unverified_logins_total{reason}`: fallback logins without a bank-signed JWT;
+//! - `stetgate_core_banking_calls_total{bank, operation, outcome}` and
+//!   `stetgate_core_banking_call_duration_seconds{bank, operation}`: calls to a bank's core-banking
+//!   adapter (`outcome`: ok, not_found, failed, circuit_open, busy, cached).
 
 use metrics::{Key, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -12,6 +15,8 @@ use std::time::Duration;
 const REQUESTS: &str = "stetgate_http_requests_total";
 const DURATION: &str = "stetgate_http_request_duration_seconds";
 const FALLBACK_UNVERIFIED: &str = "stetgate_fallback_unverified_logins_total";
+const CORE_CALLS: &str = "stetgate_core_banking_calls_total";
+const CORE_DURATION: &str = "stetgate_core_banking_call_duration_seconds";
 
 /// Buckets from 1 ms to 10 s: an API call at the bank should sit well under a second.
 const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -44,6 +49,16 @@ impl Metrics {
             "Fallback login pages opened without a JWT the bank signed, by reason (not recorded as fallback uses)"
                 .into(),
         );
+        recorder.describe_counter(
+            CORE_CALLS.into(),
+            None,
+            "Calls to a bank's core-banking adapter, by bank, operation and outcome".into(),
+        );
+        recorder.describe_histogram(
+            CORE_DURATION.into(),
+            Some(Unit::Seconds),
+            "Time a bank's core-banking adapter took to answer".into(),
+        );
         let handle = recorder.handle();
         Ok(Metrics { recorder, handle })
     }
@@ -62,6 +77,26 @@ impl Metrics {
     pub fn fallback_login_unverified(&self, reason: &'static str) {
         let key = Key::from_parts(FALLBACK_UNVERIFIED, vec![Label::new("reason", reason)]);
         self.recorder.register_counter(&key, &METADATA).increment(1);
+    }
+
+    /// A call to a core-banking adapter (`operation` and `outcome` from closed sets); `elapsed` when
+    /// the adapter was called.
+    pub fn core_banking_call(
+        &self,
+        bank: &str,
+        operation: &'static str,
+        outcome: &'static str,
+        elapsed: Option<Duration>,
+    ) {
+        let bank = Label::new("bank", bank.to_owned());
+        let operation = Label::new("operation", operation);
+        let counter =
+            Key::from_parts(CORE_CALLS, vec![bank.clone(), operation.clone(), Label::new("outcome", outcome)]);
+        self.recorder.register_counter(&counter, &METADATA).increment(1);
+        if let Some(elapsed) = elapsed {
+            let histogram = Key::from_parts(CORE_DURATION, vec![bank, operation]);
+            self.recorder.register_histogram(&histogram, &METADATA).record(elapsed.as_secs_f64());
+        }
     }
 
     pub fn render(&self) -> String {

@@ -45,21 +45,9 @@ impl OtpGateway {
     pub fn new(bank: BankCode, bank_name: &str, config: &OtpGatewayConfig) -> Result<OtpGateway, GatewaySetupError> {
         let fail = |problem: String| GatewaySetupError { bank, problem };
         let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())));
-        let mut builder = reqwest::Client::builder()
-            .timeout(Duration::from_secs(config.timeout_secs))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        if let Some(ca) = &config.ca {
-            let roots = reqwest::Certificate::from_pem_bundle(&read(ca)?).map_err(|e| fail(format!("ca: {e}")))?;
-            builder = builder.tls_certs_only(roots);
-        }
-        if let (Some(cert), Some(key)) = (&config.client_cert, &config.client_key) {
-            let mut pem = read(cert)?;
-            pem.push(b'\n');
-            pem.extend(read(key)?);
-            builder =
-                builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| fail(format!("client_cert: {e}")))?);
-        }
+        let client = config.client_cert.as_deref().zip(config.client_key.as_deref());
+        let files = crate::outbound::TlsFiles { ca: config.ca.as_deref(), client };
+        let http = crate::outbound::https_client(Duration::from_secs(config.timeout_secs), files).map_err(fail)?;
         let hmac_key = match &config.hmac_key_file {
             Some(path) => {
                 // The file's bytes are the key; a final line break (an editor's) is not part of it.
@@ -74,7 +62,6 @@ impl OtpGateway {
             }
             None => None,
         };
-        let http = builder.build().map_err(|e| fail(format!("HTTPS client: {e}")))?;
         Ok(OtpGateway { config: config.clone(), bank_name: bank_name.to_owned(), http, hmac_key })
     }
 

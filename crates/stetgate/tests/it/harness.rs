@@ -87,6 +87,14 @@ impl TestDb {
         }
     }
 
+    /// Another fresh database of the same kind (a second party's: a bank's core banking).
+    pub async fn sibling(&self) -> TestDb {
+        match self {
+            TestDb::Sqlite { .. } => TestDb::sqlite(),
+            TestDb::Postgres { admin_url, .. } => TestDb::postgres_on(admin_url).await,
+        }
+    }
+
     /// A migrated store on this database, without a server.
     pub async fn store(&self) -> Store {
         let store = Store::open(self.url()).await.expect("open store");
@@ -245,6 +253,8 @@ pub struct AppOptions {
     pub trusted_proxy: Option<stetgate::config::TrustedProxyConfig>,
     /// `[otp_gateway."..."]`.
     pub otp_gateway: std::collections::BTreeMap<stet::BankCode, stetgate::config::OtpGatewayConfig>,
+    /// `[core_banking."..."]`.
+    pub core_banking: std::collections::BTreeMap<stet::BankCode, stetgate::config::CoreBankingConfig>,
     /// Production mode with these `[[banks]]` (a node beside a sandbox one, whose PKI and personas
     /// it uses: `spawn_node_with`); sandbox mode when empty.
     pub production_banks: Vec<&'static str>,
@@ -268,6 +278,7 @@ impl Default for AppOptions {
             request_timeout_secs: 30,
             registration: stetgate::config::RegistrationConfig::default(),
             otp_gateway: std::collections::BTreeMap::new(),
+            core_banking: std::collections::BTreeMap::new(),
             trusted_proxy: None,
             production_banks: Vec::new(),
         }
@@ -321,6 +332,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         // Tests run the payment scheduler's pass themselves (`TestApp::state`), when they mean to.
         payments: stetgate::config::PaymentsConfig { scheduler_interval_secs: 3600, ..Default::default() },
         otp_gateway: options.otp_gateway,
+        core_banking: options.core_banking,
         trusted_proxy: options.trusted_proxy,
         ..Config::default()
     };

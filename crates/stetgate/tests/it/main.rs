@@ -24,6 +24,7 @@ mod ais;
 mod browser;
 mod cli;
 mod conformance;
+mod core_banking;
 mod connections;
 mod edge;
 mod operator;

@@ -1,0 +1,403 @@
+//! The bank's core banking over HTTPS (`[core_banking."<bank>"]`): stetgate reading a bank's
+//! accounts through the reference adapter over mutual TLS, the adapter being another database
+//! (what AIS and funds confirmation show is the adapter's, not stetgate's own ledger); an adapter
+//! that is down, slow or answering garbage (503 + Retry-After, counted in the statistics, the
+//! circuit opens, other banks untouched); `stetgate core-banking serve` and the published contract.
+
+use crate::harness::{
+    AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, issue_with, serve_https, spawn_app_with,
+};
+use eidas::issue::{TestCa, TppCertKind};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use stetgate::config::CoreBankingConfig;
+use stetgate::core_banking::{adapter, contract};
+use stetgate::ledger::{Ledger, PsuId};
+use stetgate::store::Store;
+
+const BP: &str = "www.13807.sandbox.localhost";
+const CE: &str = "www.17515.sandbox.localhost";
+const ORG: &str = "PSDFR-ACPR-12345";
+const MARC: &str = "D0999990I0";
+const MARC_1: &str = "FR7613807008043001965405158";
+const MARC_1_ID: &str = "138070080430019654051";
+const LEA: &str = "9999999901";
+const BIN: &str = env!("CARGO_BIN_EXE_stetgate");
+
+fn bp() -> stet::BankCode {
+    stet::BankCode::parse("13807").unwrap()
+}
+
+/// The bank's core banking: the published personas in a database of its own, where Marc's first
+/// account holds 1,000,000.00 EUR (stetgate's own ledger says otherwise).
+async fn core_banking_db(db: &TestDb) -> Store {
+    let store = db.store().await;
+    stetgate::sandbox::seed(&store, crate::harness::TEST_NOW.parse().unwrap()).await.unwrap();
+    stetgate::sandbox::refresh_transactions(&store, "2026-11-21".parse().unwrap()).await.unwrap();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(db.url()).await.unwrap();
+    sqlx::query("UPDATE accounts SET booked_balance_minor = 100000000 WHERE iban = $1")
+        .bind(MARC_1)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    store
+}
+
+/// The adapter's certificates and stetgate's client certificate, from one test CA, as files.
+struct Pki {
+    dir: tempfile::TempDir,
+    ca: TestCa,
+    server: eidas::issue::Issued,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let ca = TestCa::generate("core banking test CA", "Bank", 1).unwrap();
+        let server = ca.issue_server("core", &["localhost".to_owned()], 30).unwrap();
+        Pki { dir: tempfile::tempdir().unwrap(), ca, server }
+    }
+
+    fn file(&self, name: &str, text: &str) -> std::path::PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// stetgate's side: trust the adapter, present the client certificate.
+    fn connector(&self, addr: SocketAddr) -> CoreBankingConfig {
+        let client = issue_with(&self.ca, ORG, TppCertKind::Qwac, &CertSpec::default());
+        CoreBankingConfig {
+            ca: Some(self.file("core-ca.pem", &self.ca.root().cert_pem)),
+            client_cert: Some(self.file("client.pem", &client.cert_pem)),
+            client_key: Some(self.file("client.key", &client.key_pem)),
+            timeout_secs: 1,
+            breaker_failures: 3,
+            breaker_open_secs: 1,
+            ..CoreBankingConfig::example(&format!("https://localhost:{}/core", addr.port()))
+        }
+    }
+
+    /// The reference adapter on `store`, requiring a client certificate of this CA.
+    async fn serve(&self, router: axum::Router) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let tls = adapter::tls_config(
+            &self.file("server.pem", &self.server.cert_pem),
+            &self.file("server.key", &self.server.key_pem),
+            Some(&self.file("clients.pem", &self.ca.root().cert_pem)),
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = axum::Router::new().nest("/core", router);
+        tokio::spawn(adapter::serve(listener, Arc::new(tls), app, async {
+            let _ = stopped.await;
+        }));
+        (addr, stop)
+    }
+}
+
+async fn stetgate_with(db: TestDb, connector: CoreBankingConfig) -> (TestApp, TestTpp) {
+    let options = AppOptions { core_banking: BTreeMap::from([(bp(), connector)]), ..AppOptions::default() };
+    let app = spawn_app_with(db, options).await;
+    let roles = vec![eidas::psd2::Role::AccountInformation, eidas::psd2::Role::CardIssuing];
+    let tpp = app.tpp(ORG, CertSpec { roles, ..CertSpec::default() });
+    app.register(&tpp).await;
+    (app, tpp)
+}
+
+async fn call(
+    app: &TestApp,
+    tpp: &TestTpp,
+    host: &str,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut request =
+        app.tpp_client(host, tpp).signed(method, path).bearer(token).header("psu-ip-address", "192.0.2.10");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null), headers)
+}
+
+async fn ais_and_funds_confirmation_through_the_adapter(db: TestDb) {
+    let core_db = db.sibling().await;
+    let core = core_banking_db(&core_db).await;
+    let pki = Pki::new();
+    let (addr, stop) = pki.serve(adapter::router(Arc::new(core.clone()), None)).await;
+    let (app, tpp) = stetgate_with(db, pki.connector(addr)).await;
+
+    // The PSU signs in and the consent page lists the accounts the adapter gave.
+    let token = app.access_token(&tpp, BP, MARC, "aisp", None).await;
+    let consent = json!({"balances": [{"iban": MARC_1}], "transactions": [{"iban": MARC_1}], "psuIdentity": true, "trustedBeneficiaries": false});
+    let (status, body, _) =
+        call(&app, &tpp, BP, &token, Method::PUT, "/stet/psd2/v1.4.2/consents", Some(consent)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = call(&app, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first = &body["accounts"][0];
+    assert_eq!(first["resourceId"], MARC_1_ID);
+    assert_eq!(
+        first["balances"][0]["balanceAmount"],
+        json!({"currency": "EUR", "amount": "1000000.00"}),
+        "the adapter's balance, not stetgate's own ledger's"
+    );
+
+    // Transactions: the adapter's operations (stetgate's own ledger has other ids: its daily
+    // operations are drawn for its own database).
+    let (status, body, _) = call(
+        &app,
+        &tpp,
+        BP,
+        &token,
+        Method::GET,
+        &format!("/stet/psd2/v1.4.2/accounts/{MARC_1_ID}/transactions"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let served: Vec<&str> =
+        body["transactions"].as_array().unwrap().iter().map(|t| t["resourceId"].as_str().unwrap()).collect();
+    let today: jiff::civil::Date = "2026-11-21".parse().unwrap();
+    let window = stetgate::ledger::DateWindow {
+        from: today.checked_sub(jiff::Span::new().days(62)).unwrap(),
+        to: today.tomorrow().unwrap(),
+    };
+    let id = stet::ResourceId::parse(MARC_1_ID).unwrap();
+    let held = core.transactions(bp(), &id, window).await.unwrap();
+    assert!(!held.is_empty() && served.len() == held.len(), "served {} of the adapter's {}", served.len(), held.len());
+    let (status, body, _) =
+        call(&app, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/end-user-identity", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let marc = core.psu(bp(), &PsuId::parse(MARC).unwrap()).await.unwrap().unwrap();
+    assert_eq!(body["connectedPsu"].as_str(), Some(marc.identity.connected_psu.as_str()));
+
+    // Funds confirmation answers on the adapter's instant balance.
+    let cbpii = app.access_token(&tpp, BP, MARC, "cbpii", Some(&[MARC_1_ID])).await;
+    let ask = json!({"paymentCoverageRequestId": "Coverage1", "payee": "Boulangerie Paul", "instructedAmount": {"currency": "EUR", "amount": "900000.00"}, "accountId": {"iban": MARC_1}});
+    let (status, body, _) =
+        call(&app, &tpp, BP, &cbpii, Method::POST, "/stet/psd2/v1.4.2/funds-confirmations", Some(ask)).await;
+    assert_eq!((status, &body["result"]), (StatusCode::OK, &json!(true)), "{body}");
+
+    // The adapter stops: the bank's calls get 503 with Retry-After; the other bank is untouched.
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (status, body, headers) = call(&app, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(!body.to_string().contains("localhost"), "no cause reaches the TPP: {body}");
+    let lea = app.access_token(&tpp, CE, LEA, "aisp", None).await;
+    assert_eq!(call(&app, &tpp, CE, &lea, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await.0, StatusCode::OK);
+    core_db.destroy().await;
+}
+
+/// What the failing adapter does with each call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Behaviour {
+    Healthy,
+    NotJson,
+    WrongShape,
+    Slow,
+    ServerError,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_adapter_costs_its_bank_a_503_and_nothing_else() {
+    let core = core_banking_db(&TestDb::sqlite()).await;
+    let behaviour = Arc::new(Mutex::new(Behaviour::Healthy));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (b, c) = (behaviour.clone(), calls.clone());
+    let router = adapter::router(Arc::new(core), None).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (b, c) = (b.clone(), c.clone());
+            async move {
+                use axum::response::IntoResponse;
+                c.fetch_add(1, Ordering::SeqCst);
+                let now = *b.lock().unwrap();
+                match now {
+                    Behaviour::Healthy => next.run(request).await,
+                    Behaviour::NotJson => (StatusCode::OK, "<html>maintenance</html>").into_response(),
+                    Behaviour::WrongShape => {
+                        axum::Json(json!({"accounts": [{"iban": "nope"}], "balances": [{"resourceId": 1}]}))
+                            .into_response()
+                    }
+                    Behaviour::Slow => {
+                        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                        next.run(request).await
+                    }
+                    Behaviour::ServerError => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                }
+            }
+        },
+    ));
+    let pki = Pki::new();
+    let server = pki.server.clone();
+    let addr = serve_https(axum::Router::new().nest("/core", router), &server, Some(&pki.ca.root().cert_pem)).await;
+    let (app, tpp) = stetgate_with(TestDb::sqlite(), pki.connector(addr)).await;
+    let token = app.access_token(&tpp, BP, MARC, "aisp", None).await;
+    let lea = app.access_token(&tpp, CE, LEA, "aisp", None).await;
+    let accounts = async |token: &str, host: &str| {
+        call(&app, &tpp, host, token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await
+    };
+
+    for failure in [Behaviour::NotJson, Behaviour::WrongShape, Behaviour::Slow] {
+        *behaviour.lock().unwrap() = failure;
+        let (status, body, headers) = accounts(&token, BP).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{failure:?}: {body}");
+        assert!(headers.contains_key("retry-after"), "{failure:?}");
+        assert_eq!(accounts(&lea, CE).await.0, StatusCode::OK, "the built-in ledger's bank is untouched");
+    }
+    // Three consecutive failures opened the circuit: the adapter is not called until the pause ends.
+    *behaviour.lock().unwrap() = Behaviour::Healthy;
+    let before = calls.load(Ordering::SeqCst);
+    assert_eq!(accounts(&token, BP).await.0, StatusCode::SERVICE_UNAVAILABLE, "circuit open");
+    assert_eq!(calls.load(Ordering::SeqCst), before, "a call with the circuit open never reaches the adapter");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(accounts(&token, BP).await.0, StatusCode::OK, "after the pause, a trial call closes it");
+    *behaviour.lock().unwrap() = Behaviour::ServerError;
+    assert_eq!(accounts(&token, BP).await.0, StatusCode::SERVICE_UNAVAILABLE);
+
+    // The failures count in the bank's availability statistics, and in the metrics.
+    app.state.recorder.flush(&app.store).await.unwrap();
+    let records = app
+        .store
+        .statistics_records(bp(), "2026-11-21T00:00:00Z".parse().unwrap(), "2026-11-22T00:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    let server_errors: i64 = records.minutes.iter().map(|r| r.server_errors).sum();
+    assert_eq!(server_errors, 5, "five 503s of bank 13807: {records:?}");
+    let metrics = app.client(BP).request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
+    for outcome in ["ok", "failed", "circuit_open"] {
+        assert!(
+            metrics.contains(&format!(
+                "stetgate_core_banking_calls_total{{bank=\"13807\",operation=\"accounts\",outcome=\"{outcome}\"}}"
+            )),
+            "{outcome}: {metrics}"
+        );
+    }
+    assert!(!metrics.contains(MARC), "no PSU in the metrics");
+}
+
+/// Checks `body` against the schema `name` of the published contract.
+fn assert_follows_contract(name: &str, body: &Value) {
+    let doc = contract::openapi();
+    let schema = json!({"components": doc["components"], "$ref": format!("#/components/schemas/{name}")});
+    let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{body:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_adapter_command_serves_the_contract() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("core.token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["core-banking", "serve", "--listen", "127.0.0.1:0", "--bearer-token-file"])
+        .arg(&token_file)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("https://")).unwrap_or_else(|| panic!("{line}"));
+    let base = url.trim_end_matches("/v1/").replace("127.0.0.1", "localhost");
+    let ca = std::fs::read(dir.path().join("pki/ca.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .no_proxy()
+        .build()
+        .unwrap();
+    let get = async |path: &str, token: Option<&str>| {
+        let mut request = http.get(format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let token = Some("s3cret-token");
+    assert_eq!(get("/v1/banks/13807/psus/D0999990I0", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(get("/v1/banks/13807/psus/D0999990I0", Some("wrong")).await.0, StatusCode::UNAUTHORIZED);
+    let (status, psu) = get("/v1/banks/13807/psus/D0999990I0", token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_follows_contract("PsuBody", &psu);
+    assert_eq!(get("/v1/banks/13807/psus/NOBODY", token).await.0, StatusCode::NOT_FOUND);
+    let (status, problem) = get("/v1/banks/1380/psus/D0999990I0", token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_follows_contract("ProblemBody", &problem);
+    let (status, accounts) = get("/v1/banks/13807/psus/D0999990I0/accounts", token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_follows_contract("AccountList", &accounts);
+    assert_eq!(accounts["accounts"][0]["iban"], MARC_1);
+    let (status, transactions) =
+        get(&format!("/v1/banks/13807/accounts/{MARC_1_ID}/transactions?from=2020-01-01&to=2100-01-01"), token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_follows_contract("TransactionList", &transactions);
+    assert!(!transactions["transactions"].as_array().unwrap().is_empty());
+    let (status, overdraft) = get(&format!("/v1/banks/13807/accounts/{MARC_1_ID}/overdraft"), token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_follows_contract("OverdraftBody", &overdraft);
+    let query = json!({"accounts": [MARC_1_ID, "UNKNOWN1"], "date": "2026-11-21"});
+    let response = http
+        .post(format!("{base}/v1/banks/13807/balances"))
+        .bearer_auth("s3cret-token")
+        .json(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let balances: Value = response.json().await.unwrap();
+    assert_follows_contract("BalanceList", &balances);
+    assert_eq!(balances["balances"].as_array().unwrap().len(), 1, "an unknown account is left out");
+    let bad = http
+        .post(format!("{base}/v1/banks/13807/balances"))
+        .bearer_auth("s3cret-token")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn the_published_contract_is_the_implemented_one() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/core-banking-v1.openapi.json");
+    let generated = format!("{:#}\n", contract::openapi());
+    if std::env::var_os("STET_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "docs/core-banking-v1.openapi.json differs from the contract the code implements: run \
+         STET_BLESS=1 cargo test --test it core_banking, and explain the change in docs/core-banking.md"
+    );
+    if crate::openapi::validator_available() {
+        let out =
+            std::process::Command::new("python3").args(["-m", "openapi_spec_validator"]).arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+db_tests!(ais_and_funds_confirmation_through_the_adapter);
