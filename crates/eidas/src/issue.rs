@@ -41,6 +41,26 @@ impl std::fmt::Debug for Issued {
 pub struct TestCa {
     issued: Issued,
     issuer: Issuer<'static, KeyPair>,
+    /// Where the CA publishes its CRL and answers OCSP; put in every TPP certificate it issues.
+    published: Option<Published>,
+}
+
+/// Where a [`TestCa`] publishes the revocation status of what it issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// CRL distribution point (http URL of the DER CRL).
+    pub crl_url: String,
+    /// OCSP responder (Authority Information Access, id-ad-ocsp).
+    pub ocsp_url: String,
+}
+
+/// One revoked certificate of a CRL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedEntry {
+    /// The serial as its DER INTEGER content (leading zeros allowed).
+    pub serial: Vec<u8>,
+    /// Unix time.
+    pub revoked_at: i64,
 }
 
 /// Never shows the key.
@@ -76,7 +96,67 @@ impl TestCa {
         let key = KeyPair::from_pem(key_pem)?;
         let issuer = Issuer::from_ca_cert_pem(cert_pem, key)?;
         let issued = Issued { cert_pem: cert_pem.to_owned(), key_pem: key_pem.to_owned() };
-        Ok(TestCa { issued, issuer })
+        Ok(TestCa { issued, issuer, published: None })
+    }
+
+    /// The same CA, naming `published` in the TPP certificates it issues from now on.
+    pub fn publishing(mut self, published: Published) -> TestCa {
+        self.published = Some(published);
+        self
+    }
+
+    /// A CRL (DER) revoking `revoked`, current from `this_update` to `next_update` (Unix times).
+    pub fn revocation_list(
+        &self,
+        revoked: &[RevokedEntry],
+        number: u64,
+        this_update: i64,
+        next_update: i64,
+    ) -> Result<Vec<u8>, IssueError> {
+        let revoked_certs = revoked
+            .iter()
+            .map(|entry| {
+                Ok(rcgen::RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(&entry.serial),
+                    revocation_time: timestamp(entry.revoked_at)?,
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+            })
+            .collect::<Result<Vec<_>, IssueError>>()?;
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: timestamp(this_update)?,
+            next_update: timestamp(next_update)?,
+            crl_number: SerialNumber::from(number),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.issuer)?.der().to_vec())
+    }
+
+    /// The CA's certificate, DER.
+    pub fn cert_der(&self) -> Result<Vec<u8>, IssueError> {
+        let (_, pem) = x509_parser::pem::parse_x509_pem(self.issued.cert_pem.as_bytes())
+            .map_err(|e| IssueError::Pem(e.to_string()))?;
+        Ok(pem.contents)
+    }
+
+    /// Signs `message` with the CA's key: (AlgorithmIdentifier DER, signature).
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<(Vec<u8>, Vec<u8>), IssueError> {
+        use crate::der;
+        let key = self.issuer.key();
+        let algorithm = key.algorithm();
+        let identifier = if algorithm == &rcgen::PKCS_ECDSA_P256_SHA256 {
+            der::sequence(&[der::oid(&[1, 2, 840, 10045, 4, 3, 2])])
+        } else if algorithm == &rcgen::PKCS_ECDSA_P384_SHA384 {
+            der::sequence(&[der::oid(&[1, 2, 840, 10045, 4, 3, 3])])
+        } else if algorithm == &rcgen::PKCS_RSA_SHA256 {
+            der::sequence(&[der::oid(&[1, 2, 840, 113_549, 1, 1, 11]), der::NULL.to_vec()])
+        } else {
+            return Err(IssueError::Pem("the CA's key cannot sign OCSP responses (ECDSA or RSA-SHA256 only)".into()));
+        };
+        Ok((identifier, rcgen::SigningKey::sign(key, message)?))
     }
 
     /// The root's own certificate and key.
@@ -173,6 +253,13 @@ impl TestCa {
             crate::psd2::encode_qc_statements_without_psd2(&qc_type)
         };
         params.custom_extensions = vec![CustomExtension::from_oid_content(OID_QC_STATEMENTS, statements)];
+        if let Some(published) = &self.published {
+            params.crl_distribution_points =
+                vec![rcgen::CrlDistributionPoint { uris: vec![published.crl_url.clone()] }];
+            params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(OID_AUTHORITY_INFO_ACCESS, ocsp_access(&published.ocsp_url)));
+        }
         params.use_authority_key_identifier_extension = true;
         params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
         params.not_before = timestamp(request.not_before)?;
@@ -180,6 +267,15 @@ impl TestCa {
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(Issued { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
     }
+}
+
+const OID_AUTHORITY_INFO_ACCESS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+
+/// The Authority Information Access value naming one OCSP responder (RFC 5280 4.2.2.1).
+fn ocsp_access(url: &str) -> Vec<u8> {
+    use crate::der;
+    // accessLocation is a GeneralName: uniformResourceIdentifier is [6] IMPLICIT IA5String.
+    der::sequence(&[der::sequence(&[der::oid(&[1, 3, 6, 1, 5, 5, 7, 48, 1]), der::tlv(0x86, url.as_bytes())])])
 }
 
 /// A new RSA 2048 private key, PKCS#8 PEM (e.g. a bank's JWT signing key).

@@ -10,5 +10,6 @@
 mod der;
 pub mod issue;
 pub mod psd2;
+pub mod revocation;
 pub mod signature;
 pub mod trust;

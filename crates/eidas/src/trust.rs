@@ -31,6 +31,17 @@ pub enum TrustError {
     SealUsedForTls,
     #[error("the certificate is not a seal: QcType eseal (0.4.0.1862.1.6.2) is required for a QSealC")]
     NotASeal,
+    /// Its QTSP revoked it (`by`: "CRL <url>" or "OCSP <url>", which says so). Short: STET's
+    /// ErrorModel holds 140 characters.
+    #[error("the certificate was revoked by its QTSP{} on {}, says {by}", reason_text(*.reason), crate::revocation::utc(*.at))]
+    Revoked { at: i64, reason: Option<&'static str>, by: String },
+    /// Its revocation status could not be established, and its trust anchor's policy is hard-fail.
+    #[error("the certificate's revocation status could not be established ({0}); retry later")]
+    RevocationUnknown(String),
+}
+
+fn reason_text(reason: Option<&'static str>) -> String {
+    reason.map(|r| format!(" ({r})")).unwrap_or_default()
 }
 
 /// A certificate that passed its checks, with the organization it belongs to.
@@ -193,6 +204,11 @@ const MEMO_CAPACITY: usize = 10_000;
 /// `hot_paths`). A check is reused while the end-entity certificate is within its validity at
 /// the time given and for at most [`MEMO_RECHECK_SECS`]; failures are never remembered. The memo
 /// owns the trust anchors it checks against, so a remembered success always means "against these".
+///
+/// The memo remembers the chain, never the revocation status: the server asks its revocation
+/// cache (CRL and OCSP answers, each kept until its `nextUpdate`) after every check, remembered
+/// or not, so a certificate revoked after it was remembered is refused as soon as the QTSP's
+/// next CRL or OCSP answer says so.
 #[derive(Debug)]
 pub struct TrustMemo {
     anchors: Vec<TrustAnchor<'static>>,

@@ -231,6 +231,7 @@ pub async fn start(
     let pki = sandbox_info.as_ref().map(|info| &info.pki);
     let identity = server_identity(&config, config_file, pki)?;
     let anchors = trust_anchors(&config, config_file, pki)?;
+    let revocation = crate::revocation::from_config(&config, config_file, pki.map(|p| p.ca_cert.as_path()))?;
     let tls_config = tls::server_config(identity, &anchors)?;
     let fallback_keys = fallback_keys(&config, config_file, pki)?;
 
@@ -274,6 +275,7 @@ pub async fn start(
         metrics,
         banks: Arc::new(BankDirectory::default()),
         trust: eidas::trust::TrustMemo::new(anchors.roots),
+        revocation,
         fallback_keys,
         recorder: Arc::new(statistics::Recorder::default()),
         node,
@@ -281,7 +283,7 @@ pub async fn start(
         page_limiter: crate::edge::rate::PerAddress::new(config.connections.pages_per_address_per_minute),
         authenticator: authenticators(mode, &config)?,
         definitions: Arc::new(definitions),
-        sandbox_ca: sandbox_info.as_ref().map(|info| info.ca.clone()),
+        sandbox_ca: sandbox_info.as_ref().map(|info| publishing_ca(info, local_addr.port(), now)),
         recent: (mode == Mode::Sandbox).then(|| Arc::new(crate::edge::recent::RecentRequests::default())),
         config: Arc::new(config),
     });
@@ -294,6 +296,18 @@ pub async fn start(
         operations_addr,
         sandbox: sandbox_info,
     })
+}
+
+/// The sandbox CA, naming in what it issues the CRL and OCSP responder this sandbox serves (the
+/// CA as loaded, and a warning, if the data directory cannot say so).
+fn publishing_ca(info: &SandboxInfo, port: u16, now: jiff::Timestamp) -> Arc<eidas::issue::TestCa> {
+    match sandbox::revocation::publishing_ca(&info.data_dir, port, now.as_second()) {
+        Ok(ca) => Arc::new(ca),
+        Err(e) => {
+            tracing::warn!(error = %e, "the sandbox CA's certificates will name no CRL or OCSP responder");
+            info.ca.clone()
+        }
+    }
 }
 
 /// The sandbox's data directory, created if missing, and its PKI (CA, server certificate,

@@ -6,9 +6,11 @@
 
 mod core_banking;
 mod otp_gateway;
+mod revocation;
 mod trusted_proxy;
 pub use core_banking::{CoreBankingConfig, MAX_CACHE_SECS};
 pub use otp_gateway::{OtpChannel, OtpGatewayConfig};
+pub use revocation::{AnchorRevocation, RevocationConfig, RevocationMode};
 pub use trusted_proxy::{Cidr, ForwardedFormat, TrustedProxyConfig};
 
 use figment::Figment;
@@ -65,6 +67,8 @@ pub struct Config {
     /// `[trusted_proxy]`: the client certificate comes in a header from the bank's gateway, and
     /// only from its addresses.
     pub trusted_proxy: Option<TrustedProxyConfig>,
+    /// `[revocation]`: CRL and OCSP checks of TPP certificates, hard- or soft-fail per anchor.
+    pub revocation: RevocationConfig,
     /// `[core_banking."13807"]`...: banks whose accounts come from the bank's core-banking adapter
     /// over HTTPS instead of the built-in SQL ledger.
     pub core_banking: BTreeMap<BankCode, CoreBankingConfig>,
@@ -113,6 +117,7 @@ impl Default for Config {
             app2app: BTreeMap::new(),
             otp_gateway: BTreeMap::new(),
             trusted_proxy: None,
+            revocation: RevocationConfig::default(),
             core_banking: BTreeMap::new(),
             maintenance: Vec::new(),
             fallback: FallbackConfig::default(),
@@ -708,6 +713,7 @@ impl Config {
         for (i, anchor) in self.trust_anchors.iter().enumerate() {
             readable(file, &format!("trust_anchors[{i}]"), anchor)?;
         }
+        self.revocation.check(file, &self.trust_anchors)?;
         Ok(())
     }
 

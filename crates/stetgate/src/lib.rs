@@ -27,6 +27,7 @@ pub mod portal;
 pub mod psu;
 pub mod quota;
 pub mod registry;
+pub mod revocation;
 pub mod routes;
 pub mod sandbox;
 pub mod secret;

@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => cli::serve::sandbox(args),
         Command::Serve(args) => cli::serve::serve(args),
         Command::Certs(CertsCommand::Issue(args)) => cli::certs::issue(&args),
+        Command::Certs(CertsCommand::Revoke(args)) => cli::certs::revoke(&args),
         Command::Tpp(command) => cli::tpp::run(command),
         Command::Stats(StatsCommand::Export(args)) => cli::stats::export(&args),
         Command::Outage(command) => cli::outage::run(&command),

@@ -116,7 +116,9 @@ pub fn build_router(state: AppState) -> Router {
         top = top
             .route("/", get(portal::home))
             .route("/certificates", axum::routing::post(portal::certificates::issue))
-            .route("/guides/{name}", get(portal::guides::guide));
+            .route("/guides/{name}", get(portal::guides::guide))
+            .route("/pki/ca.crl", get(crate::sandbox::revocation::crl))
+            .route("/pki/ocsp", axum::routing::post(crate::sandbox::revocation::ocsp));
     }
     // With an internal metrics listener, the public one does not show them.
     if state.config.metrics_listen.is_none() {

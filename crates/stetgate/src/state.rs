@@ -44,6 +44,9 @@ pub struct AppContext {
     /// The QTSP roots TPP certificates must chain to (plus the sandbox CA in the sandbox), with
     /// the successful QWAC and QSealC checks against them, reused for a while.
     pub trust: eidas::trust::TrustMemo,
+    /// Whether the QTSPs revoked a TPP's QWAC or QSealC (CRL and OCSP, cached), asked after
+    /// every `trust` check.
+    pub revocation: crate::revocation::Revocation,
     /// The key signing fallback JWTs; `None` when none is configured (production without
     /// `fallback.signing_key`).
     pub fallback_keys: Option<Arc<crate::fallback::jwt::JwtKeys>>,

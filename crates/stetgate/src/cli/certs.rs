@@ -1,4 +1,5 @@
-//! `stetgate certs issue`: test QWAC and QSealC for TPP developers, from the sandbox CA.
+//! `stetgate certs issue`: test QWAC and QSealC for TPP developers, from the sandbox CA;
+//! `stetgate certs revoke`: revoke one, so the developer sees what a revoked certificate gets.
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -9,6 +10,51 @@ pub(crate) enum CertsCommand {
     /// Issue a QWAC (TLS) and a QSealC (signatures) for a TPP: writes qwac.pem qwac.key qseal.pem
     /// qseal.key (keys PKCS#8 PEM) and prints the keyId to sign with.
     Issue(CertsIssueArgs),
+    /// Revoke a test certificate of the sandbox CA (by serial or certificate file): the sandbox's
+    /// CRL and OCSP responder list it from now on, and the sandbox refuses it within a minute.
+    Revoke(CertsRevokeArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct CertsRevokeArgs {
+    /// The certificate's serial number, hexadecimal (as `openssl x509 -serial` prints it).
+    #[arg(long, conflicts_with = "cert", required_unless_present = "cert")]
+    pub(crate) serial: Option<String>,
+    /// The certificate (PEM), e.g. qwac.pem or qseal.pem.
+    #[arg(long)]
+    pub(crate) cert: Option<PathBuf>,
+    /// The sandbox data directory holding the CA.
+    #[arg(long, default_value = "stetgate-data")]
+    pub(crate) data_dir: PathBuf,
+}
+
+pub(crate) fn revoke(args: &CertsRevokeArgs) -> ExitCode {
+    let serial = match (&args.serial, &args.cert) {
+        (Some(serial), _) => Ok(serial.clone()),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map_err(|e| format!("{}: {e}", file.display()))
+            .and_then(|pem| eidas::psd2::parse_pem(&pem).map_err(|e| format!("{}: {e}", file.display())))
+            .map(|cert| cert.serial_hex),
+        (None, None) => Err("--serial or --cert is required".to_owned()),
+    };
+    let revoked = serial.and_then(|serial| {
+        stetgate::sandbox::revocation::revoke(&args.data_dir, &serial, jiff::Timestamp::now().as_second())
+            .map(|fresh| (serial, fresh))
+    });
+    match revoked {
+        Ok((serial, true)) => {
+            say!("revoked {serial}: the sandbox's CRL and OCSP responder list it now");
+            ExitCode::SUCCESS
+        }
+        Ok((serial, false)) => {
+            say!("{serial} was already revoked");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("stetgate certs revoke: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 #[derive(Args)]

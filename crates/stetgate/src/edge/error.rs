@@ -53,6 +53,10 @@ pub enum ApiError {
     NoClientCertificate,
     #[error("QWAC refused: {0}")]
     UntrustedCertificate(eidas::trust::TrustError),
+    /// The certificate's revocation status could not be established and its trust anchor is
+    /// hard-fail (`[revocation]`): 503, since the TPP can only retry.
+    #[error("the revocation status of the {certificate} could not be established: {why}")]
+    RevocationUnknown { certificate: &'static str, why: String },
     #[error("the QWAC's PSD2 roles ({}) do not include {needed}, which this route needs", roles_text(.held))]
     MissingRole { needed: Role, held: Vec<Role> },
     #[error("{}", unusable_text(.0, .1))]
@@ -198,7 +202,8 @@ impl ApiError {
             ApiError::Unavailable(_)
             | ApiError::Maintenance { .. }
             | ApiError::OverCapacity
-            | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::Busy { .. }
+            | ApiError::RevocationUnknown { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -259,7 +264,7 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"insufficient_scope\""));
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::RevocationUnknown { .. } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_UNAVAILABLE));
             }
             ApiError::OverCapacity => {
@@ -344,6 +349,9 @@ impl From<ApiError> for OAuthError {
                 cause: Some(cause),
             },
             ApiError::Unavailable(Cause(cause)) => OAuthError::unavailable(cause),
+            refused @ ApiError::RevocationUnknown { .. } => {
+                OAuthError::new(status, "temporarily_unavailable", refused.to_string())
+            }
             other => OAuthError::new(status, error, other.to_string()),
         }
     }

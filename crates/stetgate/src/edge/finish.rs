@@ -57,7 +57,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     // The TPP is identified here, before anything can fail, so that every answer it gets counts.
     // For the sandbox's portal, a refused QWAC still names whose request it was.
     let mut claimed = None;
-    if let Some(check) = super::tpp::check_connection(request.extensions(), &state) {
+    if let Some(check) = super::tpp::check_connection(request.extensions(), &state).await {
         match check.0.as_ref() {
             Ok(accepted) => facts.identified(&accepted.org_id),
             Err(_) if state.recent.is_some() => claimed = claimed_org(request.extensions()),

@@ -54,7 +54,7 @@ impl FromRequest<AppState> for TppRequest {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
         let stet = StetRequest::from_request_parts(&mut parts, state).await?;
-        let tpp = authenticate(&parts, state)?;
+        let tpp = authenticate(&parts)?;
         let registration = match state.store.registration(&tpp.org_id).await?.map(Registration::usable) {
             Some(Ok(r)) => r,
             Some(Err(why)) => return Err(ApiError::Unusable(tpp.org_id, why)),
@@ -70,6 +70,7 @@ impl FromRequest<AppState> for TppRequest {
         let now = state.clock.now().as_second();
         let skew = state.config.signature_max_date_skew_secs;
         super::signature::verify(&parts, &target, &body, &tpp, &registration, &state.trust, now, skew)?;
+        super::signature::check_revocation(state, &registration, now).await?;
         if !body.is_empty() && !is_json(&parts.headers) {
             return Err(ApiError::BadRequest(
                 "Content-Type must be application/json (or application/hal+json) for a request body".into(),

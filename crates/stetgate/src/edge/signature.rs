@@ -13,13 +13,15 @@
 use super::error::ApiError;
 use super::tpp::TppIdentity;
 use crate::registry::model::Registration;
+use crate::revocation::Certificate;
+use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use eidas::psd2::hex;
 use eidas::signature::{
     KeyId, check_digest, parse_signature_header, same_distinguished_name, signing_string, verify_rsa_sha256,
 };
-use eidas::trust::TrustMemo;
+use eidas::trust::{TrustError, TrustMemo};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use stet::headers::{DIGEST, SIGNATURE};
@@ -118,6 +120,21 @@ pub fn verify(
     .map_err(|e| refuse(e.to_string()))?;
     verify_rsa_sha256(&seal, &text, &signature.signature).map_err(|_| {
         refuse(format!("it does not verify with the registered QSealC over \"{}\"", signature.headers.join(" ")))
+    })
+}
+
+/// Whether the QTSP revoked the registered QSealC (`crate::revocation`, after [`verify`], which
+/// checked its chain): revoked is a 400 like any other reason the seal can no longer sign; an
+/// unknown status under a hard-fail anchor is a 503.
+pub async fn check_revocation(state: &AppState, registration: &Registration, now_unix: i64) -> Result<(), ApiError> {
+    let seal = CertificateDer::from_pem_slice(registration.qsealc_pem.as_bytes())
+        .map_err(|e| ApiError::Internal(format!("registered QSealC of {} unreadable: {e}", registration.org_id)))?;
+    let checked =
+        state.revocation.check(&state.metrics, Certificate::Qsealc, std::slice::from_ref(&seal), now_unix).await;
+    checked.map_err(|refused| match refused {
+        TrustError::RevocationUnknown(why) => ApiError::RevocationUnknown { certificate: "QSealC", why },
+        // Short: STET's ErrorModel holds 140 characters.
+        other => refuse(other.to_string().replacen("the certificate", "the registered QSealC", 1)),
     })
 }
 

@@ -12,6 +12,11 @@ use metrics::{Key, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use std::time::Duration;
 
+/// `stetgate_revocation_checks_total{certificate, anchor, outcome, source}` and
+/// `stetgate_revocation_status_age_seconds{certificate, anchor, source}` (crate::revocation).
+const REVOCATION_CHECKS: &str = "stetgate_revocation_checks_total";
+const REVOCATION_AGE: &str = "stetgate_revocation_status_age_seconds";
+
 const REQUESTS: &str = "stetgate_http_requests_total";
 const DURATION: &str = "stetgate_http_request_duration_seconds";
 const FALLBACK_UNVERIFIED: &str = "stetgate_fallback_unverified_logins_total";
@@ -59,6 +64,7 @@ impl Metrics {
             Some(Unit::Seconds),
             "Time a bank's core-banking adapter took to answer".into(),
         );
+        describe_revocation(&recorder);
         let handle = recorder.handle();
         Ok(Metrics { recorder, handle })
     }
@@ -99,8 +105,41 @@ impl Metrics {
         }
     }
 
+    /// A revocation decision (`outcome`: good, revoked, soft_fail, hard_fail; `source`: ocsp,
+    /// crl, none) and the age of the status it rests on; `anchor` is a configured anchor's name.
+    pub fn revocation_check(
+        &self,
+        certificate: &'static str,
+        anchor: &str,
+        outcome: &'static str,
+        source: &'static str,
+        age_secs: Option<i64>,
+    ) {
+        let anchor = Label::new("anchor", anchor.to_owned());
+        let labels = vec![Label::new("certificate", certificate), anchor.clone(), Label::new("source", source)];
+        let mut counted = labels.clone();
+        counted.push(Label::new("outcome", outcome));
+        self.recorder.register_counter(&Key::from_parts(REVOCATION_CHECKS, counted), &METADATA).increment(1);
+        if let Some(age) = age_secs {
+            self.recorder.register_gauge(&Key::from_parts(REVOCATION_AGE, labels), &METADATA).set(age as f64);
+        }
+    }
+
     pub fn render(&self) -> String {
         self.handle.run_upkeep();
         self.handle.render()
     }
+}
+
+fn describe_revocation(recorder: &PrometheusRecorder) {
+    recorder.describe_counter(
+        REVOCATION_CHECKS.into(),
+        None,
+        "Revocation checks of TPP certificates, by certificate, trust anchor, outcome and source".into(),
+    );
+    recorder.describe_gauge(
+        REVOCATION_AGE.into(),
+        Some(Unit::Seconds),
+        "Age (now - thisUpdate) of the CRL or OCSP answer the last revocation decision rested on".into(),
+    );
 }

@@ -6,6 +6,7 @@ use super::{RegistrationRequest, RegistrationResponse, may_register, response, v
 use crate::config::Mode;
 use crate::edge::error::OAuthError;
 use crate::edge::tpp::{OAuthTpp, TppIdentity};
+use crate::revocation::Certificate;
 use crate::state::AppState;
 use crate::store::Inserted;
 use axum::Json;
@@ -13,6 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use eidas::trust::TrustError;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use stet::OrgId;
 
 fn parse_body(body: &Bytes) -> Result<RegistrationRequest, OAuthError> {
@@ -25,10 +29,27 @@ fn parse_body(body: &Bytes) -> Result<RegistrationRequest, OAuthError> {
     })
 }
 
-fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<super::Registration, OAuthError> {
+/// The registration the body asks for, checked; its QSealC must not be revoked (an unknown
+/// status under a hard-fail anchor is a 503: the TPP can only retry).
+async fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<super::Registration, OAuthError> {
     let request = parse_body(body)?;
-    validate(&request, &tpp.qwac, state.trust.anchors(), state.clock.now(), state.mode == Mode::Sandbox)
-        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))
+    let registration =
+        validate(&request, &tpp.qwac, state.trust.anchors(), state.clock.now(), state.mode == Mode::Sandbox)
+            .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
+    let seal = CertificateDer::from_pem_slice(registration.qsealc_pem.as_bytes()).map_err(|_| {
+        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", "qsealc: not a PEM certificate")
+    })?;
+    let now = state.clock.now().as_second();
+    let checked = state.revocation.check(&state.metrics, Certificate::Qsealc, std::slice::from_ref(&seal), now).await;
+    checked.map_err(|refused| match refused {
+        TrustError::RevocationUnknown(why) => OAuthError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            format!("the revocation status of the QSealC could not be established: {why}"),
+        ),
+        other => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", super::seal_problem(&other)),
+    })?;
+    Ok(registration)
 }
 
 fn store_error(e: crate::store::StoreError) -> OAuthError {
@@ -62,7 +83,7 @@ pub async fn register(
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     policy(&state, &tpp)?;
-    let registration = check(&state, &tpp, &body)?;
+    let registration = check(&state, &tpp, &body).await?;
     match state.store.insert_registration(&registration, state.clock.now()).await.map_err(store_error)? {
         Inserted::Created => Ok((StatusCode::CREATED, Json(response(&registration))).into_response()),
         Inserted::AlreadyRegistered => Err(OAuthError::new(
@@ -96,7 +117,7 @@ pub async fn replace(
 ) -> Result<Json<RegistrationResponse>, OAuthError> {
     let org = own(&tpp, &client_id)?;
     policy(&state, &tpp)?;
-    let mut registration = check(&state, &tpp, &body)?;
+    let mut registration = check(&state, &tpp, &body).await?;
     let now = state.clock.now();
     let existing = state.store.registration(&org).await.map_err(store_error)?.ok_or_else(|| not_registered(&org))?;
     if existing.suspended_at.is_some() {

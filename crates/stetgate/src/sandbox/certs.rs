@@ -97,7 +97,11 @@ pub struct IssuedFiles {
 /// Issues `qwac.pem qwac.key qseal.pem qseal.key` into `out` with the sandbox CA of `data_dir`
 /// (created if the sandbox never ran there).
 pub fn issue(data_dir: &Path, out: &Path, request: &CertsRequest, now_unix: i64) -> Result<IssuedFiles, CertsError> {
-    let ca = load_ca(data_dir, now_unix)?;
+    let mut ca = load_ca(data_dir, now_unix)?;
+    // Where the sandbox last published its CRL and OCSP, if it ever ran.
+    if let Some(published) = super::revocation::read_published(data_dir) {
+        ca = ca.publishing(published);
+    }
     let pair = issue_with(&ca, request, now_unix)?;
     std::fs::create_dir_all(out).map_err(|source| CertsError::Io { path: out.to_path_buf(), source })?;
     for (name, text, private) in pair.files() {

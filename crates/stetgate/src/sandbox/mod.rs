@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod pki;
+pub mod revocation;
 
 use crate::clock::{Calendar, Clock};
 use crate::ledger::LoadAccount;

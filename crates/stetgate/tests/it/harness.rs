@@ -255,6 +255,8 @@ pub struct AppOptions {
     pub otp_gateway: std::collections::BTreeMap<stet::BankCode, stetgate::config::OtpGatewayConfig>,
     /// `[core_banking."..."]`.
     pub core_banking: std::collections::BTreeMap<stet::BankCode, stetgate::config::CoreBankingConfig>,
+    /// `[revocation]`.
+    pub revocation: stetgate::config::RevocationConfig,
     /// Production mode with these `[[banks]]` (a node beside a sandbox one, whose PKI and personas
     /// it uses: `spawn_node_with`); sandbox mode when empty.
     pub production_banks: Vec<&'static str>,
@@ -280,6 +282,7 @@ impl Default for AppOptions {
             otp_gateway: std::collections::BTreeMap::new(),
             core_banking: std::collections::BTreeMap::new(),
             trusted_proxy: None,
+            revocation: stetgate::config::RevocationConfig::default(),
             production_banks: Vec::new(),
         }
     }
@@ -334,6 +337,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         otp_gateway: options.otp_gateway,
         core_banking: options.core_banking,
         trusted_proxy: options.trusted_proxy,
+        revocation: options.revocation,
         ..Config::default()
     };
     let mode = if options.production_banks.is_empty() { Mode::Sandbox } else { Mode::Production };

@@ -15,6 +15,7 @@ mod piis;
 mod pis;
 mod portal;
 mod resilience;
+mod revocation;
 mod scale;
 mod schemas;
 mod statistics;
