@@ -56,20 +56,36 @@ fn authenticators(mode: Mode, config: &Config) -> Result<Arc<dyn crate::psu::Psu
     Ok(Arc::new(PerBank::new(banks, otherwise)))
 }
 
-/// The deployment's ledger: each bank of `[core_banking."<bank>"]` through its adapter, the others
-/// from the built-in SQL ledger.
+type LedgerAndHub = (Arc<dyn crate::ledger::Ledger>, Arc<dyn crate::ledger::hub::PaymentHub>);
+
+/// The deployment's ledger and payment hub: each bank of `[core_banking."<bank>"]` through its
+/// adapter (its payments too with `.payments`), the others on the built-in SQL ledger.
 fn ledgers(
     config: &Config,
     store: &Store,
     metrics: &Arc<Metrics>,
-) -> Result<Arc<dyn crate::ledger::Ledger>, StartupError> {
-    let mut adapters: std::collections::BTreeMap<stet::BankCode, Arc<dyn crate::ledger::Ledger>> = Default::default();
-    for (bank, connector) in &config.core_banking {
-        let client = crate::core_banking::client::HttpLedger::new(*bank, connector, metrics.clone())
-            .map_err(|e| StartupError::Other(e.to_string()))?;
-        adapters.insert(*bank, Arc::new(client));
+    clock: &Arc<dyn Clock>,
+) -> Result<LedgerAndHub, StartupError> {
+    use crate::core_banking::{Routed, client::HttpLedger, connector::Connector, hub::HttpHub};
+    let mut ledgers: std::collections::BTreeMap<stet::BankCode, Arc<dyn crate::ledger::Ledger>> = Default::default();
+    let mut hubs: std::collections::BTreeMap<stet::BankCode, Arc<dyn crate::ledger::hub::PaymentHub>> =
+        Default::default();
+    for (bank, settings) in &config.core_banking {
+        let connector =
+            Arc::new(Connector::new(*bank, settings, metrics.clone()).map_err(|e| StartupError::Other(e.to_string()))?);
+        ledgers.insert(*bank, Arc::new(HttpLedger::new(connector.clone(), settings.cache_secs)));
+        if let Some(payments) = &settings.payments {
+            let key = crate::pis::hub_callback::read_key(&payments.callback_hmac_key_file).map_err(|e| {
+                StartupError::Other(format!("core_banking.\"{bank}\".payments.callback_hmac_key_file: {e}"))
+            })?;
+            hubs.insert(*bank, Arc::new(HttpHub::new(connector, payments.format, key, clock.clone())));
+        }
     }
-    Ok(Arc::new(crate::core_banking::Routed::new(Arc::new(store.clone()), adapters)))
+    let (own_ledger, own_hub): (Arc<dyn crate::ledger::Ledger>, Arc<dyn crate::ledger::hub::PaymentHub>) =
+        (Arc::new(store.clone()), Arc::new(store.clone()));
+    let ledger: Arc<dyn crate::ledger::Ledger> = Arc::new(Routed::new(own_ledger, ledgers));
+    let hub: Arc<dyn crate::ledger::hub::PaymentHub> = Arc::new(Routed::new(own_hub, hubs));
+    Ok((ledger, hub))
 }
 
 /// The internal operations listener (`metrics_listen`): `/metrics`, `/healthz`, `/readyz`, plain HTTP.
@@ -263,11 +279,11 @@ pub async fn start(
     let node = statistics::Node::new(clock.now());
     store.node_heartbeat(&node.id, node.started_at, node.started_at).await?;
     let metrics = Arc::new(Metrics::new().map_err(|e| StartupError::Other(format!("metrics: {e}")))?);
-    let ledger = ledgers(&config, &store, &metrics)?;
+    let (ledger, hub) = ledgers(&config, &store, &metrics, &clock)?;
     let definitions = stet::spec::Definitions::load().map_err(|e| StartupError::Other(e.to_string()))?;
     let state = AppState::new(AppContext {
         ledger,
-        hub: Arc::new(store.clone()),
+        hub,
         store,
         clock,
         calendar,

@@ -8,7 +8,7 @@ mod core_banking;
 mod otp_gateway;
 mod revocation;
 mod trusted_proxy;
-pub use core_banking::{CoreBankingConfig, MAX_CACHE_SECS};
+pub use core_banking::{CoreBankingConfig, HubFormat, MAX_CACHE_SECS, PaymentHubConfig};
 pub use otp_gateway::{OtpChannel, OtpGatewayConfig};
 pub use revocation::{AnchorRevocation, RevocationConfig, RevocationMode};
 pub use trusted_proxy::{Cidr, ForwardedFormat, TrustedProxyConfig};

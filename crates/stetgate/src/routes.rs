@@ -46,6 +46,8 @@ const ONLINE_BANKING: RouteFacts = RouteFacts::tpp().audience(Audience::Psu).mai
 
 /// Payment initiation: PSP_PI, scope `pisp` (the PISP's own token, or a PSU's bound to one request).
 const PIS: RouteFacts = RouteFacts::tpp().family(Family::Pis).needs(Role::PaymentInitiation, Scope::Pisp);
+/// The payment hub's callback: the bank's own system, which signs its calls.
+const HUB_CALLBACK: RouteFacts = RouteFacts::tpp().audience(Audience::Public).maintenance(Maintenance::StaysOpen);
 /// The PSU's permission dashboard: a PSU's browser, no TPP.
 const DASHBOARD: RouteFacts = RouteFacts::tpp().audience(Audience::Psu);
 /// The PSU's pages of a payment approval.
@@ -110,6 +112,12 @@ pub fn build_router(state: AppState) -> Router {
         .route_layer(from_fn(note_route))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), route_bank));
+    // The bank's payment hub reporting what became of a transfer (its own signature, no TPP).
+    let hub = Router::new()
+        .route("/v1/payment-status", on(HUB_CALLBACK, post(pis::hub_callback::status)))
+        .route_layer(from_fn(note_route))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), route_bank));
     let mut top = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
     // The sandbox's portal for TPP developers; a bank's production has none.
     if state.mode == crate::config::Mode::Sandbox {
@@ -130,6 +138,7 @@ pub fn build_router(state: AppState) -> Router {
         .nest("/stet/psd2", stet)
         .nest("/online-banking", online)
         .nest("/psu", dashboard)
+        .nest("/core-banking", hub)
         .fallback(not_found)
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(

@@ -34,6 +34,16 @@ pub(crate) struct ServeArgs {
     /// Require `Authorization: Bearer <the file's text>`: stetgate's `bearer_token_file`.
     #[arg(long)]
     pub(crate) bearer_token_file: Option<PathBuf>,
+    /// Execute submitted payments on the SQL ledger too, and report their outcome to this
+    /// stetgate callback URL (https://<bank host>/core-banking/v1/payment-status).
+    #[arg(long, requires = "callback_hmac_key_file")]
+    pub(crate) callback_url: Option<String>,
+    /// The bank's callback key (stetgate's `callback_hmac_key_file`).
+    #[arg(long)]
+    pub(crate) callback_hmac_key_file: Option<PathBuf>,
+    /// Roots for stetgate's certificate when calling back [default in the sandbox: its CA].
+    #[arg(long)]
+    pub(crate) callback_ca: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) target: AdminTarget,
 }
@@ -65,7 +75,7 @@ pub(crate) fn run(command: &CoreBankingCommand) -> std::process::ExitCode {
         let tls = adapter::tls_config(&cert, &key, args.client_ca.as_deref()).map_err(|e| (2, e.to_string()))?;
         if admin.mode == Mode::Sandbox {
             // A fresh data directory gets the published personas, as `sandbox` would.
-            let now = jiff::Timestamp::now();
+            let now = stetgate::clock::Clock::now(&stetgate::clock::SystemClock);
             stetgate::sandbox::seed(&admin.store, now).await.map_err(|e| (1, e.to_string()))?;
             let today = now.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").map_err(|e| (1, e.to_string()))?).date();
             stetgate::sandbox::refresh_transactions(&admin.store, today).await.map_err(|e| (1, e.to_string()))?;
@@ -75,7 +85,20 @@ pub(crate) fn run(command: &CoreBankingCommand) -> std::process::ExitCode {
             .map_err(|e| (1, format!("cannot listen on {}: {e}", args.listen)))?;
         let addr = listener.local_addr().map_err(|e| (1, e.to_string()))?;
         say!("stetgate core-banking adapter is serving on https://{addr}/v1/ (contract v1, docs/core-banking.md)");
-        let router = adapter::router(Arc::new(admin.store.clone()), bearer);
+        let callback = match (&args.callback_url, &args.callback_hmac_key_file) {
+            (Some(url), Some(key_file)) => {
+                let url = url::Url::parse(url).map_err(|e| (2, format!("--callback-url: {e}")))?;
+                let key = stetgate::pis::hub_callback::read_key(key_file).map_err(|e| (2, e))?;
+                let ca = args.callback_ca.clone().or_else(|| (admin.mode == Mode::Sandbox).then(|| pki.join("ca.pem")));
+                let files = stetgate::outbound::TlsFiles { ca: ca.as_deref(), client: None };
+                let http = stetgate::outbound::https_client(std::time::Duration::from_secs(5), files)
+                    .map_err(|e| (2, format!("--callback-ca: {e}")))?;
+                Some(adapter::Callback { url, key, http, clock: Arc::new(stetgate::clock::SystemClock) })
+            }
+            _ => None,
+        };
+        let options = adapter::AdapterOptions { bearer, hub: Some(Arc::new(admin.store.clone())), callback };
+        let router = adapter::router(Arc::new(admin.store.clone()), options);
         adapter::serve(listener, Arc::new(tls), router, super::serve::shutdown_signal()).await;
         Ok(())
     })

@@ -13,6 +13,10 @@
 //! breaker_failures = 5                          # consecutive failures that open the circuit
 //! breaker_open_secs = 30                        # how long calls fail fast before one is tried again
 //! cache_secs = 0                                # 0: no cache; up to 30: PSUs, accounts, balances
+//!
+//! [core_banking."13807".payments]               # optional: the adapter is the bank's payment hub too
+//! format = "json"                               # or "pain.001" (pain.001.001.09 XML)
+//! callback_hmac_key_file = "/etc/stetgate/hub-callback.key"  # the hub signs its status callbacks
 //! ```
 
 use super::{ConfigError, readable};
@@ -41,6 +45,32 @@ pub struct CoreBankingConfig {
     pub breaker_open_secs: u64,
     #[serde(default)]
     pub cache_secs: u64,
+    /// The adapter executes approved payments too (else the built-in SQL ledger's hub does).
+    #[serde(default)]
+    pub payments: Option<PaymentHubConfig>,
+}
+
+/// `[core_banking."<bank>".payments]`: payment execution through the adapter.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentHubConfig {
+    #[serde(default)]
+    pub format: HubFormat,
+    /// The key the hub signs its status callbacks with (HMAC-SHA256); the file's bytes, a final
+    /// line break left out.
+    pub callback_hmac_key_file: PathBuf,
+}
+
+/// What a transfer is submitted as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HubFormat {
+    /// The contract's `PaymentOrder` (pain.001's fields as JSON).
+    #[default]
+    #[serde(rename = "json")]
+    Json,
+    /// An ISO 20022 pain.001.001.09 `CstmrCdtTrfInitn` document.
+    #[serde(rename = "pain.001")]
+    Pain001,
 }
 
 fn three() -> u64 {
@@ -73,6 +103,7 @@ impl CoreBankingConfig {
             breaker_failures: five(),
             breaker_open_secs: thirty(),
             cache_secs: 0,
+            payments: None,
         }
     }
 
@@ -112,6 +143,9 @@ impl CoreBankingConfig {
                 key,
                 "needs client_cert and client_key, or bearer_token_file: the adapter must know the call is stetgate's",
             ));
+        }
+        if let Some(payments) = &self.payments {
+            readable(file, &at("payments.callback_hmac_key_file"), &payments.callback_hmac_key_file)?;
         }
         for (name, path) in [
             ("ca", &self.ca),

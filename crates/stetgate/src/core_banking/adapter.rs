@@ -6,23 +6,30 @@
 //! Who may call: a client certificate chaining to `--client-ca` (mutual TLS, checked in the
 //! handshake) and/or `Authorization: Bearer <token>` equal to the configured token. Bad input is
 //! a 400 with a [`ProblemBody`]; a ledger failure a 503 (its cause logged, never sent).
+//!
+//! Payments (with a [`PaymentHub`]): a submitted transfer is answered `pending` (202) and executed
+//! on the hub just after; its outcome is then answered to a poll and, with a callback configured,
+//! sent to stetgate signed with the bank's callback key (three tries). Outcomes are kept in
+//! memory: after a restart, a poll answers 404 and stetgate submits again, which the hub executes
+//! at most once by its key.
 
 use super::contract::{
     AccountList, BalanceBody, BalanceList, BalancesQuery, HeldAccountBody, MAX_BALANCE_ACCOUNTS, OverdraftBody,
-    ProblemBody, PsuBody, TransactionBody, TransactionList,
+    PaymentOrder, PaymentStatusBody, ProblemBody, PsuBody, TransactionBody, TransactionList,
 };
 use crate::edge::tls::{self, TlsSetupError};
+use crate::ledger::hub::{Executed, PaymentHub, Transfer};
 use crate::ledger::{DateWindow, Ledger, LedgerError, PsuId};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::civil::Date;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stet::{BankCode, ResourceId};
 
@@ -30,6 +37,30 @@ use stet::{BankCode, ResourceId};
 struct Adapter {
     ledger: Arc<dyn Ledger>,
     bearer: Option<Arc<str>>,
+    hub: Option<Arc<dyn PaymentHub>>,
+    callback: Option<Arc<Callback>>,
+    outcomes: Arc<Mutex<HashMap<String, Executed>>>,
+}
+
+/// What the adapter serves beside the ledger.
+#[derive(Default)]
+pub struct AdapterOptions {
+    /// Callers must send `Authorization: Bearer <this>`.
+    pub bearer: Option<String>,
+    /// Transfers are executed on this hub.
+    pub hub: Option<Arc<dyn PaymentHub>>,
+    /// Outcomes are reported to stetgate there.
+    pub callback: Option<Callback>,
+}
+
+/// stetgate's callback endpoint and the bank's key to sign with.
+pub struct Callback {
+    /// `https://<stetgate's bank host>/core-banking/v1/payment-status`.
+    pub url: url::Url,
+    pub key: Vec<u8>,
+    pub http: reqwest::Client,
+    /// What the signature's `t` is read from.
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// A refusal or failure as the contract writes it.
@@ -64,10 +95,19 @@ fn account(text: &str) -> Result<ResourceId, Problem> {
     ResourceId::parse(text).map_err(|_| bad("the account's resource id is not a STET resource id"))
 }
 
-/// The contract's routes over `ledger`, callers checked against `bearer` when one is set.
-pub fn router(ledger: Arc<dyn Ledger>, bearer: Option<String>) -> Router {
-    let adapter = Adapter { ledger, bearer: bearer.map(Arc::from) };
+/// The contract's routes over `ledger` (and the options' hub), callers checked against the bearer
+/// token when one is set.
+pub fn router(ledger: Arc<dyn Ledger>, options: AdapterOptions) -> Router {
+    let adapter = Adapter {
+        ledger,
+        bearer: options.bearer.map(Arc::from),
+        hub: options.hub,
+        callback: options.callback.map(Arc::new),
+        outcomes: Arc::default(),
+    };
     Router::new()
+        .route("/v1/banks/{bank}/payments", post(post_payment))
+        .route("/v1/banks/{bank}/payments/{key}", get(get_payment))
         .route("/v1/banks/{bank}/psus/{psu}", get(get_psu))
         .route("/v1/banks/{bank}/psus/{psu}/accounts", get(get_accounts))
         .route("/v1/banks/{bank}/balances", post(post_balances))
@@ -151,6 +191,103 @@ async fn get_overdraft(State(a): State<Adapter>, Path((b, i)): Path<(String, Str
     match a.ledger.overdraft(bank, &id).await? {
         Some(overdraft) => Ok(Json(OverdraftBody { overdraft }).into_response()),
         None => Err(Problem(StatusCode::NOT_FOUND, "not_found", "no such account at this bank".into())),
+    }
+}
+
+/// The longest transfer key accepted.
+const MAX_KEY: usize = 140;
+
+fn status_answer(key: &str, outcome: &Executed) -> Response {
+    let code = if *outcome == Executed::Pending { StatusCode::ACCEPTED } else { StatusCode::OK };
+    (code, Json(PaymentStatusBody::of(key, outcome))).into_response()
+}
+
+async fn post_payment(
+    State(a): State<Adapter>,
+    Path(b): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    let bank = bank(&b)?;
+    let Some(hub) = a.hub.clone() else {
+        return Err(Problem(StatusCode::NOT_FOUND, "not_found", "this adapter executes no payments".into()));
+    };
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    if key.is_empty() || key.len() > MAX_KEY {
+        return Err(bad(format!("Idempotency-Key (the transfer's key, 1 to {MAX_KEY} characters) is required")));
+    }
+    let xml = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("xml"));
+    let transfer = if xml {
+        let text = std::str::from_utf8(&body).map_err(|_| bad("the pain.001 document is not UTF-8"))?;
+        super::pain001::read(text, &key, bank).map_err(|why| bad(format!("the pain.001 document: {why}")))?
+    } else {
+        let order: PaymentOrder =
+            serde_json::from_slice(&body).map_err(|e| bad(format!("the body is not a PaymentOrder: {e}")))?;
+        if order.key != key {
+            return Err(bad("the order's key is not its Idempotency-Key"));
+        }
+        order.into_transfer(bank)
+    };
+    let known = a.outcomes().get(&key).cloned();
+    if let Some(outcome) = known {
+        return Ok(status_answer(&key, &outcome));
+    }
+    a.outcomes().insert(key.clone(), Executed::Pending);
+    tokio::spawn(execute_later(a, hub, transfer));
+    Ok(status_answer(&key, &Executed::Pending))
+}
+
+/// Executes a submitted transfer, keeps its outcome and reports it.
+async fn execute_later(a: Adapter, hub: Arc<dyn PaymentHub>, transfer: Transfer) {
+    let outcome = match hub.execute(&transfer).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // Left pending: stetgate's poll submits it again.
+            tracing::error!(error = %e, "core-banking adapter: the hub failed");
+            a.outcomes().remove(&transfer.key);
+            return;
+        }
+    };
+    a.outcomes().insert(transfer.key.clone(), outcome.clone());
+    if let Some(callback) = &a.callback {
+        let body = serde_json::to_vec(&PaymentStatusBody::of(&transfer.key, &outcome)).unwrap_or_default();
+        for attempt in 0..3u32 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+            let t = callback.clock.now().as_second();
+            let signature =
+                format!("t={t},hmac-sha256={}", super::contract::callback_signature(&callback.key, t, &body));
+            let sent = callback
+                .http
+                .post(callback.url.clone())
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-stetgate-signature", signature)
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(response) if response.status().is_success() => return,
+                Ok(response) => tracing::warn!(status = %response.status(), "core-banking adapter: callback refused"),
+                Err(e) => tracing::warn!(error = %e.without_url(), "core-banking adapter: callback not delivered"),
+            }
+        }
+    }
+}
+
+async fn get_payment(State(a): State<Adapter>, Path((b, key)): Path<(String, String)>) -> Result<Response, Problem> {
+    bank(&b)?;
+    let known = a.outcomes().get(&key).cloned();
+    match known {
+        Some(outcome) => Ok(status_answer(&key, &outcome)),
+        None => Err(Problem(StatusCode::NOT_FOUND, "not_found", "no transfer of this key".into())),
+    }
+}
+
+impl Adapter {
+    fn outcomes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Executed>> {
+        // Whole values only: a panic elsewhere cannot leave one half-written.
+        self.outcomes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

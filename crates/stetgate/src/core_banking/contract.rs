@@ -11,10 +11,17 @@
 //! | `POST /v1/banks/{bank}/balances` with [`BalancesQuery`] | [`BalanceList`]: the accounts that exist |
 //! | `GET /v1/banks/{bank}/accounts/{resourceId}/transactions?from=&to=` | [`TransactionList`], newest first |
 //! | `GET /v1/banks/{bank}/accounts/{resourceId}/overdraft` | [`OverdraftBody`], or 404: no such account |
+//! | `POST /v1/banks/{bank}/payments` with [`PaymentOrder`] (or a pain.001 document) | [`PaymentStatusBody`] |
+//! | `GET /v1/banks/{bank}/payments/{key}` | [`PaymentStatusBody`], or 404: never submitted |
+//!
+//! and the other way, the payment hub's status callback to stetgate:
+//! `POST <stetgate>/core-banking/v1/payment-status` with a [`PaymentStatusBody`], signed
+//! `X-Stetgate-Signature: t=<unix seconds>,hmac-sha256=<hex of HMAC(key, "<t>.<body>")>`.
 //!
 //! Any other status is a failure of the adapter ([`ProblemBody`] optional). Path segments are
 //! percent-encoded (a STET resource id may hold `/`, spaces, `?`).
 
+use crate::ledger::hub::{Executed, Rejection, Transfer};
 use crate::ledger::{
     Account, AccountStatus, Balances, BankTransactionCode, CreditDebit, HeldAccount, Psu, PsuId, PsuIdentity, Segment,
     Transaction, TransactionStatus, Usage,
@@ -236,6 +243,151 @@ pub struct ProblemBody {
     pub message: String,
 }
 
+/// A credit transfer the PSU approved and the PISP confirmed, for the bank's payment hub to
+/// execute (the pain.001 fields it needs, as JSON). Submitting the same `key` again must not
+/// execute it twice: the hub answers the transfer's status.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentOrder {
+    /// The idempotency key (also sent as `Idempotency-Key`): the payment request, the instruction
+    /// and the execution day (at most 140 characters).
+    #[schema(example = "13807/PR-7f3a9c/0/2026-11-21")]
+    pub key: String,
+    /// The debtor account's resource id.
+    #[schema(value_type = String, example = "138070080430019654051")]
+    pub debtor_account: ResourceId,
+    pub instructed_amount: Amount,
+    pub creditor: CreditorBody,
+    #[serde(default)]
+    pub remittance: Vec<String>,
+    /// The Paris day to execute on.
+    #[schema(value_type = String, format = Date)]
+    pub requested_execution_date: Date,
+    /// SEPA instant credit transfer (SCT Inst) rather than SCT.
+    pub instant: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreditorBody {
+    #[schema(example = "Boulangerie Paul")]
+    pub name: String,
+    /// Absent for a batch of several creditors executed as one debit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "FR7630004000031234567890143")]
+    pub iban: Option<Iban>,
+}
+
+/// What the hub did with a transfer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentStatusBody {
+    pub key: String,
+    pub status: HubStatus,
+    /// The debit's id in the account's transactions, once booked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<HubRejection>,
+}
+
+/// `pending`: accepted, not executed yet (a callback or a later poll tells the outcome);
+/// `booked`: the debtor account is debited (STET ACSC); `rejected` (STET RJCT with a reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HubStatus {
+    Pending,
+    Booked,
+    Rejected,
+}
+
+/// Why a hub rejects: STET reason CUST (funds), AC04 (closed), AC06 (blocked), AC01 (unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HubRejection {
+    InsufficientFunds,
+    Closed,
+    Blocked,
+    UnknownAccount,
+}
+
+impl PaymentOrder {
+    pub fn of(transfer: &Transfer) -> PaymentOrder {
+        PaymentOrder {
+            key: transfer.key.clone(),
+            debtor_account: transfer.debtor.clone(),
+            instructed_amount: transfer.amount,
+            creditor: CreditorBody { name: transfer.creditor_name.clone(), iban: transfer.creditor_iban.clone() },
+            remittance: transfer.remittance.clone(),
+            requested_execution_date: transfer.date,
+            instant: transfer.instant,
+        }
+    }
+
+    pub fn into_transfer(self, bank: BankCode) -> Transfer {
+        Transfer {
+            key: self.key,
+            bank,
+            debtor: self.debtor_account,
+            amount: self.instructed_amount,
+            creditor_name: self.creditor.name,
+            creditor_iban: self.creditor.iban,
+            remittance: self.remittance,
+            date: self.requested_execution_date,
+            instant: self.instant,
+        }
+    }
+}
+
+impl PaymentStatusBody {
+    pub fn of(key: &str, outcome: &Executed) -> PaymentStatusBody {
+        let (status, transaction_id, reason) = match outcome {
+            Executed::Pending => (HubStatus::Pending, None, None),
+            Executed::Booked { transaction_id } => (HubStatus::Booked, Some(transaction_id.clone()), None),
+            Executed::Rejected(why) => (
+                HubStatus::Rejected,
+                None,
+                Some(match why {
+                    Rejection::InsufficientFunds => HubRejection::InsufficientFunds,
+                    Rejection::Closed => HubRejection::Closed,
+                    Rejection::Blocked => HubRejection::Blocked,
+                    Rejection::UnknownAccount => HubRejection::UnknownAccount,
+                }),
+            ),
+        };
+        PaymentStatusBody { key: key.to_owned(), status, transaction_id, reason }
+    }
+
+    /// The outcome, when the body is consistent (a booked transfer names its transaction, a
+    /// rejected one its reason).
+    pub fn outcome(&self) -> Result<Executed, String> {
+        match (self.status, &self.transaction_id, self.reason) {
+            (HubStatus::Pending, None, None) => Ok(Executed::Pending),
+            (HubStatus::Booked, Some(id), None) if !id.is_empty() && id.len() <= ResourceId::MAX_LEN => {
+                Ok(Executed::Booked { transaction_id: id.clone() })
+            }
+            (HubStatus::Rejected, None, Some(why)) => Ok(Executed::Rejected(match why {
+                HubRejection::InsufficientFunds => Rejection::InsufficientFunds,
+                HubRejection::Closed => Rejection::Closed,
+                HubRejection::Blocked => Rejection::Blocked,
+                HubRejection::UnknownAccount => Rejection::UnknownAccount,
+            })),
+            _ => Err("a status whose transactionId or reason does not fit it".into()),
+        }
+    }
+}
+
+/// The hex HMAC-SHA256 of `<t>.<body>` with the bank's callback key: what a hub puts in
+/// `X-Stetgate-Signature: t=<t>,hmac-sha256=<this>` when it reports a status.
+pub fn callback_signature(key: &[u8], t: i64, body: &[u8]) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let mut context = aws_lc_rs::hmac::Context::with_key(&key);
+    context.update(format!("{t}.").as_bytes());
+    context.update(body);
+    eidas::psd2::hex(context.sign().as_ref())
+}
+
 // From the ledger's types (what an adapter answers) ...
 
 impl From<Segment> for SegmentBody {
@@ -449,6 +601,8 @@ pub fn openapi() -> Value {
         stet::catalog::schema_of::<TransactionList>(),
         stet::catalog::schema_of::<OverdraftBody>(),
         stet::catalog::schema_of::<ProblemBody>(),
+        stet::catalog::schema_of::<PaymentOrder>(),
+        stet::catalog::schema_of::<PaymentStatusBody>(),
     ] {
         for (name, schema) in named.dependencies {
             schemas.entry(name).or_insert_with(|| serde_json::to_value(schema).unwrap_or(Value::Null));
@@ -466,6 +620,14 @@ pub fn openapi() -> Value {
         "servers": [{"url": "https://core.bank.example/stetgate", "description": "the adapter's base URL (`url` of [core_banking.\"<bank>\"])"}],
         "security": [{"mutualTls": []}, {"bearer": []}],
         "paths": paths(),
+        "webhooks": {"paymentStatus": {"post": {
+            "operationId": "paymentStatusCallback",
+            "summary": "The hub tells stetgate what became of a transfer (POST <stetgate's bank host>/core-banking/v1/payment-status)",
+            "description": "Signed with the bank's callback key: X-Stetgate-Signature: t=<unix seconds>,hmac-sha256=<hex of HMAC-SHA256(key, \"<t>.<body>\")>, t within 300 s of stetgate's clock. The first final status (booked, rejected) of a key wins; later ones change nothing. A lost callback is recovered: stetgate polls GET /v1/banks/{bank}/payments/{key} for transfers still pending after a minute.",
+            "parameters": [{"name": "X-Stetgate-Signature", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaymentStatusBody"}}}},
+            "responses": {"204": {"description": "Recorded (or already known)."}, "400": {"description": "Not a PaymentStatusBody, or a key stetgate never sent."}, "401": {"description": "Missing, stale or wrong signature."}},
+        }}},
         "components": {
             "schemas": schemas,
             "parameters": {
@@ -526,6 +688,28 @@ fn paths() -> Value {
             "operationId": "getTransactions", "summary": "Operations of a date window, newest first",
             "parameters": [param("bank"), param("resourceId"), date("from", "First transaction date, included."), date("to", "Last transaction date, excluded.")],
             "responses": failures(serde_json::Map::from_iter([("200".into(), ok("TransactionList", "The operations (empty for an unknown account)."))])),
+        }},
+        "/v1/banks/{bank}/payments": {"post": {
+            "operationId": "submitPayment", "summary": "Execute a credit transfer (idempotent on its key)",
+            "description": "The body is a PaymentOrder (application/json) or, for a hub configured with format = \"pain.001\", a pain.001.001.09 CstmrCdtTrfInitn document (application/xml) whose EndToEndId is the key. Submitting a key again executes nothing and answers the transfer's status.",
+            "parameters": [param("bank"), {"name": "Idempotency-Key", "in": "header", "required": true, "description": "The transfer's key.", "schema": {"type": "string", "maxLength": 140}}],
+            "requestBody": {"required": true, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/PaymentOrder"}},
+                "application/xml": {"schema": {"type": "string", "description": "pain.001.001.09"}},
+            }},
+            "responses": failures(serde_json::Map::from_iter([
+                ("200".into(), ok("PaymentStatusBody", "Executed or rejected at once.")),
+                ("202".into(), ok("PaymentStatusBody", "Accepted, pending: the outcome comes by callback (or poll).")),
+                ("400".into(), json!({"description": "A malformed order.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemBody"}}}})),
+            ])),
+        }},
+        "/v1/banks/{bank}/payments/{key}": {"get": {
+            "operationId": "getPayment", "summary": "The status of a submitted transfer (stetgate polls when a callback is late)",
+            "parameters": [param("bank"), {"name": "key", "in": "path", "required": true, "description": "The transfer's key, percent-encoded.", "schema": {"type": "string", "maxLength": 140}}],
+            "responses": failures(serde_json::Map::from_iter([
+                ("200".into(), ok("PaymentStatusBody", "The status.")),
+                ("404".into(), json!({"description": "Never submitted: stetgate submits it."})),
+            ])),
         }},
         "/v1/banks/{bank}/accounts/{resourceId}/overdraft": {"get": {
             "operationId": "getOverdraft", "summary": "The authorised overdraft",

@@ -1,19 +1,25 @@
 //! The bank's core banking system over HTTPS: stetgate's own contract between the dedicated
 //! interface and a bank's adapter (`contract.rs`, published as docs/core-banking-v1.openapi.json),
-//! the connector that reads a bank's accounts through it (`client.rs`: `HttpLedger`, with its
-//! circuit breaker `breaker.rs` and short cache `cache.rs`), and the reference adapter that serves
-//! any [`Ledger`] through it (`adapter.rs`: `stetgate core-banking serve` on the built-in SQL
-//! ledger).
+//! the connection to an adapter (`connector.rs`, with its circuit breaker `breaker.rs`), the
+//! ledger read through it (`client.rs`: `HttpLedger`, with its short cache `cache.rs`), the payment
+//! hub executing through it (`hub.rs`: `HttpHub`, JSON or pain.001 `pain001.rs`), and the
+//! reference adapter that serves any [`Ledger`] and [`PaymentHub`] through it (`adapter.rs`:
+//! `stetgate core-banking serve` on the built-in SQL ledger).
 //!
-//! [`Routed`] is the deployment's ledger: the banks configured under `[core_banking."<bank>"]` are
-//! asked through their adapter, the others answer from the built-in SQL ledger.
+//! [`Routed`] is the deployment's ledger and hub: the banks configured under
+//! `[core_banking."<bank>"]` are asked through their adapter, the others answer from the built-in
+//! SQL ledger.
 
 pub mod adapter;
 pub mod breaker;
 pub mod cache;
 pub mod client;
+pub mod connector;
 pub mod contract;
+pub mod hub;
+pub mod pain001;
 
+use crate::ledger::hub::{Executed, PaymentHub, Transfer};
 use crate::ledger::{Balances, DateWindow, HeldAccount, Ledger, LedgerError, Psu, PsuId, Transaction};
 use async_trait::async_trait;
 use jiff::civil::Date;
@@ -21,24 +27,39 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use stet::{Amount, BankCode, ResourceId};
 
-/// Each bank's ledger: its adapter when it has one, else the built-in one.
-pub struct Routed {
-    built_in: Arc<dyn Ledger>,
-    adapters: BTreeMap<BankCode, Arc<dyn Ledger>>,
+/// Each bank's ledger (or payment hub): its adapter when it has one, else the built-in one.
+pub struct Routed<T: ?Sized> {
+    built_in: Arc<T>,
+    adapters: BTreeMap<BankCode, Arc<T>>,
 }
 
-impl Routed {
-    pub fn new(built_in: Arc<dyn Ledger>, adapters: BTreeMap<BankCode, Arc<dyn Ledger>>) -> Routed {
+impl<T: ?Sized> Routed<T> {
+    pub fn new(built_in: Arc<T>, adapters: BTreeMap<BankCode, Arc<T>>) -> Routed<T> {
         Routed { built_in, adapters }
     }
 
-    fn of(&self, bank: BankCode) -> &dyn Ledger {
+    fn of(&self, bank: BankCode) -> &T {
         self.adapters.get(&bank).map_or(self.built_in.as_ref(), Arc::as_ref)
     }
 }
 
 #[async_trait]
-impl Ledger for Routed {
+impl PaymentHub for Routed<dyn PaymentHub> {
+    async fn execute(&self, transfer: &Transfer) -> Result<Executed, LedgerError> {
+        self.of(transfer.bank).execute(transfer).await
+    }
+
+    async fn poll(&self, transfer: &Transfer) -> Result<Executed, LedgerError> {
+        self.of(transfer.bank).poll(transfer).await
+    }
+
+    fn callback_key(&self, bank: BankCode) -> Option<&[u8]> {
+        self.of(bank).callback_key(bank)
+    }
+}
+
+#[async_trait]
+impl Ledger for Routed<dyn Ledger> {
     async fn psu(&self, bank: BankCode, psu: &PsuId) -> Result<Option<Psu>, LedgerError> {
         self.of(bank).psu(bank, psu).await
     }

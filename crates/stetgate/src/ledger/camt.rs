@@ -443,7 +443,8 @@ fn bump(children: &mut Vec<(String, u32)>, name: &str) -> u32 {
     1
 }
 
-fn predefined_entity(name: &str) -> Option<char> {
+/// XML's five predefined entities (quick-xml hands entity references over unresolved).
+pub(crate) fn predefined_entity(name: &str) -> Option<char> {
     match name {
         "lt" => Some('<'),
         "gt" => Some('>'),

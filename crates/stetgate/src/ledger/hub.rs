@@ -32,6 +32,8 @@ pub struct Transfer {
 /// What the hub did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Executed {
+    /// Accepted, not executed yet: the outcome comes later (the hub's callback, or [`PaymentHub::poll`]).
+    Pending,
     /// The debtor account is debited; the operation's id in the account's transactions.
     Booked {
         transaction_id: String,
@@ -53,4 +55,16 @@ pub enum Rejection {
 pub trait PaymentHub: Send + Sync + 'static {
     /// Executes `transfer` once (see the module documentation).
     async fn execute(&self, transfer: &Transfer) -> Result<Executed, LedgerError>;
+
+    /// What became of a transfer handed over earlier (pending, or a node stopped before it
+    /// learnt the outcome): a hub that answers at once simply executes it again, by its key.
+    async fn poll(&self, transfer: &Transfer) -> Result<Executed, LedgerError> {
+        self.execute(transfer).await
+    }
+
+    /// The key `bank`'s hub signs its status callbacks with; `None` for a hub that answers at
+    /// once (no callback is accepted for that bank).
+    fn callback_key(&self, _bank: BankCode) -> Option<&[u8]> {
+        None
+    }
 }

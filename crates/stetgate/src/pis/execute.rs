@@ -3,6 +3,9 @@
 //! running the scheduler exactly one executes it; a standing order executes on every day of its
 //! schedule. The request's status follows: ACSC once everything is debited, RJCT with the hub's
 //! reason, PART when some instructions went through and others not.
+//!
+//! A hub may answer "pending": the claim stays open until the hub's callback ([`record`]) or, a
+//! minute later, the scheduler's poll tells the outcome. The first outcome recorded wins.
 
 use super::model::{Execution, InstructionStatus, PaymentRequest, PaymentStatus, StatusReason};
 use crate::ledger::hub::{Executed, Rejection, Transfer};
@@ -58,33 +61,61 @@ pub async fn execute(state: &AppState, bank: BankCode, id: &ResourceId) -> Resul
             due.push((position, day));
         }
     }
-    // A claim another node left unfinished: the hub answers the same key with the same outcome.
-    let before = now.saturating_sub(STALE_CLAIM).unwrap_or(now);
-    due.extend(state.store.stale_claims(bank, id, before).await?);
     for (position, day) in due {
-        let transfer = transfer(&p, &debtor, position, day);
-        let outcome = state.hub.execute(&transfer).await?;
-        let execution = match outcome {
-            Executed::Booked { transaction_id } => Execution {
-                position,
-                due_date: day,
-                booked: true,
-                transaction_id: Some(transaction_id),
-                reason: None,
-                done_at: Some(state.clock.now()),
-            },
-            Executed::Rejected(why) => Execution {
-                position,
-                due_date: day,
-                booked: false,
-                transaction_id: None,
-                reason: Some(reason_of(why)),
-                done_at: Some(state.clock.now()),
-            },
-        };
-        state.store.finish_execution(bank, id, &execution).await?;
+        let outcome = state.hub.execute(&transfer(&p, &debtor, position, day)).await?;
+        finish(state, bank, id, position, day, outcome).await?;
+    }
+    // A claim still pending at the hub, or that another node left unfinished: its outcome, asked
+    // by the same key.
+    let before = now.saturating_sub(STALE_CLAIM).unwrap_or(now);
+    for (position, day) in state.store.stale_claims(bank, id, before).await? {
+        let outcome = state.hub.poll(&transfer(&p, &debtor, position, day)).await?;
+        finish(state, bank, id, position, day, outcome).await?;
     }
     settle(state, bank, id, today).await
+}
+
+/// Records the hub's outcome of one claimed execution (nothing while it is pending; nothing if an
+/// outcome is already recorded).
+async fn finish(
+    state: &AppState,
+    bank: BankCode,
+    id: &ResourceId,
+    position: i64,
+    day: Date,
+    outcome: Executed,
+) -> Result<bool, ExecutionError> {
+    let (booked, transaction_id, reason) = match outcome {
+        Executed::Pending => return Ok(false),
+        Executed::Booked { transaction_id } => (true, Some(transaction_id), None),
+        Executed::Rejected(why) => (false, None, Some(reason_of(why))),
+    };
+    let execution =
+        Execution { position, due_date: day, booked, transaction_id, reason, done_at: Some(state.clock.now()) };
+    Ok(state.store.finish_execution(bank, id, &execution).await?)
+}
+
+/// What a hub's callback reports about the transfer of `key`: recorded if that execution is still
+/// open, then the request's statuses follow. `Ok(None)` when `key` names no claimed execution
+/// stetgate made; `Ok(Some(recorded))` otherwise.
+pub async fn record(state: &AppState, key: &str, outcome: Executed) -> Result<Option<bool>, ExecutionError> {
+    let Some((bank, id, position, day)) = parse_key(key) else { return Ok(None) };
+    let done = state.store.payment_executions(bank, &id).await?;
+    if !done.iter().any(|e| e.position == position && e.due_date == day) {
+        return Ok(None);
+    }
+    let recorded = finish(state, bank, &id, position, day, outcome).await?;
+    settle(state, bank, &id, state.calendar.today(state.clock.as_ref())).await?;
+    Ok(Some(recorded))
+}
+
+/// The transfer key's parts: `<bank>/<request id>/<position>/<day>` (a request id may itself hold
+/// `/`).
+fn parse_key(key: &str) -> Option<(BankCode, ResourceId, i64, Date)> {
+    let (bank, rest) = key.split_once('/')?;
+    let (rest, day) = rest.rsplit_once('/')?;
+    let (id, position) = rest.rsplit_once('/')?;
+    Some((BankCode::parse(bank).ok()?, ResourceId::parse(id).ok()?, position.parse().ok()?, day.parse().ok()?))
 }
 
 /// The (instruction or batch, day) pairs due by `today` and not executed yet.
@@ -230,4 +261,19 @@ pub fn spawn_scheduler(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_transfer_key_reads_back_even_with_slashes_in_the_request_id() {
+        let (bank, id, position, day) = super::parse_key("13807/PR/2026 (a)/-1/2026-11-21").unwrap();
+        assert_eq!(
+            (bank.as_str(), id.as_str(), position, day.to_string().as_str()),
+            ("13807", "PR/2026 (a)", -1, "2026-11-21")
+        );
+        for bad in ["", "13807", "13807/x/y/2026-11-21", "1380/PR/0/2026-11-21", "13807/PR/0/tomorrow"] {
+            assert!(super::parse_key(bad).is_none(), "{bad}");
+        }
+    }
 }

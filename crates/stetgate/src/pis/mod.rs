@@ -18,6 +18,7 @@
 
 pub mod approval;
 pub mod execute;
+pub mod hub_callback;
 pub mod model;
 pub mod parse;
 pub mod render;
@@ -337,7 +338,10 @@ async fn confirmed(
     if !state.store.update_payment_request(&p, &after).await? {
         return Err(PaymentRefusal::Conflict(format!("payment request {} is already confirmed", p.id)).into());
     }
-    execute::execute(state, p.bank, &p.id).await.map_err(store_error)?;
+    // Confirmed either way: what the hub cannot take now, the scheduler hands it later.
+    if let Err(e) = execute::execute(state, p.bank, &p.id).await {
+        tracing::warn!(error = %e, "payment confirmed, execution left to the scheduler");
+    }
     let p = own_request(state, &request.grant, id).await?;
     report(state, &p, version).await
 }

@@ -271,16 +271,17 @@ impl Store {
             .collect()
     }
 
-    /// Records what the hub did with a claimed execution.
+    /// Records what the hub did with a claimed execution: true when it was still open (the first
+    /// outcome wins: a late callback or a second poll changes nothing).
     pub async fn finish_execution(
         &self,
         bank: BankCode,
         id: &ResourceId,
         execution: &Execution,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<bool, StoreError> {
+        let finished = sqlx::query(
             "UPDATE payment_executions SET status = $5, transaction_id = $6, reason = $7, done_at = $8
-             WHERE bank_code = $1 AND resource_id = $2 AND position = $3 AND due_date = $4",
+             WHERE bank_code = $1 AND resource_id = $2 AND position = $3 AND due_date = $4 AND status = 'claimed'",
         )
         .bind(bank.as_str())
         .bind(id.as_str())
@@ -291,8 +292,9 @@ impl Store {
         .bind(execution.reason.map(StatusReason::as_str))
         .bind(execution.done_at.map(ms))
         .execute(self.pool())
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(finished == 1)
     }
 }
 

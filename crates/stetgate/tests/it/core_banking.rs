@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use stetgate::clock::Clock;
 use stetgate::config::CoreBankingConfig;
 use stetgate::core_banking::{adapter, contract};
 use stetgate::ledger::{Ledger, PsuId};
@@ -83,20 +84,25 @@ impl Pki {
 
     /// The reference adapter on `store`, requiring a client certificate of this CA.
     async fn serve(&self, router: axum::Router) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        (addr, self.serve_on(listener, router))
+    }
+
+    /// The same on a listener bound beforehand (stetgate's configuration names its port).
+    fn serve_on(&self, listener: tokio::net::TcpListener, router: axum::Router) -> tokio::sync::oneshot::Sender<()> {
         let tls = adapter::tls_config(
             &self.file("server.pem", &self.server.cert_pem),
             &self.file("server.key", &self.server.key_pem),
             Some(&self.file("clients.pem", &self.ca.root().cert_pem)),
         )
         .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = axum::Router::new().nest("/core", router);
         tokio::spawn(adapter::serve(listener, Arc::new(tls), app, async {
             let _ = stopped.await;
         }));
-        (addr, stop)
+        stop
     }
 }
 
@@ -132,7 +138,7 @@ async fn ais_and_funds_confirmation_through_the_adapter(db: TestDb) {
     let core_db = db.sibling().await;
     let core = core_banking_db(&core_db).await;
     let pki = Pki::new();
-    let (addr, stop) = pki.serve(adapter::router(Arc::new(core.clone()), None)).await;
+    let (addr, stop) = pki.serve(adapter::router(Arc::new(core.clone()), adapter::AdapterOptions::default())).await;
     let (app, tpp) = stetgate_with(db, pki.connector(addr)).await;
 
     // The PSU signs in and the consent page lists the accounts the adapter gave.
@@ -215,7 +221,7 @@ async fn a_failing_adapter_costs_its_bank_a_503_and_nothing_else() {
     let behaviour = Arc::new(Mutex::new(Behaviour::Healthy));
     let calls = Arc::new(AtomicUsize::new(0));
     let (b, c) = (behaviour.clone(), calls.clone());
-    let router = adapter::router(Arc::new(core), None).layer(axum::middleware::from_fn(
+    let router = adapter::router(Arc::new(core), adapter::AdapterOptions::default()).layer(axum::middleware::from_fn(
         move |request: axum::extract::Request, next: axum::middleware::Next| {
             let (b, c) = (b.clone(), c.clone());
             async move {
@@ -400,4 +406,160 @@ fn the_published_contract_is_the_implemented_one() {
     }
 }
 
-db_tests!(ais_and_funds_confirmation_through_the_adapter);
+const HUB_KEY: &str = "hub-callback-key-0123456789";
+
+/// A PISP on a stetgate whose bank 13807 reads its accounts from, and executes its payments
+/// through, the reference adapter on `core` (format `format`); the adapter reports outcomes to
+/// stetgate's callback when `callback` is true, else to nobody (a lost callback).
+async fn pisp_through_the_adapter(
+    db: TestDb,
+    core: Store,
+    format: stetgate::config::HubFormat,
+    callback: bool,
+) -> (crate::pis::Pisp, tokio::sync::oneshot::Sender<()>) {
+    let pki = Pki::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let payments = stetgate::config::PaymentHubConfig { format, callback_hmac_key_file: pki.file("hub.key", HUB_KEY) };
+    let connector = CoreBankingConfig { payments: Some(payments), ..pki.connector(listener.local_addr().unwrap()) };
+    let options = AppOptions { core_banking: BTreeMap::from([(bp(), connector)]), ..AppOptions::default() };
+    let p = crate::pis::pisp_with(db, options).await;
+    let url = format!("https://{BP}:{}/core-banking/v1/payment-status", if callback { p.app.addr.port() } else { 1 });
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&p.app.ca_pem).unwrap()])
+        .resolve(BP, p.app.addr)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let clock = Arc::new(p.app.clock.clone());
+    let callback = adapter::Callback { url: url.parse().unwrap(), key: HUB_KEY.as_bytes().to_vec(), http, clock };
+    let options = adapter::AdapterOptions { bearer: None, hub: Some(Arc::new(core.clone())), callback: Some(callback) };
+    let stop = pki.serve_on(listener, adapter::router(Arc::new(core), options));
+    (p, stop)
+}
+
+/// Approves and confirms a single payment of `amount` from Marc's first account; the request id.
+async fn pay(p: &crate::pis::Pisp, token: &str, id: &str, amount: &str) -> (String, Value) {
+    use stet::ApiVersion::V1_6_2;
+    let body = crate::pis::single(id, amount, None);
+    let (request, approval) = p.create(V1_6_2, token, &body).await;
+    let factor = crate::pis::factor(&p.approve(&approval, MARC, Some(MARC_1_ID)).await);
+    let nonce = p.post(V1_6_2, token, &body).await.1["nonce"].as_str().unwrap().to_owned();
+    let (status, confirmed) =
+        p.confirm(V1_6_2, token, &request, &json!({"nonce": nonce, "psuAuthenticationFactor": factor})).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    (request, confirmed)
+}
+
+/// The request's status once it is no longer ACSP (waiting at most 5 s for the hub's callback).
+async fn settled_status(p: &crate::pis::Pisp, token: &str, id: &str) -> Value {
+    for _ in 0..50 {
+        let request = p.get(stet::ApiVersion::V1_6_2, token, id).await["paymentRequest"].clone();
+        if request["paymentInformationStatus"] != "ACSP" {
+            return request;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("payment request {id} still ACSP after 5 s")
+}
+
+async fn marc_1_booked(core: &Store) -> String {
+    let id = stet::ResourceId::parse(MARC_1_ID).unwrap();
+    core.balances_of(bp(), &id, "2026-11-21".parse().unwrap()).await.unwrap().unwrap().booked.amount_text()
+}
+
+async fn payments_execute_through_the_adapter_and_its_callbacks(db: TestDb) {
+    let core_db = db.sibling().await;
+    let core = core_banking_db(&core_db).await;
+    let (p, _stop) = pisp_through_the_adapter(db, core.clone(), stetgate::config::HubFormat::Json, true).await;
+    let token = p.token().await;
+
+    let (id, confirmed) = pay(&p, &token, "hub-1", "42.50").await;
+    assert_eq!(
+        confirmed["paymentRequest"]["paymentInformationStatus"], "ACSP",
+        "the hub answered pending: {confirmed}"
+    );
+    let done = settled_status(&p, &token, &id).await;
+    assert_eq!(done["paymentInformationStatus"], "ACSC", "the callback booked it: {done}");
+    assert_eq!(marc_1_booked(&core).await, "999957.50", "debited in the bank's core banking");
+    let (booked, transactions) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    assert_eq!(booked, "999957.50", "and seen so through AIS");
+    assert!(transactions.iter().any(|t| t["remittanceInformation"].to_string().contains("Boulangerie Paul")));
+
+    // More than the account holds: rejected by the hub, with the reason.
+    let (id, _) = pay(&p, &token, "hub-2", "2000000.00").await;
+    let done = settled_status(&p, &token, &id).await;
+    assert_eq!(done["paymentInformationStatus"], "RJCT", "{done}");
+    assert_eq!(done["statusReasonInformation"], "CUST", "{done}");
+    assert_eq!(marc_1_booked(&core).await, "999957.50");
+
+    // The callback endpoint: a signature is required, the first outcome wins, keys are checked.
+    let http = p.app.client(BP);
+    let report = |key: &str, status: &str| json!({"key": key, "status": status, "transactionId": "X1"}).to_string();
+    let signed = |body: &str| {
+        let t = p.app.clock.now().as_second();
+        format!("t={t},hmac-sha256={}", contract::callback_signature(HUB_KEY.as_bytes(), t, body.as_bytes()))
+    };
+    let send = async |body: String, signature: Option<String>| {
+        let mut request =
+            http.request(Method::POST, "/core-banking/v1/payment-status").header("content-type", "application/json");
+        if let Some(signature) = signature {
+            request = request.header("x-stetgate-signature", signature);
+        }
+        request.body(body).send().await.unwrap().status()
+    };
+    let key = format!("13807/{id}/0/2026-11-21");
+    assert_eq!(send(report(&key, "booked"), None).await, StatusCode::UNAUTHORIZED);
+    let forged = format!(
+        "t={},hmac-sha256={}",
+        p.app.clock.now().as_second(),
+        contract::callback_signature(b"guess", p.app.clock.now().as_second(), report(&key, "booked").as_bytes())
+    );
+    assert_eq!(send(report(&key, "booked"), Some(forged)).await, StatusCode::UNAUTHORIZED);
+    let late = report(&key, "booked");
+    assert_eq!(send(late.clone(), Some(signed(&late))).await, StatusCode::NO_CONTENT, "known, and changes nothing");
+    assert_eq!(settled_status(&p, &token, &id).await["paymentInformationStatus"], "RJCT", "the first outcome stands");
+    let unknown = report("13807/PR-unknown/0/2026-11-21", "booked");
+    assert_eq!(send(unknown.clone(), Some(signed(&unknown))).await, StatusCode::BAD_REQUEST);
+    let other_bank = p.app.client(CE);
+    let status = other_bank
+        .request(Method::POST, "/core-banking/v1/payment-status")
+        .header("x-stetgate-signature", signed(&late))
+        .body(late.clone())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::NOT_FOUND, "bank 17515 has no hub");
+    core_db.destroy().await;
+}
+
+async fn a_lost_callback_is_recovered_by_polling(db: TestDb) {
+    let core_db = db.sibling().await;
+    let core = core_banking_db(&core_db).await;
+    let (p, _stop) = pisp_through_the_adapter(db, core.clone(), stetgate::config::HubFormat::Pain001, false).await;
+    let token = p.token().await;
+    let (id, _) = pay(&p, &token, "hub-3", "10.00").await;
+    // The adapter executed the pain.001 order at once, but its callback went nowhere.
+    for _ in 0..50 {
+        if marc_1_booked(&core).await == "999990.00" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(marc_1_booked(&core).await, "999990.00");
+    p.tick().await;
+    let waiting = p.get(stet::ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(waiting["paymentRequest"]["paymentInformationStatus"], "ACSP", "not polled before a minute");
+    p.app.clock.advance(jiff::SignedDuration::from_mins(2));
+    p.tick().await;
+    let done = p.get(stet::ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "the poll found it booked: {done}");
+    assert_eq!(marc_1_booked(&core).await, "999990.00", "executed once");
+    core_db.destroy().await;
+}
+
+db_tests!(
+    ais_and_funds_confirmation_through_the_adapter,
+    payments_execute_through_the_adapter_and_its_callbacks,
+    a_lost_callback_is_recovered_by_polling
+);

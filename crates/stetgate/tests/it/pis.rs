@@ -27,17 +27,17 @@ const OK_URL: &str = "https://pisp.example/payment/ok?order=42";
 const KO_URL: &str = "https://pisp.example/payment/ko";
 
 /// A registered PISP (also an AISP, to see the debit) and its client.
-struct Pisp {
-    app: TestApp,
-    tpp: TestTpp,
-    client: TppClient,
+pub(crate) struct Pisp {
+    pub(crate) app: TestApp,
+    pub(crate) tpp: TestTpp,
+    pub(crate) client: TppClient,
 }
 
 async fn pisp(db: TestDb) -> Pisp {
     pisp_with(db, AppOptions::default()).await
 }
 
-async fn pisp_with(db: TestDb, options: AppOptions) -> Pisp {
+pub(crate) async fn pisp_with(db: TestDb, options: AppOptions) -> Pisp {
     let app = spawn_app_with(db, options).await;
     let spec = CertSpec { roles: vec![Role::PaymentInitiation, Role::AccountInformation], ..CertSpec::default() };
     let tpp = app.tpp(ORG, spec);
@@ -47,7 +47,7 @@ async fn pisp_with(db: TestDb, options: AppOptions) -> Pisp {
 }
 
 /// A single payment of `amount` euros to a bakery, from `debtor` (the PSU chooses when `None`).
-fn single(id: &str, amount: &str, debtor: Option<&str>) -> Value {
+pub(crate) fn single(id: &str, amount: &str, debtor: Option<&str>) -> Value {
     let mut body = json!({
         "paymentInformationId": id,
         "creationDateTime": "2026-11-21T11:00:00.000+01:00",
@@ -75,7 +75,7 @@ fn single(id: &str, amount: &str, debtor: Option<&str>) -> Value {
 
 impl Pisp {
     /// The PISP's own token.
-    async fn token(&self) -> String {
+    pub(crate) async fn token(&self) -> String {
         let response = self.client.pisp_token(ORG).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let tokens: stet_tpp::Tokens = response.json().await.unwrap();
@@ -84,7 +84,7 @@ impl Pisp {
         tokens.access_token
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -100,7 +100,7 @@ impl Pisp {
         (status, serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null), headers)
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &self,
         version: ApiVersion,
         token: &str,
@@ -110,7 +110,7 @@ impl Pisp {
     }
 
     /// Posts `body` and returns the request id and its approval link.
-    async fn create(&self, version: ApiVersion, token: &str, body: &Value) -> (String, String) {
+    pub(crate) async fn create(&self, version: ApiVersion, token: &str, body: &Value) -> (String, String) {
         let (status, created, headers) = self.post(version, token, body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let location = headers["location"].to_str().unwrap().to_owned();
@@ -123,7 +123,7 @@ impl Pisp {
         (id, approval)
     }
 
-    async fn approve(&self, approval: &str, psu: &str, account: Option<&str>) -> stet_tpp::Redirected {
+    pub(crate) async fn approve(&self, approval: &str, psu: &str, account: Option<&str>) -> stet_tpp::Redirected {
         let answers =
             PsuAnswers { psu_id: psu.into(), otp: "12345678".into(), accounts: account.map(|a| vec![a.to_owned()]) };
         match self.client.drive_approval(approval, &answers).await.unwrap() {
@@ -132,26 +132,32 @@ impl Pisp {
         }
     }
 
-    async fn get(&self, version: ApiVersion, token: &str, id: &str) -> Value {
+    pub(crate) async fn get(&self, version: ApiVersion, token: &str, id: &str) -> Value {
         let (status, body, _) =
             self.call(Method::GET, &format!("{}/payment-requests/{id}", version.base_path()), token, None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
 
-    async fn confirm(&self, version: ApiVersion, token: &str, id: &str, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn confirm(
+        &self,
+        version: ApiVersion,
+        token: &str,
+        id: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
         let path = format!("{}/payment-requests/{id}/confirmation", version.base_path());
         let (status, body, _) = self.call(Method::POST, &path, token, Some(body)).await;
         (status, body)
     }
 
     /// One pass of the payment scheduler, as every node runs it.
-    async fn tick(&self) {
+    pub(crate) async fn tick(&self) {
         stetgate::pis::execute::run_scheduler(&self.app.state).await.unwrap();
     }
 
     /// The booked balance of one of Marc's accounts and his transactions there, through AIS.
-    async fn marc_sees(&self, iban: &str, resource: &str) -> (String, Vec<Value>) {
+    pub(crate) async fn marc_sees(&self, iban: &str, resource: &str) -> (String, Vec<Value>) {
         let aisp = self.app.access_token(&self.tpp, BP, MARC, "aisp", None).await;
         let consent = json!({"balances": [{"iban": iban}], "transactions": [{"iban": iban}], "trustedBeneficiaries": false, "psuIdentity": false});
         let connected =
@@ -181,7 +187,7 @@ impl Pisp {
     }
 }
 
-fn factor(back: &stet_tpp::Redirected) -> String {
+pub(crate) fn factor(back: &stet_tpp::Redirected) -> String {
     assert!(back.location.starts_with(OK_URL), "back to the success URL, its own parameters kept: {}", back.location);
     back.get("psuAuthenticationFactor").expect("psuAuthenticationFactor").to_owned()
 }

@@ -1,0 +1,198 @@
+//! The connection to one bank's adapter over HTTPS ([`super::contract`], mutual TLS and/or a
+//! bearer token), shared by its ledger (`client.rs`) and its payment hub (`hub.rs`).
+//!
+//! Each call has a timeout (connection included); at most `max_concurrent` calls are in flight
+//! from one node (a call waits for a place as long as its timeout, then fails); a circuit breaker
+//! stops calling a failing adapter for a while. A failure becomes `LedgerError::Unavailable`.
+//! Logs and metrics name the bank and the operation, never a PSU, an account, a URL or a body.
+
+use super::breaker::{Breaker, Permit};
+use super::contract::VERSION;
+use crate::config::CoreBankingConfig;
+use crate::ledger::LedgerError;
+use crate::ops::metrics::Metrics;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use stet::BankCode;
+
+/// The largest answer read from an adapter (500 days of a busy account fit well within it).
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+/// One bank's adapter: where it is, how to reach it, how many calls may be in flight, and its
+/// circuit breaker (shared by the ledger and the payment hub of that adapter).
+pub struct Connector {
+    pub(super) bank: BankCode,
+    base: url::Url,
+    pub(super) http: reqwest::Client,
+    bearer: Option<String>,
+    timeout: Duration,
+    places: tokio::sync::Semaphore,
+    breaker: Breaker,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector").field("bank", &self.bank).field("base", &self.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+/// What made a connector unusable at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("core_banking.\"{bank}\": {problem}")]
+pub struct ConnectorSetupError {
+    pub bank: BankCode,
+    pub problem: String,
+}
+
+impl Connector {
+    /// Reads the configured files and builds the HTTPS client (start-up: a failure stops it).
+    pub fn new(
+        bank: BankCode,
+        config: &CoreBankingConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<Connector, ConnectorSetupError> {
+        let fail = |problem: String| ConnectorSetupError { bank, problem };
+        let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())));
+        let timeout = Duration::from_secs(config.timeout_secs);
+        let client = config.client_cert.as_deref().zip(config.client_key.as_deref());
+        let files = crate::outbound::TlsFiles { ca: config.ca.as_deref(), client };
+        let http = crate::outbound::https_client(timeout, files).map_err(fail)?;
+        let bearer = match &config.bearer_token_file {
+            Some(path) => {
+                let token = String::from_utf8(read(path)?).map_err(|_| fail("the bearer token is not UTF-8".into()))?;
+                let token = token.trim().to_owned();
+                if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(fail(format!("{}: the bearer token is empty or not printable", path.display())));
+                }
+                Some(token)
+            }
+            None => None,
+        };
+        let mut base = url::Url::parse(&config.url).map_err(|e| fail(format!("url: {e}")))?;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(Connector {
+            bank,
+            base,
+            http,
+            bearer,
+            timeout,
+            places: tokio::sync::Semaphore::new(config.max_concurrent),
+            breaker: Breaker::new(config.breaker_failures, Duration::from_secs(config.breaker_open_secs)),
+            metrics,
+        })
+    }
+
+    /// `<base>/v1/banks/<bank>/<segments...>`, each segment percent-encoded.
+    pub(super) fn url(&self, segments: &[&str]) -> url::Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push(VERSION).push("banks").push(self.bank.as_str()).extend(segments);
+        }
+        url
+    }
+
+    /// Sends one call and reads its answer: `Ok(None)` for a 404 when `absent` allows it.
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        request: reqwest::RequestBuilder,
+        absent: bool,
+    ) -> Result<Option<T>, LedgerError> {
+        let bank = self.bank.as_str();
+        if let Permit::Refused(wait) = self.breaker.permit(Instant::now()) {
+            self.metrics.core_banking_call(bank, operation, "circuit_open", None);
+            return Err(LedgerError::Unavailable(format!(
+                "core-banking adapter of {bank}: circuit open ({} s left), {operation} not called",
+                wait.as_secs()
+            )));
+        }
+        let Ok(Ok(_place)) = tokio::time::timeout(self.timeout, self.places.acquire()).await else {
+            self.metrics.core_banking_call(bank, operation, "busy", None);
+            return Err(LedgerError::Unavailable(format!(
+                "core-banking adapter of {bank}: every place is taken, {operation} not called"
+            )));
+        };
+        let request = match &self.bearer {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let started = Instant::now();
+        let outcome = self.exchange(request, absent).await;
+        let elapsed = Some(started.elapsed());
+        match outcome {
+            Ok(answer) => {
+                self.breaker.succeeded();
+                let outcome = if answer.is_some() { "ok" } else { "not_found" };
+                self.metrics.core_banking_call(bank, operation, outcome, elapsed);
+                Ok(answer)
+            }
+            Err(why) => {
+                self.metrics.core_banking_call(bank, operation, "failed", elapsed);
+                if self.breaker.failed(Instant::now()) {
+                    tracing::error!(
+                        bank,
+                        operation,
+                        "core-banking adapter failing: circuit opened, calls refused for a while"
+                    );
+                }
+                Err(LedgerError::Unavailable(format!("core-banking adapter of {bank}, {operation}: {why}")))
+            }
+        }
+    }
+
+    /// The call and its answer, or why there is none (no URL, no body, no personal data).
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        absent: bool,
+    ) -> Result<Option<T>, String> {
+        let mut response = request
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("not reached: {}", e.without_url()))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND && absent {
+            return Ok(None);
+        }
+        if status != reqwest::StatusCode::OK && status != reqwest::StatusCode::ACCEPTED {
+            return Err(format!("answered {status}"));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| format!("answer cut: {}", e.without_url()))? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(format!("answer over {MAX_ANSWER_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        // serde's message may quote a value (a name, an IBAN): only its place is kept.
+        serde_json::from_slice(&body).map(Some).map_err(|e| {
+            format!(
+                "answer does not follow the contract ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            )
+        })
+    }
+
+    /// An answer that passed the contract's shape but not its rules.
+    pub(super) fn malformed(&self, operation: &'static str, why: &str) -> LedgerError {
+        self.metrics.core_banking_call(self.bank.as_str(), operation, "failed", None);
+        self.breaker.failed(Instant::now());
+        LedgerError::Unavailable(format!("core-banking adapter of {}, {operation}: {why}", self.bank))
+    }
+
+    /// The bank of a call must be this connector's (`Routed` sends it only its own).
+    pub(super) fn check_bank(&self, bank: BankCode) -> Result<(), LedgerError> {
+        if bank == self.bank {
+            Ok(())
+        } else {
+            Err(LedgerError::Unavailable(format!("core-banking adapter of {} asked about bank {bank}", self.bank)))
+        }
+    }
+}
