@@ -86,6 +86,9 @@ struct Found {
 struct CachedAnswer {
     found: Found,
     until: i64,
+    /// The anchor's name and mode, so that a request answered from the cache parses nothing.
+    anchor: Arc<str>,
+    mode: RevocationMode,
 }
 
 #[derive(Debug)]
@@ -183,6 +186,13 @@ impl Revocation {
         now: i64,
     ) -> Result<(), TrustError> {
         let Some(end_entity) = chain.first() else { return Ok(()) };
+        // The hot path: one hash and one look-up (a QWAC's checks are remembered by the trust
+        // memo; parsing the certificate again here would undo that).
+        let key = sha256(end_entity);
+        let cached = self.answers.lock().ok().and_then(|a| a.get(&key).filter(|c| now < c.until).cloned());
+        if let Some(hit) = cached {
+            return decide(metrics, what, &hit.anchor, hit.mode, Ok(hit.found), now);
+        }
         let anchor = self.anchor_of(chain);
         let mode = anchor.map(|a| a.mode).unwrap_or(self.settings.default);
         if mode == RevocationMode::Off {
@@ -198,6 +208,12 @@ impl Revocation {
             None => Err("its issuer is not among the trust anchors".to_owned()),
         };
         let anchor_name = anchor.map(|a| a.name.as_str()).unwrap_or("unlisted");
+        let found = found.map(|(found, until)| {
+            if until > now {
+                self.remember(key, CachedAnswer { found: found.clone(), until, anchor: anchor_name.into(), mode });
+            }
+            found
+        });
         decide(metrics, what, anchor_name, mode, found, now)
     }
 
@@ -207,16 +223,12 @@ impl Revocation {
         self.anchors.iter().find(|a| a.subject == issuer).or_else(|| self.anchors.iter().find(|a| a.subject == subject))
     }
 
-    /// The certificate's status from its OCSP responders, then its CRLs; why none answered.
-    async fn status(&self, cert: &[u8], issuer: &[u8], now: i64) -> Result<Found, String> {
+    /// The certificate's status from its OCSP responders, then its CRLs, with until when it may
+    /// be reused; why none answered.
+    async fn status(&self, cert: &[u8], issuer: &[u8], now: i64) -> Result<(Found, i64), String> {
         let sources = eidas::revocation::sources(cert).map_err(|e| e.to_string())?;
         if sources.is_empty() {
             return Err(NO_SOURCE.into());
-        }
-        let key = sha256(cert);
-        let cached = self.answers.lock().ok().and_then(|a| a.get(&key).filter(|c| now < c.until).cloned());
-        if let Some(cached) = cached {
-            return Ok(cached.found);
         }
         let mut problems = Vec::new();
         for url in &sources.ocsp {
@@ -224,19 +236,17 @@ impl Revocation {
                 Ok((found, _)) if found.status == Status::Unknown => {
                     problems.push(format!("the OCSP responder {url} does not know the certificate"));
                 }
-                Ok((found, until)) => {
-                    self.remember(key, CachedAnswer { found: found.clone(), until });
-                    return Ok(found);
-                }
+                Ok(answer) => return Ok(answer),
                 Err(why) => problems.push(why),
             }
         }
         for url in &sources.crl {
             match self.crl(url, issuer, now).await.and_then(|c| {
-                c.crl.status_of(cert).map(|s| (s, c.crl.this_update)).map_err(|e| format!("the CRL {url}: {e}"))
+                let status = c.crl.status_of(cert).map_err(|e| format!("the CRL {url}: {e}"))?;
+                Ok((status, c.crl.this_update, self.refresh_due(&c)))
             }) {
-                Ok((status, this_update)) => {
-                    return Ok(Found { status, by: format!("CRL {url}"), source: "crl", this_update });
+                Ok((status, this_update, due)) => {
+                    return Ok((Found { status, by: format!("CRL {url}"), source: "crl", this_update }, due));
                 }
                 Err(why) => problems.push(why),
             }
@@ -300,12 +310,8 @@ impl Revocation {
     async fn crl(&self, url: &str, issuer: &[u8], now: i64) -> Result<Arc<CachedCrl>, String> {
         let cached = self.crls.lock().ok().and_then(|c| c.get(url).cloned());
         let max_age = self.settings.max_age_secs;
-        if let Some(c) = &cached {
-            let due =
-                c.crl.next_update.unwrap_or(i64::MAX).min(c.fetched_at + max_age) - self.settings.refresh_before_secs;
-            if now < due {
-                return Ok(c.clone());
-            }
+        if let Some(c) = cached.as_ref().filter(|c| now < self.refresh_due(c)) {
+            return Ok(c.clone());
         }
         let usable = |c: &Arc<CachedCrl>| c.crl.next_update.unwrap_or(c.fetched_at + max_age) > now;
         let downloaded = if self.failed_lately(url, now) {
@@ -336,6 +342,12 @@ impl Revocation {
                 None => Err(format!("the CRL {url}: {why}")),
             },
         }
+    }
+
+    /// When a CRL in hand is to be fetched again.
+    fn refresh_due(&self, crl: &CachedCrl) -> i64 {
+        let kept_until = crl.crl.next_update.unwrap_or(i64::MAX).min(crl.fetched_at + self.settings.max_age_secs);
+        kept_until - self.settings.refresh_before_secs
     }
 
     async fn download_crl(&self, url: &str, issuer: &[u8], now: i64) -> Result<Arc<CachedCrl>, String> {
