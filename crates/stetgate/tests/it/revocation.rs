@@ -419,6 +419,13 @@ async fn the_sandbox_refuses_a_certificate_certs_revoke_revoked() {
     app.register(&tpp).await;
     assert!(passed_every_tpp_check(&signed_call(&app, &tpp).await));
 
+    let bad = Command::new(env!("CARGO_BIN_EXE_stetgate"))
+        .args(["certs", "revoke", "--serial", "not-hex", "--data-dir"])
+        .arg(app.data_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "a serial that is not hexadecimal");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a hexadecimal serial number"));
     let file = app.data_dir.path().join("qwac-to-revoke.pem");
     std::fs::write(&file, &tpp.qwac.cert_pem).unwrap();
     let revoke = Command::new(env!("CARGO_BIN_EXE_stetgate"))
