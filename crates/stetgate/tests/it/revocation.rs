@@ -1,6 +1,7 @@
 //! Revocation of QWACs and QSealCs on a production node, against an independent QTSP: a CA made by
 //! the openssl CLI (`openssl ca`, `-revoke`, `-gencrl`), its CRL served over HTTP, and `openssl
-//! ocsp` as its OCSP responder. The configuration is docs/operator-guide.md's "Revocation" one.
+//! ocsp` as its OCSP responder (signing as a responder the CA certified for OCSP signing). The
+//! configuration is docs/operator-guide.md's "Revocation" one.
 
 use crate::harness::{AppOptions, TestApp, TestDb, TestTpp, logs, spawn_app, spawn_node_with};
 use eidas::issue::Issued;
@@ -61,7 +62,8 @@ impl OpensslCa {
              [qwac]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\n\
              extendedKeyUsage = clientAuth\n1.3.6.1.5.5.7.1.3 = DER:{}\n{published}\
              [qseal]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature, nonRepudiation\n\
-             1.3.6.1.5.5.7.1.3 = DER:{}\n{published}",
+             1.3.6.1.5.5.7.1.3 = DER:{}\n{published}\
+             [ocsp_signer]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = OCSPSigning\n",
             statements(&QcType::Web),
             statements(&QcType::Eseal),
         ))
@@ -128,10 +130,15 @@ impl OpensslCa {
         openssl(self.dir.path(), &["crl", "-in", "crl.pem", "-outform", "DER", "-out", "ca.crl"]);
     }
 
-    /// `openssl ocsp` answering for this CA on `port`, signing with the CA's key.
+    /// `openssl ocsp` answering for this CA on `port`, signing with the key of a responder the CA
+    /// certified for OCSP signing (RFC 6960 4.2.2.2; its certificate travels in each answer).
     fn ocsp_responder(&self, port: u16) -> Responder {
+        let signer = self.issue("OCSP", "ocsp_signer");
+        std::fs::write(self.path("responder.pem"), &signer.cert_pem).unwrap();
+        std::fs::write(self.path("responder.key"), &signer.key_pem).unwrap();
         let mut child = Command::new("openssl")
-            .args(["ocsp", "-index", "index.txt", "-port", &port.to_string(), "-rsigner", "ca.pem", "-rkey", "ca.key"])
+            .args(["ocsp", "-index", "index.txt", "-port", &port.to_string()])
+            .args(["-rsigner", "responder.pem", "-rkey", "responder.key"])
             .args(["-CA", "ca.pem", "-ndays", "1"])
             .current_dir(self.dir.path())
             .stdout(Stdio::null())
