@@ -71,10 +71,12 @@ fn ledgers(
     let mut hubs: std::collections::BTreeMap<stet::BankCode, Arc<dyn crate::ledger::hub::PaymentHub>> =
         Default::default();
     for (bank, settings) in &config.core_banking {
-        let connector =
-            Arc::new(Connector::new(*bank, settings, metrics.clone()).map_err(|e| StartupError::Other(e.to_string()))?);
-        ledgers.insert(*bank, Arc::new(HttpLedger::new(connector.clone(), settings.cache_secs)));
+        let connect =
+            || Connector::new(*bank, settings, metrics.clone()).map_err(|e| StartupError::Other(e.to_string()));
+        ledgers.insert(*bank, Arc::new(HttpLedger::new(Arc::new(connect()?), settings.cache_secs)));
         if let Some(payments) = &settings.payments {
+            // Its own places and breaker: a payment the hub keeps failing never closes the accounts.
+            let connector = Arc::new(connect()?);
             let key = crate::pis::hub_callback::read_key(&payments.callback_hmac_key_file).map_err(|e| {
                 StartupError::Other(format!("core_banking.\"{bank}\".payments.callback_hmac_key_file: {e}"))
             })?;

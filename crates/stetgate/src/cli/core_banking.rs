@@ -34,8 +34,9 @@ pub(crate) struct ServeArgs {
     /// Require `Authorization: Bearer <the file's text>`: stetgate's `bearer_token_file`.
     #[arg(long)]
     pub(crate) bearer_token_file: Option<PathBuf>,
-    /// Execute submitted payments on the SQL ledger too, and report their outcome to this
-    /// stetgate callback URL (https://<bank host>/core-banking/v1/payment-status).
+    /// Report the outcome of submitted payments (which the adapter always executes on the SQL
+    /// ledger of --config or --data-dir) to this stetgate callback URL
+    /// (https://<bank host>/core-banking/v1/payment-status); without it they are only polled.
     #[arg(long, requires = "callback_hmac_key_file")]
     pub(crate) callback_url: Option<String>,
     /// The bank's callback key (stetgate's `callback_hmac_key_file`).

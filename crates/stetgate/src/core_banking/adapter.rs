@@ -107,7 +107,7 @@ pub fn router(ledger: Arc<dyn Ledger>, options: AdapterOptions) -> Router {
     };
     Router::new()
         .route("/v1/banks/{bank}/payments", post(post_payment))
-        .route("/v1/banks/{bank}/payments/{key}", get(get_payment))
+        .route("/v1/banks/{bank}/payments/status", get(get_payment))
         .route("/v1/banks/{bank}/psus/{psu}", get(get_psu))
         .route("/v1/banks/{bank}/psus/{psu}/accounts", get(get_accounts))
         .route("/v1/banks/{bank}/balances", post(post_balances))
@@ -228,11 +228,17 @@ async fn post_payment(
         }
         order.into_transfer(bank)
     };
-    let known = a.outcomes().get(&key).cloned();
+    // Looked up and claimed under one lock: two submissions of a key at once execute it once.
+    let known = match a.outcomes().entry(key.clone()) {
+        std::collections::hash_map::Entry::Occupied(known) => Some(known.get().clone()),
+        std::collections::hash_map::Entry::Vacant(new) => {
+            new.insert(Executed::Pending);
+            None
+        }
+    };
     if let Some(outcome) = known {
         return Ok(status_answer(&key, &outcome));
     }
-    a.outcomes().insert(key.clone(), Executed::Pending);
     tokio::spawn(execute_later(a, hub, transfer));
     Ok(status_answer(&key, &Executed::Pending))
 }
@@ -275,11 +281,16 @@ async fn execute_later(a: Adapter, hub: Arc<dyn PaymentHub>, transfer: Transfer)
     }
 }
 
-async fn get_payment(State(a): State<Adapter>, Path((b, key)): Path<(String, String)>) -> Result<Response, Problem> {
+async fn get_payment(
+    State(a): State<Adapter>,
+    Path(b): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
     bank(&b)?;
-    let known = a.outcomes().get(&key).cloned();
+    let key = query.get("key").ok_or_else(|| bad("`key` (the transfer's key) is required"))?;
+    let known = a.outcomes().get(key).cloned();
     match known {
-        Some(outcome) => Ok(status_answer(&key, &outcome)),
+        Some(outcome) => Ok(status_answer(key, &outcome)),
         None => Err(Problem(StatusCode::NOT_FOUND, "not_found", "no transfer of this key".into())),
     }
 }

@@ -1,6 +1,7 @@
 //! A circuit breaker per adapter: after `failures` consecutive failed calls the circuit opens and
 //! calls fail at once for `open_for` (the TPP gets 503 with Retry-After without waiting on a dead
 //! adapter); then one call is let through, and its outcome closes the circuit or opens it again.
+//! A trial that never reports (its request was cancelled) gives way to another after `open_for`.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -20,8 +21,11 @@ enum State {
     Open {
         until: Instant,
     },
-    /// One trial call is in flight; the others fail fast until it ends.
-    HalfOpen,
+    /// One trial call is in flight since then; the others fail fast until it ends (or, if it
+    /// never reports, until `open_for` has passed).
+    HalfOpen {
+        since: Instant,
+    },
 }
 
 /// Whether a call may go to the adapter.
@@ -47,11 +51,15 @@ impl Breaker {
         match *state {
             State::Closed { .. } => Permit::Call,
             State::Open { until } if now >= until => {
-                *state = State::HalfOpen;
+                *state = State::HalfOpen { since: now };
                 Permit::Call
             }
             State::Open { until } => Permit::Refused(until - now),
-            State::HalfOpen => Permit::Refused(Duration::from_secs(1)),
+            State::HalfOpen { since } if now >= since + self.open_for => {
+                *state = State::HalfOpen { since: now };
+                Permit::Call
+            }
+            State::HalfOpen { since } => Permit::Refused(since + self.open_for - now),
         }
     }
 
@@ -93,11 +101,13 @@ mod tests {
         assert_eq!(b.permit(t0 + Duration::from_secs(10)), Permit::Refused(Duration::from_secs(20)));
         assert_eq!(b.permit(t0 + Duration::from_secs(30)), Permit::Call, "one trial after the pause");
         assert!(matches!(b.permit(t0 + Duration::from_secs(30)), Permit::Refused(_)), "only one");
-        assert!(!b.failed(t0 + Duration::from_secs(31)), "a failed trial reopens (already counted as open)");
-        assert!(matches!(b.permit(t0 + Duration::from_secs(40)), Permit::Refused(_)));
-        assert_eq!(b.permit(t0 + Duration::from_secs(61)), Permit::Call);
+        // That trial never reports (its request was cancelled): another one after the pause.
+        assert_eq!(b.permit(t0 + Duration::from_secs(60)), Permit::Call, "a lost trial does not stick");
+        assert!(!b.failed(t0 + Duration::from_secs(61)), "a failed trial reopens (already counted as open)");
+        assert!(matches!(b.permit(t0 + Duration::from_secs(70)), Permit::Refused(_)));
+        assert_eq!(b.permit(t0 + Duration::from_secs(91)), Permit::Call);
         b.succeeded();
-        assert_eq!(b.permit(t0 + Duration::from_secs(61)), Permit::Call);
+        assert_eq!(b.permit(t0 + Duration::from_secs(91)), Permit::Call);
         assert!(!b.is_open());
     }
 }

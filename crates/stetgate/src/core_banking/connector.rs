@@ -19,6 +19,14 @@ use stet::BankCode;
 /// The largest answer read from an adapter (500 days of a busy account fit well within it).
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
+/// Why a call gave no answer.
+enum Failure {
+    /// The adapter answered a 4xx (not 404 where the contract allows it, nor 408 / 429): it is up.
+    Refused(reqwest::StatusCode),
+    /// Not reached, timed out, a 5xx, or an answer that does not follow the contract.
+    Failed(String),
+}
+
 /// One bank's adapter: where it is, how to reach it, how many calls may be in flight, and its
 /// circuit breaker (shared by the ledger and the payment hub of that adapter).
 pub struct Connector {
@@ -103,6 +111,13 @@ impl Connector {
         absent: bool,
     ) -> Result<Option<T>, LedgerError> {
         let bank = self.bank.as_str();
+        // A place first: waiting for one leaves the breaker as it is.
+        let Ok(Ok(_place)) = tokio::time::timeout(self.timeout, self.places.acquire()).await else {
+            self.metrics.core_banking_call(bank, operation, "busy", None);
+            return Err(LedgerError::Unavailable(format!(
+                "core-banking adapter of {bank}: every place is taken, {operation} not called"
+            )));
+        };
         if let Permit::Refused(wait) = self.breaker.permit(Instant::now()) {
             self.metrics.core_banking_call(bank, operation, "circuit_open", None);
             return Err(LedgerError::Unavailable(format!(
@@ -110,12 +125,6 @@ impl Connector {
                 wait.as_secs()
             )));
         }
-        let Ok(Ok(_place)) = tokio::time::timeout(self.timeout, self.places.acquire()).await else {
-            self.metrics.core_banking_call(bank, operation, "busy", None);
-            return Err(LedgerError::Unavailable(format!(
-                "core-banking adapter of {bank}: every place is taken, {operation} not called"
-            )));
-        };
         let request = match &self.bearer {
             Some(token) => request.bearer_auth(token),
             None => request,
@@ -130,7 +139,15 @@ impl Connector {
                 self.metrics.core_banking_call(bank, operation, outcome, elapsed);
                 Ok(answer)
             }
-            Err(why) => {
+            Err(Failure::Refused(status)) => {
+                // The adapter is up and refuses this one call (a defect to fix on one side or
+                // the other): it does not open the circuit for every other call.
+                self.breaker.succeeded();
+                self.metrics.core_banking_call(bank, operation, "refused", elapsed);
+                tracing::error!(bank, operation, %status, "core-banking adapter refused a call");
+                Err(LedgerError::Unavailable(format!("core-banking adapter of {bank}, {operation}: answered {status}")))
+            }
+            Err(Failure::Failed(why)) => {
                 self.metrics.core_banking_call(bank, operation, "failed", elapsed);
                 if self.breaker.failed(Instant::now()) {
                     tracing::error!(
@@ -149,34 +166,38 @@ impl Connector {
         &self,
         request: reqwest::RequestBuilder,
         absent: bool,
-    ) -> Result<Option<T>, String> {
+    ) -> Result<Option<T>, Failure> {
         let mut response = request
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| format!("not reached: {}", e.without_url()))?;
+            .map_err(|e| Failure::Failed(format!("not reached: {}", e.without_url())))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND && absent {
             return Ok(None);
         }
+        if status.is_client_error() && !matches!(status.as_u16(), 408 | 429) {
+            return Err(Failure::Refused(status));
+        }
         if status != reqwest::StatusCode::OK && status != reqwest::StatusCode::ACCEPTED {
-            return Err(format!("answered {status}"));
+            return Err(Failure::Failed(format!("answered {status}")));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| format!("answer cut: {}", e.without_url()))? {
+        let cut = |e: reqwest::Error| Failure::Failed(format!("answer cut: {}", e.without_url()));
+        while let Some(chunk) = response.chunk().await.map_err(cut)? {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(format!("answer over {MAX_ANSWER_BYTES} bytes"));
+                return Err(Failure::Failed(format!("answer over {MAX_ANSWER_BYTES} bytes")));
             }
             body.extend_from_slice(&chunk);
         }
         // serde's message may quote a value (a name, an IBAN): only its place is kept.
         serde_json::from_slice(&body).map(Some).map_err(|e| {
-            format!(
+            Failure::Failed(format!(
                 "answer does not follow the contract ({:?} error at line {} column {})",
                 e.classify(),
                 e.line(),
                 e.column()
-            )
+            ))
         })
     }
 

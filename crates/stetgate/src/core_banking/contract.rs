@@ -12,7 +12,7 @@
 //! | `GET /v1/banks/{bank}/accounts/{resourceId}/transactions?from=&to=` | [`TransactionList`], newest first |
 //! | `GET /v1/banks/{bank}/accounts/{resourceId}/overdraft` | [`OverdraftBody`], or 404: no such account |
 //! | `POST /v1/banks/{bank}/payments` with [`PaymentOrder`] (or a pain.001 document) | [`PaymentStatusBody`] |
-//! | `GET /v1/banks/{bank}/payments/{key}` | [`PaymentStatusBody`], or 404: never submitted |
+//! | `GET /v1/banks/{bank}/payments/status?key={key}` | [`PaymentStatusBody`], or 404: never submitted |
 //!
 //! and the other way, the payment hub's status callback to stetgate:
 //! `POST <stetgate>/core-banking/v1/payment-status` with a [`PaymentStatusBody`], signed
@@ -623,7 +623,7 @@ pub fn openapi() -> Value {
         "webhooks": {"paymentStatus": {"post": {
             "operationId": "paymentStatusCallback",
             "summary": "The hub tells stetgate what became of a transfer (POST <stetgate's bank host>/core-banking/v1/payment-status)",
-            "description": "Signed with the bank's callback key: X-Stetgate-Signature: t=<unix seconds>,hmac-sha256=<hex of HMAC-SHA256(key, \"<t>.<body>\")>, t within 300 s of stetgate's clock. The first final status (booked, rejected) of a key wins; later ones change nothing. A lost callback is recovered: stetgate polls GET /v1/banks/{bank}/payments/{key} for transfers still pending after a minute.",
+            "description": "Signed with the bank's callback key: X-Stetgate-Signature: t=<unix seconds>,hmac-sha256=<hex of HMAC-SHA256(key, \"<t>.<body>\")>, t within 300 s of stetgate's clock. The first final status (booked, rejected) of a key wins; later ones change nothing. A lost callback is recovered: stetgate polls GET /v1/banks/{bank}/payments/status?key= for transfers still pending after three minutes. The hex is lower case.",
             "parameters": [{"name": "X-Stetgate-Signature", "in": "header", "required": true, "schema": {"type": "string"}}],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaymentStatusBody"}}}},
             "responses": {"204": {"description": "Recorded (or already known)."}, "400": {"description": "Not a PaymentStatusBody, or a key stetgate never sent."}, "401": {"description": "Missing, stale or wrong signature."}},
@@ -648,9 +648,11 @@ pub fn openapi() -> Value {
 }
 
 const DESCRIPTION: &str = "What stetgate asks a bank's core-banking adapter for each account-information, \
-funds-confirmation and payment-approval call, when the bank's accounts are not in stetgate's SQL ledger. Every \
-call is scoped to one bank code and is read-only. An answer is expected within `timeout_secs`; a timeout, a \
-connection failure, a 5xx or an answer that does not follow this document is a failure: the TPP gets 503 with \
+funds-confirmation and payment-approval call, when the bank's accounts are not in stetgate's SQL ledger, and how \
+it has the bank's payment hub execute approved payments. Every call is scoped to one bank code; only the payment \
+calls change anything. An answer is expected within `timeout_secs`; a timeout, a \
+connection failure, a 5xx (or 408, 429) or an answer that does not follow this document is a failure; a 4xx is a \
+refusal of that one call (logged, answered 503 to the TPP, without counting towards the circuit): the TPP gets 503 with \
 Retry-After, the failure counts in the availability statistics, and after `breaker_failures` consecutive \
 failures stetgate stops calling for `breaker_open_secs`. `stetgate core-banking serve` is a working \
 implementation on the built-in SQL ledger.";
@@ -691,7 +693,7 @@ fn paths() -> Value {
         }},
         "/v1/banks/{bank}/payments": {"post": {
             "operationId": "submitPayment", "summary": "Execute a credit transfer (idempotent on its key)",
-            "description": "The body is a PaymentOrder (application/json) or, for a hub configured with format = \"pain.001\", a pain.001.001.09 CstmrCdtTrfInitn document (application/xml) whose EndToEndId is the key. Submitting a key again executes nothing and answers the transfer's status.",
+            "description": "The body is a PaymentOrder (application/json) or, for a hub configured with format = \"pain.001\", a pain.001.001.09 CstmrCdtTrfInitn document (application/xml) whose MsgId, PmtInfId and EndToEndId are a 35-character hash of the key (the key itself is the Idempotency-Key). Submitting a key again, even while its first submission is in flight, executes nothing and answers the transfer's status. A 4xx answer is a refusal: logged, not retried at once, and the transfer is asked about again three minutes later.",
             "parameters": [param("bank"), {"name": "Idempotency-Key", "in": "header", "required": true, "description": "The transfer's key.", "schema": {"type": "string", "maxLength": 140}}],
             "requestBody": {"required": true, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/PaymentOrder"}},
@@ -703,9 +705,9 @@ fn paths() -> Value {
                 ("400".into(), json!({"description": "A malformed order.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemBody"}}}})),
             ])),
         }},
-        "/v1/banks/{bank}/payments/{key}": {"get": {
+        "/v1/banks/{bank}/payments/status": {"get": {
             "operationId": "getPayment", "summary": "The status of a submitted transfer (stetgate polls when a callback is late)",
-            "parameters": [param("bank"), {"name": "key", "in": "path", "required": true, "description": "The transfer's key, percent-encoded.", "schema": {"type": "string", "maxLength": 140}}],
+            "parameters": [param("bank"), {"name": "key", "in": "query", "required": true, "description": "The transfer's key (a query parameter: it holds `/`).", "schema": {"type": "string", "maxLength": 140}}],
             "responses": failures(serde_json::Map::from_iter([
                 ("200".into(), ok("PaymentStatusBody", "The status.")),
                 ("404".into(), json!({"description": "Never submitted: stetgate submits it."})),

@@ -71,7 +71,9 @@ impl PaymentHub for HttpHub {
 
     async fn poll(&self, transfer: &Transfer) -> Result<Executed, LedgerError> {
         self.connector.check_bank(transfer.bank)?;
-        let request = self.connector.http.get(self.connector.url(&["payments", &transfer.key]));
+        let mut url = self.connector.url(&["payments", "status"]);
+        url.query_pairs_mut().append_pair("key", &transfer.key);
+        let request = self.connector.http.get(url);
         match self.connector.call::<PaymentStatusBody>("poll_payment", request, true).await? {
             Some(body) => self.outcome("poll_payment", transfer, body),
             // Never reached the hub (the node stopped first): submit it now.

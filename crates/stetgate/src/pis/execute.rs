@@ -15,8 +15,9 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use stet::{BankCode, ResourceId};
 
-/// A claim left unfinished this long (its node stopped mid-way) is handed to the hub again.
-const STALE_CLAIM: SignedDuration = SignedDuration::from_mins(1);
+/// A claim left unfinished this long (still pending at the hub, or its node stopped mid-way) is
+/// asked about again; longer than a submission can last (two adapter timeouts of at most 60 s).
+const STALE_CLAIM: SignedDuration = SignedDuration::from_mins(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecutionError {
@@ -38,8 +39,11 @@ pub async fn run_scheduler(state: &AppState) -> Result<usize, ExecutionError> {
     }
     let today = state.calendar.today(state.clock.as_ref());
     for (bank, id) in state.store.due_payment_requests(today).await? {
-        execute(state, bank, &id).await?;
-        touched += 1;
+        // One bank's hub failing (its circuit open, a timeout) holds up no other request.
+        match execute(state, bank, &id).await {
+            Ok(()) => touched += 1,
+            Err(e) => tracing::warn!(%bank, error = %e, "payment not executed; retried at the next pass"),
+        }
     }
     Ok(touched)
 }
@@ -68,7 +72,7 @@ pub async fn execute(state: &AppState, bank: BankCode, id: &ResourceId) -> Resul
     // A claim still pending at the hub, or that another node left unfinished: its outcome, asked
     // by the same key.
     let before = now.saturating_sub(STALE_CLAIM).unwrap_or(now);
-    for (position, day) in state.store.stale_claims(bank, id, before).await? {
+    for (position, day) in state.store.take_stale_claims(bank, id, before, now).await? {
         let outcome = state.hub.poll(&transfer(&p, &debtor, position, day)).await?;
         finish(state, bank, id, position, day, outcome).await?;
     }

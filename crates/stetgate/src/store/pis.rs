@@ -247,16 +247,18 @@ impl Store {
         Ok(claimed == 1)
     }
 
-    /// Claims left unfinished before `before` (a node stopped between claim and outcome), to hand
-    /// to the hub again with the same key.
-    pub async fn stale_claims(
+    /// Claims left unfinished before `before` (pending at the hub, or a node stopped between
+    /// claim and outcome), to ask the hub about again by the same key: each is taken (its claim
+    /// renewed to `now`) by one caller only, so nodes polling together ask once.
+    pub async fn take_stale_claims(
         &self,
         bank: BankCode,
         id: &ResourceId,
         before: Timestamp,
+        now: Timestamp,
     ) -> Result<Vec<(i64, Date)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT position, due_date FROM payment_executions
+            "SELECT position, due_date, claimed_at FROM payment_executions
              WHERE bank_code = $1 AND resource_id = $2 AND status = 'claimed' AND claimed_at < $3",
         )
         .bind(bank.as_str())
@@ -264,11 +266,30 @@ impl Store {
         .bind(ms(before))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((row.try_get("position")?, parse_column(row.try_get("due_date")?, "due_date", |t| t.parse().ok())?))
-            })
-            .collect()
+        let mut taken = Vec::new();
+        for row in &rows {
+            let position: i64 = row.try_get("position")?;
+            let due: String = row.try_get("due_date")?;
+            let claimed_at: i64 = row.try_get("claimed_at")?;
+            let renewed = sqlx::query(
+                "UPDATE payment_executions SET claimed_at = $6
+                 WHERE bank_code = $1 AND resource_id = $2 AND position = $3 AND due_date = $4
+                   AND status = 'claimed' AND claimed_at = $5",
+            )
+            .bind(bank.as_str())
+            .bind(id.as_str())
+            .bind(position)
+            .bind(&due)
+            .bind(claimed_at)
+            .bind(ms(now))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+            if renewed == 1 {
+                taken.push((position, parse_column(due, "due_date", |t| t.parse().ok())?));
+            }
+        }
+        Ok(taken)
     }
 
     /// Records what the hub did with a claimed execution: true when it was still open (the first
