@@ -89,7 +89,7 @@ pub(crate) fn run(command: &CoreBankingCommand) -> std::process::ExitCode {
         let callback = match (&args.callback_url, &args.callback_hmac_key_file) {
             (Some(url), Some(key_file)) => {
                 let url = url::Url::parse(url).map_err(|e| (2, format!("--callback-url: {e}")))?;
-                let key = stetgate::pis::hub_callback::read_key(key_file).map_err(|e| (2, e))?;
+                let key = stetgate::core_banking::hub::read_callback_key(key_file).map_err(|e| (2, e))?;
                 let ca = args.callback_ca.clone().or_else(|| (admin.mode == Mode::Sandbox).then(|| pki.join("ca.pem")));
                 let files = stetgate::outbound::TlsFiles { ca: ca.as_deref(), client: None };
                 let http = stetgate::outbound::https_client(std::time::Duration::from_secs(5), files)

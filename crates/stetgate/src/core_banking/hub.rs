@@ -3,14 +3,16 @@
 //! as the contract's JSON `PaymentOrder` or as a pain.001 document; the hub answers booked,
 //! rejected, or pending. A pending transfer's outcome comes by the hub's signed callback
 //! (`pis::hub_callback`), and when that is late or lost, by [`PaymentHub::poll`]: `GET` of the
-//! key's status (the scheduler polls claims older than a minute).
+//! key's status (the scheduler polls claims older than three minutes). The callback is read here
+//! ([`PaymentHub::read_report`]: its signature, `X-Stetgate-Signature: t=<unix seconds>,
+//! hmac-sha256=<hex of HMAC-SHA256(key, "<t>.<body>")>`, `t` within five minutes, then its body).
 
 use super::connector::Connector;
-use super::contract::{PaymentOrder, PaymentStatusBody};
+use super::contract::{PaymentOrder, PaymentStatusBody, callback_signature};
 use crate::clock::Clock;
 use crate::config::HubFormat;
 use crate::ledger::LedgerError;
-use crate::ledger::hub::{Executed, PaymentHub, Transfer};
+use crate::ledger::hub::{Executed, PaymentHub, Report, ReportError, Transfer};
 use async_trait::async_trait;
 use std::sync::Arc;
 use stet::BankCode;
@@ -65,8 +67,20 @@ impl PaymentHub for HttpHub {
         self.outcome("submit_payment", transfer, body)
     }
 
-    fn callback_key(&self, bank: BankCode) -> Option<&[u8]> {
-        (bank == self.connector.bank).then_some(self.callback_key.as_slice())
+    fn read_report(&self, bank: BankCode, signature: &str, body: &[u8], now: i64) -> Result<Report, ReportError> {
+        if bank != self.connector.bank {
+            return Err(ReportError::NoReports);
+        }
+        if !signed(&self.callback_key, signature, body, now) {
+            return Err(ReportError::Unsigned);
+        }
+        let report: PaymentStatusBody = serde_json::from_slice(body)
+            .map_err(|_| ReportError::Malformed("the body is not a PaymentStatusBody".into()))?;
+        let outcome = report.outcome().map_err(ReportError::Malformed)?;
+        if !report.key.starts_with(&format!("{bank}/")) {
+            return Err(ReportError::Malformed("the key is another bank's".into()));
+        }
+        Ok(Report { key: report.key, outcome })
     }
 
     async fn poll(&self, transfer: &Transfer) -> Result<Executed, LedgerError> {
@@ -79,5 +93,48 @@ impl PaymentHub for HttpHub {
             // Never reached the hub (the node stopped first): submit it now.
             None => self.execute(transfer).await,
         }
+    }
+}
+
+/// How far a callback's `t` may be from the bank's clock.
+const MAX_SKEW_SECS: i64 = 300;
+
+/// A callback key file's bytes, a final line break left out (read at start-up).
+pub fn read_callback_key(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let mut key = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        key.pop();
+    }
+    if key.len() < 32 {
+        return Err(format!("{}: the key must be at least 32 bytes (256 bits)", path.display()));
+    }
+    Ok(key)
+}
+
+/// `t=<unix>,hmac-sha256=<hex>` over `<t>.<body>`, with `t` near `now`.
+fn signed(key: &[u8], header: &str, body: &[u8], now: i64) -> bool {
+    let Some((t, mac)) = header.split_once(",hmac-sha256=") else { return false };
+    let Some(Ok(t)) = t.strip_prefix("t=").map(str::parse::<i64>) else { return false };
+    if now.abs_diff(t) > MAX_SKEW_SECS.unsigned_abs() {
+        return false;
+    }
+    crate::secret::same_secret(&callback_signature(key, t, body), mac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_fresh_signature_with_the_key_over_this_body_passes() {
+        let (key, body, now) = (b"hub-key".as_slice(), br#"{"key":"k"}"#.as_slice(), 1_800_000_000);
+        let good = format!("t={now},hmac-sha256={}", callback_signature(key, now, body));
+        assert!(signed(key, &good, body, now + 10));
+        assert!(!signed(key, &good, b"{}", now), "another body");
+        assert!(!signed(b"other", &good, body, now), "another key");
+        assert!(!signed(key, &good, body, now + 301), "stale");
+        assert!(!signed(key, "", body, now) && !signed(key, "t=x,hmac-sha256=00", body, now));
+        let extreme = format!("t={},hmac-sha256=00", i64::MIN);
+        assert!(!signed(key, &extreme, body, now), "no overflow on an absurd t");
     }
 }

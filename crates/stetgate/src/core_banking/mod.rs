@@ -19,7 +19,7 @@ pub mod contract;
 pub mod hub;
 pub mod pain001;
 
-use crate::ledger::hub::{Executed, PaymentHub, Transfer};
+use crate::ledger::hub::{Executed, PaymentHub, Report, ReportError, Transfer};
 use crate::ledger::{Balances, DateWindow, HeldAccount, Ledger, LedgerError, Psu, PsuId, Transaction};
 use async_trait::async_trait;
 use jiff::civil::Date;
@@ -53,8 +53,8 @@ impl PaymentHub for Routed<dyn PaymentHub> {
         self.of(transfer.bank).poll(transfer).await
     }
 
-    fn callback_key(&self, bank: BankCode) -> Option<&[u8]> {
-        self.of(bank).callback_key(bank)
+    fn read_report(&self, bank: BankCode, signature: &str, body: &[u8], now: i64) -> Result<Report, ReportError> {
+        self.of(bank).read_report(bank, signature, body, now)
     }
 }
 

@@ -51,6 +51,24 @@ pub enum Rejection {
     UnknownAccount,
 }
 
+/// A transfer's outcome as the hub reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub key: String,
+    pub outcome: Executed,
+}
+
+/// Why a report is not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error("this bank's payments do not go through a hub that reports")]
+    NoReports,
+    #[error("the signature is missing, stale or wrong")]
+    Unsigned,
+    #[error("{0}")]
+    Malformed(String),
+}
+
 #[async_trait]
 pub trait PaymentHub: Send + Sync + 'static {
     /// Executes `transfer` once (see the module documentation).
@@ -62,9 +80,9 @@ pub trait PaymentHub: Send + Sync + 'static {
         self.execute(transfer).await
     }
 
-    /// The key `bank`'s hub signs its status callbacks with; `None` for a hub that answers at
-    /// once (no callback is accepted for that bank).
-    fn callback_key(&self, _bank: BankCode) -> Option<&[u8]> {
-        None
+    /// A status report the hub sent on its own (a callback): the transfer's key and outcome, when
+    /// the report is authentic. `now` is the bank's clock (Unix seconds), for the report's age.
+    fn read_report(&self, _bank: BankCode, _signature: &str, _body: &[u8], _now: i64) -> Result<Report, ReportError> {
+        Err(ReportError::NoReports)
     }
 }

@@ -292,6 +292,50 @@ async fn a_failing_adapter_costs_its_bank_a_503_and_nothing_else() {
     assert!(!metrics.contains(MARC), "no PSU in the metrics");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_balance_is_served_no_longer_than_cache_secs() {
+    let core_db = TestDb::sqlite();
+    let core = core_banking_db(&core_db).await;
+    let balance_calls = Arc::new(AtomicUsize::new(0));
+    let seen = balance_calls.clone();
+    let router = adapter::router(Arc::new(core), adapter::AdapterOptions::default()).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let seen = seen.clone();
+            async move {
+                if request.uri().path().ends_with("/balances") {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+                next.run(request).await
+            }
+        },
+    ));
+    let pki = Pki::new();
+    let (addr, _stop) = pki.serve(router).await;
+    let (app, tpp) = stetgate_with(TestDb::sqlite(), CoreBankingConfig { cache_secs: 2, ..pki.connector(addr) }).await;
+    let token = app.access_token(&tpp, BP, MARC, "aisp", None).await;
+    let consent = json!({"balances": [{"iban": MARC_1}], "transactions": [], "psuIdentity": false, "trustedBeneficiaries": false});
+    assert_eq!(
+        call(&app, &tpp, BP, &token, Method::PUT, "/stet/psd2/v1.4.2/consents", Some(consent)).await.0,
+        StatusCode::CREATED
+    );
+    let balance = async || {
+        let (status, body, _) = call(&app, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["accounts"][0]["balances"][0]["balanceAmount"]["amount"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(balance().await, "1000000.00");
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(core_db.url()).await.unwrap();
+    sqlx::query("UPDATE accounts SET booked_balance_minor = 500 WHERE iban = $1")
+        .bind(MARC_1)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(balance().await, "1000000.00", "within cache_secs, the cached figure");
+    assert_eq!(balance_calls.load(Ordering::SeqCst), 1, "one call to the adapter for both");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(balance().await, "5.00", "after cache_secs, the bank's figure");
+}
+
 /// Checks `body` against the schema `name` of the published contract.
 fn assert_follows_contract(name: &str, body: &Value) {
     let doc = contract::openapi();
