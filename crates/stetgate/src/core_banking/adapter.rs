@@ -226,7 +226,7 @@ async fn post_payment(
         if order.key != key {
             return Err(bad("the order's key is not its Idempotency-Key"));
         }
-        order.into_transfer(bank)
+        order.into_transfer(bank).map_err(|why| bad(format!("the order: {why}")))?
     };
     // Looked up and claimed under one lock: two submissions of a key at once execute it once.
     let known = match a.outcomes().entry(key.clone()) {

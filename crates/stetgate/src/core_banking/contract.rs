@@ -21,7 +21,7 @@
 //! Any other status is a failure of the adapter ([`ProblemBody`] optional). Path segments are
 //! percent-encoded (a STET resource id may hold `/`, spaces, `?`).
 
-use crate::ledger::hub::{Executed, Rejection, Transfer};
+use crate::ledger::hub::{Credit, Executed, Rejection, Transfer};
 use crate::ledger::{
     Account, AccountStatus, Balances, BankTransactionCode, CreditDebit, HeldAccount, Psu, PsuId, PsuIdentity, Segment,
     Transaction, TransactionStatus, Usage,
@@ -256,10 +256,11 @@ pub struct PaymentOrder {
     /// The debtor account's resource id.
     #[schema(value_type = String, example = "138070080430019654051")]
     pub debtor_account: ResourceId,
+    /// The debit: the total of `creditTransfers`.
     pub instructed_amount: Amount,
-    pub creditor: CreditorBody,
-    #[serde(default)]
-    pub remittance: Vec<String>,
+    /// What the debit pays: one credit transfer, or (a batch booking) one per instruction of
+    /// the day, each to be credited to its creditor.
+    pub credit_transfers: Vec<CreditTransferBody>,
     /// The Paris day to execute on.
     #[schema(value_type = String, format = Date)]
     pub requested_execution_date: Date,
@@ -267,12 +268,22 @@ pub struct PaymentOrder {
     pub instant: bool,
 }
 
+/// One credit transfer of a `PaymentOrder`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreditTransferBody {
+    pub creditor: CreditorBody,
+    pub amount: Amount,
+    #[serde(default)]
+    pub remittance: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreditorBody {
     #[schema(example = "Boulangerie Paul")]
     pub name: String,
-    /// Absent for a batch of several creditors executed as one debit.
+    /// Absent when the PISP named the creditor without an account (the bank's rules decide).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "FR7630004000031234567890143")]
     pub iban: Option<Iban>,
@@ -318,25 +329,45 @@ impl PaymentOrder {
             key: transfer.key.clone(),
             debtor_account: transfer.debtor.clone(),
             instructed_amount: transfer.amount,
-            creditor: CreditorBody { name: transfer.creditor_name.clone(), iban: transfer.creditor_iban.clone() },
-            remittance: transfer.remittance.clone(),
+            credit_transfers: transfer
+                .credits
+                .iter()
+                .map(|c| CreditTransferBody {
+                    creditor: CreditorBody { name: c.creditor_name.clone(), iban: c.creditor_iban.clone() },
+                    amount: c.amount,
+                    remittance: c.remittance.clone(),
+                })
+                .collect(),
             requested_execution_date: transfer.date,
             instant: transfer.instant,
         }
     }
 
-    pub fn into_transfer(self, bank: BankCode) -> Transfer {
-        Transfer {
-            key: self.key,
+    /// The transfer, when the order is consistent: at least one credit, all in the currency of
+    /// the debit, which is their total.
+    pub fn into_transfer(self, bank: BankCode) -> Result<Transfer, String> {
+        let credits: Vec<Credit> = self
+            .credit_transfers
+            .into_iter()
+            .map(|c| Credit {
+                creditor_name: c.creditor.name,
+                creditor_iban: c.creditor.iban,
+                amount: c.amount,
+                remittance: c.remittance,
+            })
+            .collect();
+        let reference = self.key.clone();
+        let transfer = Transfer::of_credits(
+            self.key,
             bank,
-            debtor: self.debtor_account,
-            amount: self.instructed_amount,
-            creditor_name: self.creditor.name,
-            creditor_iban: self.creditor.iban,
-            remittance: self.remittance,
-            date: self.requested_execution_date,
-            instant: self.instant,
-        }
+            self.debtor_account,
+            self.requested_execution_date,
+            self.instant,
+            credits,
+            &reference,
+        );
+        check_total(&transfer, self.instructed_amount)?;
+        Ok(transfer)
     }
 }
 
@@ -376,6 +407,20 @@ impl PaymentStatusBody {
             _ => Err("a status whose transactionId or reason does not fit it".into()),
         }
     }
+}
+
+/// That `transfer` pays at least one credit, all in one currency, `total` in all.
+pub fn check_total(transfer: &Transfer, total: Amount) -> Result<(), String> {
+    if transfer.credits.is_empty() {
+        return Err("no credit transfer".into());
+    }
+    if transfer.credits.iter().any(|c| c.amount.currency != total.currency) {
+        return Err("a credit transfer in another currency than the debit".into());
+    }
+    if transfer.amount != total {
+        return Err("the debit is not the total of its credit transfers".into());
+    }
+    Ok(())
 }
 
 /// The hex HMAC-SHA256 of `<t>.<body>` with the bank's callback key: what a hub puts in
@@ -693,7 +738,7 @@ fn paths() -> Value {
         }},
         "/v1/banks/{bank}/payments": {"post": {
             "operationId": "submitPayment", "summary": "Execute a credit transfer (idempotent on its key)",
-            "description": "The body is a PaymentOrder (application/json) or, for a hub configured with format = \"pain.001\", a pain.001.001.09 CstmrCdtTrfInitn document (application/xml) whose MsgId, PmtInfId and EndToEndId are a 35-character hash of the key (the key itself is the Idempotency-Key). Submitting a key again, even while its first submission is in flight, executes nothing and answers the transfer's status. A 4xx answer is a refusal: logged, not retried at once, and the transfer is asked about again three minutes later.",
+            "description": "The body is a PaymentOrder (application/json) or, for a hub configured with format = \"pain.001\", a pain.001.001.09 CstmrCdtTrfInitn document (application/xml) whose MsgId and PmtInfId are a 35-character hash of the key (the key itself is the Idempotency-Key), with one CdtTrfTxInf per credit transfer (EndToEndId: a hash of \"<key>#<n>\"), BtchBookg true when there are several and CtrlSum their total. Submitting a key again, even while its first submission is in flight, executes nothing and answers the transfer's status. A 4xx answer is a refusal: logged, not retried at once, and the transfer is asked about again three minutes later.",
             "parameters": [param("bank"), {"name": "Idempotency-Key", "in": "header", "required": true, "description": "The transfer's key.", "schema": {"type": "string", "maxLength": 140}}],
             "requestBody": {"required": true, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/PaymentOrder"}},

@@ -27,6 +27,52 @@ pub struct Transfer {
     pub date: Date,
     /// SEPA instant (SCT Inst).
     pub instant: bool,
+    /// What the debit pays: one credit for a single instruction, one per instruction of the day
+    /// for a batch booking (the hub credits each; `amount` is their total).
+    pub credits: Vec<Credit>,
+}
+
+/// One credit transfer of a [`Transfer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub creditor_name: String,
+    pub creditor_iban: Option<Iban>,
+    pub amount: Amount,
+    pub remittance: Vec<String>,
+}
+
+impl Transfer {
+    /// The debit paying `credits` (all in one currency): their total, and what the debtor's
+    /// statement shows, the creditor and remittance of a single credit, or "REMISE n VIREMENTS"
+    /// and `batch_reference` for several.
+    pub fn of_credits(
+        key: String,
+        bank: BankCode,
+        debtor: ResourceId,
+        date: Date,
+        instant: bool,
+        credits: Vec<Credit>,
+        batch_reference: &str,
+    ) -> Transfer {
+        let currency = credits.first().map_or(stet::Currency::EUR, |c| c.amount.currency);
+        let minor: i64 = credits.iter().filter_map(|c| c.amount.to_minor().ok()).sum();
+        let (creditor_name, creditor_iban, remittance) = match credits.as_slice() {
+            [one] => (one.creditor_name.clone(), one.creditor_iban.clone(), one.remittance.clone()),
+            _ => (format!("REMISE {} VIREMENTS", credits.len()), None, vec![batch_reference.to_owned()]),
+        };
+        Transfer {
+            key,
+            bank,
+            debtor,
+            amount: Amount::from_minor(minor, currency),
+            creditor_name,
+            creditor_iban,
+            remittance,
+            date,
+            instant,
+            credits,
+        }
+    }
 }
 
 /// What the hub did.

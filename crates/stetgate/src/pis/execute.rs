@@ -8,7 +8,7 @@
 //! minute later, the scheduler's poll tells the outcome. The first outcome recorded wins.
 
 use super::model::{Execution, InstructionStatus, PaymentRequest, PaymentStatus, StatusReason};
-use crate::ledger::hub::{Executed, Rejection, Transfer};
+use crate::ledger::hub::{Credit, Executed, Rejection, Transfer};
 use crate::state::AppState;
 use crate::store::StoreError;
 use jiff::civil::Date;
@@ -151,23 +151,17 @@ fn transfer(p: &PaymentRequest, debtor: &ResourceId, position: i64, day: Date) -
         .iter()
         .filter(|i| if position == -1 { i.execution_date == day } else { i.position == position })
         .collect();
-    let currency = part.first().map(|i| i.amount.currency).unwrap_or(stet::Currency::EUR);
-    let minor: i64 = part.iter().filter_map(|i| i.amount.to_minor().ok()).sum();
-    let (creditor_name, creditor_iban, remittance) = match part.as_slice() {
-        [one] => (one.creditor_name.clone(), one.creditor_iban.clone(), one.remittance.clone()),
-        _ => (format!("REMISE {} VIREMENTS", part.len()), None, vec![p.payment_information_id.clone()]),
-    };
-    Transfer {
-        key: format!("{}/{}/{position}/{day}", p.bank, p.id),
-        bank: p.bank,
-        debtor: debtor.clone(),
-        amount: stet::Amount::from_minor(minor, currency),
-        creditor_name,
-        creditor_iban,
-        remittance,
-        date: day,
-        instant: p.instant,
-    }
+    let credits = part
+        .iter()
+        .map(|i| Credit {
+            creditor_name: i.creditor_name.clone(),
+            creditor_iban: i.creditor_iban.clone(),
+            amount: i.amount,
+            remittance: i.remittance.clone(),
+        })
+        .collect();
+    let key = format!("{}/{}/{position}/{day}", p.bank, p.id);
+    Transfer::of_credits(key, p.bank, debtor.clone(), day, p.instant, credits, &p.payment_information_id)
 }
 
 fn reason_of(why: Rejection) -> StatusReason {

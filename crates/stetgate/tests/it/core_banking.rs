@@ -425,7 +425,7 @@ async fn the_reference_adapter_command_serves_the_contract() {
     // A payment: pending at once, booked on the SQL ledger just after, answered the same on a
     // second submission; a key is asked about as a query parameter (it holds `/`).
     let key = "13807/PR-cli/0/2026-11-21";
-    let order = json!({"key": key, "debtorAccount": MARC_1_ID, "instructedAmount": {"currency": "EUR", "amount": "1.00"}, "creditor": {"name": "Boulangerie Paul"}, "remittance": [], "requestedExecutionDate": "2026-11-21", "instant": false});
+    let order = json!({"key": key, "debtorAccount": MARC_1_ID, "instructedAmount": {"currency": "EUR", "amount": "1.00"}, "creditTransfers": [{"creditor": {"name": "Boulangerie Paul"}, "amount": {"currency": "EUR", "amount": "1.00"}}], "requestedExecutionDate": "2026-11-21", "instant": false});
     assert_follows_contract("PaymentOrder", &order);
     let submit = async |with_key: bool| {
         let mut request = http.post(format!("{base}/v1/banks/13807/payments")).bearer_auth("s3cret-token");
@@ -512,11 +512,15 @@ async fn pisp_through_the_adapter(
 
 /// Approves and confirms a single payment of `amount` from Marc's first account; the request id.
 async fn pay(p: &crate::pis::Pisp, token: &str, id: &str, amount: &str) -> (String, Value) {
+    pay_with(p, token, &crate::pis::single(id, amount, None)).await
+}
+
+/// The same for any payment request `body`.
+async fn pay_with(p: &crate::pis::Pisp, token: &str, body: &Value) -> (String, Value) {
     use stet::ApiVersion::V1_6_2;
-    let body = crate::pis::single(id, amount, None);
-    let (request, approval) = p.create(V1_6_2, token, &body).await;
+    let (request, approval) = p.create(V1_6_2, token, body).await;
     let factor = crate::pis::factor(&p.approve(&approval, MARC, Some(MARC_1_ID)).await);
-    let nonce = p.post(V1_6_2, token, &body).await.1["nonce"].as_str().unwrap().to_owned();
+    let nonce = p.post(V1_6_2, token, body).await.1["nonce"].as_str().unwrap().to_owned();
     let (status, confirmed) =
         p.confirm(V1_6_2, token, &request, &json!({"nonce": nonce, "psuAuthenticationFactor": factor})).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
@@ -619,6 +623,22 @@ async fn a_lost_callback_is_recovered_by_polling(db: TestDb) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(marc_1_booked(&core).await, "999990.00");
+    // A batch booking: one debit of 7.50, two credit transfers in one pain.001 PmtInf.
+    let mut batch = crate::pis::single("hub-4", "5.00", None);
+    batch["batchBooking"] = json!(true);
+    batch["numberOfTransactions"] = json!(2);
+    let mut second = batch["creditTransferTransaction"][0].clone();
+    second["paymentId"] = json!({"instructionId": "hub-4-2", "endToEndId": "hub-4-e2e-2"});
+    second["instructedAmount"]["amount"] = json!("2.50");
+    batch["creditTransferTransaction"].as_array_mut().unwrap().push(second);
+    let (batch_id, _) = pay_with(&p, &token, &batch).await;
+    for _ in 0..50 {
+        if marc_1_booked(&core).await == "999982.50" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(marc_1_booked(&core).await, "999982.50", "one debit of the batch's total");
     p.tick().await;
     let waiting = p.get(stet::ApiVersion::V1_6_2, &token, &id).await;
     assert_eq!(waiting["paymentRequest"]["paymentInformationStatus"], "ACSP", "not polled before three minutes");
@@ -626,7 +646,9 @@ async fn a_lost_callback_is_recovered_by_polling(db: TestDb) {
     p.tick().await;
     let done = p.get(stet::ApiVersion::V1_6_2, &token, &id).await;
     assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "the poll found it booked: {done}");
-    assert_eq!(marc_1_booked(&core).await, "999990.00", "executed once");
+    let batch_done = p.get(stet::ApiVersion::V1_6_2, &token, &batch_id).await;
+    assert_eq!(batch_done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{batch_done}");
+    assert_eq!(marc_1_booked(&core).await, "999982.50", "each executed once");
     core_db.destroy().await;
 }
 
