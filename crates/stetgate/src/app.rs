@@ -77,7 +77,7 @@ fn ledgers(
         if let Some(payments) = &settings.payments {
             // Its own places and breaker: a payment the hub keeps failing never closes the accounts.
             let connector = Arc::new(connect()?);
-            let key = crate::core_banking::hub::read_callback_key(&payments.callback_hmac_key_file).map_err(|e| {
+            let key = crate::secret::read_key_file(&payments.callback_hmac_key_file).map_err(|e| {
                 StartupError::Other(format!("core_banking.\"{bank}\".payments.callback_hmac_key_file: {e}"))
             })?;
             hubs.insert(*bank, Arc::new(HttpHub::new(connector, payments.format, key, clock.clone())));

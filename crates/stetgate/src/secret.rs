@@ -109,6 +109,30 @@ pub(crate) fn hash_secret(value: &str) -> String {
     eidas::psd2::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes()).as_ref())
 }
 
+/// A shared key from a file (an HMAC key the bank's system signs or checks with): the file's
+/// bytes, a final line break (an editor's) left out, at least 32 bytes (256 bits).
+pub fn read_key_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let mut key = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        key.pop();
+    }
+    if key.len() < 32 {
+        return Err(format!("{}: the key must be at least 32 bytes (256 bits)", path.display()));
+    }
+    Ok(key)
+}
+
+/// A bearer token from a file: its text, trimmed; printable ASCII, not empty.
+pub fn read_token_file(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let token = String::from_utf8(text).map_err(|_| format!("{}: the token is not UTF-8", path.display()))?;
+    let token = token.trim().to_owned();
+    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!("{}: the token is empty or not printable ASCII", path.display()));
+    }
+    Ok(token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +154,26 @@ mod tests {
         let hash = Secret::from_client("abc").hash();
         assert_eq!(hash.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "SHA-256, hex");
         assert_eq!(format!("{hash:?}"), "SecretHash(ba7816bf..)", "logs show a prefix only");
+    }
+
+    #[test]
+    fn key_and_token_files_are_read_strictly() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let key = "k".repeat(32);
+        assert_eq!(
+            read_key_file(&file("good", &format!("{key}\r\n"))).unwrap(),
+            key.as_bytes(),
+            "the editor's line break is not the key's"
+        );
+        assert!(read_key_file(&file("short", "hub-key\n")).unwrap_err().contains("at least 32 bytes"));
+        assert!(read_key_file(&dir.path().join("missing")).is_err());
+        assert_eq!(read_token_file(&file("token", "  s3cret\n")).unwrap(), "s3cret");
+        assert!(read_token_file(&file("blank", " \n")).is_err());
+        assert!(read_token_file(&file("spaced", "two words")).is_err());
     }
 }

@@ -57,14 +57,7 @@ pub(crate) fn run(command: &CoreBankingCommand) -> std::process::ExitCode {
             return Err((2, "give --client-ca and/or --bearer-token-file: the adapter must know who calls".into()));
         }
         let bearer = match &args.bearer_token_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| (2, format!("{}: {e}", path.display())))?;
-                let token = text.trim().to_owned();
-                if token.is_empty() {
-                    return Err((2, format!("{}: the bearer token is empty", path.display())));
-                }
-                Some(token)
-            }
+            Some(path) => Some(stetgate::secret::read_token_file(path).map_err(|e| (2, e))?),
             None => None,
         };
         let pki = config.data_dir.join("pki");
@@ -89,7 +82,7 @@ pub(crate) fn run(command: &CoreBankingCommand) -> std::process::ExitCode {
         let callback = match (&args.callback_url, &args.callback_hmac_key_file) {
             (Some(url), Some(key_file)) => {
                 let url = url::Url::parse(url).map_err(|e| (2, format!("--callback-url: {e}")))?;
-                let key = stetgate::core_banking::hub::read_callback_key(key_file).map_err(|e| (2, e))?;
+                let key = stetgate::secret::read_key_file(key_file).map_err(|e| (2, e))?;
                 let ca = args.callback_ca.clone().or_else(|| (admin.mode == Mode::Sandbox).then(|| pki.join("ca.pem")));
                 let files = stetgate::outbound::TlsFiles { ca: ca.as_deref(), client: None };
                 let http = stetgate::outbound::https_client(std::time::Duration::from_secs(5), files)

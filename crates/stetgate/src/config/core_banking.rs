@@ -35,13 +35,13 @@ pub struct CoreBankingConfig {
     pub client_key: Option<PathBuf>,
     #[serde(default)]
     pub bearer_token_file: Option<PathBuf>,
-    #[serde(default = "three")]
+    #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
-    #[serde(default = "thirty_two")]
+    #[serde(default = "default_max_concurrent")]
     pub max_concurrent: usize,
-    #[serde(default = "five")]
+    #[serde(default = "default_breaker_failures")]
     pub breaker_failures: u32,
-    #[serde(default = "thirty")]
+    #[serde(default = "default_breaker_open_secs")]
     pub breaker_open_secs: u64,
     #[serde(default)]
     pub cache_secs: u64,
@@ -73,16 +73,16 @@ pub enum HubFormat {
     Pain001,
 }
 
-fn three() -> u64 {
+fn default_timeout_secs() -> u64 {
     3
 }
-fn thirty_two() -> usize {
+fn default_max_concurrent() -> usize {
     32
 }
-fn five() -> u32 {
+fn default_breaker_failures() -> u32 {
     5
 }
-fn thirty() -> u64 {
+fn default_breaker_open_secs() -> u64 {
     30
 }
 
@@ -98,10 +98,10 @@ impl CoreBankingConfig {
             client_cert: None,
             client_key: None,
             bearer_token_file: None,
-            timeout_secs: three(),
-            max_concurrent: thirty_two(),
-            breaker_failures: five(),
-            breaker_open_secs: thirty(),
+            timeout_secs: default_timeout_secs(),
+            max_concurrent: default_max_concurrent(),
+            breaker_failures: default_breaker_failures(),
+            breaker_open_secs: default_breaker_open_secs(),
             cache_secs: 0,
             payments: None,
         }

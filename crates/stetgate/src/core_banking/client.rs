@@ -5,7 +5,7 @@
 //! balances for the hot path; transactions and overdrafts are always asked.
 
 use super::cache::Ttl;
-use super::connector::Connector;
+use super::connector::{Connector, NotFound};
 use super::contract::{
     AccountList, BalanceList, BalancesQuery, MAX_BALANCE_ACCOUNTS, OverdraftBody, PsuBody, TransactionList,
 };
@@ -49,8 +49,11 @@ impl HttpLedger {
         for batch in ids.chunks(MAX_BALANCE_ACCOUNTS) {
             let query = BalancesQuery { accounts: batch.to_vec(), date: today };
             let request = self.connector.http.post(self.connector.url(&["balances"])).json(&query);
-            let list: BalanceList =
-                self.connector.call("balances", request, false).await?.unwrap_or(BalanceList { balances: Vec::new() });
+            let list: BalanceList = self
+                .connector
+                .call("balances", request, NotFound::IsAFailure)
+                .await?
+                .unwrap_or(BalanceList { balances: Vec::new() });
             for body in list.balances {
                 let (id, balances) = body.into_balances().map_err(|why| self.connector.malformed("balances", &why))?;
                 if !batch.contains(&id) {
@@ -71,7 +74,7 @@ impl Ledger for HttpLedger {
             return Ok(hit);
         }
         let request = self.connector.http.get(self.connector.url(&["psus", psu.as_str()]));
-        let found = match self.connector.call::<PsuBody>("psu", request, true).await? {
+        let found = match self.connector.call::<PsuBody>("psu", request, NotFound::MeansNone).await? {
             Some(body) => Some(body.into_psu(bank, psu).map_err(|why| self.connector.malformed("psu", &why))?),
             None => None,
         };
@@ -87,8 +90,11 @@ impl Ledger for HttpLedger {
             return Ok(hit);
         }
         let request = self.connector.http.get(self.connector.url(&["psus", psu.as_str(), "accounts"]));
-        let list: AccountList =
-            self.connector.call("accounts", request, false).await?.unwrap_or(AccountList { accounts: Vec::new() });
+        let list: AccountList = self
+            .connector
+            .call("accounts", request, NotFound::IsAFailure)
+            .await?
+            .unwrap_or(AccountList { accounts: Vec::new() });
         let held: Vec<HeldAccount> = list.accounts.into_iter().map(|a| a.into_held(bank)).collect();
         if let Some(cache) = &self.accounts {
             cache.put(psu.clone(), held.clone());
@@ -134,7 +140,7 @@ impl Ledger for HttpLedger {
         url.query_pairs_mut().append_pair("from", &window.from.to_string()).append_pair("to", &window.to.to_string());
         let list: TransactionList = self
             .connector
-            .call("transactions", self.connector.http.get(url), false)
+            .call("transactions", self.connector.http.get(url), NotFound::IsAFailure)
             .await?
             .unwrap_or(TransactionList { transactions: Vec::new() });
         let mut transactions = Vec::with_capacity(list.transactions.len());
@@ -151,7 +157,7 @@ impl Ledger for HttpLedger {
     async fn overdraft(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Amount>, LedgerError> {
         self.connector.check_bank(bank)?;
         let request = self.connector.http.get(self.connector.url(&["accounts", id.as_str(), "overdraft"]));
-        let answer: Option<OverdraftBody> = self.connector.call("overdraft", request, true).await?;
+        let answer: Option<OverdraftBody> = self.connector.call("overdraft", request, NotFound::MeansNone).await?;
         match answer {
             Some(body) if body.overdraft.value.is_sign_negative() && !body.overdraft.value.is_zero() => {
                 Err(self.connector.malformed("overdraft", "a negative overdraft"))

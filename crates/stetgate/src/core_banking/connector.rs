@@ -19,6 +19,15 @@ use stet::BankCode;
 /// The largest answer read from an adapter (500 days of a busy account fit well within it).
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
+/// What a 404 means for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotFound {
+    /// The contract allows it: no such PSU, account or transfer.
+    MeansNone,
+    /// The contract does not: a failure of the adapter.
+    IsAFailure,
+}
+
 /// Why a call gave no answer.
 enum Failure {
     /// The adapter answered a 4xx (not 404 where the contract allows it, nor 408 / 429): it is up.
@@ -62,22 +71,12 @@ impl Connector {
         metrics: Arc<Metrics>,
     ) -> Result<Connector, ConnectorSetupError> {
         let fail = |problem: String| ConnectorSetupError { bank, problem };
-        let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())));
         let timeout = Duration::from_secs(config.timeout_secs);
         let client = config.client_cert.as_deref().zip(config.client_key.as_deref());
         let files = crate::outbound::TlsFiles { ca: config.ca.as_deref(), client };
         let http = crate::outbound::https_client(timeout, files).map_err(fail)?;
-        let bearer = match &config.bearer_token_file {
-            Some(path) => {
-                let token = String::from_utf8(read(path)?).map_err(|_| fail("the bearer token is not UTF-8".into()))?;
-                let token = token.trim().to_owned();
-                if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(fail(format!("{}: the bearer token is empty or not printable", path.display())));
-                }
-                Some(token)
-            }
-            None => None,
-        };
+        let bearer =
+            config.bearer_token_file.as_deref().map(crate::secret::read_token_file).transpose().map_err(fail)?;
         let mut base = url::Url::parse(&config.url).map_err(|e| fail(format!("url: {e}")))?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
@@ -103,12 +102,12 @@ impl Connector {
         url
     }
 
-    /// Sends one call and reads its answer: `Ok(None)` for a 404 when `absent` allows it.
+    /// Sends one call and reads its answer (`Ok(None)`: a 404 that `not_found` allows).
     pub(super) async fn call<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         request: reqwest::RequestBuilder,
-        absent: bool,
+        not_found: NotFound,
     ) -> Result<Option<T>, LedgerError> {
         let bank = self.bank.as_str();
         // A place first: waiting for one leaves the breaker as it is.
@@ -130,7 +129,7 @@ impl Connector {
             None => request,
         };
         let started = Instant::now();
-        let outcome = self.exchange(request, absent).await;
+        let outcome = self.exchange(request, not_found).await;
         let elapsed = Some(started.elapsed());
         match outcome {
             Ok(answer) => {
@@ -165,7 +164,7 @@ impl Connector {
     async fn exchange<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
-        absent: bool,
+        not_found: NotFound,
     ) -> Result<Option<T>, Failure> {
         let mut response = request
             .header("accept", "application/json")
@@ -173,7 +172,7 @@ impl Connector {
             .await
             .map_err(|e| Failure::Failed(format!("not reached: {}", e.without_url())))?;
         let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND && absent {
+        if status == reqwest::StatusCode::NOT_FOUND && not_found == NotFound::MeansNone {
             return Ok(None);
         }
         if status.is_client_error() && !matches!(status.as_u16(), 408 | 429) {

@@ -7,7 +7,7 @@
 //! ([`PaymentHub::read_report`]: its signature, `X-Stetgate-Signature: t=<unix seconds>,
 //! hmac-sha256=<hex of HMAC-SHA256(key, "<t>.<body>")>`, `t` within five minutes, then its body).
 
-use super::connector::Connector;
+use super::connector::{Connector, NotFound};
 use super::contract::{PaymentOrder, PaymentStatusBody, callback_signature};
 use crate::clock::Clock;
 use crate::config::HubFormat;
@@ -62,7 +62,8 @@ impl PaymentHub for HttpHub {
                 .header("content-type", "application/xml")
                 .body(super::pain001::write(transfer, self.clock.now())),
         };
-        let answer: Option<PaymentStatusBody> = self.connector.call("submit_payment", request, false).await?;
+        let answer: Option<PaymentStatusBody> =
+            self.connector.call("submit_payment", request, NotFound::IsAFailure).await?;
         let body = answer.ok_or_else(|| self.connector.malformed("submit_payment", "no status"))?;
         self.outcome("submit_payment", transfer, body)
     }
@@ -88,7 +89,7 @@ impl PaymentHub for HttpHub {
         let mut url = self.connector.url(&["payments", "status"]);
         url.query_pairs_mut().append_pair("key", &transfer.key);
         let request = self.connector.http.get(url);
-        match self.connector.call::<PaymentStatusBody>("poll_payment", request, true).await? {
+        match self.connector.call::<PaymentStatusBody>("poll_payment", request, NotFound::MeansNone).await? {
             Some(body) => self.outcome("poll_payment", transfer, body),
             // Never reached the hub (the node stopped first): submit it now.
             None => self.execute(transfer).await,
@@ -98,18 +99,6 @@ impl PaymentHub for HttpHub {
 
 /// How far a callback's `t` may be from the bank's clock.
 const MAX_SKEW_SECS: i64 = 300;
-
-/// A callback key file's bytes, a final line break left out (read at start-up).
-pub fn read_callback_key(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    let mut key = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        key.pop();
-    }
-    if key.len() < 32 {
-        return Err(format!("{}: the key must be at least 32 bytes (256 bits)", path.display()));
-    }
-    Ok(key)
-}
 
 /// `t=<unix>,hmac-sha256=<hex>` over `<t>.<body>`, with `t` near `now`.
 fn signed(key: &[u8], header: &str, body: &[u8], now: i64) -> bool {

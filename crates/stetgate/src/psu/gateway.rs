@@ -44,20 +44,12 @@ impl OtpGateway {
     /// Reads the configured files and builds the HTTPS client (start-up: a failure stops it).
     pub fn new(bank: BankCode, bank_name: &str, config: &OtpGatewayConfig) -> Result<OtpGateway, GatewaySetupError> {
         let fail = |problem: String| GatewaySetupError { bank, problem };
-        let read = |path: &std::path::Path| std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())));
         let client = config.client_cert.as_deref().zip(config.client_key.as_deref());
         let files = crate::outbound::TlsFiles { ca: config.ca.as_deref(), client };
         let http = crate::outbound::https_client(Duration::from_secs(config.timeout_secs), files).map_err(fail)?;
         let hmac_key = match &config.hmac_key_file {
             Some(path) => {
-                // The file's bytes are the key; a final line break (an editor's) is not part of it.
-                let mut key = read(path)?;
-                while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                    key.pop();
-                }
-                if key.is_empty() {
-                    return Err(fail(format!("{}: the HMAC key is empty", path.display())));
-                }
+                let key = crate::secret::read_key_file(path).map_err(fail)?;
                 Some(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key))
             }
             None => None,
