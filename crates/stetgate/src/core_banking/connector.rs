@@ -113,16 +113,13 @@ impl Connector {
         // A place first: waiting for one leaves the breaker as it is.
         let Ok(Ok(_place)) = tokio::time::timeout(self.timeout, self.places.acquire()).await else {
             self.metrics.core_banking_call(bank, operation, "busy", None);
-            return Err(LedgerError::Unavailable(format!(
-                "core-banking adapter of {bank}: every place is taken, {operation} not called"
-            )));
+            return Err(self.unavailable(operation, "every place is taken, not called"));
         };
         if let Permit::Refused(wait) = self.breaker.permit(Instant::now()) {
             self.metrics.core_banking_call(bank, operation, "circuit_open", None);
-            return Err(LedgerError::Unavailable(format!(
-                "core-banking adapter of {bank}: circuit open ({} s left), {operation} not called",
-                wait.as_secs()
-            )));
+            return Err(
+                self.unavailable(operation, format_args!("circuit open ({} s left), not called", wait.as_secs()))
+            );
         }
         let request = match &self.bearer {
             Some(token) => request.bearer_auth(token),
@@ -144,7 +141,7 @@ impl Connector {
                 self.breaker.succeeded();
                 self.metrics.core_banking_call(bank, operation, "refused", elapsed);
                 tracing::error!(bank, operation, %status, "core-banking adapter refused a call");
-                Err(LedgerError::Unavailable(format!("core-banking adapter of {bank}, {operation}: answered {status}")))
+                Err(self.unavailable(operation, format_args!("answered {status}")))
             }
             Err(Failure::Failed(why)) => {
                 self.metrics.core_banking_call(bank, operation, "failed", elapsed);
@@ -155,7 +152,7 @@ impl Connector {
                         "core-banking adapter failing: circuit opened, calls refused for a while"
                     );
                 }
-                Err(LedgerError::Unavailable(format!("core-banking adapter of {bank}, {operation}: {why}")))
+                Err(self.unavailable(operation, why))
             }
         }
     }
@@ -200,11 +197,17 @@ impl Connector {
         })
     }
 
+    /// Why this adapter gave no answer to `operation`: the ledger's failure, whose text is logged
+    /// with the request id and never sent to the TPP.
+    fn unavailable(&self, operation: &str, why: impl std::fmt::Display) -> LedgerError {
+        LedgerError::Unavailable(format!("core-banking adapter of {}, {operation}: {why}", self.bank))
+    }
+
     /// An answer that passed the contract's shape but not its rules.
     pub(super) fn malformed(&self, operation: &'static str, why: &str) -> LedgerError {
         self.metrics.core_banking_call(self.bank.as_str(), operation, "failed", None);
         self.breaker.failed(Instant::now());
-        LedgerError::Unavailable(format!("core-banking adapter of {}, {operation}: {why}", self.bank))
+        self.unavailable(operation, why)
     }
 
     /// The bank of a call must be this connector's (`Routed` sends it only its own).
@@ -212,7 +215,7 @@ impl Connector {
         if bank == self.bank {
             Ok(())
         } else {
-            Err(LedgerError::Unavailable(format!("core-banking adapter of {} asked about bank {bank}", self.bank)))
+            Err(self.unavailable("routing", format_args!("asked about bank {bank}")))
         }
     }
 }
