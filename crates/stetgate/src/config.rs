@@ -846,6 +846,16 @@ fn readable(file: Option<&Path>, key: &str, path: &Path) -> Result<(), ConfigErr
     }
 }
 
+/// Each configured file of the table `table` (`(key, path)`, unset ones skipped) can be read.
+fn readable_files(file: Option<&Path>, table: &str, files: &[(&str, &Option<PathBuf>)]) -> Result<(), ConfigError> {
+    for (name, path) in files {
+        if let Some(path) = path {
+            readable(file, &format!("{table}.{name}"), path)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

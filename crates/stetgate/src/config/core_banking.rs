@@ -19,7 +19,7 @@
 //! callback_hmac_key_file = "/etc/stetgate/hub-callback.key"  # the hub signs its status callbacks
 //! ```
 
-use super::{ConfigError, readable};
+use super::{ConfigError, readable, readable_files};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -147,17 +147,13 @@ impl CoreBankingConfig {
         if let Some(payments) = &self.payments {
             readable(file, &at("payments.callback_hmac_key_file"), &payments.callback_hmac_key_file)?;
         }
-        for (name, path) in [
+        let files = [
             ("ca", &self.ca),
             ("client_cert", &self.client_cert),
             ("client_key", &self.client_key),
             ("bearer_token_file", &self.bearer_token_file),
-        ] {
-            if let Some(path) = path {
-                readable(file, &at(name), path)?;
-            }
-        }
-        Ok(())
+        ];
+        readable_files(file, key, &files)
     }
 }
 

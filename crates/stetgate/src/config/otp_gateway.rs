@@ -15,7 +15,7 @@
 //! client_key = "/etc/stetgate/sms-client.key"
 //! ```
 
-use super::{ConfigError, readable};
+use super::{ConfigError, readable_files};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -110,17 +110,13 @@ impl OtpGatewayConfig {
                 "needs hmac_key_file or client_cert and client_key: the gateway must know the call is the bank's",
             ));
         }
-        for (name, path) in [
+        let files = [
             ("ca", &self.ca),
             ("hmac_key_file", &self.hmac_key_file),
             ("client_cert", &self.client_cert),
             ("client_key", &self.client_key),
-        ] {
-            if let Some(path) = path {
-                readable(file, &at(name), path)?;
-            }
-        }
-        Ok(())
+        ];
+        readable_files(file, key, &files)
     }
 }
 
