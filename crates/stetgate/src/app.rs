@@ -199,7 +199,7 @@ impl Server {
         if let Some(task) = refresh {
             task.abort();
         }
-        housekeeping.abort();
+        housekeeping.stop().await;
         purge.abort();
         payments.abort();
         // What this node answered last must reach the statistics too, and its life ends now.

@@ -104,7 +104,25 @@ pub const ROLL_UP_AFTER: SignedDuration = SignedDuration::from_hours(2);
 const ROLL_UP_EVERY: Duration = Duration::from_secs(300);
 const ROLL_UP_LEASE: &str = "statistics-roll-up";
 
-/// The statistics' housekeeping, every `interval` until aborted: flush this node's records, beat
+/// The statistics' housekeeping, running in the background until stopped.
+pub struct Housekeeping {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Housekeeping {
+    /// Ends the housekeeping after the round in progress, if any: a flush or a heartbeat already
+    /// sent to the database is never cut in the middle (its records would be lost, or an older
+    /// heartbeat could land after the node's last one).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the statistics' housekeeping ended abnormally");
+        }
+    }
+}
+
+/// The statistics' housekeeping, every `interval` until stopped: flush this node's records, beat
 /// its heart, and now and then (one node at a time, under a lease) roll old minute records up
 /// into hours.
 pub fn spawn_housekeeping(
@@ -113,13 +131,17 @@ pub fn spawn_housekeeping(
     clock: std::sync::Arc<dyn crate::clock::Clock>,
     node: Node,
     interval: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+) -> Housekeeping {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_roll_up: Option<std::time::Instant> = None;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = &mut stopped => return,
+            }
             if let Err(e) = recorder.flush(&store).await {
                 tracing::warn!(error = %e, "request records not written yet; kept for the next flush");
             }
@@ -132,7 +154,8 @@ pub fn spawn_housekeeping(
                 roll_up(&store, &node, now).await;
             }
         }
-    })
+    });
+    Housekeeping { stop, task }
 }
 
 async fn roll_up(store: &Store, node: &Node, now: Timestamp) {

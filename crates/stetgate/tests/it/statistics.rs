@@ -1,6 +1,6 @@
 //! The statistics as RTS art. 32 evidence: what identified TPPs asked for (timeouts included),
 //! not anonymous traffic; time without a live node is downtime; the period starts with the first
-//! heartbeat; rolled-up records give the same figures; and the public endpoint stays usable over a
+//! heartbeat and a node's life never shrinks; rolled-up records give the same figures; and the public endpoint stays usable over a
 //! quarter of a busy deployment's records while signed calls keep succeeding.
 
 use crate::harness::{AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app_with, spawn_node_with};
@@ -111,6 +111,22 @@ async fn time_without_a_live_node_is_downtime(db: TestDb) {
     // The first node counts as alive two heartbeats (20 s) after its last one.
     assert_eq!(day["unplannedDowntimeSeconds"], 3600 - 20, "{day}");
     assert_eq!(day["uptimePercent"], 66.852);
+}
+
+/// A heartbeat that arrives after a later one (a round of the housekeeping crossing the node's
+/// last heartbeat at shutdown) does not shorten the node's life, which would turn uptime into
+/// downtime.
+async fn a_late_heartbeat_never_shortens_a_life(db: TestDb) {
+    let store = db.store().await;
+    let started = at("2026-11-17T08:00:00Z");
+    store.node_heartbeat("node-a", started, at("2026-11-17T09:00:00Z")).await.unwrap();
+    store.node_heartbeat("node-a", started, at("2026-11-17T08:30:00Z")).await.unwrap();
+    let (lives, first) = store.node_lives(started, at("2026-11-17T12:00:00Z")).await.unwrap();
+    assert_eq!(lives, vec![(started, at("2026-11-17T09:00:00Z"))]);
+    assert_eq!(first, Some(started));
+    store.node_heartbeat("node-a", started, at("2026-11-17T09:10:00Z")).await.unwrap();
+    let (lives, _) = store.node_lives(started, at("2026-11-17T12:00:00Z")).await.unwrap();
+    assert_eq!(lives, vec![(started, at("2026-11-17T09:10:00Z"))], "a later heartbeat extends it");
 }
 
 /// Minute records of three nodes over three hours, a failed minute among them: the figures are
@@ -280,6 +296,7 @@ async fn fill_a_quarter(url: &str) {
 db_tests!(
     anonymous_requests_are_not_counted_but_a_tpps_timeouts_are,
     time_without_a_live_node_is_downtime,
+    a_late_heartbeat_never_shortens_a_life,
     rolled_up_records_give_the_same_figures,
     the_statistics_endpoint_cannot_starve_the_interface,
 );
