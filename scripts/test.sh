@@ -2,7 +2,8 @@
 # Runs every test of the stetgate workspace, on SQLite and on PostgreSQL.
 #
 # On a fresh Debian machine, as root, it installs what the tests need (PostgreSQL, Chromium and its
-# WebDriver, openssl and curl from Debian's packages, httpsig and schemathesis from PyPI) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
+# WebDriver, openssl and curl from Debian's packages, httpsig and schemathesis from PyPI, the OpenID
+# provider of the OpenID Connect tests from npm) and starts a private, throw-away PostgreSQL cluster on 127.0.0.1:55432 for them, then
 # exports TEST_PG_URL. If TEST_PG_URL is already set, that server is used instead.
 # With CI=true a PostgreSQL that cannot be had is a failure, never a skip.
 set -euo pipefail
@@ -86,6 +87,28 @@ ensure_browser() {
     apt_install chromium chromium-driver || return 1
   fi
 }
+
+# The bank's identity provider in the OpenID Connect tests (tests/it/oidc.rs): the certified
+# oidc-provider package on Node.js, installed from its lock file when absent.
+OIDC_PROVIDER_DIR="$PWD/crates/stetgate/tests/oidc-provider"
+ensure_oidc_provider() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm || return 1
+  fi
+  if [ ! -d "$OIDC_PROVIDER_DIR/node_modules/oidc-provider" ]; then
+    say "installing the OpenID provider of the tests (npm ci in $OIDC_PROVIDER_DIR)"
+    (cd "$OIDC_PROVIDER_DIR" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  fi
+  export STETGATE_OIDC_PROVIDER_DIR="$OIDC_PROVIDER_DIR"
+}
+
+if ! ensure_oidc_provider; then
+  if [ "${CI:-}" = "true" ]; then
+    say "CI=true: Node.js and the oidc-provider package are required for the OpenID Connect tests"
+    exit 1
+  fi
+  say "the OpenID provider is unavailable: the OpenID Connect tests will be skipped"
+fi
 
 if ! ensure_browser; then
   if [ "${CI:-}" = "true" ]; then

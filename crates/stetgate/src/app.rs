@@ -37,8 +37,8 @@ pub fn refusal_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Each bank's strong customer authentication: its `[otp_gateway]` when it has one, else the
-/// sandbox's published code (sandbox) or none (production).
+/// Each bank's strong customer authentication: its `[otp_gateway]` or its `[oidc]` provider when it
+/// has one, else the sandbox's published code (sandbox) or none (production).
 fn authenticators(mode: Mode, config: &Config) -> Result<Arc<dyn crate::psu::PsuAuthenticator>, StartupError> {
     use crate::psu::authenticator::{PerBank, SandboxAuthenticator, Unconfigured};
     let mut banks: std::collections::BTreeMap<stet::BankCode, Arc<dyn crate::psu::PsuAuthenticator>> =
@@ -48,6 +48,11 @@ fn authenticators(mode: Mode, config: &Config) -> Result<Arc<dyn crate::psu::Psu
         let gateway = crate::psu::gateway::OtpGateway::new(*bank, &name, gateway)
             .map_err(|e| StartupError::Other(e.to_string()))?;
         banks.insert(*bank, Arc::new(gateway));
+    }
+    for (bank, provider) in &config.oidc {
+        let provider =
+            crate::psu::oidc::OidcProvider::new(*bank, provider).map_err(|e| StartupError::Other(e.to_string()))?;
+        banks.insert(*bank, Arc::new(provider));
     }
     let otherwise: Arc<dyn crate::psu::PsuAuthenticator> = match mode {
         Mode::Sandbox => Arc::new(SandboxAuthenticator),

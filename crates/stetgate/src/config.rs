@@ -5,10 +5,12 @@
 //! operator never has to guess which line of which file to fix. `main` turns it into exit code 2.
 
 mod core_banking;
+mod oidc;
 mod otp_gateway;
 mod revocation;
 mod trusted_proxy;
 pub use core_banking::{CoreBankingConfig, HubFormat, MAX_CACHE_SECS, PaymentHubConfig};
+pub use oidc::{OIDC_CALLBACK_PATH, OidcClientAuth, OidcConfig};
 pub use otp_gateway::{OtpChannel, OtpGatewayConfig};
 pub use revocation::{AnchorRevocation, RevocationConfig, RevocationMode};
 pub use trusted_proxy::{Cidr, ForwardedFormat, TrustedProxyConfig};
@@ -64,6 +66,9 @@ pub struct Config {
     /// gateway. In production a bank without one cannot authenticate PSUs; in the sandbox it
     /// replaces the published code `12345678` for that bank.
     pub otp_gateway: BTreeMap<BankCode, OtpGatewayConfig>,
+    /// `[oidc."13807"]`...: banks whose PSUs authenticate at the bank's own OpenID provider, stetgate
+    /// being its relying party. A bank has this or `[otp_gateway]`, not both.
+    pub oidc: BTreeMap<BankCode, OidcConfig>,
     /// `[trusted_proxy]`: the client certificate comes in a header from the bank's gateway, and
     /// only from its addresses.
     pub trusted_proxy: Option<TrustedProxyConfig>,
@@ -116,6 +121,7 @@ impl Default for Config {
             api_versions: BTreeMap::new(),
             app2app: BTreeMap::new(),
             otp_gateway: BTreeMap::new(),
+            oidc: BTreeMap::new(),
             trusted_proxy: None,
             revocation: RevocationConfig::default(),
             core_banking: BTreeMap::new(),
@@ -700,6 +706,7 @@ impl Config {
                 ));
             }
         }
+        self.check_oidc(mode, file)?;
         for (bank, connector) in &self.core_banking {
             connector.check(file, &format!("core_banking.\"{bank}\""))?;
             if mode == Mode::Production && !self.banks.iter().any(|b| b.code == *bank) {
@@ -759,6 +766,25 @@ impl Config {
                 "default_bank",
                 format!("{} is not one of the configured [[banks]]", self.default_bank),
             ));
+        }
+        Ok(())
+    }
+
+    /// `[oidc."<bank>"]`: complete, for a configured bank, and not beside an `[otp_gateway]`.
+    fn check_oidc(&self, mode: Mode, file: Option<&Path>) -> Result<(), ConfigError> {
+        for (bank, provider) in &self.oidc {
+            let key = format!("oidc.\"{bank}\"");
+            provider.check(file, &key)?;
+            if mode == Mode::Production && !self.banks.iter().any(|b| b.code == *bank) {
+                return Err(ConfigError::key(file, &key, "names a bank that is not one of the [[banks]]"));
+            }
+            if self.otp_gateway.contains_key(bank) {
+                return Err(ConfigError::key(
+                    file,
+                    &key,
+                    format!("bank {bank} also has an [otp_gateway]: choose one strong authentication per bank"),
+                ));
+            }
         }
         Ok(())
     }

@@ -52,6 +52,9 @@ const HUB_CALLBACK: RouteFacts = RouteFacts::tpp().audience(Audience::Public).ma
 const DASHBOARD: RouteFacts = RouteFacts::tpp().audience(Audience::Psu);
 /// The PSU's pages of a payment approval.
 const PAYMENT_APPROVAL: RouteFacts = RouteFacts::tpp().family(Family::Pis).audience(Audience::Psu);
+/// The PSU back from the bank's identity provider: the middle of a journey that already began on
+/// its purpose's pages (which the planned maintenance closes, or not), so it stays open.
+const PROVIDER_CALLBACK: RouteFacts = RouteFacts::tpp().audience(Audience::Psu).maintenance(Maintenance::StaysOpen);
 
 /// Funds confirmation: PSP_IC, scope `piisp` in v1 and `cbpii` from 1.4.2 on.
 fn funds(version: ApiVersion) -> RouteFacts {
@@ -109,6 +112,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/access", on(DASHBOARD, get(permissions::pages::show).post(permissions::pages::sign_in)))
         .route("/access/withdraw", on(DASHBOARD, post(permissions::pages::withdraw_access)))
         .route("/access/logout", on(DASHBOARD, post(permissions::pages::logout)))
+        .route("/oidc/callback", on(PROVIDER_CALLBACK, get(provider_callback)))
         .route_layer(from_fn(note_route))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), route_bank));
@@ -212,6 +216,30 @@ fn handler(operation: Operation) -> MethodRouter<AppState> {
 
 async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+/// `GET /psu/oidc/callback`: the bank's identity provider sends every journey's PSU back to this
+/// one address (the one redirect URI registered with it); the purpose its `state` names completes
+/// the journey on its own handler.
+async fn provider_callback(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Extension(bank): Extension<crate::edge::bank::Bank>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use psu::Purpose;
+    let params = crate::edge::form::Params::parse(query.as_deref().unwrap_or("").as_bytes());
+    match psu::oidc_journey::purpose_of(&params) {
+        Some(Purpose::Authorize) => oauth::authorize::returned(&state, &bank, &headers, &params).await,
+        Some(Purpose::Fallback) => fallback::online::returned(&state, &bank, &headers, &params).await,
+        Some(Purpose::Payment) => pis::approval::returned(&state, &bank, &headers, &params).await,
+        Some(Purpose::Dashboard) => {
+            permissions::pages::returned(&state, &bank, &headers, &params).await.unwrap_or_else(|e| e.into_response())
+        }
+        None => ApiError::BadRequest("this is not an answer of the bank's identity provider to a journey".into())
+            .into_response(),
+    }
 }
 
 #[cfg(test)]

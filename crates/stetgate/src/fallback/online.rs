@@ -10,12 +10,16 @@
 //!   an account's transactions of the last 90 days.
 //! - `POST /online-banking/logout`.
 //!
+//! At a bank whose PSUs authenticate at its OpenID provider, the login sends the PSU there instead
+//! of the identification page; the answer comes back through `/psu/oidc/callback` to [`returned`].
+//!
 //! The session is the approved journey, bound to the browser by its cookie and to the bank; it
 //! ends at sign-out or after `fallback.session_lifetime_secs`. Nothing here is an API token.
 
 use crate::config::Mode;
 use crate::edge::bank::Bank;
 use crate::edge::error::ApiError;
+use crate::edge::form::Params;
 use crate::ledger::PsuId;
 use crate::psu::pages::{self, BankLook, Frame, PageContext, Texts, TppShown, frame, html};
 use crate::psu::{self, Ending, NotAStep, Purpose, Session, Stage, Step};
@@ -95,6 +99,7 @@ pub async fn login(
     Extension(bank): Extension<Bank>,
     connection: Option<Extension<crate::edge::tls::ConnectionInfo>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
     let t = pages::texts_for(&headers);
@@ -145,12 +150,19 @@ pub async fn login(
     };
     let context = serde_json::json!({ "jti": claims.jti }).to_string();
     let lifetime = state.config.fallback.session_lifetime();
-    let session = match psu::begin(&state, Purpose::Fallback, code, client.clone(), context, lifetime).await {
+    let mut session = match psu::begin(&state, Purpose::Fallback, code, client.clone(), context, lifetime).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
     if let Err(e) = super::record(&state, code, Some(&client), Some(&claims.jti), "login", true, "JWT accepted").await {
         return unavailable(e);
+    }
+    if state.authenticator.redirects(code) {
+        let authority = crate::edge::bank::request_authority(&headers, &uri);
+        let context = psu::ChallengeContext::default();
+        return psu::oidc_journey::to_provider(&state, &mut session, authority.as_deref(), &context)
+            .await
+            .unwrap_or_else(IntoResponse::into_response);
     }
     let registration = state.store.registration(&client).await.ok().flatten();
     let tpp = match &registration {
@@ -235,8 +247,6 @@ pub async fn login_step(
     if session.journey.stage == Stage::Approved {
         return see_other("/online-banking/accounts");
     }
-    let jti = jti_of(&session);
-    let client = session.journey.client_id.clone();
     let step = psu::advance(
         &state,
         &mut session,
@@ -246,7 +256,20 @@ pub async fn login_step(
         &psu::ChallengeContext::default(),
     )
     .await;
-    let look = look(&bank);
+    signed_in_or_not(&state, &bank, t, &session, step).await
+}
+
+/// What a step of the sign-in leads to: the next page, the accounts, or the refusal (on record).
+async fn signed_in_or_not(
+    state: &AppState,
+    bank: &Bank,
+    t: &'static Texts,
+    session: &Session,
+    step: Result<Step, ApiError>,
+) -> Response {
+    let jti = jti_of(session);
+    let client = session.journey.client_id.clone();
+    let look = look(bank);
     let csrf = session.csrf();
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
     let sandbox = state.mode == Mode::Sandbox;
@@ -256,25 +279,55 @@ pub async fn login_step(
             pages::authenticate(&ctx, sandbox, error)
         }
         Ok(Step::Approved | Step::Choose) => {
-            let _ = super::record(&state, bank.code(), Some(&client), Some(&jti), "sign-in", true, "PSU authenticated")
+            let _ = super::record(state, bank.code(), Some(&client), Some(&jti), "sign-in", true, "PSU authenticated")
                 .await;
             see_other("/online-banking/accounts")
         }
         Ok(Step::Ended(ending)) => {
-            let detail = match ending {
-                Ending::TooManyFailures => "too many failed attempts",
-                Ending::Expired => "the session expired",
-                Ending::Cancelled => "cancelled",
+            let (detail, status, shown) = match ending {
+                Ending::TooManyFailures => ("too many failed attempts", StatusCode::UNAUTHORIZED, t.wrong_id),
+                Ending::Expired => ("the session expired", StatusCode::UNAUTHORIZED, t.wrong_id),
+                Ending::Cancelled => ("cancelled", StatusCode::UNAUTHORIZED, t.wrong_id),
+                Ending::NotAuthenticated => (
+                    "no strong authentication at the bank's identity provider",
+                    StatusCode::UNAUTHORIZED,
+                    t.provider_refused,
+                ),
+                Ending::UnknownPsu => {
+                    ("the identity provider's PSU is not in the ledger", StatusCode::FORBIDDEN, t.provider_unknown_psu)
+                }
             };
-            let _ = super::record(&state, bank.code(), Some(&client), Some(&jti), "sign-in", false, detail).await;
-            message(t, &bank, StatusCode::UNAUTHORIZED, t.wrong_id, true)
+            let _ = super::record(state, bank.code(), Some(&client), Some(&jti), "sign-in", false, detail).await;
+            message(t, bank, status, shown, true)
         }
         Ok(Step::Stale) => match session.journey.stage {
-            Stage::Authenticate => pages::authenticate(&ctx, sandbox, None),
-            _ => message(t, &bank, StatusCode::CONFLICT, t.session_expired, true),
+            Stage::Authenticate if !state.authenticator.redirects(bank.code()) => {
+                pages::authenticate(&ctx, sandbox, None)
+            }
+            _ => message(t, bank, StatusCode::CONFLICT, t.session_expired, true),
         },
         Err(e) => e.into_response(),
     }
+}
+
+/// The PSU back from the bank's identity provider (`/psu/oidc/callback`, routed here by the
+/// purpose its `state` names).
+pub async fn returned(state: &AppState, bank: &Bank, headers: &HeaderMap, params: &Params) -> Response {
+    let t = pages::texts_for(headers);
+    let mut session = match psu::oidc_journey::returned(state, Purpose::Fallback, bank.code(), headers, params).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(NotAStep::NoJourney)) => return message(t, bank, StatusCode::UNAUTHORIZED, t.session_expired, true),
+        Ok(Err(NotAStep::ForeignForm)) => return message(t, bank, StatusCode::FORBIDDEN, t.provider_foreign, true),
+        Err(e) => return e.into_response(),
+    };
+    match psu::expired(state, &mut session).await {
+        Ok(false) if !session.journey.stage.is_final() => {}
+        Ok(_) => return message(t, bank, StatusCode::UNAUTHORIZED, t.session_expired, true),
+        Err(e) => return e.into_response(),
+    }
+    let context = psu::ChallengeContext::default();
+    let step = psu::oidc_journey::complete(state, &mut session, params, false, &context).await;
+    signed_in_or_not(state, bank, t, &session, step).await
 }
 
 async fn end(state: &AppState, bank: &Bank, t: &'static Texts, session: &mut Session) -> Response {

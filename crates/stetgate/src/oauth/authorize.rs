@@ -9,6 +9,10 @@
 //! context; for card issuers (cbpii/piisp) the PSU also chooses accounts, recorded as the consent
 //! funds confirmation checks. Cancel on every page, too many failed attempts, or more than 10
 //! minutes: back to the TPP with `error=access_denied`. Approved: a code, back to the TPP.
+//!
+//! At a bank whose PSUs authenticate at its OpenID provider, the PSU goes there instead of the
+//! identification page, and comes back through `/psu/oidc/callback` to [`returned`]; the provider
+//! unreachable is `temporarily_unavailable` for the TPP, its refusal `access_denied`.
 
 use super::{CodeGrant, Scopes};
 use crate::edge::bank::Bank;
@@ -104,6 +108,7 @@ pub async fn start(
     facts: Option<Extension<RequestFacts>>,
     connection: Option<Extension<ConnectionInfo>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
     let t = pages::texts_for(&headers);
@@ -138,12 +143,24 @@ pub async fn start(
         return ApiError::Internal("authorization request not serialisable".into()).into_response();
     };
     let lifetime = state.config.oauth.flow_lifetime();
-    let session =
+    let mut session =
         match psu::begin(&state, Purpose::Authorize, bank.code(), registration.org_id.clone(), context, lifetime).await
         {
             Ok(s) => s,
             Err(e) => return e.into_response(),
         };
+    if state.authenticator.redirects(bank.code()) {
+        let authority = crate::edge::bank::request_authority(&headers, &uri);
+        let context = ChallengeContext::default();
+        return match psu::oidc_journey::to_provider(&state, &mut session, authority.as_deref(), &context).await {
+            Ok(response) => response,
+            Err(ApiError::Unavailable(cause)) => {
+                tracing::error!(bank = %bank.code(), ?cause, "the PSU could not be sent to the bank's identity provider");
+                requested.back("temporarily_unavailable", "the bank's identity provider is unavailable; retry later")
+            }
+            Err(e) => e.into_response(),
+        };
+    }
     let csrf = session.csrf();
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: AUTHORIZE_PATH };
     let mut response = pages::identify(&ctx, &TppShown::of(&registration), scope_text(t, &scopes), None);
@@ -360,33 +377,90 @@ pub async fn step(
         Ok(step) => step,
         Err(e) => return e.into_response(),
     };
-    let tpp = TppShown::of(&registration);
+    answer(&state, &ctx, &session, step, (&registration, &requested, &scopes)).await
+}
+
+/// What the journey's step leads to: the next page, the code, or the TPP told why not.
+async fn answer(
+    state: &AppState,
+    ctx: &PageContext<'_>,
+    session: &Session,
+    step: Step,
+    (registration, requested, scopes): (&Registration, &Requested, &Scopes),
+) -> Response {
+    let t = ctx.t;
+    let tpp = TppShown::of(registration);
     let sandbox = state.mode == crate::config::Mode::Sandbox;
+    let redirects = state.authenticator.redirects(session.journey.bank);
     match step {
         Step::Authenticate { attempts_left } => {
             let error = attempts_left.map(|n| format!("{} {} {n}", t.wrong_code, t.attempts_left));
-            pages::authenticate(&ctx, sandbox, error)
+            pages::authenticate(ctx, sandbox, error)
         }
-        Step::Choose => match account_choices(&state, &session).await {
-            Ok(accounts) => pages::choose(&ctx, &tpp, t.consent_intro, &accounts, None),
+        Step::Choose => match account_choices(state, session).await {
+            Ok(accounts) => pages::choose(ctx, &tpp, t.consent_intro, &accounts, None),
             Err(response) => response,
         },
-        Step::Approved => issue_code(&state, &session, &requested, &scopes).await,
+        Step::Approved => issue_code(state, session, requested, scopes).await,
         Step::Ended(Ending::TooManyFailures) => requested.back("access_denied", "too many failed attempts"),
         Step::Ended(Ending::Expired) => requested.back("access_denied", "the authorization took too long"),
         Step::Ended(Ending::Cancelled) => requested.back("access_denied", "the PSU cancelled the authorization"),
+        Step::Ended(Ending::NotAuthenticated) => {
+            requested.back("access_denied", "the PSU's strong authentication at the bank's identity provider failed")
+        }
+        Step::Ended(Ending::UnknownPsu) => pages::error(t, ctx.bank, StatusCode::FORBIDDEN, t.provider_unknown_psu),
         // Another post moved the journey: show where it stands now.
         Step::Stale => match session.journey.stage {
-            Stage::Identify => pages::identify(&ctx, &tpp, scope_text(t, &scopes), None),
-            Stage::Authenticate => pages::authenticate(&ctx, sandbox, None),
+            Stage::Identify if !redirects => pages::identify(ctx, &tpp, scope_text(t, scopes), None),
+            Stage::Authenticate if !redirects => pages::authenticate(ctx, sandbox, None),
             _ => pages::error(
                 t,
-                &look,
+                ctx.bank,
                 StatusCode::CONFLICT,
                 "This page is out of date: go back to the application that sent you here.",
             ),
         },
     }
+}
+
+/// The PSU back from the bank's identity provider (`/psu/oidc/callback`, routed here by the
+/// purpose its `state` names): the strong authentication completed, then as after a right code.
+pub async fn returned(state: &AppState, bank: &Bank, headers: &HeaderMap, params: &Params) -> Response {
+    let t = pages::texts_for(headers);
+    let look = look(bank);
+    let page = |status: StatusCode, message: &str| pages::error(t, &look, status, message);
+    let session = match psu::oidc_journey::returned(state, Purpose::Authorize, bank.code(), headers, params).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(NotAStep::NoJourney)) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "This authorization session is unknown or expired (are cookies enabled?).",
+            );
+        }
+        Ok(Err(NotAStep::ForeignForm)) => return page(StatusCode::FORBIDDEN, t.provider_foreign),
+        Err(e) => return e.into_response(),
+    };
+    let (mut session, requested, registration) = match open_journey(state, session, None, (t, &look)).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    let scopes = match requested.scopes() {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    match psu::expired(state, &mut session).await {
+        Ok(true) => return requested.back("access_denied", "the authorization took too long"),
+        Ok(false) => {}
+        Err(e) => return e.into_response(),
+    }
+    let context = ChallengeContext::default();
+    let step = match psu::oidc_journey::complete(state, &mut session, params, scopes.includes_funds(), &context).await {
+        Ok(step) => step,
+        Err(e) => return e.into_response(),
+    };
+    let csrf = session.csrf();
+    let ctx = PageContext { t, bank: &look, csrf: &csrf, action: AUTHORIZE_PATH };
+    answer(state, &ctx, &session, step, (&registration, &requested, &scopes)).await
 }
 
 /// The journey a posted form belongs to (its cookie and CSRF token), still open, with the request
@@ -414,6 +488,18 @@ async fn journey_of(
         }
         Err(e) => return Err(e.into_response()),
     };
+    open_journey(state, session, facts, (t, look)).await
+}
+
+/// A journey of this browser that is still open, with the request it keeps and the TPP, still
+/// registered; otherwise the bank's error page.
+async fn open_journey(
+    state: &AppState,
+    session: Session,
+    facts: Option<&RequestFacts>,
+    (t, look): (&'static Texts, &BankLook),
+) -> Result<(Session, Requested, Registration), Response> {
+    let page = |status: StatusCode, message: &str| pages::error(t, look, status, message);
     // A registered TPP's authorization: counted in the statistics (anonymous requests are not).
     if let Some(facts) = facts {
         facts.identified(&session.journey.client_id);

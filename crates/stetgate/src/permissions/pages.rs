@@ -1,6 +1,8 @@
 //! `/psu/access` on each bank's host: the PSU signs in (a journey of [`crate::psu`]: the same
 //! cookie, CSRF token, attempt limits and strong authentication as an authorization), sees every
-//! TPP with access, and withdraws one, after a confirmation step.
+//! TPP with access, and withdraws one, after a confirmation step. At a bank whose PSUs
+//! authenticate at its OpenID provider, the sign-in is there, and its answer comes back through
+//! `/psu/oidc/callback` to [`returned`].
 
 use super::model::{AccessRole, WithdrawnBy};
 use super::{Overview, overview, withdraw};
@@ -210,6 +212,7 @@ pub async fn show(
     Extension(bank): Extension<Bank>,
     connection: Option<Extension<ConnectionInfo>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let t = pages::texts_for(&headers);
     let look = look(&bank);
@@ -222,8 +225,13 @@ pub async fn show(
     if !state.authenticator.available(bank.code()) {
         return Ok(pages::error(t, &look, StatusCode::SERVICE_UNAVAILABLE, t.unavailable));
     }
-    let session =
+    let mut session =
         psu::begin(&state, Purpose::Dashboard, bank.code(), psu::model::bank_itself(), String::new(), SESSION).await?;
+    if state.authenticator.redirects(bank.code()) {
+        let authority = crate::edge::bank::request_authority(&headers, &uri);
+        let context = ChallengeContext::default();
+        return psu::oidc_journey::to_provider(&state, &mut session, authority.as_deref(), &context).await;
+    }
     let mut response = login_page(&state, t, &look, &session.csrf(), "identify", None);
     session.set_cookie(&mut response, state.clock.now());
     Ok(response)
@@ -323,11 +331,42 @@ pub async fn sign_in(
         Step::Approved => to_dashboard(),
         Step::Ended(_) => pages::error(t, &look, StatusCode::FORBIDDEN, t.session_expired),
         Step::Choose | Step::Stale => match session.journey.stage {
+            _ if state.authenticator.redirects(bank.code()) => {
+                pages::error(t, &look, StatusCode::FORBIDDEN, t.session_expired)
+            }
             Stage::Identify => login_page(&state, t, &look, &csrf, "identify", None),
             Stage::Authenticate => login_page(&state, t, &look, &csrf, "authenticate", None),
             Stage::Approved => to_dashboard(),
             _ => pages::error(t, &look, StatusCode::FORBIDDEN, t.session_expired),
         },
+    })
+}
+
+/// The PSU back from the bank's identity provider (`/psu/oidc/callback`, routed here by the
+/// purpose its `state` names): signed in, then the dashboard.
+pub async fn returned(
+    state: &AppState,
+    bank: &Bank,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let (t, look) = (pages::texts_for(headers), look(bank));
+    let mut session = match psu::oidc_journey::returned(state, Purpose::Dashboard, bank.code(), headers, params).await?
+    {
+        Ok(session) => session,
+        Err(NotAStep::NoJourney) => return Ok(pages::error(t, &look, StatusCode::BAD_REQUEST, t.session_expired)),
+        Err(NotAStep::ForeignForm) => return Ok(pages::error(t, &look, StatusCode::FORBIDDEN, t.provider_foreign)),
+    };
+    if psu::expired(state, &mut session).await? || session.journey.stage.is_final() {
+        return Ok(pages::error(t, &look, StatusCode::FORBIDDEN, t.session_expired));
+    }
+    let context = ChallengeContext::default();
+    Ok(match psu::oidc_journey::complete(state, &mut session, params, false, &context).await? {
+        Step::Approved => to_dashboard(),
+        Step::Ended(Ending::UnknownPsu) => pages::error(t, &look, StatusCode::FORBIDDEN, t.provider_unknown_psu),
+        Step::Ended(Ending::NotAuthenticated) => pages::error(t, &look, StatusCode::UNAUTHORIZED, t.provider_refused),
+        _ if session.journey.stage == Stage::Approved => to_dashboard(),
+        _ => pages::error(t, &look, StatusCode::FORBIDDEN, t.session_expired),
     })
 }
 

@@ -14,6 +14,11 @@
 //! the nonce (or `/stet/psd2/oauth/authorize` with `scope=pisp` and `paymentRequestResourceId`,
 //! which leads here). Approved: back to `redirect_uri` with `code` and `state`; the code gives a
 //! token of scope `pisp` bound to this payment request, which confirms it at `/o-confirmation`.
+//!
+//! At a bank whose PSUs authenticate at its OpenID provider, the PSU goes there instead of the
+//! identification page, the amount and payee sent as RFC 9396 `authorization_details` so that its
+//! authentication is linked to them; the answer comes back through `/psu/oidc/callback` to
+//! [`returned`]. Its refusal rejects the request (MS03).
 
 use super::model::{PaymentRequest, PaymentStatus, StatusReason};
 use super::{awaiting_approval, execute, reject};
@@ -153,6 +158,7 @@ pub async fn start(
     facts: Option<Extension<RequestFacts>>,
     connection: Option<Extension<ConnectionInfo>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
     let t = pages::texts_for(&headers);
@@ -193,11 +199,18 @@ pub async fn start(
     let now = state.clock.now();
     let left = p.approval_expires_at.duration_since(now);
     let lifetime = state.config.oauth.flow_lifetime().min(left);
-    let session = match psu::begin(&state, Purpose::Payment, bank.code(), p.client_id.clone(), context, lifetime).await
-    {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
+    let mut session =
+        match psu::begin(&state, Purpose::Payment, bank.code(), p.client_id.clone(), context, lifetime).await {
+            Ok(s) => s,
+            Err(e) => return e.into_response(),
+        };
+    if state.authenticator.redirects(bank.code()) {
+        let authority = crate::edge::bank::request_authority(&headers, &uri);
+        let linked = ChallengeContext { transaction: Some(transaction(&p, t)) };
+        return psu::oidc_journey::to_provider(&state, &mut session, authority.as_deref(), &linked)
+            .await
+            .unwrap_or_else(IntoResponse::into_response);
+    }
     let page = Page {
         t,
         look: &look,
@@ -255,22 +268,9 @@ pub async fn step(
         }
         Err(e) => return e.into_response(),
     };
-    let Ok(approving) = serde_json::from_str::<Approving>(&session.journey.context) else {
-        return ApiError::Internal("stored approval context unreadable".into()).into_response();
-    };
-    let p = match ResourceId::parse(&approving.payment) {
-        Ok(id) => awaiting_approval(&state, bank.code(), &id).await,
-        Err(_) => Ok(None),
-    };
-    let p = match p {
-        Ok(Some(p)) if !session.journey.stage.is_final() && session.journey.stage != Stage::Approved => p,
-        Ok(_) => return pages::error(t, &look, StatusCode::CONFLICT, t.payment_unknown),
-        Err(e) => return e.into_response(),
-    };
-    let registration = match crate::registry::usable(&state.store, &p.client_id).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(_)) => return pages::error(t, &look, StatusCode::BAD_REQUEST, t.payment_unknown),
-        Err(e) => return ApiError::from(e).into_response(),
+    let (approving, p, registration) = match payment_of(&state, &bank, &session, (t, &look)).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     match psu::expired(&state, &mut session).await {
         Ok(true) => return refuse(&state, p, StatusReason::Noas, &approving).await,
@@ -301,25 +301,106 @@ pub async fn step(
         Ok(step) => step,
         Err(e) => return e.into_response(),
     };
+    after_step(&state, &session, p, &page, &approving, step).await
+}
+
+/// The approval context of a journey, its payment request (still awaiting approval, the journey
+/// still open) and the PISP (still registered); otherwise the bank's page.
+async fn payment_of(
+    state: &AppState,
+    bank: &Bank,
+    session: &Session,
+    (t, look): (&'static Texts, &BankLook),
+) -> Result<(Approving, PaymentRequest, Registration), Response> {
+    let Ok(approving) = serde_json::from_str::<Approving>(&session.journey.context) else {
+        return Err(ApiError::Internal("stored approval context unreadable".into()).into_response());
+    };
+    let p = match ResourceId::parse(&approving.payment) {
+        Ok(id) => awaiting_approval(state, bank.code(), &id).await,
+        Err(_) => Ok(None),
+    };
+    let p = match p {
+        Ok(Some(p)) if !session.journey.stage.is_final() && session.journey.stage != Stage::Approved => p,
+        Ok(_) => return Err(pages::error(t, look, StatusCode::CONFLICT, t.payment_unknown)),
+        Err(e) => return Err(e.into_response()),
+    };
+    match crate::registry::usable(&state.store, &p.client_id).await {
+        Ok(Ok(registration)) => Ok((approving, p, registration)),
+        Ok(Err(_)) => Err(pages::error(t, look, StatusCode::BAD_REQUEST, t.payment_unknown)),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// What a step of the approval leads to: the next page, the approval, or the rejection.
+async fn after_step(
+    state: &AppState,
+    session: &Session,
+    p: PaymentRequest,
+    page: &Page<'_>,
+    approving: &Approving,
+    step: Step,
+) -> Response {
+    let t = page.t;
+    let redirects = state.authenticator.redirects(p.bank);
     match step {
         Step::Authenticate { attempts_left } => {
             let error = attempts_left.map(|n| format!("{} {} {n}", t.wrong_code, t.attempts_left));
             page.render("authenticate", &[], error)
         }
-        Step::Choose => match debtor_choices(&state, &session).await {
-            Ok(accounts) if accounts.is_empty() => refuse(&state, p, StatusReason::Ac01, &approving).await,
+        Step::Choose => match debtor_choices(state, session).await {
+            Ok(accounts) if accounts.is_empty() => refuse(state, p, StatusReason::Ac01, approving).await,
             Ok(accounts) => page.render("choose", &to_choices(&accounts), None),
             Err(e) => e.into_response(),
         },
-        Step::Approved => approved_with_named_account(&state, &session, p, &approving).await,
-        Step::Ended(Ending::TooManyFailures) => refuse(&state, p, StatusReason::Ms03, &approving).await,
-        Step::Ended(Ending::Expired) => refuse(&state, p, StatusReason::Noas, &approving).await,
-        Step::Ended(Ending::Cancelled) => refuse(&state, p, StatusReason::Cust, &approving).await,
+        Step::Approved => approved_with_named_account(state, session, p, approving).await,
+        Step::Ended(Ending::TooManyFailures | Ending::NotAuthenticated) => {
+            refuse(state, p, StatusReason::Ms03, approving).await
+        }
+        Step::Ended(Ending::Expired) => refuse(state, p, StatusReason::Noas, approving).await,
+        Step::Ended(Ending::Cancelled) => refuse(state, p, StatusReason::Cust, approving).await,
+        Step::Ended(Ending::UnknownPsu) => pages::error(t, page.look, StatusCode::FORBIDDEN, t.provider_unknown_psu),
         Step::Stale => match session.journey.stage {
-            Stage::Identify => page.render("identify", &[], None),
-            Stage::Authenticate => page.render("authenticate", &[], None),
-            _ => pages::error(t, &look, StatusCode::CONFLICT, t.payment_unknown),
+            Stage::Identify if !redirects => page.render("identify", &[], None),
+            Stage::Authenticate if !redirects => page.render("authenticate", &[], None),
+            _ => pages::error(t, page.look, StatusCode::CONFLICT, t.payment_unknown),
         },
+    }
+}
+
+/// The PSU back from the bank's identity provider (`/psu/oidc/callback`, routed here by the
+/// purpose its `state` names): the authentication linked to the amount and payee completed, then
+/// as after a right code.
+pub async fn returned(state: &AppState, bank: &Bank, headers: &HeaderMap, params: &Params) -> Response {
+    let t = pages::texts_for(headers);
+    let look = look(bank);
+    let mut session = match psu::oidc_journey::returned(state, Purpose::Payment, bank.code(), headers, params).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(NotAStep::NoJourney)) => return pages::error(t, &look, StatusCode::BAD_REQUEST, t.session_expired),
+        Ok(Err(NotAStep::ForeignForm)) => return pages::error(t, &look, StatusCode::FORBIDDEN, t.provider_foreign),
+        Err(e) => return e.into_response(),
+    };
+    let (approving, p, registration) = match payment_of(state, bank, &session, (t, &look)).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    match psu::expired(state, &mut session).await {
+        Ok(true) => return refuse(state, p, StatusReason::Noas, &approving).await,
+        Ok(false) => {}
+        Err(e) => return e.into_response(),
+    }
+    let page = Page {
+        t,
+        look: &look,
+        tpp: TppShown::of(&registration),
+        summary: summary(&p, t, None),
+        csrf: session.csrf(),
+        sandbox: state.mode == crate::config::Mode::Sandbox,
+    };
+    let linked = ChallengeContext { transaction: Some(transaction(&p, t)) };
+    let needs_choice = p.debtor_iban.is_none();
+    match psu::oidc_journey::complete(state, &mut session, params, needs_choice, &linked).await {
+        Ok(step) => after_step(state, &session, p, &page, &approving, step).await,
+        Err(e) => e.into_response(),
     }
 }
 

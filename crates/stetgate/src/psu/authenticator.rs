@@ -7,6 +7,10 @@
 //! - [`Unconfigured`]: production until the bank connects its own; it refuses, and the journey
 //!   tells the TPP `temporarily_unavailable`;
 //! - [`super::gateway::OtpGateway`]: one-time codes delivered by the bank's messaging gateway;
+//! - [`super::oidc::OidcProvider`]: the bank's OpenID provider, which authenticates the PSU on its
+//!   own pages: a *redirect* authenticator ([`PsuAuthenticator::redirects`]), whose challenge is an
+//!   authorization request ([`PsuAuthenticator::authorization_url`]) and whose answer the code the
+//!   provider sends back ([`PsuAuthenticator::redeem`]);
 //! - [`PerBank`]: the configured one of each bank.
 
 use super::model::{Challenge, ScaMethod};
@@ -38,6 +42,54 @@ pub enum Verification {
     Failed,
     /// The bank's own means refuse this PSU for now (too many failures on its side).
     Locked,
+}
+
+/// What a redirect authenticator puts in the authorization request it sends the PSU's browser
+/// with: values the journey derived from its cookie's secret, so that only that browser can bring
+/// the answer back (OpenID Connect Core 3.1.2.1, RFC 7636).
+#[derive(Debug, Clone, Copy)]
+pub struct RedirectRequest<'a> {
+    /// Where the provider sends the PSU back (`https://<bank host>/psu/oidc/callback`).
+    pub redirect_uri: &'a str,
+    pub state: &'a str,
+    pub nonce: &'a str,
+    /// The S256 challenge of the journey's PKCE verifier.
+    pub code_challenge: &'a str,
+    pub context: &'a ChallengeContext,
+}
+
+/// The provider's answer, as the callback received it, and what it must match.
+#[derive(Debug, Clone, Copy)]
+pub struct RedirectAnswer<'a> {
+    pub code: &'a str,
+    /// The `iss` parameter of the answer (RFC 9207), when the provider sends one.
+    pub issuer: Option<&'a str>,
+    pub redirect_uri: &'a str,
+    pub code_verifier: &'a str,
+    pub nonce: &'a str,
+    /// When the journey began: an authentication older than this is not this journey's.
+    pub asked_at: Timestamp,
+    pub context: &'a ChallengeContext,
+}
+
+/// What the provider's answer proved.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// A strong authentication at `sca_at` of the PSU whose online-banking id is `online_banking_id`.
+    Verified { online_banking_id: String, sca_at: Timestamp },
+    /// No strong authentication: why, in words fit for the log (no personal data, no token).
+    Refused(String),
+}
+
+impl std::fmt::Debug for Redeemed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Redeemed::Verified { sca_at, .. } => {
+                f.debug_struct("Verified").field("sca_at", sca_at).finish_non_exhaustive()
+            }
+            Redeemed::Refused(why) => f.debug_tuple("Refused").field(why).finish(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +132,32 @@ pub trait PsuAuthenticator: Send + Sync + 'static {
         context: &ChallengeContext,
         now: Timestamp,
     ) -> Result<Verification, AuthenticatorError>;
+
+    /// Whether PSUs of `bank` authenticate on the bank's own pages elsewhere (its identity
+    /// provider) instead of identifying and answering a code on stetgate's.
+    fn redirects(&self, _bank: BankCode) -> bool {
+        false
+    }
+
+    /// A redirect authenticator: where to send the PSU's browser.
+    async fn authorization_url(
+        &self,
+        bank: BankCode,
+        _request: &RedirectRequest<'_>,
+        _now: Timestamp,
+    ) -> Result<String, AuthenticatorError> {
+        Err(AuthenticatorError::NotConfigured(bank))
+    }
+
+    /// A redirect authenticator: what the answer the PSU's browser brought back proves.
+    async fn redeem(
+        &self,
+        bank: BankCode,
+        _answer: &RedirectAnswer<'_>,
+        _now: Timestamp,
+    ) -> Result<Redeemed, AuthenticatorError> {
+        Err(AuthenticatorError::NotConfigured(bank))
+    }
 }
 
 /// The sandbox: every persona's one-time code is `12345678`, "sent" to the persona's phone.
@@ -221,6 +299,28 @@ impl PsuAuthenticator for PerBank {
         now: Timestamp,
     ) -> Result<Verification, AuthenticatorError> {
         self.of(bank).verify(bank, psu, challenge, answer, context, now).await
+    }
+
+    fn redirects(&self, bank: BankCode) -> bool {
+        self.of(bank).redirects(bank)
+    }
+
+    async fn authorization_url(
+        &self,
+        bank: BankCode,
+        request: &RedirectRequest<'_>,
+        now: Timestamp,
+    ) -> Result<String, AuthenticatorError> {
+        self.of(bank).authorization_url(bank, request, now).await
+    }
+
+    async fn redeem(
+        &self,
+        bank: BankCode,
+        answer: &RedirectAnswer<'_>,
+        now: Timestamp,
+    ) -> Result<Redeemed, AuthenticatorError> {
+        self.of(bank).redeem(bank, answer, now).await
     }
 }
 

@@ -17,10 +17,16 @@
 //!
 //! The purposes keep their own data in the journey's `context` and decide what approval means
 //! (a code and a redirect, an online-banking session); this module never calls back into them.
+//!
+//! When the bank's authenticator redirects (its OpenID provider), identification and
+//! authentication happen on the provider's pages instead: [`oidc_journey`].
 
 pub mod authenticator;
 pub mod gateway;
 pub mod model;
+pub mod oidc;
+pub mod oidc_journey;
+pub mod oidc_token;
 pub mod pages;
 
 pub use authenticator::{ChallengeContext, PsuAuthenticator};
@@ -161,6 +167,11 @@ pub enum Ending {
     Cancelled,
     TooManyFailures,
     Expired,
+    /// The bank's identity provider did not prove a strong authentication (an error, an `acr`
+    /// below the bank's, an ID token that fails its checks).
+    NotAuthenticated,
+    /// The bank's identity provider authenticated someone the ledger does not know.
+    UnknownPsu,
 }
 
 /// What the PSU's post did.
@@ -206,6 +217,10 @@ pub async fn advance(
     needs_choice: bool,
     context: &ChallengeContext,
 ) -> Result<Step, ApiError> {
+    // The bank's identity provider identifies and authenticates: no id or code is posted here.
+    if state.authenticator.redirects(session.journey.bank) {
+        return Ok(Step::Stale);
+    }
     match session.journey.stage {
         Stage::Identify => identify(state, session, psu_id.unwrap_or(""), context).await,
         Stage::Authenticate => authenticate(state, session, code.unwrap_or(""), needs_choice, context).await,

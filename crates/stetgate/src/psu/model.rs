@@ -91,17 +91,20 @@ impl Stage {
 pub enum ScaMethod {
     /// A one-time code sent by SMS.
     Sms,
+    /// The bank's identity provider, on its own pages (the PSU's browser was sent there).
+    Redirect,
 }
 
 impl ScaMethod {
     pub fn as_str(self) -> &'static str {
         match self {
             ScaMethod::Sms => "sms",
+            ScaMethod::Redirect => "redirect",
         }
     }
 
     pub fn parse(text: &str) -> Option<ScaMethod> {
-        (text == "sms").then_some(ScaMethod::Sms)
+        [ScaMethod::Sms, ScaMethod::Redirect].into_iter().find(|m| m.as_str() == text)
     }
 }
 

@@ -95,6 +95,9 @@ pub struct Texts {
     pub nothing_to_withdraw: &'static str,
     pub foreign_form: &'static str,
     pub withdraw_incomplete: &'static str,
+    pub provider_refused: &'static str,
+    pub provider_unknown_psu: &'static str,
+    pub provider_foreign: &'static str,
 }
 
 pub const FRENCH: Texts = Texts {
@@ -184,6 +187,9 @@ pub const FRENCH: Texts = Texts {
     nothing_to_withdraw: "Ce prestataire n'avait plus cet accès : il n'y avait rien à retirer.",
     foreign_form: "Ce formulaire n'appartient pas à votre session.",
     withdraw_incomplete: "Choisissez un prestataire et un accès à retirer.",
+    provider_refused: "Votre authentification auprès de votre banque n'a pas pu être vérifiée, ou n'était pas une authentification forte. Recommencez depuis l'application qui vous a dirigé ici.",
+    provider_unknown_psu: "Votre identité a bien été vérifiée, mais elle ne correspond à aucun client de la banque en ligne de cette banque. Revenez à l'application qui vous a dirigé ici.",
+    provider_foreign: "Cette réponse de votre banque n'appartient pas à votre session, ou a déjà été utilisée.",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -273,6 +279,9 @@ pub const ENGLISH: Texts = Texts {
     nothing_to_withdraw: "This provider no longer had this access: there was nothing to withdraw.",
     foreign_form: "This form does not belong to your session.",
     withdraw_incomplete: "Choose a provider and an access to withdraw.",
+    provider_refused: "Your authentication at your bank could not be verified, or was not a strong authentication. Start again from the application that sent you here.",
+    provider_unknown_psu: "Your identity was verified, but it matches no online-banking customer of this bank. Go back to the application that sent you here.",
+    provider_foreign: "This answer from your bank does not belong to your session, or was already used.",
 };
 
 /// French unless `Accept-Language` ranks English above French.

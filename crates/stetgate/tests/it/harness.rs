@@ -253,6 +253,8 @@ pub struct AppOptions {
     pub trusted_proxy: Option<stetgate::config::TrustedProxyConfig>,
     /// `[otp_gateway."..."]`.
     pub otp_gateway: std::collections::BTreeMap<stet::BankCode, stetgate::config::OtpGatewayConfig>,
+    /// `[oidc."..."]`.
+    pub oidc: std::collections::BTreeMap<stet::BankCode, stetgate::config::OidcConfig>,
     /// `[core_banking."..."]`.
     pub core_banking: std::collections::BTreeMap<stet::BankCode, stetgate::config::CoreBankingConfig>,
     /// `[revocation]`.
@@ -280,6 +282,7 @@ impl Default for AppOptions {
             request_timeout_secs: 30,
             registration: stetgate::config::RegistrationConfig::default(),
             otp_gateway: std::collections::BTreeMap::new(),
+            oidc: std::collections::BTreeMap::new(),
             core_banking: std::collections::BTreeMap::new(),
             trusted_proxy: None,
             revocation: stetgate::config::RevocationConfig::default(),
@@ -335,6 +338,7 @@ async fn spawn_on(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, options: Ap
         // Tests run the payment scheduler's pass themselves (`TestApp::state`), when they mean to.
         payments: stetgate::config::PaymentsConfig { scheduler_interval_secs: 3600, ..Default::default() },
         otp_gateway: options.otp_gateway,
+        oidc: options.oidc,
         core_banking: options.core_banking,
         trusted_proxy: options.trusted_proxy,
         revocation: options.revocation,

@@ -8,6 +8,7 @@ mod interop;
 mod ledger_import;
 mod migrations;
 mod oauth;
+mod oidc;
 mod openapi;
 mod otp_gateway;
 mod permissions;
