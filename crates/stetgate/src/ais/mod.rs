@@ -13,7 +13,7 @@ pub mod window;
 use crate::edge::Hal;
 use crate::edge::authorized::{Authorized, psu_of};
 use crate::edge::error::ApiError;
-use crate::ledger::{Account, HeldAccount, Transaction};
+use crate::ledger::{Account, Balances, HeldAccount, Transaction};
 use crate::oauth::model::Grant;
 use crate::quota;
 use crate::state::AppState;
@@ -33,13 +33,23 @@ use stet::{ApiVersion, Link, Links, ResourceId};
 pub const MAX_TRANSACTIONS: usize = 500;
 
 async fn consent_of(state: &AppState, grant: &Grant) -> Result<Option<AisConsent>, ApiError> {
-    Ok(state.store.ais_consent(grant.bank, psu_of(grant)?, &grant.client_id).await?)
+    Ok(state.store.ais_consent_at(grant.bank, psu_of(grant)?, &grant.client_id, &grant.ais_consent).await?)
 }
 
 /// The PSU's eligible accounts (open ones).
 async fn held_accounts(state: &AppState, grant: &Grant) -> Result<Vec<HeldAccount>, ApiError> {
     let held = state.ledger.psu_accounts(grant.bank, psu_of(grant)?).await?;
     Ok(held.into_iter().filter(HeldAccount::is_eligible).collect())
+}
+
+/// The PSU's eligible accounts (open ones), each with its balances, in one call to the ledger.
+async fn held_accounts_with_balances(
+    state: &AppState,
+    grant: &Grant,
+) -> Result<Vec<(HeldAccount, Option<Balances>)>, ApiError> {
+    let today = state.calendar.today(state.clock.as_ref());
+    let held = state.ledger.psu_accounts_with_balances(grant.bank, psu_of(grant)?, today).await?;
+    Ok(held.into_iter().filter(|(h, _)| h.is_eligible()).collect())
 }
 
 /// The PSU's account with this resource id (404 otherwise), and the consent, which must grant `kind`
@@ -50,19 +60,27 @@ async fn granted_account(
     id: &str,
     kind: AccessKind,
 ) -> Result<(Account, AisConsent), ApiError> {
+    let held = held_accounts(state, grant).await?.into_iter().map(|h| (h, ()));
+    let (account, consent, ()) = granted_among(state, grant, held, id, kind).await?;
+    Ok((account, consent))
+}
+
+/// [`granted_account`] among `held`, with what the ledger gave with each account.
+async fn granted_among<T>(
+    state: &AppState,
+    grant: &Grant,
+    held: impl IntoIterator<Item = (HeldAccount, T)>,
+    id: &str,
+    kind: AccessKind,
+) -> Result<(Account, AisConsent, T), ApiError> {
     let unknown = || ApiError::from(AisRefusal::UnknownAccount(id.to_owned()));
     let id = ResourceId::parse(id).map_err(|_| unknown())?;
-    let account = held_accounts(state, grant)
-        .await?
-        .into_iter()
-        .find(|h| h.account.resource_id == id)
-        .ok_or_else(unknown)?
-        .account;
+    let (held, with) = held.into_iter().find(|(h, _)| h.account.resource_id == id).ok_or_else(unknown)?;
     let consent = consent_of(state, grant).await?.unwrap_or_default();
-    if !consent.allows(kind, &account.resource_id) {
+    if !consent.allows(kind, &held.account.resource_id) {
         return Err(AisRefusal::NotGranted(kind.as_str()).into());
     }
-    Ok((account, consent))
+    Ok((held.account, consent, with))
 }
 
 fn link(href: String) -> Link {
@@ -82,19 +100,12 @@ pub async fn accounts(
 ) -> Result<Response, ApiError> {
     let grant = &request.grant;
     quota::consume(&state, &headers, grant, None, "accounts").await?;
-    let held = held_accounts(&state, grant).await?;
+    // The accounts and their balances in one call to the ledger; a balance is shown where the
+    // consent grants it.
+    let held = held_accounts_with_balances(&state, grant).await?;
     let consent = consent_of(&state, grant).await?.unwrap_or_default();
-    let today = state.calendar.today(state.clock.as_ref());
-    // The balances of every account the consent grants them on, in one call to the ledger.
-    let with_balances: Vec<ResourceId> = held
-        .iter()
-        .map(|h| h.account.resource_id.clone())
-        .filter(|id| consent.allows(AccessKind::Balances, id))
-        .collect();
-    let balances: std::collections::HashMap<ResourceId, crate::ledger::Balances> =
-        state.ledger.balances(grant.bank, &with_balances, today).await?.into_iter().collect();
     let mut accounts = Vec::with_capacity(held.len());
-    for h in held {
+    for (h, balances) in held {
         let a = &h.account;
         let mut resource = AccountResource {
             resource_id: None,
@@ -117,7 +128,7 @@ pub async fn accounts(
             let mut links = Links::new();
             if consent.allows(AccessKind::Balances, &a.resource_id) {
                 links.insert("balances".into(), link(format!("{path}/balances")));
-                resource.balances = balances.get(&a.resource_id).map(|b| vec![booked_balance(b)]);
+                resource.balances = balances.as_ref().map(|b| vec![booked_balance(b)]);
             }
             if consent.allows(AccessKind::Transactions, &a.resource_id) {
                 links.insert("transactions".into(), Link::templated(format!("{path}/transactions")));
@@ -176,11 +187,10 @@ pub async fn balances(
     headers: HeaderMap,
     request: Authorized,
 ) -> Result<Response, ApiError> {
-    let (account, consent) = granted_account(&state, &request.grant, &id, AccessKind::Balances).await?;
+    let held = held_accounts_with_balances(&state, &request.grant).await?;
+    let (account, consent, balances) = granted_among(&state, &request.grant, held, &id, AccessKind::Balances).await?;
     quota::consume(&state, &headers, &request.grant, Some(account.resource_id.as_str()), "balances").await?;
-    let today = state.calendar.today(state.clock.as_ref());
-    let balances =
-        state.ledger.balances_of(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
+    let balances = balances.ok_or(ApiError::NotFound)?;
     let path = account_path(version, &account.resource_id);
     let mut links = Links::new();
     links.insert("self".into(), link(format!("{path}/balances")));

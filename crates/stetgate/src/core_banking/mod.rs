@@ -77,6 +77,15 @@ impl Ledger for Routed<dyn Ledger> {
         self.of(bank).balances(bank, ids, today).await
     }
 
+    async fn psu_accounts_with_balances(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        today: Date,
+    ) -> Result<Vec<(HeldAccount, Option<Balances>)>, LedgerError> {
+        self.of(bank).psu_accounts_with_balances(bank, psu, today).await
+    }
+
     async fn transactions(
         &self,
         bank: BankCode,

@@ -5,6 +5,7 @@
 use super::bank::Bank;
 use super::error::ApiError;
 use super::tpp::{TppIdentity, authenticate};
+use crate::oauth::model::RowRevision;
 use crate::registry::model::{Registration, Unusable};
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request, State};
@@ -52,10 +53,19 @@ impl FromRequest<AppState> for TppRequest {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        TppRequest::check(request, state, &RowRevision::Unread).await
+    }
+}
+
+impl TppRequest {
+    /// Checks a request as [`TppRequest`]'s extractor does, the TPP's registration taken at
+    /// `registration` (the revision the authorization query read, or `Unread`).
+    pub async fn check(request: Request, state: &AppState, registration: &RowRevision) -> Result<Self, ApiError> {
         let (mut parts, body) = request.into_parts();
         let stet = StetRequest::from_request_parts(&mut parts, state).await?;
         let tpp = authenticate(&parts)?;
-        let registration = match state.store.registration(&tpp.org_id).await?.map(Registration::usable) {
+        let registration = match state.store.registration_at(&tpp.org_id, registration).await?.map(Registration::usable)
+        {
             Some(Ok(r)) => r,
             Some(Err(why)) => return Err(ApiError::Unusable(tpp.org_id, why)),
             None => return Err(ApiError::Unusable(tpp.org_id, Unusable::NotRegistered)),

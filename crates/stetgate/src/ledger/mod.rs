@@ -324,6 +324,27 @@ pub trait Ledger: Send + Sync + 'static {
         today: Date,
     ) -> Result<Vec<(ResourceId, Balances)>, LedgerError>;
 
+    /// The PSU's payment accounts, each with its balances as of `today` (GET /accounts, balances
+    /// and funds confirmation need both; a ledger may answer them in one round trip).
+    async fn psu_accounts_with_balances(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        today: Date,
+    ) -> Result<Vec<(HeldAccount, Option<Balances>)>, LedgerError> {
+        let held = self.psu_accounts(bank, psu).await?;
+        let ids: Vec<ResourceId> = held.iter().map(|h| h.account.resource_id.clone()).collect();
+        let mut balances: std::collections::HashMap<ResourceId, Balances> =
+            self.balances(bank, &ids, today).await?.into_iter().collect();
+        Ok(held
+            .into_iter()
+            .map(|h| {
+                let b = balances.remove(&h.account.resource_id);
+                (h, b)
+            })
+            .collect())
+    }
+
     /// The balances of one account.
     async fn balances_of(&self, bank: BankCode, id: &ResourceId, today: Date) -> Result<Option<Balances>, LedgerError> {
         Ok(self.balances(bank, std::slice::from_ref(id), today).await?.into_iter().next().map(|(_, b)| b))

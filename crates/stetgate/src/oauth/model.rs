@@ -159,6 +159,30 @@ pub struct Grant {
     pub scopes: Scopes,
     /// The one payment request a PSU's `pisp` token may confirm.
     pub payment: Option<stet::ResourceId>,
+    /// The revision of the AIS consent of this PSU and TPP, read with the token pair.
+    pub ais_consent: RowRevision,
+}
+
+/// The revision of a registration or a consent as a request's authorization query read it: a node
+/// trusts the copy it remembers only when it has this revision (every write of the row changes
+/// it), so a change made by any node or command is seen at the next request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowRevision {
+    /// Not read with this request: the store is asked.
+    Unread,
+    /// There was no such row.
+    Absent,
+    At(String),
+}
+
+/// What the one query of a resource request's authorization read (`Store::authorization_read`):
+/// the pair of the access token presented, and the revisions of the TPP's registration and of the
+/// AIS consent the pair stands for.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRead {
+    pub pair: Option<TokenPair>,
+    pub registration: RowRevision,
+    pub ais_consent: RowRevision,
 }
 
 #[cfg(test)]

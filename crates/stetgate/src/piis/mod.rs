@@ -175,11 +175,13 @@ pub async fn funds_confirmation(
         serde_json::from_slice(&request.request.body).map_err(|_| format_error("the body is not JSON"))?;
     let coverage = parse(&body, version >= ApiVersion::V1_4_2)?;
 
-    let held = state.ledger.psu_accounts(grant.bank, psu_of(grant)?).await?;
-    let account: Account = held
+    let today = state.calendar.today(state.clock.as_ref());
+    // The PSU's accounts and their balances in one call to the ledger.
+    let held = state.ledger.psu_accounts_with_balances(grant.bank, psu_of(grant)?, today).await?;
+    let (account, balances): (Account, _) = held
         .into_iter()
-        .map(|h| h.account)
-        .find(|a| match &coverage.account {
+        .map(|(h, balances)| (h.account, balances))
+        .find(|(a, _)| match &coverage.account {
             AccountReference::Iban(iban) => &a.iban == iban,
             AccountReference::ResourceId(id) => &a.resource_id == id,
         })
@@ -196,9 +198,7 @@ pub async fn funds_confirmation(
     if coverage.amount.currency != account.currency {
         return Err(FundsRefusal::Currency { asked: coverage.amount.currency, held: account.currency }.into());
     }
-    let today = state.calendar.today(state.clock.as_ref());
-    let balances =
-        state.ledger.balances_of(account.bank, &account.resource_id, today).await?.ok_or(ApiError::NotFound)?;
+    let balances = balances.ok_or(ApiError::NotFound)?;
     let overdraft = state
         .ledger
         .overdraft(account.bank, &account.resource_id)

@@ -24,15 +24,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO ais_consents (bank_code, psu_id, client_id, psu_identity, granted_at) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO ais_consents (bank_code, psu_id, client_id, psu_identity, granted_at, revision)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (bank_code, psu_id, client_id)
-             DO UPDATE SET psu_identity = excluded.psu_identity, granted_at = excluded.granted_at",
+             DO UPDATE SET psu_identity = excluded.psu_identity, granted_at = excluded.granted_at,
+                           revision = excluded.revision",
         )
         .bind(bank.as_str())
         .bind(psu.as_str())
         .bind(client.as_str())
         .bind(i64::from(consent.psu_identity))
         .bind(super::ms(now))
+        .bind(super::decisions::new_revision())
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3")
@@ -84,8 +87,18 @@ impl Store {
         psu: &PsuId,
         client: &OrgId,
     ) -> Result<Option<AisConsent>, StoreError> {
+        Ok(self.ais_consent_with_revision(bank, psu, client).await?.map(|(_, consent)| consent))
+    }
+
+    /// The TPP's consent for the PSU and the revision of its row, if it has one.
+    pub(super) async fn ais_consent_with_revision(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        client: &OrgId,
+    ) -> Result<Option<(String, AisConsent)>, StoreError> {
         let row = sqlx::query(
-            "SELECT psu_identity FROM ais_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
+            "SELECT psu_identity, revision FROM ais_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",
         )
         .bind(bank.as_str())
         .bind(psu.as_str())
@@ -93,6 +106,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
+        let revision: String = row.try_get("revision")?;
         let mut consent =
             AisConsent { psu_identity: row.try_get::<i64, _>("psu_identity")? == 1, ..AisConsent::default() };
         let rows = sqlx::query(
@@ -109,7 +123,7 @@ impl Store {
             let set: &mut BTreeSet<ResourceId> = consent.set_mut(kind);
             set.insert(id);
         }
-        Ok(Some(consent))
+        Ok(Some((revision, consent)))
     }
 
     /// Counts one batch call and returns the day's count so far, atomically (shared by all nodes).

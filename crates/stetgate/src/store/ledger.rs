@@ -36,6 +36,16 @@ macro_rules! account_columns {
     };
 }
 
+/// The pending debits of account `a` (operations not yet booked), as a scalar subquery.
+/// PostgreSQL sums BIGINT into NUMERIC; the cast keeps one integer type on both.
+macro_rules! pending_debits {
+    () => {
+        "(SELECT CAST(COALESCE(SUM(t.amount_minor), 0) AS BIGINT) FROM transactions t
+          WHERE t.bank_code = a.bank_code AND t.account_resource_id = a.resource_id
+            AND t.status = 'OTHR' AND t.credit_debit = 'DBIT')"
+    };
+}
+
 macro_rules! transaction_columns {
     () => {
         "bank_code, account_resource_id, transaction_id, entry_reference, amount_minor, currency, credit_debit, status, \
@@ -231,6 +241,17 @@ fn date(text: &str, column: &str) -> Result<Date, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(format!("{column} = {text:?}")))
 }
 
+/// The balances of a row with `booked_balance_minor` and `pending_minor`.
+fn balances_row(row: &AnyRow, currency: Currency, today: Date) -> Result<Balances, StoreError> {
+    let booked: i64 = row.try_get("booked_balance_minor")?;
+    let pending: i64 = row.try_get("pending_minor")?;
+    Ok(Balances {
+        booked: Amount::from_minor(booked, currency),
+        pending_debits: Amount::from_minor(pending, currency),
+        reference_date: today,
+    })
+}
+
 fn account_row(row: &AnyRow) -> Result<Account, StoreError> {
     Ok(Account {
         bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
@@ -402,6 +423,40 @@ impl Ledger for Store {
         Ok(held)
     }
 
+    /// One query: the PSU's accounts and their balances (the same pending debits as
+    /// [`Ledger::balances`]).
+    async fn psu_accounts_with_balances(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        today: Date,
+    ) -> Result<Vec<(HeldAccount, Option<Balances>)>, LedgerError> {
+        let sql = concat!(
+            "SELECT ",
+            account_columns!(),
+            ", h.psu_status, a.booked_balance_minor, ",
+            pending_debits!(),
+            " AS pending_minor FROM account_holders h
+             JOIN accounts a ON a.bank_code = h.bank_code AND a.resource_id = h.resource_id
+             WHERE h.bank_code = $1 AND h.psu_id = $2 ORDER BY h.position, a.resource_id"
+        );
+        let rows = sqlx::query(sql)
+            .bind(bank.as_str())
+            .bind(psu.as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(StoreError::from)?;
+        let held = rows
+            .iter()
+            .map(|r| {
+                let account = account_row(r)?;
+                let balances = balances_row(r, account.currency, today)?;
+                Ok((HeldAccount { account, psu_status: r.try_get("psu_status")? }, Some(balances)))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(held)
+    }
+
     async fn balances(
         &self,
         bank: BankCode,
@@ -411,12 +466,11 @@ impl Ledger for Store {
         let mut found = Vec::with_capacity(ids.len());
         for batch in ids.chunks(BULK_VALUES - 1) {
             let sql = in_list(
-                "SELECT a.resource_id, a.currency, a.booked_balance_minor,
-                        (SELECT CAST(COALESCE(SUM(t.amount_minor), 0) AS BIGINT) FROM transactions t
-                          WHERE t.bank_code = a.bank_code AND t.account_resource_id = a.resource_id
-                            AND t.status = 'OTHR' AND t.credit_debit = 'DBIT') AS pending_minor
-                 -- PostgreSQL sums BIGINT into NUMERIC; the cast keeps one integer type on both.
-                 FROM accounts a WHERE a.bank_code = $1 AND a.resource_id IN",
+                concat!(
+                    "SELECT a.resource_id, a.currency, a.booked_balance_minor, ",
+                    pending_debits!(),
+                    " AS pending_minor FROM accounts a WHERE a.bank_code = $1 AND a.resource_id IN"
+                ),
                 2,
                 batch.len(),
             );
@@ -430,16 +484,7 @@ impl Ledger for Store {
                 let read = || -> Result<(ResourceId, Balances), StoreError> {
                     let id = parse_column(row.try_get("resource_id")?, "resource_id", |t| ResourceId::parse(t).ok())?;
                     let currency = parse_column(row.try_get("currency")?, "currency", |t| Currency::parse(t).ok())?;
-                    let booked: i64 = row.try_get("booked_balance_minor")?;
-                    let pending: i64 = row.try_get("pending_minor")?;
-                    Ok((
-                        id,
-                        Balances {
-                            booked: Amount::from_minor(booked, currency),
-                            pending_debits: Amount::from_minor(pending, currency),
-                            reference_date: today,
-                        },
-                    ))
+                    Ok((id, balances_row(&row, currency, today)?))
                 };
                 found.push(read()?);
             }

@@ -9,6 +9,7 @@
 
 mod ais;
 mod banks;
+mod decisions;
 mod fallback;
 mod hub;
 mod ledger;
@@ -66,6 +67,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     sqlite_file: Option<PathBuf>,
+    /// The registrations and consents this node has read (`decisions.rs`).
+    remembered: std::sync::Arc<decisions::Remembered>,
 }
 
 impl Store {
@@ -105,7 +108,7 @@ impl Store {
             }
             None => pool_options().max_connections(16).connect(url).await?,
         };
-        Ok(Store { pool, backend, sqlite_file })
+        Ok(Store { pool, backend, sqlite_file, remembered: Default::default() })
     }
 
     pub fn backend(&self) -> Backend {

@@ -275,7 +275,7 @@ macro_rules! pair_select {
 }
 use pair_select;
 
-fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
+pub(super) fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
     Ok(TokenPair {
         pair_id: row.try_get("pair_id")?,
         bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,

@@ -1,5 +1,6 @@
 //! Registered TPPs.
 
+use super::decisions::new_revision;
 use super::{Store, StoreError, ms, parse_column, timestamp};
 use crate::registry::model::Registration;
 use jiff::Timestamp;
@@ -19,10 +20,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let insert = sqlx::query(
             "INSERT INTO tpps (org_id, client_name, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
-                               qwac_organization, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) ON CONFLICT (org_id) DO NOTHING",
+                               qwac_organization, active, created_at, updated_at, revision)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) ON CONFLICT (org_id) DO NOTHING",
         );
-        let inserted = bind_metadata(insert, r).bind(ms(now)).execute(&mut *tx).await?.rows_affected();
+        let insert = bind_metadata(insert, r).bind(ms(now)).bind(new_revision());
+        let inserted = insert.execute(&mut *tx).await?.rows_affected();
         if inserted == 0 {
             tx.rollback().await?;
             return Ok(Inserted::AlreadyRegistered);
@@ -38,10 +40,12 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let update = sqlx::query(
             "UPDATE tpps SET client_name = $2, qsealc_pem = $3, qsealc_sha256 = $4, qsealc_serial = $5,
-                             qsealc_issuer = $6, contacts = $7, qwac_organization = $8, active = 1, updated_at = $9
+                             qsealc_issuer = $6, contacts = $7, qwac_organization = $8, active = 1, updated_at = $9,
+                             revision = $10
              WHERE org_id = $1",
         );
-        let updated = bind_metadata(update, r).bind(ms(now)).execute(&mut *tx).await?.rows_affected();
+        let update = bind_metadata(update, r).bind(ms(now)).bind(new_revision());
+        let updated = update.execute(&mut *tx).await?.rows_affected();
         if updated == 0 {
             tx.rollback().await?;
             return Ok(false);
@@ -57,9 +61,10 @@ impl Store {
 
     /// Deactivates a registration (kept for the record); false if there is none.
     pub async fn deactivate_registration(&self, org: &OrgId, now: Timestamp) -> Result<bool, StoreError> {
-        let updated = sqlx::query("UPDATE tpps SET active = 0, updated_at = $2 WHERE org_id = $1")
+        let updated = sqlx::query("UPDATE tpps SET active = 0, updated_at = $2, revision = $3 WHERE org_id = $1")
             .bind(org.as_str())
             .bind(ms(now))
+            .bind(new_revision())
             .execute(self.pool())
             .await?
             .rows_affected();
@@ -70,11 +75,13 @@ impl Store {
     /// is not registered.
     pub async fn suspend_registration(&self, org: &OrgId, reason: &str, now: Timestamp) -> Result<bool, StoreError> {
         let updated = sqlx::query(
-            "UPDATE tpps SET suspended_at = COALESCE(suspended_at, $2), suspension_reason = $3 WHERE org_id = $1",
+            "UPDATE tpps SET suspended_at = COALESCE(suspended_at, $2), suspension_reason = $3, revision = $4
+             WHERE org_id = $1",
         )
         .bind(org.as_str())
         .bind(ms(now))
         .bind(reason)
+        .bind(new_revision())
         .execute(self.pool())
         .await?
         .rows_affected();
@@ -83,18 +90,29 @@ impl Store {
 
     /// Lifts the bank's suspension; false if the TPP is not registered.
     pub async fn lift_suspension(&self, org: &OrgId) -> Result<bool, StoreError> {
-        let updated = sqlx::query("UPDATE tpps SET suspended_at = NULL, suspension_reason = NULL WHERE org_id = $1")
-            .bind(org.as_str())
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let updated = sqlx::query(
+            "UPDATE tpps SET suspended_at = NULL, suspension_reason = NULL, revision = $2 WHERE org_id = $1",
+        )
+        .bind(org.as_str())
+        .bind(new_revision())
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         Ok(updated > 0)
     }
 
     pub async fn registration(&self, org: &OrgId) -> Result<Option<Registration>, StoreError> {
+        Ok(self.registration_with_revision(org).await?.map(|(_, registration)| registration))
+    }
+
+    /// A registration and the revision of its row.
+    pub(super) async fn registration_with_revision(
+        &self,
+        org: &OrgId,
+    ) -> Result<Option<(String, Registration)>, StoreError> {
         let row = sqlx::query(
             "SELECT org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts, created_at,
-                    suspended_at, suspension_reason, qwac_organization
+                    suspended_at, suspension_reason, qwac_organization, revision
              FROM tpps WHERE org_id = $1",
         )
         .bind(org.as_str())
@@ -106,7 +124,7 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         let redirect_uris = uris.iter().map(|r| r.try_get("uri")).collect::<Result<Vec<String>, _>>()?;
-        Ok(Some(registration_row(&row, redirect_uris)?))
+        Ok(Some((row.try_get("revision")?, registration_row(&row, redirect_uris)?)))
     }
 
     /// Every registration, by organization.

@@ -536,8 +536,58 @@ async fn concurrent_consents_all_succeed(db: TestDb) {
     assert!(with_balances == 1 || with_balances == 2, "one whole consent, not a mixture: {body}");
 }
 
+/// What a node remembers (registrations and consents, store/decisions.rs) never delays a decision:
+/// a consent change, a token revocation, a spent batch quota and a deactivated TPP on one node
+/// are all seen by the other at its very next request.
+async fn another_node_sees_every_change_at_its_next_request(db: TestDb) {
+    let mut a = aisp(db, CE, LEA).await;
+    let second = spawn_second_node(&a.app).await;
+    let on_second = |a: &Aisp, path: &str, psu_connected: bool| {
+        let mut request = second.tpp_client(CE, &a.tpp).signed(Method::GET, path).bearer(&a.token);
+        if psu_connected {
+            request = request.header("psu-ip-address", "192.0.2.10");
+        }
+        async move { request.send().await.unwrap().status() }
+    };
+    let balances = |id: &str| format!("/stet/psd2/v1.4.2/accounts/{id}/balances");
+    let both = json!({"balances": ibans(&[LEA_1, LEA_2]), "transactions": [], "psuIdentity": false});
+    assert_eq!(a.consent("v1.4.2", both).await.0, StatusCode::CREATED);
+    // The second node reads (and remembers) the registration and the consent.
+    assert_eq!(on_second(&a, "/stet/psd2/v1.4.2/accounts", true).await, StatusCode::OK);
+    assert_eq!(on_second(&a, &balances(LEA_2_ID), true).await, StatusCode::OK);
+
+    let one = json!({"balances": ibans(&[LEA_1]), "transactions": [], "psuIdentity": false});
+    assert_eq!(a.consent("v1.4.2", one).await.0, StatusCode::CREATED);
+    assert_eq!(on_second(&a, &balances(LEA_2_ID), true).await, StatusCode::FORBIDDEN, "the consent changed");
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::OK);
+
+    for _ in 0..4 {
+        assert_eq!(a.call_as(Method::GET, &balances(LEA_1_ID), None, false).await.0, StatusCode::OK);
+    }
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), false).await, StatusCode::TOO_MANY_REQUESTS, "quota spent");
+
+    let revoke = a
+        .app
+        .tpp_client(CE, &a.tpp)
+        .request(Method::POST, "/stet/psd2/oauth/revoke")
+        .form(&[("token", a.token.as_str()), ("client_id", ORG)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), StatusCode::OK);
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::UNAUTHORIZED, "the token is revoked");
+
+    a.relogin(LEA).await;
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::OK, "a new token, the same consent");
+    let path = format!("/stet/psd2/oauth/register/{ORG}");
+    let deleted = a.app.tpp_client(CE, &a.tpp).request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::UNAUTHORIZED, "the TPP deactivated itself");
+}
+
 db_tests!(
     concurrent_consents_all_succeed,
+    another_node_sees_every_change_at_its_next_request,
     accounts_before_and_after_consent,
     consent_refusals_keep_the_previous_consent,
     balances_overdrafts_identity_beneficiaries,

@@ -1,0 +1,144 @@
+//! A resource request's authorization in one round trip (docs/performance.md): one query reads
+//! the token pair presented and the revisions of the TPP's registration and of the AIS consent
+//! the pair stands for; the registration and the consent themselves come from this node's memory
+//! when it holds them at that revision, and from the store otherwise.
+//!
+//! Every write of a registration (`tpps`) or an AIS consent (`ais_consents`) gives its row a new
+//! revision, in the same statement. So a suspension, a deactivation, a new QSealC or a consent
+//! change made by any node or by a `stetgate` command is seen by every node at its next request:
+//! remembering never delays a decision. The token pair itself, whose revocation must also be seen
+//! at once, is read every time.
+
+use super::{Store, StoreError};
+use crate::ais::model::AisConsent;
+use crate::ledger::PsuId;
+use crate::oauth::model::{AuthorizationRead, RowRevision};
+use crate::registry::model::Registration;
+use crate::secret::SecretHash;
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use stet::{BankCode, OrgId};
+
+/// How many registrations, and how many consents, a node remembers at most; past that it forgets
+/// them all and reads again (a bound on memory, whatever the number of TPPs and PSUs).
+const MAX_REMEMBERED: usize = 10_000;
+
+/// A new revision for a row being written.
+pub(super) fn new_revision() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+type ConsentKey = (BankCode, PsuId, OrgId);
+
+/// The registrations and AIS consents this node has read, each with the revision it had then.
+#[derive(Debug, Default)]
+pub(super) struct Remembered {
+    registrations: Mutex<HashMap<OrgId, (String, Registration)>>,
+    consents: Mutex<HashMap<ConsentKey, (String, AisConsent)>>,
+}
+
+fn recall<K: std::hash::Hash + Eq, V: Clone>(
+    map: &Mutex<HashMap<K, (String, V)>>,
+    key: &K,
+    revision: &str,
+) -> Option<V> {
+    let map = map.lock().unwrap_or_else(|p| p.into_inner());
+    map.get(key).filter(|(at, _)| at == revision).map(|(_, value)| value.clone())
+}
+
+fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, (String, V)>>, key: K, revision: String, value: V) {
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX_REMEMBERED && !map.contains_key(&key) {
+        map.clear();
+    }
+    map.insert(key, (revision, value));
+}
+
+impl Store {
+    /// The one query of a resource request's authorization: the pair of `access_hash`, the
+    /// revision of the registration of `org` (the TPP of the QWAC presented) and the revision of
+    /// the AIS consent of the pair's PSU and TPP.
+    pub async fn authorization_read(
+        &self,
+        org: &OrgId,
+        access_hash: &SecretHash,
+    ) -> Result<AuthorizationRead, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.revision AS tpp_revision, c.revision AS consent_revision,
+                    p.pair_id, p.bank_code, p.client_id, p.psu_id, p.scope, p.access_expires_at, p.refresh_expires_at,
+                    p.sca_at, p.revoked_at, p.payment_request_id, p.last_used_at
+             FROM tpps t
+             LEFT JOIN token_pairs p ON p.access_hash = $2
+             LEFT JOIN ais_consents c ON c.bank_code = p.bank_code AND c.psu_id = p.psu_id AND c.client_id = p.client_id
+             WHERE t.org_id = $1",
+        )
+        .bind(org.as_str())
+        .bind(access_hash.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            // Not registered; the pair, if any, is of no use to this TPP (its registration check
+            // refuses the request first).
+            return Ok(AuthorizationRead {
+                pair: None,
+                registration: RowRevision::Absent,
+                ais_consent: RowRevision::Unread,
+            });
+        };
+        let revision = |column: &str| -> Result<RowRevision, StoreError> {
+            Ok(row.try_get::<Option<String>, _>(column)?.map_or(RowRevision::Absent, RowRevision::At))
+        };
+        let registration = revision("tpp_revision")?;
+        let ais_consent = revision("consent_revision")?;
+        let pair = match row.try_get::<Option<String>, _>("pair_id")? {
+            Some(_) => Some(super::oauth::pair_row(&row)?),
+            None => None,
+        };
+        Ok(AuthorizationRead { pair, registration, ais_consent })
+    }
+
+    /// The registration of `org` at `revision`: from this node's memory when it holds that
+    /// revision, from the store otherwise (and then remembered).
+    pub async fn registration_at(
+        &self,
+        org: &OrgId,
+        revision: &RowRevision,
+    ) -> Result<Option<Registration>, StoreError> {
+        match revision {
+            RowRevision::Absent => return Ok(None),
+            RowRevision::At(at) => {
+                if let Some(known) = recall(&self.remembered.registrations, org, at) {
+                    return Ok(Some(known));
+                }
+            }
+            RowRevision::Unread => {}
+        }
+        let Some((at, registration)) = self.registration_with_revision(org).await? else { return Ok(None) };
+        remember(&self.remembered.registrations, org.clone(), at, registration.clone());
+        Ok(Some(registration))
+    }
+
+    /// The AIS consent of `psu` for `client` at `revision`, the same way.
+    pub async fn ais_consent_at(
+        &self,
+        bank: BankCode,
+        psu: &PsuId,
+        client: &OrgId,
+        revision: &RowRevision,
+    ) -> Result<Option<AisConsent>, StoreError> {
+        let key = (bank, psu.clone(), client.clone());
+        match revision {
+            RowRevision::Absent => return Ok(None),
+            RowRevision::At(at) => {
+                if let Some(known) = recall(&self.remembered.consents, &key, at) {
+                    return Ok(Some(known));
+                }
+            }
+            RowRevision::Unread => {}
+        }
+        let Some((at, consent)) = self.ais_consent_with_revision(bank, psu, client).await? else { return Ok(None) };
+        remember(&self.remembered.consents, key, at, consent.clone());
+        Ok(Some(consent))
+    }
+}
