@@ -230,13 +230,14 @@ impl Store {
     }
 
     /// Records that node `node_id` is alive at `now` (its first heartbeat starts its life).
-    /// This is also the write that readiness proves. A node's life never shrinks: a heartbeat
-    /// older than the one recorded (two writes of the same node crossing) changes nothing.
+    /// This is also the write that readiness proves, so a heartbeat at the recorded instant still
+    /// writes. A node's life never shrinks: a heartbeat older than the one recorded (two writes of
+    /// the same node crossing) changes nothing.
     pub async fn node_heartbeat(&self, node_id: &str, started: Timestamp, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO node_heartbeats (node_id, started_at, last_seen) VALUES ($1, $2, $3)
              ON CONFLICT (node_id) DO UPDATE SET last_seen = excluded.last_seen
-             WHERE excluded.last_seen > node_heartbeats.last_seen",
+             WHERE excluded.last_seen >= node_heartbeats.last_seen",
         )
         .bind(node_id)
         .bind(ms(started))
