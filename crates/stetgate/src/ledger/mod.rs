@@ -325,7 +325,8 @@ pub trait Ledger: Send + Sync + 'static {
     ) -> Result<Vec<(ResourceId, Balances)>, LedgerError>;
 
     /// The PSU's payment accounts, each with its balances as of `today` (GET /accounts, balances
-    /// and funds confirmation need both; a ledger may answer them in one round trip).
+    /// and funds confirmation need both; a ledger may answer them in one round trip). An account
+    /// that is not open may come without.
     async fn psu_accounts_with_balances(
         &self,
         bank: BankCode,
@@ -333,7 +334,9 @@ pub trait Ledger: Send + Sync + 'static {
         today: Date,
     ) -> Result<Vec<(HeldAccount, Option<Balances>)>, LedgerError> {
         let held = self.psu_accounts(bank, psu).await?;
-        let ids: Vec<ResourceId> = held.iter().map(|h| h.account.resource_id.clone()).collect();
+        // Only the accounts the interface may show (open ones) are worth a balance.
+        let ids: Vec<ResourceId> =
+            held.iter().filter(|h| h.is_eligible()).map(|h| h.account.resource_id.clone()).collect();
         let mut balances: std::collections::HashMap<ResourceId, Balances> =
             self.balances(bank, &ids, today).await?.into_iter().collect();
         Ok(held

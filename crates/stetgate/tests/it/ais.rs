@@ -579,6 +579,26 @@ async fn another_node_sees_every_change_at_its_next_request(db: TestDb) {
 
     a.relogin(LEA).await;
     assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::OK, "a new token, the same consent");
+
+    // A write that sets no revision (a node of an older version during a rolling upgrade, an
+    // operator's own SQL) is seen as well: the database's triggers give the row a new one.
+    let sql = |statement: &'static str| {
+        let url = a.app.db.url().to_owned();
+        async move {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            sqlx::query(statement).bind(ORG).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    };
+    sql("UPDATE tpps SET suspended_at = 1, suspension_reason = 'by hand' WHERE org_id = $1").await;
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::UNAUTHORIZED, "suspended by hand");
+    sql("UPDATE tpps SET suspended_at = NULL, suspension_reason = NULL WHERE org_id = $1").await;
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::OK, "and reinstated");
+    sql("DELETE FROM ais_consent_accounts WHERE client_id = $1").await;
+    sql("UPDATE ais_consents SET psu_identity = 0 WHERE client_id = $1").await;
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::FORBIDDEN, "a consent emptied by hand");
     let path = format!("/stet/psd2/oauth/register/{ORG}");
     let deleted = a.app.tpp_client(CE, &a.tpp).request(Method::DELETE, &path).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
