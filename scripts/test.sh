@@ -95,6 +95,14 @@ ensure_oidc_provider() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_install nodejs npm || return 1
   fi
+  # oidc-provider 9 needs Node.js 20.19 or later (its package.json says so; Debian 12's own
+  # nodejs is 18): say so plainly rather than fail inside npm or the provider.
+  local version
+  version=$(node -p 'process.versions.node')
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    say "Node.js $version is too old for the OpenID provider of the tests (20.19 or later is needed)"
+    return 1
+  fi
   if [ ! -d "$OIDC_PROVIDER_DIR/node_modules/oidc-provider" ]; then
     say "installing the OpenID provider of the tests (npm ci in $OIDC_PROVIDER_DIR)"
     (cd "$OIDC_PROVIDER_DIR" && npm ci --no-audit --no-fund --loglevel=error) || return 1

@@ -117,10 +117,11 @@ impl OidcConfig {
         if self.client_id.trim().is_empty() {
             return refuse("client_id", "must name stetgate's client at the provider");
         }
-        if self.sca_acr_values.iter().all(|v| v.trim().is_empty()) {
+        if self.sca_acr_values.is_empty() || self.sca_acr_values.iter().any(|v| v.trim().is_empty()) {
+            // A blank entry would let an ID token without a real acr pass as strong.
             return refuse(
                 "sca_acr_values",
-                "must list the acr values the bank accepts as strong customer authentication",
+                "must list the acr values the bank accepts as strong customer authentication, none blank",
             );
         }
         if self.psu_id_claim.trim().is_empty() {
@@ -207,6 +208,8 @@ mod tests {
         assert!(refused(&plain).contains("issuer must be an https"));
         let no_acr = OidcConfig { sca_acr_values: vec![], ..base.clone() };
         assert!(refused(&no_acr).contains("sca_acr_values"));
+        let blank_acr = OidcConfig { sca_acr_values: vec![String::new(), "urn:bank:loa:sca".into()], ..base.clone() };
+        assert!(refused(&blank_acr).contains("none blank"));
         let no_claim = OidcConfig { psu_id_claim: " ".into(), ..base.clone() };
         assert!(refused(&no_claim).contains("psu_id_claim"));
         let no_openid = OidcConfig { scopes: vec!["psu".into()], ..base.clone() };

@@ -282,7 +282,13 @@ impl OidcProvider {
         match self.fetch_json(request.form(&form)).await {
             Ok((200, tokens)) => Ok(tokens),
             Ok((status, error)) => {
-                let code = error.get("error").and_then(Value::as_str).unwrap_or("no error code").to_owned();
+                // Only an error code of the protocol's form reaches the log, never the provider's free text.
+                let code = error
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .filter(|c| c.len() <= 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                    .unwrap_or("no recognised error code")
+                    .to_owned();
                 if code == "invalid_grant" {
                     Err(Exchange::Refused("the token endpoint refused the code (invalid_grant)".into()))
                 } else {
