@@ -230,16 +230,21 @@ async fn provider_callback(
     use axum::response::IntoResponse;
     use psu::Purpose;
     let params = crate::edge::form::Params::parse(query.as_deref().unwrap_or("").as_bytes());
-    match psu::oidc_journey::purpose_of(&params) {
-        Some(Purpose::Authorize) => oauth::authorize::returned(&state, &bank, &headers, &params).await,
-        Some(Purpose::Fallback) => fallback::online::returned(&state, &bank, &headers, &params).await,
-        Some(Purpose::Payment) => pis::approval::returned(&state, &bank, &headers, &params).await,
-        Some(Purpose::Dashboard) => {
+    let Some(purpose) = psu::oidc_journey::purpose_of(&params) else {
+        return ApiError::BadRequest("this is not an answer of the bank's identity provider to a journey".into())
+            .into_response();
+    };
+    let mut response = match purpose {
+        Purpose::Authorize => oauth::authorize::returned(&state, &bank, &headers, &params).await,
+        Purpose::Fallback => fallback::online::returned(&state, &bank, &headers, &params).await,
+        Purpose::Payment => pis::approval::returned(&state, &bank, &headers, &params).await,
+        Purpose::Dashboard => {
             permissions::pages::returned(&state, &bank, &headers, &params).await.unwrap_or_else(|e| e.into_response())
         }
-        None => ApiError::BadRequest("this is not an answer of the bank's identity provider to a journey".into())
-            .into_response(),
-    }
+    };
+    // The answer is in: the browser no longer needs the journey's cookie for this address.
+    psu::oidc_journey::forget_cookie(&mut response, purpose);
+    response
 }
 
 #[cfg(test)]

@@ -135,6 +135,14 @@ pub async fn to_provider(
     Ok(response)
 }
 
+/// Removes the cookie [`to_provider`] set for the callback (its journey keeps its own cookie).
+pub fn forget_cookie(response: &mut Response, purpose: Purpose) {
+    let cookie = format!("{}=; Path={COOKIE_PATH}; HttpOnly; Secure; SameSite=Lax; Max-Age=0", cookie_name(purpose));
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
 /// The purpose an answer from the provider belongs to (the prefix of its `state`).
 pub fn purpose_of(params: &Params) -> Option<Purpose> {
     let state = params.one("state").ok().flatten()?;

@@ -462,8 +462,12 @@ async fn an_ais_authorization_goes_through_the_banks_identity_provider(db: TestD
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let before = Timestamp::now().as_second();
     let callback = browser.sign_in_until_callback(&page, MARC, Some("123456")).await;
+    let kept: Vec<_> = browser.jar.lock().unwrap().clone();
     let back = browser.get(&callback).await;
     let after = Timestamp::now().as_second();
+    let oidc_cookie = |jar: &[Cookie]| jar.iter().any(|(_, _, n, _)| n.starts_with("stetgate_oidc_"));
+    assert!(oidc_cookie(&kept), "the journey's cookie for the callback was set");
+    assert!(!oidc_cookie(&browser.jar.lock().unwrap()), "and is removed once the answer is in");
     let location = back.location.unwrap_or_else(|| panic!("back to the TPP ({}): {}", back.status, back.body));
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(param(&location, "state").as_deref(), Some("s-1"));
@@ -490,7 +494,9 @@ async fn an_ais_authorization_goes_through_the_banks_identity_provider(db: TestD
     assert!((before..=after).contains(&sca_at), "auth_time {sca_at} within the sign-in [{before}, {after}]");
     assert!(sca_at > world.node.clock.now().as_second(), "not the node's clock");
 
-    // The same answer again (a replay of the callback): refused, no second code.
+    // The same answer again, by someone who kept the cookie (a replay of the callback): refused,
+    // no second code.
+    *browser.jar.lock().unwrap() = kept;
     let replay = browser.get(&callback).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST, "{}", replay.body);
     assert!(replay.body.contains("already complete") && replay.location.is_none(), "{}", replay.body);
