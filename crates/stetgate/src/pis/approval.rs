@@ -98,7 +98,26 @@ struct Page<'a> {
     sandbox: bool,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// The approval page of payment `p` in this PSU's session.
+    fn of(
+        state: &AppState,
+        t: &'static Texts,
+        look: &'a BankLook,
+        registration: &'a Registration,
+        p: &PaymentRequest,
+        session: &Session,
+    ) -> Page<'a> {
+        Page {
+            t,
+            look,
+            tpp: TppShown::of(registration),
+            summary: summary(p, t, None),
+            csrf: session.csrf(),
+            sandbox: state.mode == crate::config::Mode::Sandbox,
+        }
+    }
+
     fn render(&self, stage: &str, accounts: &[AccountChoice], error: Option<String>) -> Response {
         let heading = match stage {
             "identify" => self.t.payment_title,
@@ -211,14 +230,7 @@ pub async fn start(
             .await
             .unwrap_or_else(IntoResponse::into_response);
     }
-    let page = Page {
-        t,
-        look: &look,
-        tpp: TppShown::of(&registration),
-        summary: summary(&p, t, None),
-        csrf: session.csrf(),
-        sandbox: state.mode == crate::config::Mode::Sandbox,
-    };
+    let page = Page::of(&state, t, &look, &registration, &p, &session);
     let mut response = page.render("identify", &[], None);
     session.set_cookie(&mut response, now);
     response
@@ -283,14 +295,7 @@ pub async fn step(
             Err(e) => e.into_response(),
         };
     }
-    let page = Page {
-        t,
-        look: &look,
-        tpp: TppShown::of(&registration),
-        summary: summary(&p, t, None),
-        csrf: session.csrf(),
-        sandbox: state.mode == crate::config::Mode::Sandbox,
-    };
+    let page = Page::of(&state, t, &look, &registration, &p, &session);
     if session.journey.stage == Stage::Choose {
         return chosen(&state, &mut session, p, &form, &page, &approving).await;
     }
@@ -388,14 +393,7 @@ pub async fn returned(state: &AppState, bank: &Bank, headers: &HeaderMap, params
         Ok(false) => {}
         Err(e) => return e.into_response(),
     }
-    let page = Page {
-        t,
-        look: &look,
-        tpp: TppShown::of(&registration),
-        summary: summary(&p, t, None),
-        csrf: session.csrf(),
-        sandbox: state.mode == crate::config::Mode::Sandbox,
-    };
+    let page = Page::of(state, t, &look, &registration, &p, &session);
     let linked = ChallengeContext { transaction: Some(transaction(&p, t)) };
     let needs_choice = p.debtor_iban.is_none();
     match psu::oidc_journey::complete(state, &mut session, params, needs_choice, &linked).await {
