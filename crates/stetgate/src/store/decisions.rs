@@ -9,16 +9,25 @@
 //! remembering never delays a decision. The token pair itself, whose revocation must also be seen
 //! at once, is read every time.
 
-use super::{Store, StoreError};
+use super::{Param, Store, StoreError, col};
 use crate::ais::model::AisConsent;
 use crate::ledger::PsuId;
 use crate::oauth::model::{AuthorizationRead, RowRevision};
 use crate::registry::model::Registration;
 use crate::secret::SecretHash;
-use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use stet::{BankCode, OrgId};
+
+/// The token pair presented, with the revisions of the TPP's registration and of the pair's AIS
+/// consent; no row when the TPP is not registered.
+const AUTHORIZATION_READ: &str = "SELECT t.revision AS tpp_revision, c.revision AS consent_revision,
+        p.pair_id, p.bank_code, p.client_id, p.psu_id, p.scope, p.access_expires_at, p.refresh_expires_at,
+        p.sca_at, p.revoked_at, p.payment_request_id, p.last_used_at
+ FROM tpps t
+ LEFT JOIN token_pairs p ON p.access_hash = $2
+ LEFT JOIN ais_consents c ON c.bank_code = p.bank_code AND c.psu_id = p.psu_id AND c.client_id = p.client_id
+ WHERE t.org_id = $1";
 
 /// How many registrations, and how many consents, a node remembers at most; past that it forgets
 /// them all and reads again (a bound on memory, whatever the number of TPPs and PSUs).
@@ -64,38 +73,30 @@ impl Store {
         org: &OrgId,
         access_hash: &SecretHash,
     ) -> Result<AuthorizationRead, StoreError> {
-        let row = sqlx::query(
-            "SELECT t.revision AS tpp_revision, c.revision AS consent_revision,
-                    p.pair_id, p.bank_code, p.client_id, p.psu_id, p.scope, p.access_expires_at, p.refresh_expires_at,
-                    p.sca_at, p.revoked_at, p.payment_request_id, p.last_used_at
-             FROM tpps t
-             LEFT JOIN token_pairs p ON p.access_hash = $2
-             LEFT JOIN ais_consents c ON c.bank_code = p.bank_code AND c.psu_id = p.psu_id AND c.client_id = p.client_id
-             WHERE t.org_id = $1",
-        )
-        .bind(org.as_str())
-        .bind(access_hash.as_str())
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else {
-            // Not registered; the pair, if any, is of no use to this TPP (its registration check
-            // refuses the request first).
-            return Ok(AuthorizationRead {
-                pair: None,
-                registration: RowRevision::Absent,
-                ais_consent: RowRevision::Unread,
-            });
-        };
-        let revision = |column: &str| -> Result<RowRevision, StoreError> {
-            Ok(row.try_get::<Option<String>, _>(column)?.map_or(RowRevision::Absent, RowRevision::At))
-        };
-        let registration = revision("tpp_revision")?;
-        let ais_consent = revision("consent_revision")?;
-        let pair = match row.try_get::<Option<String>, _>("pair_id")? {
-            Some(_) => Some(super::oauth::pair_row(&row)?),
-            None => None,
-        };
-        Ok(AuthorizationRead { pair, registration, ais_consent })
+        let read = self
+            .read_rows(AUTHORIZATION_READ, &[Param::Text(org.as_str()), Param::Text(access_hash.as_str())], |row| {
+                let revision = |column: &str| -> Result<RowRevision, StoreError> {
+                    Ok(col::<Option<String>>(row, column)?.map_or(RowRevision::Absent, RowRevision::At))
+                };
+                let pair = match col::<Option<String>>(row, "pair_id")? {
+                    Some(_) => Some(super::oauth::pair_row(row)?),
+                    None => None,
+                };
+                Ok(AuthorizationRead {
+                    pair,
+                    registration: revision("tpp_revision")?,
+                    ais_consent: revision("consent_revision")?,
+                })
+            })
+            .await?
+            .pop();
+        // Not registered: the pair, if any, is of no use to this TPP (its registration check
+        // refuses the request first).
+        Ok(read.unwrap_or(AuthorizationRead {
+            pair: None,
+            registration: RowRevision::Absent,
+            ais_consent: RowRevision::Unread,
+        }))
     }
 
     /// The registration of `org` at `revision`: from this node's memory when it holds that

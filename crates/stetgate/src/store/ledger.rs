@@ -1,7 +1,7 @@
 //! The built-in SQL ledger: `impl Ledger for Store`, and the writes that load a ledger (the
 //! sandbox seed, or a bank's own extract).
 
-use super::{Backend, Store, StoreError, parse_column};
+use super::{Backend, Param, ReadRow, Store, StoreError, col, parse_column};
 use crate::ledger::{
     Account, AccountStatus, Balances, BankTransactionCode, CreditDebit, DateWindow, HeldAccount, Ledger, LedgerError,
     LoadAccount, Psu, PsuId, PsuIdentity, Segment, Transaction, TransactionStatus, Usage,
@@ -9,7 +9,6 @@ use crate::ledger::{
 use async_trait::async_trait;
 use jiff::civil::Date;
 use sqlx::Row;
-use sqlx::any::AnyRow;
 use stet::{Amount, BankCode, Currency, Iban, ResourceId};
 
 /// Where a transaction row comes from: the bank's own data, or the sandbox generator (whose rows
@@ -242,9 +241,9 @@ fn date(text: &str, column: &str) -> Result<Date, StoreError> {
 }
 
 /// The balances of a row with `booked_balance_minor` and `pending_minor`.
-fn balances_row(row: &AnyRow, currency: Currency, today: Date) -> Result<Balances, StoreError> {
-    let booked: i64 = row.try_get("booked_balance_minor")?;
-    let pending: i64 = row.try_get("pending_minor")?;
+fn balances_row(row: &dyn ReadRow, currency: Currency, today: Date) -> Result<Balances, StoreError> {
+    let booked: i64 = col(row, "booked_balance_minor")?;
+    let pending: i64 = col(row, "pending_minor")?;
     Ok(Balances {
         booked: Amount::from_minor(booked, currency),
         pending_debits: Amount::from_minor(pending, currency),
@@ -252,18 +251,18 @@ fn balances_row(row: &AnyRow, currency: Currency, today: Date) -> Result<Balance
     })
 }
 
-fn account_row(row: &AnyRow) -> Result<Account, StoreError> {
+fn account_row(row: &dyn ReadRow) -> Result<Account, StoreError> {
     Ok(Account {
-        bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
-        resource_id: parse_column(row.try_get("resource_id")?, "resource_id", |t| ResourceId::parse(t).ok())?,
-        iban: parse_column(row.try_get("iban")?, "iban", |t| Iban::parse(t).ok())?,
-        name: row.try_get("name")?,
-        currency: parse_column(row.try_get("currency")?, "currency", |t| Currency::parse(t).ok())?,
-        usage: parse_column(row.try_get("usage")?, "usage", Usage::parse)?,
-        cash_account_type: row.try_get("cash_account_type")?,
-        segment: parse_column(row.try_get("segment")?, "segment", Segment::parse)?,
-        status: parse_column(row.try_get("status")?, "status", AccountStatus::parse)?,
-        local_number: row.try_get("local_number")?,
+        bank: parse_column(col(row, "bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
+        resource_id: parse_column(col(row, "resource_id")?, "resource_id", |t| ResourceId::parse(t).ok())?,
+        iban: parse_column(col(row, "iban")?, "iban", |t| Iban::parse(t).ok())?,
+        name: col(row, "name")?,
+        currency: parse_column(col(row, "currency")?, "currency", |t| Currency::parse(t).ok())?,
+        usage: parse_column(col(row, "usage")?, "usage", Usage::parse)?,
+        cash_account_type: col(row, "cash_account_type")?,
+        segment: parse_column(col(row, "segment")?, "segment", Segment::parse)?,
+        status: parse_column(col(row, "status")?, "status", AccountStatus::parse)?,
+        local_number: col(row, "local_number")?,
     })
 }
 
@@ -410,16 +409,11 @@ impl Ledger for Store {
              JOIN accounts a ON a.bank_code = h.bank_code AND a.resource_id = h.resource_id
              WHERE h.bank_code = $1 AND h.psu_id = $2 ORDER BY h.position, a.resource_id"
         );
-        let rows = sqlx::query(sql)
-            .bind(bank.as_str())
-            .bind(psu.as_str())
-            .fetch_all(self.pool())
-            .await
-            .map_err(StoreError::from)?;
-        let held = rows
-            .iter()
-            .map(|r| Ok(HeldAccount { account: account_row(r)?, psu_status: r.try_get("psu_status")? }))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let held = self
+            .read_rows(sql, &[Param::Text(bank.as_str()), Param::Text(psu.as_str())], |r| {
+                Ok(HeldAccount { account: account_row(r)?, psu_status: col(r, "psu_status")? })
+            })
+            .await?;
         Ok(held)
     }
 
@@ -440,20 +434,13 @@ impl Ledger for Store {
              JOIN accounts a ON a.bank_code = h.bank_code AND a.resource_id = h.resource_id
              WHERE h.bank_code = $1 AND h.psu_id = $2 ORDER BY h.position, a.resource_id"
         );
-        let rows = sqlx::query(sql)
-            .bind(bank.as_str())
-            .bind(psu.as_str())
-            .fetch_all(self.pool())
-            .await
-            .map_err(StoreError::from)?;
-        let held = rows
-            .iter()
-            .map(|r| {
+        let held = self
+            .read_rows(sql, &[Param::Text(bank.as_str()), Param::Text(psu.as_str())], |r| {
                 let account = account_row(r)?;
                 let balances = balances_row(r, account.currency, today)?;
-                Ok((HeldAccount { account, psu_status: r.try_get("psu_status")? }, Some(balances)))
+                Ok((HeldAccount { account, psu_status: col(r, "psu_status")? }, Some(balances)))
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .await?;
         Ok(held)
     }
 
@@ -517,17 +504,16 @@ impl Ledger for Store {
     }
 
     async fn overdraft(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Amount>, LedgerError> {
-        let row =
-            sqlx::query("SELECT currency, overdraft_minor FROM accounts WHERE bank_code = $1 AND resource_id = $2")
-                .bind(bank.as_str())
-                .bind(id.as_str())
-                .fetch_optional(self.pool())
-                .await
-                .map_err(StoreError::from)?;
-        let Some(row) = row else { return Ok(None) };
-        let currency =
-            parse_column(row.try_get("currency").map_err(StoreError::from)?, "currency", |t| Currency::parse(t).ok())?;
-        let minor: i64 = row.try_get("overdraft_minor").map_err(StoreError::from)?;
-        Ok(Some(Amount::from_minor(minor, currency)))
+        let mut found = self
+            .read_rows(
+                "SELECT currency, overdraft_minor FROM accounts WHERE bank_code = $1 AND resource_id = $2",
+                &[Param::Text(bank.as_str()), Param::Text(id.as_str())],
+                |row| {
+                    let currency = parse_column(col(row, "currency")?, "currency", |t| Currency::parse(t).ok())?;
+                    Ok(Amount::from_minor(col(row, "overdraft_minor")?, currency))
+                },
+            )
+            .await?;
+        Ok(found.pop())
     }
 }

@@ -20,6 +20,7 @@ mod psu;
 mod purge;
 mod registry;
 mod sandbox;
+mod sqlite_reads;
 mod statements;
 mod statistics;
 
@@ -33,6 +34,7 @@ pub use registry::Inserted;
 pub use statements::LedgerImport;
 pub use statistics::{RolledUp, StatisticsRecords};
 
+use sqlite_reads::{Param, ReadRow, SqliteReaders, col};
 use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::path::{Path, PathBuf};
@@ -51,6 +53,8 @@ pub enum Backend {
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error (SQLite read): {0}")]
+    SqliteRead(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (expected sqlite: or postgres://)")]
@@ -69,6 +73,8 @@ pub struct Store {
     sqlite_file: Option<PathBuf>,
     /// The registrations and consents this node has read (`decisions.rs`).
     remembered: std::sync::Arc<decisions::Remembered>,
+    /// SQLite: the connections of the hot reads, run on the calling thread (`sqlite_reads.rs`).
+    readers: Option<std::sync::Arc<SqliteReaders>>,
 }
 
 impl Store {
@@ -108,7 +114,8 @@ impl Store {
             }
             None => pool_options().max_connections(16).connect(url).await?,
         };
-        Ok(Store { pool, backend, sqlite_file, remembered: Default::default() })
+        let readers = sqlite_file.as_deref().map(|path| std::sync::Arc::new(SqliteReaders::new(path)));
+        Ok(Store { pool, backend, sqlite_file, remembered: Default::default(), readers })
     }
 
     pub fn backend(&self) -> Backend {
@@ -145,6 +152,26 @@ impl Store {
         &self.pool
     }
 
+    /// Runs a read every request makes (one statement text for both databases) and decodes its
+    /// rows: on SQLite on this thread (`sqlite_reads.rs`), on PostgreSQL through the pool.
+    async fn read_rows<T>(
+        &self,
+        sql: &'static str,
+        params: &[Param<'_>],
+        decode: impl Fn(&dyn ReadRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        if let Some(readers) = &self.readers {
+            return readers.rows(sql, params, decode);
+        }
+        let mut query = sqlx::query(sql);
+        for param in params {
+            query = match *param {
+                Param::Text(text) => query.bind(text),
+            };
+        }
+        query.fetch_all(self.pool()).await?.iter().map(|row| decode(row)).collect()
+    }
+
     /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`, waiting for it as long as the busy timeout allows): a deferred transaction that
     /// reads first and then writes fails with "database is locked", without waiting, when another
@@ -174,20 +201,41 @@ impl Store {
     }
 }
 
-/// What both databases' pools share: a bounded wait for a connection, and no connection returned to
-/// the pool inside a transaction. A transaction whose COMMIT failed (a full disk, a lost server)
-/// may be left open on its connection; reused, that connection would hold the database's write
-/// lock (SQLite: every other write "database is locked") or run later statements inside the dead
-/// transaction. Such a connection is closed instead, and the pool opens a fresh one.
+/// What both databases' pools share: a bounded wait for a connection, a liveness test only for a
+/// connection that sat idle, and no connection returned to the pool inside a transaction.
+///
+/// sqlx tests every connection it hands out by default (a round trip to PostgreSQL, a hand-off to
+/// the SQLite worker thread), which doubled the cost of each query under load
+/// (docs/performance.md). A connection idle for less than [`TEST_IF_IDLE_FOR`] was in use a moment
+/// ago; one idle for longer is tested, so a restarted database server costs no request.
+///
+/// A transaction whose COMMIT failed (a full disk, a lost server) may be left open on its
+/// connection; reused, that connection would hold the database's write lock (SQLite: every other
+/// write "database is locked") or run later statements inside the dead transaction. Such a
+/// connection is closed instead, and the pool opens a fresh one.
 fn pool_options() -> AnyPoolOptions {
-    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5)).after_release(|connection, _| {
-        let clean = !sqlx::Connection::is_in_transaction(connection);
-        if !clean {
-            tracing::warn!("a database connection was released inside a transaction; it is closed");
-        }
-        Box::pin(async move { Ok(clean) })
-    })
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > TEST_IF_IDLE_FOR {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
+        .after_release(|connection, _| {
+            let clean = !sqlx::Connection::is_in_transaction(connection);
+            if !clean {
+                tracing::warn!("a database connection was released inside a transaction; it is closed");
+            }
+            Box::pin(async move { Ok(clean) })
+        })
 }
+
+/// How long a pooled connection may sit idle and still be handed out untested.
+const TEST_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Up to 1 GiB of the SQLite file mapped into memory (shared by the connections; pages count in
 /// resident memory only once touched, and the kernel may drop them).

@@ -1,13 +1,12 @@
 //! Authorization codes, token pairs and card-issuer consents. Only hashes of secrets are
 //! stored.
 
-use super::{Store, StoreError, ms, parse_column, timestamp};
+use super::{Param, ReadRow, Store, StoreError, col, ms, parse_column, timestamp};
 use crate::ledger::PsuId;
 use crate::oauth::model::{CodeGrant, Scopes, Subject, TokenPair};
 use crate::secret::SecretHash;
 use jiff::Timestamp;
 use sqlx::Row;
-use sqlx::any::AnyRow;
 use stet::{BankCode, OrgId, ResourceId};
 
 /// What redeeming a code found.
@@ -253,17 +252,12 @@ impl Store {
         psu: &PsuId,
         client: &OrgId,
     ) -> Result<Vec<ResourceId>, StoreError> {
-        let rows = sqlx::query(
+        self.read_rows(
             "SELECT resource_id FROM funds_consents WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3 ORDER BY resource_id",
+            &[Param::Text(bank.as_str()), Param::Text(psu.as_str()), Param::Text(client.as_str())],
+            |row| parse_column(col(row, "resource_id")?, "resource_id", |t| ResourceId::parse(t).ok()),
         )
-        .bind(bank.as_str())
-        .bind(psu.as_str())
-        .bind(client.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| parse_column(r.try_get("resource_id")?, "resource_id", |t| ResourceId::parse(t).ok()))
-            .collect()
+        .await
     }
 }
 
@@ -275,27 +269,27 @@ macro_rules! pair_select {
 }
 use pair_select;
 
-pub(super) fn pair_row(row: &AnyRow) -> Result<TokenPair, StoreError> {
+pub(super) fn pair_row(row: &dyn ReadRow) -> Result<TokenPair, StoreError> {
     Ok(TokenPair {
-        pair_id: row.try_get("pair_id")?,
-        bank: parse_column(row.try_get("bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
-        client_id: parse_column(row.try_get("client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
-        subject: match row.try_get::<Option<String>, _>("psu_id")? {
+        pair_id: col(row, "pair_id")?,
+        bank: parse_column(col(row, "bank_code")?, "bank_code", |t| BankCode::parse(t).ok())?,
+        client_id: parse_column(col(row, "client_id")?, "client_id", |t| OrgId::parse(t).ok())?,
+        subject: match col::<Option<String>>(row, "psu_id")? {
             Some(psu) => Subject::Psu(parse_column(psu, "psu_id", PsuId::parse)?),
             None => Subject::Tpp,
         },
-        scopes: parse_column(row.try_get("scope")?, "scope", Scopes::parse)?,
-        access_expires_at: timestamp(row.try_get("access_expires_at")?)?,
-        refresh_expires_at: timestamp(row.try_get("refresh_expires_at")?)?,
-        sca_at: timestamp(row.try_get("sca_at")?)?,
-        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(timestamp).transpose()?,
+        scopes: parse_column(col(row, "scope")?, "scope", Scopes::parse)?,
+        access_expires_at: timestamp(col(row, "access_expires_at")?)?,
+        refresh_expires_at: timestamp(col(row, "refresh_expires_at")?)?,
+        sca_at: timestamp(col(row, "sca_at")?)?,
+        revoked_at: col::<Option<i64>>(row, "revoked_at")?.map(timestamp).transpose()?,
         payment: payment_column(row)?,
-        last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(timestamp).transpose()?,
+        last_used_at: col::<Option<i64>>(row, "last_used_at")?.map(timestamp).transpose()?,
     })
 }
 
-fn payment_column(row: &AnyRow) -> Result<Option<ResourceId>, StoreError> {
-    row.try_get::<Option<String>, _>("payment_request_id")?
+fn payment_column(row: &dyn ReadRow) -> Result<Option<ResourceId>, StoreError> {
+    col::<Option<String>>(row, "payment_request_id")?
         .map(|p| parse_column(p, "payment_request_id", |t| ResourceId::parse(t).ok()))
         .transpose()
 }
