@@ -22,8 +22,6 @@ use eidas::signature::{
     KeyId, check_digest, parse_signature_header, same_distinguished_name, signing_string, verify_rsa_sha256,
 };
 use eidas::trust::{TrustError, TrustMemo};
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 use stet::headers::{DIGEST, SIGNATURE};
 
 fn refuse(why: impl Into<String>) -> ApiError {
@@ -109,16 +107,15 @@ pub fn verify(
         None => {}
     }
 
-    let seal = CertificateDer::from_pem_slice(registration.qsealc_pem.as_bytes())
-        .map_err(|e| ApiError::Internal(format!("registered QSealC of {} unreadable: {e}", tpp.org_id)))?;
-    trust.check_qsealc(&seal, now_unix).map_err(|e| {
+    let seal = &registration.qsealc_der;
+    trust.check_qsealc(seal, now_unix).map_err(|e| {
         refuse(format!("the registered QSealC is no longer usable ({e}): PUT a new one to /stet/psd2/oauth/register"))
     })?;
     let text = signing_string(&signature.headers, parts.method.as_str(), path_and_query, |name| {
         headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
     })
     .map_err(|e| refuse(e.to_string()))?;
-    verify_rsa_sha256(&seal, &text, &signature.signature).map_err(|_| {
+    verify_rsa_sha256(seal, &text, &signature.signature).map_err(|_| {
         refuse(format!("it does not verify with the registered QSealC over \"{}\"", signature.headers.join(" ")))
     })
 }
@@ -127,10 +124,9 @@ pub fn verify(
 /// checked its chain): revoked is a 400 like any other reason the seal can no longer sign; an
 /// unknown status under a hard-fail anchor is a 503.
 pub async fn check_revocation(state: &AppState, registration: &Registration, now_unix: i64) -> Result<(), ApiError> {
-    let seal = CertificateDer::from_pem_slice(registration.qsealc_pem.as_bytes())
-        .map_err(|e| ApiError::Internal(format!("registered QSealC of {} unreadable: {e}", registration.org_id)))?;
+    let seal = &registration.qsealc_der;
     let checked =
-        state.revocation.check(&state.metrics, Certificate::Qsealc, std::slice::from_ref(&seal), now_unix).await;
+        state.revocation.check(&state.metrics, Certificate::Qsealc, std::slice::from_ref(seal), now_unix).await;
     checked.map_err(|refused| match refused {
         TrustError::RevocationUnknown(why) => ApiError::RevocationUnknown { certificate: "QSealC", why },
         // Short: STET's ErrorModel holds 140 characters.

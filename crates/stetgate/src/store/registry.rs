@@ -172,12 +172,18 @@ async fn write_redirect_uris(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r: &Regi
 
 fn registration_row(row: &sqlx::any::AnyRow, redirect_uris: Vec<String>) -> Result<Registration, StoreError> {
     let contacts: String = row.try_get("contacts")?;
+    let qsealc_pem: String = row.try_get("qsealc_pem")?;
     Ok(Registration {
         org_id: parse_column(row.try_get("org_id")?, "tpps.org_id", |t| OrgId::parse(t).ok())?,
         client_name: row.try_get("client_name")?,
         redirect_uris,
         contacts: contacts.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
-        qsealc_pem: row.try_get("qsealc_pem")?,
+        qsealc_der: {
+            use rustls_pki_types::pem::PemObject;
+            rustls_pki_types::CertificateDer::from_pem_slice(qsealc_pem.as_bytes())
+                .map_err(|e| StoreError::Corrupt(format!("tpps.qsealc_pem: {e}")))?
+        },
+        qsealc_pem,
         qsealc_sha256: row.try_get("qsealc_sha256")?,
         qsealc_serial: row.try_get("qsealc_serial")?,
         qsealc_issuer: row.try_get("qsealc_issuer")?,
