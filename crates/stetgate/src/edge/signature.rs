@@ -107,7 +107,7 @@ pub fn verify(
         None => {}
     }
 
-    let seal = &registration.qsealc_der;
+    let seal = registration.qsealc_der.as_ref().ok_or_else(|| unreadable(registration))?;
     trust.check_qsealc(seal, now_unix).map_err(|e| {
         refuse(format!("the registered QSealC is no longer usable ({e}): PUT a new one to /stet/psd2/oauth/register"))
     })?;
@@ -124,7 +124,7 @@ pub fn verify(
 /// checked its chain): revoked is a 400 like any other reason the seal can no longer sign; an
 /// unknown status under a hard-fail anchor is a 503.
 pub async fn check_revocation(state: &AppState, registration: &Registration, now_unix: i64) -> Result<(), ApiError> {
-    let seal = &registration.qsealc_der;
+    let seal = registration.qsealc_der.as_ref().ok_or_else(|| unreadable(registration))?;
     let checked =
         state.revocation.check(&state.metrics, Certificate::Qsealc, std::slice::from_ref(seal), now_unix).await;
     checked.map_err(|refused| match refused {
@@ -132,6 +132,10 @@ pub async fn check_revocation(state: &AppState, registration: &Registration, now
         // Short: STET's ErrorModel holds 140 characters.
         other => refuse(other.to_string().replacen("the certificate", "the registered QSealC", 1)),
     })
+}
+
+fn unreadable(registration: &Registration) -> ApiError {
+    ApiError::Internal(format!("registered QSealC of {} unreadable", registration.org_id))
 }
 
 /// A header that may appear at most once.

@@ -128,7 +128,7 @@ pub fn validate(
         redirect_uris: request.redirect_uris.clone(),
         contacts: request.contacts.clone(),
         qsealc_pem: request.qsealc.trim().to_owned() + "\n",
-        qsealc_der: der.clone().into_owned(),
+        qsealc_der: Some(der.clone().into_owned()),
         qsealc_sha256: seal.certificate.sha256_hex(),
         qsealc_serial: seal.certificate.serial_hex.clone(),
         qsealc_issuer: seal.certificate.issuer.clone(),

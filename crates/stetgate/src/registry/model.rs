@@ -12,8 +12,8 @@ pub struct Registration {
     pub contacts: Vec<String>,
     pub qsealc_pem: String,
     /// The same certificate's DER, decoded once when the registration is read: every signed
-    /// request is checked against it.
-    pub qsealc_der: rustls_pki_types::CertificateDer<'static>,
+    /// request is checked against it. None if the stored PEM cannot be read (refused then).
+    pub qsealc_der: Option<rustls_pki_types::CertificateDer<'static>>,
     /// Lower-case hex SHA-256 of the QSealC's DER.
     pub qsealc_sha256: String,
     /// Lower-case hex serial, without leading zeros.

@@ -168,7 +168,7 @@ pub(super) const fn bulk_rows(width: usize) -> usize {
 
 /// Inserts the operations; `tail` may be `ON CONFLICT DO NOTHING`. The number of rows inserted.
 pub(super) async fn insert_transactions(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut super::WriteTx,
     accounts: &[(BankCode, ResourceId, Vec<Transaction>)],
     origin: Origin,
     tail: &str,
@@ -346,7 +346,7 @@ impl From<StoreError> for LedgerError {
 }
 
 /// The PSUs of [`Store::load_ledger`], in multi-row INSERTs.
-async fn insert_psus(tx: &mut sqlx::Transaction<'static, sqlx::Any>, psus: &[Psu]) -> Result<(), StoreError> {
+async fn insert_psus(tx: &mut super::WriteTx, psus: &[Psu]) -> Result<(), StoreError> {
     for batch in psus.chunks(bulk_rows(8)) {
         let sql = multi_row_insert(
             "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment, phone)",

@@ -75,6 +75,38 @@ pub struct Store {
     remembered: std::sync::Arc<decisions::Remembered>,
     /// SQLite: the connections of the hot reads, run on the calling thread (`sqlite_reads.rs`).
     readers: Option<std::sync::Arc<SqliteReaders>>,
+    /// SQLite: the node's turn to write ([`Store::begin_write`]).
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A transaction that writes, holding (on SQLite) the node's turn to write until it ends. Its
+/// statements run on it as on the connection (`&mut *tx`).
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl Store {
@@ -115,7 +147,14 @@ impl Store {
             None => pool_options().max_connections(16).connect(url).await?,
         };
         let readers = sqlite_file.as_deref().map(|path| std::sync::Arc::new(SqliteReaders::new(path)));
-        Ok(Store { pool, backend, sqlite_file, remembered: Default::default(), readers })
+        Ok(Store {
+            pool,
+            backend,
+            sqlite_file,
+            remembered: Default::default(),
+            readers,
+            sqlite_writer: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -177,11 +216,31 @@ impl Store {
     /// reads first and then writes fails with "database is locked", without waiting, when another
     /// connection or process wrote in between (its snapshot is stale), which the support commands
     /// running beside a server hit.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    ///
+    /// On SQLite the node's writers also queue for the write lock here, in order, instead of in
+    /// SQLite's busy handler, which retries after sleeps of 1 to 100 ms: the lock stood free while
+    /// the writers slept (PUT /consents under load: p99 195 ms, max 1.4 s; docs/performance.md).
+    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.write_turn().await?;
+                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn }
+            }
+            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },
         })
+    }
+
+    /// On SQLite, the node's turn to write, also taken for the frequent writes made outside a
+    /// transaction. Waited for as long as SQLite's busy timeout: a write that cannot start by then
+    /// fails as SQLite's own "database is locked" would.
+    async fn write_turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.sqlite_writer.clone().lock_owned())
+                .await
+                .map(Some)
+                .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut)),
+            Backend::Postgres => Ok(None),
+        }
     }
 
     /// Runs a statement that writes and returns one row (`INSERT ... RETURNING`) to its end.
@@ -193,6 +252,7 @@ impl Store {
         &self,
         query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
     ) -> Result<AnyRow, StoreError> {
+        let _turn = self.write_turn().await?;
         let mut rows = query.fetch_all(self.pool()).await?;
         match (rows.pop(), rows.is_empty()) {
             (Some(row), true) => Ok(row),
@@ -236,6 +296,9 @@ fn pool_options() -> AnyPoolOptions {
 
 /// How long a pooled connection may sit idle and still be handed out untested.
 const TEST_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// How long a SQLite write waits for the lock (sqlx's default busy timeout, kept).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Up to 1 GiB of the SQLite file mapped into memory (shared by the connections; pages count in
 /// resident memory only once touched, and the kernel may drop them).

@@ -178,12 +178,11 @@ impl Store {
     }
 
     async fn pair_where(&self, column: &str, hash: &SecretHash) -> Result<Option<TokenPair>, StoreError> {
-        let query = match column {
-            "access_hash" => sqlx::query(concat!(pair_select!(), " WHERE access_hash = $1")),
-            _ => sqlx::query(concat!(pair_select!(), " WHERE refresh_hash = $1")),
+        let sql = match column {
+            "access_hash" => concat!(pair_select!(), " WHERE access_hash = $1"),
+            _ => concat!(pair_select!(), " WHERE refresh_hash = $1"),
         };
-        let row = query.bind(hash.as_str()).fetch_optional(self.pool()).await?;
-        row.map(|r| pair_row(&r)).transpose()
+        Ok(self.read_rows(sql, &[Param::Text(hash.as_str())], pair_row).await?.pop())
     }
 
     /// Replaces the access token of a valid pair (refresh); false if the pair is revoked or gone.
@@ -193,6 +192,7 @@ impl Store {
         access_hash: &SecretHash,
         expires_at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
         let updated = sqlx::query(
             "UPDATE token_pairs SET access_hash = $2, access_expires_at = $3 WHERE pair_id = $1 AND revoked_at IS NULL",
         )
@@ -207,6 +207,7 @@ impl Store {
 
     /// Revokes both tokens of a pair.
     pub async fn revoke_token_pair(&self, pair_id: &str, now: Timestamp) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE token_pairs SET revoked_at = $2 WHERE pair_id = $1 AND revoked_at IS NULL")
             .bind(pair_id)
             .bind(ms(now))

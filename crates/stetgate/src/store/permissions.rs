@@ -52,6 +52,7 @@ impl Store {
 
     /// Notes that a token pair was used (the caller skips it when the last note is recent).
     pub async fn note_pair_use(&self, pair_id: &str, now: Timestamp) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE token_pairs SET last_used_at = $2 WHERE pair_id = $1")
             .bind(pair_id)
             .bind(ms(now))
@@ -189,7 +190,7 @@ struct Whose<'a> {
 /// The rows (key, scopes) of `table` for the PSU and TPP that are still `open`: the live token
 /// pairs, the authorization codes not exchanged yet.
 async fn scoped_rows(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut super::WriteTx,
     table: &str,
     key: &str,
     open: &str,
@@ -211,11 +212,7 @@ async fn scoped_rows(
 }
 
 /// Removes the consent that goes with `role`; the rows removed.
-async fn remove_consent(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    role: AccessRole,
-    whose: &Whose<'_>,
-) -> Result<u64, StoreError> {
+async fn remove_consent(tx: &mut super::WriteTx, role: AccessRole, whose: &Whose<'_>) -> Result<u64, StoreError> {
     let statements: &[&str] = match role {
         AccessRole::Aisp => &[
             "DELETE FROM ais_consent_accounts WHERE bank_code = $1 AND psu_id = $2 AND client_id = $3",

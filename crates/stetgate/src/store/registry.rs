@@ -158,7 +158,7 @@ fn bind_metadata<'q>(
         .bind(r.qwac_organization.clone())
 }
 
-async fn write_redirect_uris(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r: &Registration) -> Result<(), StoreError> {
+async fn write_redirect_uris(tx: &mut super::WriteTx, r: &Registration) -> Result<(), StoreError> {
     for (position, uri) in r.redirect_uris.iter().enumerate() {
         sqlx::query("INSERT INTO tpp_redirect_uris (org_id, position, uri) VALUES ($1, $2, $3)")
             .bind(r.org_id.as_str())
@@ -180,8 +180,7 @@ fn registration_row(row: &sqlx::any::AnyRow, redirect_uris: Vec<String>) -> Resu
         contacts: contacts.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
         qsealc_der: {
             use rustls_pki_types::pem::PemObject;
-            rustls_pki_types::CertificateDer::from_pem_slice(qsealc_pem.as_bytes())
-                .map_err(|e| StoreError::Corrupt(format!("tpps.qsealc_pem: {e}")))?
+            rustls_pki_types::CertificateDer::from_pem_slice(qsealc_pem.as_bytes()).ok()
         },
         qsealc_pem,
         qsealc_sha256: row.try_get("qsealc_sha256")?,

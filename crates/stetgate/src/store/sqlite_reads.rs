@@ -17,7 +17,6 @@ use super::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// One bound value of a statement's `$n` parameter (the hot reads bind text only).
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +110,7 @@ impl SqliteReaders {
         )?;
         // As long as sqlx waits for a lock. A reader of a WAL file does not wait for writers; it
         // may wait, rarely, while a checkpoint restarts the log.
-        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.busy_timeout(super::SQLITE_BUSY_TIMEOUT)?;
         connection.execute_batch(&format!("{}; PRAGMA query_only = ON", super::SQLITE_MMAP))?;
         connection.set_prepared_statement_cache_capacity(32);
         Ok(connection)

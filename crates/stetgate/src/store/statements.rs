@@ -10,7 +10,7 @@ use stet::{BankCode, ResourceId};
 /// An open import: nothing it wrote is visible before [`LedgerImport::commit`], and dropping it
 /// undoes everything.
 pub struct LedgerImport {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+    tx: super::WriteTx,
 }
 
 impl Store {

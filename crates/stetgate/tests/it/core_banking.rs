@@ -217,7 +217,9 @@ enum Behaviour {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_adapter_costs_its_bank_a_503_and_nothing_else() {
-    let core = core_banking_db(&TestDb::sqlite()).await;
+    // The adapter's database lives as long as the test (its folder is removed with it).
+    let core_db = TestDb::sqlite();
+    let core = core_banking_db(&core_db).await;
     let behaviour = Arc::new(Mutex::new(Behaviour::Healthy));
     let calls = Arc::new(AtomicUsize::new(0));
     let (b, c) = (behaviour.clone(), calls.clone());
