@@ -2,8 +2,10 @@
 //! stetgate serves with (rustls with aws-lc-rs, HTTP/1.1 and HTTP/2, `edge::listener::serve`), the
 //! same QWAC check (`eidas::trust::TrustMemo::check_qwac`, remembered as stetgate remembers it)
 //! and the same Digest and QSealC signature verification (`edge::signature::verify`), and then a
-//! fixed answer: no bank routing, no token,
-//! no store, no ledger, no statistics. Not a route of the product: a bench-only example.
+//! fixed answer: no bank routing, no token, no store, no ledger, no statistics. A request for
+//! transactions gets a pre-rendered document of 500 operations (about the size of stetgate's
+//! answer), every other request a short fixed body. Not a route of the product: a bench-only
+//! example.
 //!
 //! ```sh
 //! cargo run --release -p stetgate --example baseline -- --listen 127.0.0.1:18444 \
@@ -50,10 +52,41 @@ struct Args {
 struct Baseline {
     trust: TrustMemo,
     registration: Registration,
+    /// The answer to a request for transactions: rendered once, at start.
+    transactions: axum::body::Bytes,
 }
 
-/// What the baseline answers to every verified request.
+/// What the baseline answers to every other verified request.
 const FIXED_BODY: &str = r#"{"baseline":"TLS, QWAC and signature checked; nothing else done"}"#;
+
+/// How many operations the pre-rendered transactions answer holds: as many as stetgate's largest
+/// answer, so that the transactions scenario compares bodies of about the same size
+/// (about 160 kB; stetgate's is about 150 kB, docs/performance.md).
+const TRANSACTIONS: usize = 500;
+
+/// A HAL transactions document of [`TRANSACTIONS`] operations, shaped like stetgate's 1.4.2 answer.
+fn transactions_body() -> axum::body::Bytes {
+    let path = "/stet/psd2/v1.4.2/accounts/BENCH-ACCOUNT-0000/transactions";
+    let operations: Vec<serde_json::Value> = (0..TRANSACTIONS)
+        .map(|i| {
+            serde_json::json!({
+                "resourceId": format!("TX-BENCH-{i:08}"),
+                "transactionAmount": {"amount": format!("{}.{:02}", 10 + i % 900, i % 100), "currency": "EUR"},
+                "creditDebitIndicator": if i % 3 == 0 { "CRDT" } else { "DBIT" },
+                "status": "BOOK",
+                "bookingDate": "2026-11-20",
+                "valueDate": "2026-11-20",
+                "transactionDate": "2026-11-19",
+                "remittanceInformation": {"unstructured": [format!("CARTE X1234 {i:04} COMMERCE BENCH PARIS")]},
+            })
+        })
+        .collect();
+    let document = serde_json::json!({
+        "transactions": operations,
+        "_links": {"self": {"href": path}, "parent-list": {"href": "/stet/psd2/v1.4.2/accounts"}},
+    });
+    axum::body::Bytes::from(document.to_string())
+}
 
 async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -86,6 +119,9 @@ async fn answer(State(baseline): State<Arc<Baseline>>, request: Request) -> Resp
     {
         return e.into_response();
     }
+    if parts.uri.path().ends_with("/transactions") {
+        return ([(header::CONTENT_TYPE, "application/hal+json")], baseline.transactions.clone()).into_response();
+    }
     ([(header::CONTENT_TYPE, "application/hal+json")], FIXED_BODY).into_response()
 }
 
@@ -112,8 +148,11 @@ async fn main() -> anyhow::Result<()> {
     let chain = tls::read_certificates(&args.server_cert)?;
     let identity = Arc::new(FixedCertificate(tls::certified_key(chain, &args.server_key)?));
     let config = Arc::new(tls::server_config(identity, &anchor_store)?);
-    let router =
-        Router::new().fallback(answer).with_state(Arc::new(Baseline { trust: TrustMemo::new(anchors), registration }));
+    let router = Router::new().fallback(answer).with_state(Arc::new(Baseline {
+        trust: TrustMemo::new(anchors),
+        registration,
+        transactions: transactions_body(),
+    }));
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| args.listen.clone())?;
     eprintln!("baseline listening on {}", listener.local_addr()?);
     let stop = async {
