@@ -489,15 +489,13 @@ impl Ledger for Store {
             Backend::Sqlite => SQLITE_TRANSACTIONS,
             Backend::Postgres => POSTGRES_TRANSACTIONS,
         };
-        let row = sqlx::query(sql)
-            .bind(bank.as_str())
-            .bind(id.as_str())
-            .bind(window.from.to_string())
-            .bind(window.to.to_string())
-            .fetch_one(self.pool())
-            .await
-            .map_err(StoreError::from)?;
-        let json: String = row.try_get("operations").map_err(StoreError::from)?;
+        let (from, to) = (window.from.to_string(), window.to.to_string());
+        let params = [Param::Text(bank.as_str()), Param::Text(id.as_str()), Param::Text(&from), Param::Text(&to)];
+        let json = self
+            .read_rows(sql, &params, |row| col::<String>(row, "operations"))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("the transactions query returned no row".into()))?;
         let rows: Vec<TransactionRow> = serde_json::from_str(&json)
             .map_err(|e| StoreError::Corrupt(format!("transactions of {}: {e}", id.as_str())))?;
         Ok(rows.into_iter().map(TransactionRow::into_transaction).collect::<Result<Vec<_>, _>>()?)

@@ -4,7 +4,8 @@
 //! sqlx runs each SQLite connection on a thread of its own and hands every statement and every row
 //! over a channel: two thread wake-ups at least per query, a third of the server's time under load
 //! by profile. The reads every resource request makes (the authorization, the PSU's accounts and
-//! balances, the funds consent, the overdraft) run here instead, on the task's own thread, through
+//! balances, the funds consent, the overdraft, the token pair of a refresh, an account's
+//! transactions) run here instead, on the task's own thread, through
 //! connections opened read-write without create and held read-only (`PRAGMA query_only`). In WAL
 //! mode a reader never waits for a writer, and with the file memory-mapped such a read takes tens
 //! of microseconds: less than the two hand-offs it replaces. Writes, migrations and everything else
