@@ -23,7 +23,7 @@ pub async fn usable(
     store: &crate::store::Store,
     org: &OrgId,
 ) -> Result<Result<Registration, Unusable>, crate::store::StoreError> {
-    Ok(match store.registration(org).await? {
+    Ok(match store.current_registration(org).await? {
         Some(r) => r.usable(),
         None => Err(Unusable::NotRegistered),
     })

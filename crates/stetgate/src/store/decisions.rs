@@ -120,6 +120,18 @@ impl Store {
         Ok(Some(registration))
     }
 
+    /// The registration of `org` as it is now: the revision of its row is read, the rest comes
+    /// from this node's memory when it holds that revision (the token endpoint's check).
+    pub async fn current_registration(&self, org: &OrgId) -> Result<Option<Registration>, StoreError> {
+        let revision = self
+            .read_rows("SELECT revision FROM tpps WHERE org_id = $1", &[Param::Text(org.as_str())], |row| {
+                col::<String>(row, "revision")
+            })
+            .await?
+            .pop();
+        self.registration_at(org, &revision.map_or(RowRevision::Absent, RowRevision::At)).await
+    }
+
     /// The AIS consent of `psu` for `client` at `revision`, the same way.
     pub async fn ais_consent_at(
         &self,

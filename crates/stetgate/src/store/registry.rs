@@ -1,7 +1,7 @@
 //! Registered TPPs.
 
 use super::decisions::new_revision;
-use super::{Store, StoreError, ms, parse_column, timestamp};
+use super::{Param, ReadRow, Store, StoreError, col, ms, parse_column, timestamp};
 use crate::registry::model::Registration;
 use jiff::Timestamp;
 use sqlx::Row;
@@ -110,21 +110,22 @@ impl Store {
         &self,
         org: &OrgId,
     ) -> Result<Option<(String, Registration)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts, created_at,
-                    suspended_at, suspension_reason, qwac_organization, revision
-             FROM tpps WHERE org_id = $1",
-        )
-        .bind(org.as_str())
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let uris = sqlx::query("SELECT uri FROM tpp_redirect_uris WHERE org_id = $1 ORDER BY position")
-            .bind(org.as_str())
-            .fetch_all(self.pool())
+        let org_param = [Param::Text(org.as_str())];
+        let redirect_uris = self
+            .read_rows("SELECT uri FROM tpp_redirect_uris WHERE org_id = $1 ORDER BY position", &org_param, |r| {
+                col::<String>(r, "uri")
+            })
             .await?;
-        let redirect_uris = uris.iter().map(|r| r.try_get("uri")).collect::<Result<Vec<String>, _>>()?;
-        Ok(Some((row.try_get("revision")?, registration_row(&row, redirect_uris)?)))
+        let found = self
+            .read_rows(
+                "SELECT org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
+                        created_at, suspended_at, suspension_reason, qwac_organization, revision
+                 FROM tpps WHERE org_id = $1",
+                &org_param,
+                |row| Ok((col::<String>(row, "revision")?, registration_row(row, redirect_uris.clone())?)),
+            )
+            .await?;
+        Ok(found.into_iter().next())
     }
 
     /// Every registration, by organization.
@@ -170,12 +171,12 @@ async fn write_redirect_uris(tx: &mut super::WriteTx, r: &Registration) -> Resul
     Ok(())
 }
 
-fn registration_row(row: &sqlx::any::AnyRow, redirect_uris: Vec<String>) -> Result<Registration, StoreError> {
-    let contacts: String = row.try_get("contacts")?;
-    let qsealc_pem: String = row.try_get("qsealc_pem")?;
+fn registration_row(row: &dyn ReadRow, redirect_uris: Vec<String>) -> Result<Registration, StoreError> {
+    let contacts: String = col(row, "contacts")?;
+    let qsealc_pem: String = col(row, "qsealc_pem")?;
     Ok(Registration {
-        org_id: parse_column(row.try_get("org_id")?, "tpps.org_id", |t| OrgId::parse(t).ok())?,
-        client_name: row.try_get("client_name")?,
+        org_id: parse_column(col(row, "org_id")?, "tpps.org_id", |t| OrgId::parse(t).ok())?,
+        client_name: col(row, "client_name")?,
         redirect_uris,
         contacts: contacts.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
         qsealc_der: {
@@ -183,13 +184,13 @@ fn registration_row(row: &sqlx::any::AnyRow, redirect_uris: Vec<String>) -> Resu
             rustls_pki_types::CertificateDer::from_pem_slice(qsealc_pem.as_bytes()).ok()
         },
         qsealc_pem,
-        qsealc_sha256: row.try_get("qsealc_sha256")?,
-        qsealc_serial: row.try_get("qsealc_serial")?,
-        qsealc_issuer: row.try_get("qsealc_issuer")?,
-        active: row.try_get::<i64, _>("active")? == 1,
-        suspended_at: row.try_get::<Option<i64>, _>("suspended_at")?.map(timestamp).transpose()?,
-        suspension_reason: row.try_get("suspension_reason")?,
-        qwac_organization: row.try_get("qwac_organization")?,
-        created_at: timestamp(row.try_get("created_at")?)?,
+        qsealc_sha256: col(row, "qsealc_sha256")?,
+        qsealc_serial: col(row, "qsealc_serial")?,
+        qsealc_issuer: col(row, "qsealc_issuer")?,
+        active: col::<i64>(row, "active")? == 1,
+        suspended_at: col::<Option<i64>>(row, "suspended_at")?.map(timestamp).transpose()?,
+        suspension_reason: col(row, "suspension_reason")?,
+        qwac_organization: col(row, "qwac_organization")?,
+        created_at: timestamp(col(row, "created_at")?)?,
     })
 }
