@@ -12,7 +12,7 @@ use crate::edge::listener::{self, Listener};
 use crate::edge::tls::{self, TlsSetupError};
 use crate::ops::metrics::Metrics;
 use crate::sandbox::pki::{self, PkiError, SandboxPki};
-use crate::store::{BankRecord, Store, StoreError};
+use crate::store::{BankRecord, SqliteDurability, Store, StoreError};
 use crate::{ops, sandbox, statistics};
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -258,7 +258,7 @@ pub async fn start(
     let tls_config = tls::server_config(identity, &anchors)?;
     let fallback_keys = fallback_keys(&config, config_file, pki)?;
 
-    let store = open_store(&database_url(mode, &config, config_file)?, config_file).await?;
+    let store = open_store(mode, &database_url(mode, &config, config_file)?, config_file).await?;
     store.migrate().await?;
     let sandbox_info = match sandbox_info {
         Some(mut info) => {
@@ -362,8 +362,12 @@ fn database_url(mode: Mode, config: &Config, config_file: Option<&Path>) -> Resu
     }
 }
 
-async fn open_store(url: &str, config_file: Option<&Path>) -> Result<Store, StartupError> {
-    Store::open(url).await.map_err(|e| match e {
+async fn open_store(mode: Mode, url: &str, config_file: Option<&Path>) -> Result<Store, StartupError> {
+    let durability = match mode {
+        Mode::Sandbox => SqliteDurability::ProcessCrash,
+        Mode::Production => SqliteDurability::PowerLoss,
+    };
+    Store::open_with(url, durability).await.map_err(|e| match e {
         StoreError::Database(sqlx::Error::Configuration(c)) => {
             StartupError::Config(ConfigError::key(config_file, "database_url", format!("invalid: {c}")))
         }
@@ -446,7 +450,7 @@ pub async fn admin(
         Mode::Production => None,
     };
     let anchors = trust_anchors(config, config_file, info.as_ref().map(|i| &i.pki))?;
-    let store = open_store(&database_url(mode, config, config_file)?, config_file).await?;
+    let store = open_store(mode, &database_url(mode, config, config_file)?, config_file).await?;
     store.migrate().await?;
     Ok(Admin { store, anchors: anchors.roots, mode })
 }

@@ -65,6 +65,28 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What a SQLite commit survives once stetgate has answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteDurability {
+    /// A power loss or the machine's crash: the log is synced to disk at every commit (SQLite's
+    /// `synchronous = FULL`). `stetgate serve` on SQLite.
+    PowerLoss,
+    /// stetgate's own crash or kill, not the machine's: the log is written at every commit and
+    /// synced at checkpoints (`synchronous = NORMAL` in WAL mode), so a power loss may undo the
+    /// last commits. The sandbox, whose data is test data: one disk sync less per write
+    /// (docs/performance.md).
+    ProcessCrash,
+}
+
+impl SqliteDurability {
+    fn pragma(self) -> &'static str {
+        match self {
+            SqliteDurability::PowerLoss => "PRAGMA synchronous = FULL",
+            SqliteDurability::ProcessCrash => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
 /// The shared database of a stetgate deployment. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -114,6 +136,11 @@ impl Store {
     /// itself opens the file read-write without creating it, so a database file deleted under a
     /// running server is reported as gone instead of silently recreated empty.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, SqliteDurability::PowerLoss).await
+    }
+
+    /// [`Store::open`], with SQLite commits made as durable as `durability` says.
+    pub async fn open_with(url: &str, durability: SqliteDurability) -> Result<Store, StoreError> {
         install_default_drivers();
         let (backend, sqlite_file) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
@@ -132,12 +159,13 @@ impl Store {
                 create.close().await;
                 pool_options()
                     .max_connections(8)
-                    .after_connect(|connection, _| {
+                    .after_connect(move |connection, _| {
                         Box::pin(async move {
                             // Reads straight from the mapped file instead of a pread and a copy
                             // into each connection's small page cache per page: GET /accounts
                             // slowed as the ledger grew without it (docs/performance.md#growth).
                             connection.execute(SQLITE_MMAP).await?;
+                            connection.execute(durability.pragma()).await?;
                             Ok(())
                         })
                     })
