@@ -99,7 +99,7 @@ async fn validate(
     // minute, so a busy token costs one write a minute, not one per call. Best effort: a note that
     // cannot be written (a busy or failing database) never refuses the TPP's call.
     if pair.last_used_at.is_none_or(|last| now.duration_since(last) >= NOTE_USE_EVERY)
-        && let Err(e) = state.store.note_pair_use(&pair.pair_id, now).await
+        && let Err(e) = state.store.note_pair_use(&pair.pair_id, now, NOTE_USE_EVERY).await
     {
         tracing::warn!(error = %e, "could not note a token pair's use");
     }

@@ -15,6 +15,7 @@ use crate::ledger::PsuId;
 use crate::oauth::model::{AuthorizationRead, RowRevision};
 use crate::registry::model::Registration;
 use crate::secret::SecretHash;
+use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use stet::{BankCode, OrgId};
@@ -45,6 +46,24 @@ type ConsentKey = (BankCode, PsuId, OrgId);
 pub(super) struct Remembered {
     registrations: Mutex<HashMap<OrgId, (String, Registration)>>,
     consents: Mutex<HashMap<ConsentKey, (String, AisConsent)>>,
+    /// When this node last noted each token pair's use (`Store::note_pair_use`).
+    noted_uses: Mutex<HashMap<String, Timestamp>>,
+}
+
+impl Remembered {
+    /// Whether this node should note the use of `pair_id` at `now`: not when it did less than
+    /// `every` ago. Claimed before the write, so concurrent calls make one write between them.
+    pub(super) fn claim_use_note(&self, pair_id: &str, now: Timestamp, every: SignedDuration) -> bool {
+        let mut noted = self.noted_uses.lock().unwrap_or_else(|p| p.into_inner());
+        if noted.get(pair_id).is_some_and(|last| now.duration_since(*last) < every) {
+            return false;
+        }
+        if noted.len() >= MAX_REMEMBERED && !noted.contains_key(pair_id) {
+            noted.clear();
+        }
+        noted.insert(pair_id.to_owned(), now);
+        true
+    }
 }
 
 fn recall<K: std::hash::Hash + Eq, V: Clone>(
@@ -153,5 +172,25 @@ impl Store {
         let Some((at, consent)) = self.ais_consent_with_revision(bank, psu, client).await? else { return Ok(None) };
         remember(&self.remembered.consents, key, at, consent.clone());
         Ok(Some(consent))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_use_is_noted_once_per_interval_on_a_node() {
+        let remembered = Remembered::default();
+        let every = SignedDuration::from_mins(1);
+        let t0 = Timestamp::from_second(1_800_000_000).unwrap();
+        // The calls that arrive together all read the same old note: only the first writes.
+        let claims = (0..100).filter(|_| remembered.claim_use_note("pair-a", t0, every)).count();
+        assert_eq!(claims, 1);
+        assert!(remembered.claim_use_note("pair-b", t0, every), "another pair is noted on its own");
+        let later = t0 + SignedDuration::from_secs(59);
+        assert!(!remembered.claim_use_note("pair-a", later, every));
+        let next = t0 + every;
+        assert!(remembered.claim_use_note("pair-a", next, every), "a minute later it is noted again");
     }
 }

@@ -5,7 +5,7 @@ use super::{Store, StoreError, ms, parse_column, timestamp};
 use crate::ledger::PsuId;
 use crate::oauth::model::{Scopes, Subject, TokenPair};
 use crate::permissions::model::{AccessRole, LivePair, Withdrawal, Withdrawn, WithdrawnBy};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
 use stet::{BankCode, OrgId, ResourceId};
 
@@ -50,8 +50,14 @@ impl Store {
             .collect()
     }
 
-    /// Notes that a token pair was used (the caller skips it when the last note is recent).
-    pub async fn note_pair_use(&self, pair_id: &str, now: Timestamp) -> Result<(), StoreError> {
+    /// Notes that a token pair was used at `now`, unless this node noted it less than `every`
+    /// ago (the caller skips it when the stored note is that recent; this covers the calls made
+    /// at the same time, which all read the same old note: one write between them, not one each,
+    /// queued behind SQLite's one writer).
+    pub async fn note_pair_use(&self, pair_id: &str, now: Timestamp, every: SignedDuration) -> Result<(), StoreError> {
+        if !self.remembered.claim_use_note(pair_id, now, every) {
+            return Ok(());
+        }
         let _turn = self.write_turn().await?;
         sqlx::query("UPDATE token_pairs SET last_used_at = $2 WHERE pair_id = $1")
             .bind(pair_id)
