@@ -163,7 +163,9 @@ async fn main() -> anyhow::Result<()> {
         tls: config,
         refusal: Router::new().fallback(|| async { axum::http::StatusCode::SERVICE_UNAVAILABLE }),
         router,
-        limits: stetgate::config::ConnectionLimits::default(),
+        // Every bench client comes from 127.0.0.1: the per-address cap is lifted to the global one,
+        // as scripts/bench-lib.sh does for stetgate (the 1,000-connection scenario).
+        limits: stetgate::config::ConnectionLimits { max_per_address: 4096, ..Default::default() },
         proxy_protocol_from: Vec::new(),
     };
     listener::serve(listener, stop, Duration::from_secs(1)).await;
