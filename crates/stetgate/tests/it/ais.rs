@@ -537,8 +537,8 @@ async fn concurrent_consents_all_succeed(db: TestDb) {
 }
 
 /// What a node remembers (registrations and consents, store/decisions.rs) never delays a decision:
-/// a consent change, a token revocation, a spent batch quota and a deactivated TPP on one node
-/// are all seen by the other at its very next request.
+/// a consent change, a spent batch quota, a token revocation, a new QSealC, a suspension and a
+/// deactivated TPP on one node are all seen by the other at its very next request.
 async fn another_node_sees_every_change_at_its_next_request(db: TestDb) {
     let mut a = aisp(db, CE, LEA).await;
     let second = spawn_second_node(&a.app).await;
@@ -579,6 +579,22 @@ async fn another_node_sees_every_change_at_its_next_request(db: TestDb) {
 
     a.relogin(LEA).await;
     assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::OK, "a new token, the same consent");
+
+    // A new QSealC registered through the first node: the second checks signatures against it at
+    // its next request (the old seal refused, the new one accepted).
+    let renewed = a.app.tpp(ORG, CertSpec::default());
+    let path = format!("/stet/psd2/oauth/register/{ORG}");
+    let mut body = a.tpp.registration(crate::harness::CALLBACK);
+    body["qsealc"] = json!(renewed.qseal.cert_pem);
+    let update = a.app.tpp_client(CE, &a.tpp).request(Method::PUT, &path).json(&body).send().await.unwrap();
+    assert_eq!(update.status(), StatusCode::OK, "{}", update.text().await.unwrap_or_default());
+    assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::BAD_REQUEST, "the old QSealC");
+    let signer = stet_tpp::Signer::new(&renewed.qseal.key_pem, renewed.key_id_url()).unwrap();
+    let new_seal = second.tpp_client_with(CE, Some(&a.tpp.qwac), Some(signer));
+    let request = new_seal.signed(Method::GET, &balances(LEA_1_ID)).bearer(&a.token);
+    let answer = request.header("psu-ip-address", "192.0.2.10").send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "the new QSealC");
+    a.tpp.qseal = renewed.qseal;
 
     // A write that sets no revision (a node of an older version during a rolling upgrade, an
     // operator's own SQL) is seen as well: the database's triggers give the row a new one.
