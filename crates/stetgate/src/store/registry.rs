@@ -105,27 +105,32 @@ impl Store {
         Ok(self.registration_with_revision(org).await?.map(|(_, registration)| registration))
     }
 
-    /// A registration and the revision of its row.
+    /// A registration and the revision of its row. The row is read before its redirect URIs: a
+    /// change committed between the two reads pairs the newer URIs with the older revision, which
+    /// the next request's revision no longer matches (the other order would pair the older URIs
+    /// with the newer revision, and a node would keep them until the next change).
     pub(super) async fn registration_with_revision(
         &self,
         org: &OrgId,
     ) -> Result<Option<(String, Registration)>, StoreError> {
         let org_param = [Param::Text(org.as_str())];
-        let redirect_uris = self
-            .read_rows("SELECT uri FROM tpp_redirect_uris WHERE org_id = $1 ORDER BY position", &org_param, |r| {
-                col::<String>(r, "uri")
-            })
-            .await?;
         let found = self
             .read_rows(
                 "SELECT org_id, client_name, active, qsealc_pem, qsealc_sha256, qsealc_serial, qsealc_issuer, contacts,
                         created_at, suspended_at, suspension_reason, qwac_organization, revision
                  FROM tpps WHERE org_id = $1",
                 &org_param,
-                |row| Ok((col::<String>(row, "revision")?, registration_row(row, redirect_uris.clone())?)),
+                |row| Ok((col::<String>(row, "revision")?, registration_row(row, Vec::new())?)),
             )
+            .await?
+            .pop();
+        let Some((revision, mut registration)) = found else { return Ok(None) };
+        registration.redirect_uris = self
+            .read_rows("SELECT uri FROM tpp_redirect_uris WHERE org_id = $1 ORDER BY position", &org_param, |r| {
+                col::<String>(r, "uri")
+            })
             .await?;
-        Ok(found.into_iter().next())
+        Ok(Some((revision, registration)))
     }
 
     /// Every registration, by organization.

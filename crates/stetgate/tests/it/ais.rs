@@ -612,9 +612,18 @@ async fn another_node_sees_every_change_at_its_next_request(db: TestDb) {
     assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::UNAUTHORIZED, "suspended by hand");
     sql("UPDATE tpps SET suspended_at = NULL, suspension_reason = NULL WHERE org_id = $1").await;
     assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::OK, "and reinstated");
+    // Rows that belong to a consent or a registration, written alone, count as a change of it.
     sql("DELETE FROM ais_consent_accounts WHERE client_id = $1").await;
-    sql("UPDATE ais_consents SET psu_identity = 0 WHERE client_id = $1").await;
     assert_eq!(on_second(&a, &balances(LEA_1_ID), true).await, StatusCode::FORBIDDEN, "a consent emptied by hand");
+    let authorize = |redirect: &str| {
+        let query = format!("response_type=code&scope=aisp&state=s1&client_id={ORG}&redirect_uri={redirect}");
+        let request = second.client(CE).request_without_id(Method::GET, &format!("/stet/psd2/oauth/authorize?{query}"));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(authorize(crate::harness::CALLBACK).await, StatusCode::OK, "the registered redirect URI");
+    sql("UPDATE tpp_redirect_uris SET uri = 'https://tpp.example/moved' WHERE org_id = $1").await;
+    assert_eq!(authorize(crate::harness::CALLBACK).await, StatusCode::BAD_REQUEST, "a redirect URI changed by hand");
+    assert_eq!(authorize("https://tpp.example/moved").await, StatusCode::OK);
     let path = format!("/stet/psd2/oauth/register/{ORG}");
     let deleted = a.app.tpp_client(CE, &a.tpp).request(Method::DELETE, &path).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
