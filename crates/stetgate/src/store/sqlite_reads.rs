@@ -1,5 +1,5 @@
-//! SQLite's hot reads on the calling thread (docs/performance.md, "SQLite's reads without a
-//! thread hand-off").
+//! SQLite's hot reads on the calling thread (docs/performance.md, "Issue 18", row 2; the
+//! decision in docs/architecture.md).
 //!
 //! sqlx runs each SQLite connection on a thread of its own and hands every statement and every row
 //! over a channel: two thread wake-ups at least per query, a third of the server's time under load
@@ -41,13 +41,15 @@ impl ReadRow for sqlx::any::AnyRow {
     }
 }
 
+/// A column that is missing or holds another type is a value stetgate cannot read (an internal
+/// error), not a database that is unavailable.
 impl ReadRow for rusqlite::Row<'_> {
     fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.get(column)?)
+        self.get(column).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
     }
 
     fn int(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.get(column)?)
+        self.get(column).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
     }
 }
 
@@ -92,6 +94,9 @@ pub(super) struct SqliteReaders {
     idle: Mutex<Vec<Connection>>,
 }
 
+/// How long a hot read waits for a lock (see [`SqliteReaders::open`]).
+const READER_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// How many idle reader connections are kept (more are opened under a burst, then closed).
 const KEPT: usize = 8;
 
@@ -109,9 +114,10 @@ impl SqliteReaders {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
-        // As long as sqlx waits for a lock. A reader of a WAL file does not wait for writers; it
-        // may wait, rarely, while a checkpoint restarts the log.
-        connection.busy_timeout(super::SQLITE_BUSY_TIMEOUT)?;
+        // A reader of a WAL file does not wait for writers; it may wait, rarely, while the log is
+        // recovered or restarted. It waits on a runtime thread, so briefly: past that the request
+        // is answered 503 (the database is busy) instead of stalling the node's other requests.
+        connection.busy_timeout(READER_BUSY_TIMEOUT)?;
         connection.execute_batch(&format!("{}; PRAGMA query_only = ON", super::SQLITE_MMAP))?;
         connection.set_prepared_statement_cache_capacity(32);
         Ok(connection)
@@ -130,9 +136,13 @@ impl SqliteReaders {
             None => self.open()?,
         };
         let result = run(&connection, sql, params, decode);
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < KEPT {
-            idle.push(connection);
+        // A connection whose statement failed is closed, not kept: whatever went wrong with it
+        // (a file replaced under it, an I/O error) is not handed to the next read.
+        if result.is_ok() {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < KEPT {
+                idle.push(connection);
+            }
         }
         result
     }
