@@ -120,7 +120,7 @@ impl Store {
                         created_at, suspended_at, suspension_reason, qwac_organization, revision
                  FROM tpps WHERE org_id = $1",
                 &org_param,
-                |row| Ok((col::<String>(row, "revision")?, registration_row(row, Vec::new())?)),
+                |row| Ok((col::<String>(row, "revision")?, registration_row(row)?)),
             )
             .await?
             .pop();
@@ -176,13 +176,14 @@ async fn write_redirect_uris(tx: &mut super::WriteTx, r: &Registration) -> Resul
     Ok(())
 }
 
-fn registration_row(row: &dyn ReadRow, redirect_uris: Vec<String>) -> Result<Registration, StoreError> {
+/// A registration from its `tpps` row, without its redirect URIs (read apart, after the row).
+fn registration_row(row: &dyn ReadRow) -> Result<Registration, StoreError> {
     let contacts: String = col(row, "contacts")?;
     let qsealc_pem: String = col(row, "qsealc_pem")?;
     Ok(Registration {
         org_id: parse_column(col(row, "org_id")?, "tpps.org_id", |t| OrgId::parse(t).ok())?,
         client_name: col(row, "client_name")?,
-        redirect_uris,
+        redirect_uris: Vec::new(),
         contacts: contacts.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
         qsealc_der: {
             use rustls_pki_types::pem::PemObject;
