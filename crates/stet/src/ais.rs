@@ -106,8 +106,27 @@ pub struct TransactionResource {
     pub remittance_information: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_transaction_code: Option<BankTransactionCode>,
+    /// From 1.4.2 on: the counterparties the bank knows by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related_parties: Option<RelatedParties>,
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Links>,
+}
+
+/// `RelatedParties` of a transaction (1.4.2 on): the creditor and the debtor, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RelatedParties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creditor: Option<RelatedParty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debtor: Option<RelatedParty>,
+}
+
+/// A counterparty of a transaction (`PartyIdentification`, of which the bank sends the name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RelatedParty {
+    pub name: String,
 }
 
 /// `HalTransactions`.

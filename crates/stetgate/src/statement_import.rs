@@ -226,7 +226,20 @@ fn transaction(entry: Entry, current: &Current) -> Result<Transaction, CamtError
         value_date: entry.value_date,
         remittance: entry.remittance,
         bank_transaction_code: entry.bank_transaction_code,
+        creditor_name: party_name(entry.creditor, &entry.path, "Cdtr", entry.line)?,
+        debtor_name: party_name(entry.debtor, &entry.path, "Dbtr", entry.line)?,
     })
+}
+
+/// A counterparty's name as the ledger keeps it: ISO 20022's `Max140Text`, as STET's
+/// `PartyIdentification.name`.
+fn party_name(name: Option<String>, path: &str, role: &str, line: u64) -> Result<Option<String>, CamtError> {
+    match name {
+        Some(n) if n.chars().count() > 140 => {
+            Err(error(&format!("{path}/NtryDtls/TxDtls/RltdPties/{role}"), line, "a name longer than 140 characters"))
+        }
+        other => Ok(other),
+    }
 }
 
 /// The id of an entry without reference: a SHA-256 of what it says and where it sits (its

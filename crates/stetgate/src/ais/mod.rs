@@ -25,7 +25,8 @@ use consent::{AccessKind, AisConsent};
 use model::AisRefusal;
 use stet::ais::{
     AccountIdentification, AccountResource, BalanceResource, BankTransactionCode, HalAccounts, HalBalances,
-    HalEndUserIdentity, HalOverdrafts, HalTransactionDetails, HalTransactions, Overdrafts, TransactionResource,
+    HalEndUserIdentity, HalOverdrafts, HalTransactionDetails, HalTransactions, Overdrafts, RelatedParties,
+    RelatedParty, TransactionResource,
 };
 use stet::{ApiVersion, Link, Links, ResourceId};
 
@@ -205,6 +206,13 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// The counterparties the ledger names, from 1.4.2 on (1.4.0.47 has no `relatedParties`).
+fn related_parties(t: &Transaction, version: ApiVersion) -> Option<RelatedParties> {
+    let party = |name: &Option<String>| name.as_ref().map(|name| RelatedParty { name: name.clone() });
+    let parties = RelatedParties { creditor: party(&t.creditor_name), debtor: party(&t.debtor_name) };
+    (version > ApiVersion::V1 && (parties.creditor.is_some() || parties.debtor.is_some())).then_some(parties)
+}
+
 fn render_transaction(t: &Transaction, version: ApiVersion, path: &str) -> TransactionResource {
     let with_details = version >= ApiVersion::V1_6_2;
     TransactionResource {
@@ -229,6 +237,7 @@ fn render_transaction(t: &Transaction, version: ApiVersion, path: &str) -> Trans
             code: c.code.clone(),
             issuer: c.issuer.clone(),
         }),
+        related_parties: related_parties(t, version),
         links: with_details.then(|| {
             let mut links = Links::new();
             links.insert("details".into(), link(format!("{path}/transactions/{}/details", t.id)));

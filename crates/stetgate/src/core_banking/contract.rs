@@ -195,6 +195,12 @@ pub struct TransactionBody {
     pub remittance: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_transaction_code: Option<BankTransactionCodeBody>,
+    /// The name of the party credited (the payee of a debit), at most 140 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creditor_name: Option<String>,
+    /// The name of the party debited (the payer of a credit), at most 140 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debtor_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -595,6 +601,8 @@ impl From<&Transaction> for TransactionBody {
                 code: c.code.clone(),
                 issuer: c.issuer.clone(),
             }),
+            creditor_name: t.creditor_name.clone(),
+            debtor_name: t.debtor_name.clone(),
         }
     }
 }
@@ -607,6 +615,11 @@ impl TransactionBody {
         }
         if self.id.is_empty() || self.id.len() > ResourceId::MAX_LEN {
             return Err("a transaction id is empty or longer than 35 characters".into());
+        }
+        for (field, name) in [("creditorName", &self.creditor_name), ("debtorName", &self.debtor_name)] {
+            if name.as_ref().is_some_and(|n| n.chars().count() > PARTY_NAME_MAX) {
+                return Err(format!("a transaction's {field} is longer than {PARTY_NAME_MAX} characters"));
+            }
         }
         Ok(Transaction {
             id: self.id,
@@ -631,9 +644,14 @@ impl TransactionBody {
                 code: c.code,
                 issuer: c.issuer,
             }),
+            creditor_name: self.creditor_name,
+            debtor_name: self.debtor_name,
         })
     }
 }
+
+/// A party's name in ISO 20022 (`Max140Text`) and in STET's `PartyIdentification`.
+const PARTY_NAME_MAX: usize = 140;
 
 /// The contract as an OpenAPI 3.1 document (docs/core-banking-v1.openapi.json).
 pub fn openapi() -> Value {

@@ -132,6 +132,8 @@ impl FillPlan {
             value_date: Some(date),
             remittance: vec![if credit { format!("VIR RECU {j}") } else { format!("CB MAGASIN {j}") }],
             bank_transaction_code: None,
+            creditor_name: None,
+            debtor_name: None,
         }
     }
 }

@@ -151,6 +151,8 @@ fn operation(account: &SeedAccount, day: Date, days_ago: i64, seq: u64, rng: &mu
         value_date: (!pending).then_some(day),
         remittance: vec![remittance],
         bank_transaction_code: btc,
+        creditor_name: None,
+        debtor_name: None,
     }
 }
 
@@ -194,6 +196,8 @@ fn fixed_operation(account: &SeedAccount, fixed: &FixedTransaction, today: Date)
         value_date: fixed.booked.then_some(day),
         remittance: vec![fixed.remittance.to_owned()],
         bank_transaction_code: btc,
+        creditor_name: None,
+        debtor_name: None,
     }
 }
 

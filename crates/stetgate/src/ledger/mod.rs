@@ -287,6 +287,10 @@ pub struct Transaction {
     pub value_date: Option<Date>,
     pub remittance: Vec<String>,
     pub bank_transaction_code: Option<BankTransactionCode>,
+    /// The name of the party credited (the payee of a debit), when the bank knows it.
+    pub creditor_name: Option<String>,
+    /// The name of the party debited (the payer of a credit), when the bank knows it.
+    pub debtor_name: Option<String>,
 }
 
 /// A half-open range of civil days `[from, to)`, on the transaction date.

@@ -45,6 +45,8 @@ impl Store {
                 code: None,
                 issuer: None,
             }),
+            creditor_name: Some(transfer.creditor_name.clone()),
+            debtor_name: None,
         };
         let mut tx = self.begin_write().await?;
         let booked = [(transfer.bank, transfer.debtor.clone(), vec![operation])];

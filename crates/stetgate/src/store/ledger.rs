@@ -48,12 +48,13 @@ macro_rules! pending_debits {
 macro_rules! transaction_columns {
     () => {
         "bank_code, account_resource_id, transaction_id, entry_reference, amount_minor, currency, credit_debit, status, \
-         transaction_date, booking_date, value_date, remittance, btc_domain, btc_family, btc_sub_family, btc_code, btc_issuer, origin"
+         transaction_date, booking_date, value_date, remittance, btc_domain, btc_family, btc_sub_family, btc_code, btc_issuer, \
+         creditor_name, debtor_name, origin"
     };
 }
 
 /// Columns of `transaction_columns!`.
-const TRANSACTION_WIDTH: usize = 18;
+const TRANSACTION_WIDTH: usize = 20;
 
 impl Store {
     /// Loads PSUs and accounts in one database transaction. Rows already present are left as they
@@ -202,6 +203,8 @@ pub(super) async fn insert_transactions(
                 .bind(btc.map(|b| b.sub_family.clone()))
                 .bind(btc.and_then(|b| b.code.clone()))
                 .bind(btc.and_then(|b| b.issuer.clone()))
+                .bind(t.creditor_name.clone())
+                .bind(t.debtor_name.clone())
                 .bind(origin.as_str());
         }
         inserted += query.execute(&mut **tx).await?.rows_affected();
@@ -284,6 +287,8 @@ struct TransactionRow {
     btc_sub_family: Option<String>,
     btc_code: Option<String>,
     btc_issuer: Option<String>,
+    creditor_name: Option<String>,
+    debtor_name: Option<String>,
 }
 
 impl TransactionRow {
@@ -307,6 +312,8 @@ impl TransactionRow {
             value_date: self.value_date.map(|d| date(&d, "value_date")).transpose()?,
             remittance: self.remittance.split('\n').map(str::to_owned).collect(),
             bank_transaction_code,
+            creditor_name: self.creditor_name,
+            debtor_name: self.debtor_name,
         })
     }
 }
@@ -325,7 +332,8 @@ macro_rules! transactions_as_json {
             "(",
             $array,
             "(transaction_id, entry_reference, amount_minor, currency, credit_debit, status, transaction_date,
-                  booking_date, value_date, remittance, btc_domain, btc_family, btc_sub_family, btc_code, btc_issuer)
+                  booking_date, value_date, remittance, btc_domain, btc_family, btc_sub_family, btc_code, btc_issuer,
+                  creditor_name, debtor_name)
                ORDER BY transaction_date DESC, transaction_id) AS TEXT), '[]') AS operations
              FROM transactions WHERE bank_code = $1 AND account_resource_id = $2
                AND transaction_date >= $3 AND transaction_date < $4"

@@ -368,6 +368,8 @@ async fn transactions_204_cap_and_corporate_depth(db: TestDb) {
             value_date: None,
             remittance: vec!["BULK".into()],
             bank_transaction_code: None,
+            creditor_name: None,
+            debtor_name: None,
         })
         .collect();
     store

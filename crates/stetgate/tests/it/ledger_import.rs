@@ -112,6 +112,7 @@ async fn imported_statements_reach_the_psu_over_https(db: TestDb) {
     assert_eq!(card["status"], "OTHR", "PDNG is the ledger's OTHR: {card}");
     assert!(card.get("bookingDate").is_none(), "not booked yet");
     assert_eq!(card["remittanceInformation"], json!(["CB BOULANGERIE DU MARCHE 20/11"]));
+    assert_eq!(card["relatedParties"], json!({"creditor": {"name": "BOULANGERIE DU MARCHE"}}), "RltdPties/Cdtr/Pty/Nm");
 
     let eod = import(&app.db, &["camt053_end_of_day.xml", "camt053_end_of_day.xml"]);
     assert_eq!(eod.code, Some(0), "{}", eod.stderr);
@@ -126,6 +127,11 @@ async fn imported_statements_reach_the_psu_over_https(db: TestDb) {
     let salary = all.iter().find(|t| t["entryReference"] == "SVC-SAL-1120").unwrap();
     assert_eq!(salary["remittanceInformation"], json!(["SALAIRE NOVEMBRE 2026", "MATRICULE 4521"]));
     assert_eq!(salary["creditDebitIndicator"], "CRDT");
+    assert_eq!(salary["relatedParties"], json!({"debtor": {"name": "EMPLOYEUR SA"}}), "RltdPties/Dbtr/Nm");
+    let (_, v1) = call(Method::GET, &format!("/stet/psd2/v1/accounts/{DEPOT_ID}/transactions"), None).await;
+    let v1_salary =
+        v1["transactions"].as_array().unwrap().iter().find(|t| t["entryReference"] == "SVC-SAL-1120").unwrap();
+    assert!(v1_salary.get("relatedParties").is_none(), "1.4.0.47 has no relatedParties: {v1_salary}");
     assert_eq!(booked_minor(&app.store, ATELIER_ID).await, Some(-31025), "a DBIT CLBD is negative");
     let held = app.store.psu_accounts(bank(), &PsuId::parse(DURAND).unwrap()).await.unwrap();
     let statuses: Vec<(&str, &str)> = held.iter().map(|h| (h.account.iban.as_str(), h.psu_status.as_str())).collect();
@@ -148,6 +154,18 @@ async fn a_malformed_file_changes_nothing(db: TestDb) {
     assert!(after.0.iter().any(|(id, s, _)| id == CARD_REF && *s == TransactionStatus::Othr), "still pending");
     assert_eq!(booked_minor(&store, ATELIER_ID).await, None, "the file's second account was not created");
     assert!(store.psu(bank(), &PsuId::parse("IMPORT02").unwrap()).await.unwrap().is_none(), "nor its holder");
+
+    // A counterparty's name longer than ISO 20022's Max140Text: refused, naming the element.
+    let dir = tempfile::tempdir().unwrap();
+    let long_name = dir.path().join("long-name.xml");
+    let text = std::fs::read_to_string(data("camt053_end_of_day.xml")).unwrap();
+    std::fs::write(&long_name, text.replace("EMPLOYEUR SA", &"E".repeat(141))).unwrap();
+    let bad = import(&db, &[long_name.to_str().unwrap()]);
+    assert_ne!(bad.code, Some(0), "a name of 141 characters fails the file");
+    for needle in ["Stmt[1]/Ntry[3]/NtryDtls/TxDtls/RltdPties/Dbtr", "longer than 140 characters"] {
+        assert!(bad.stderr.contains(needle), "the error names {needle}: {}", bad.stderr);
+    }
+    assert_eq!(before, (operations(&store, DEPOT_ID).await, booked_minor(&store, DEPOT_ID).await), "nothing kept");
 
     let unknown = import(&db, &["camt053_end_of_day.xml"]);
     assert_eq!(unknown.code, Some(0), "the good file still imports after the failure: {}", unknown.stderr);
