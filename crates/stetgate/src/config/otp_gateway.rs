@@ -4,7 +4,7 @@
 //! ```toml
 //! [otp_gateway."13807"]
 //! url = "https://sms.bank.example/v1/messages"   # POST, JSON body (docs/operator-guide.md)
-//! channel = "sms"                                # to the PSU's phone in the ledger
+//! channel = "sms"                                # to the PSU's phone in the ledger ("email": address)
 //! code_length = 8                                # 6 to 10 digits
 //! code_lifetime_secs = 300                       # 60 to 900
 //! timeout_secs = 5                               # per attempt
@@ -19,12 +19,13 @@ use super::{ConfigError, readable_files};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// How the code travels. SMS only for now: e-mail needs the PSUs' addresses in the ledger and
-/// pages that name the channel (docs/operator-guide.md).
+/// How the code travels: by SMS to the PSU's phone in the ledger, or by e-mail to the PSU's
+/// address in the ledger; the pages name the channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OtpChannel {
     Sms,
+    Email,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

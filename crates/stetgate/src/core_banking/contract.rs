@@ -50,6 +50,10 @@ pub struct PsuBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "+33612345678")]
     pub phone: Option<String>,
+    /// Where one-time codes are sent when the bank's gateway sends them by e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "marc.sandboxb@example.fr")]
+    pub email: Option<String>,
     pub identity: IdentityBody,
 }
 
@@ -469,6 +473,7 @@ impl From<&Psu> for PsuBody {
             psu_id: p.id.as_str().to_owned(),
             segment: p.segment.into(),
             phone: p.phone.clone(),
+            email: p.email.clone(),
             identity: IdentityBody {
                 connected_psu: p.identity.connected_psu.clone(),
                 name_prefix: p.identity.name_prefix.clone(),
@@ -485,6 +490,9 @@ impl PsuBody {
         if self.psu_id != asked.as_str() {
             return Err("the adapter answered about another PSU".into());
         }
+        if self.email.as_deref().is_some_and(|e| !crate::ledger::is_email_address(e)) {
+            return Err("the PSU's email is not an e-mail address".into());
+        }
         Ok(Psu {
             bank,
             id: asked.clone(),
@@ -496,6 +504,7 @@ impl PsuBody {
             },
             segment: self.segment.into(),
             phone: self.phone,
+            email: self.email,
         })
     }
 }

@@ -80,12 +80,9 @@ struct AccountPage<'a> {
     csrf: &'a str,
 }
 
-fn look(bank: &Bank) -> BankLook {
-    BankLook::new(&bank.0.name, bank.0.code.as_str(), &bank.0.brand)
-}
-
+/// A page with a message alone (it names no code channel).
 fn message(t: &'static Texts, bank: &Bank, status: StatusCode, text: &str, error: bool) -> Response {
-    let look = look(bank);
+    let look = BankLook::new(&bank.0.name, bank.0.code.as_str(), &bank.0.brand);
     html(status, MessagePage { frame: frame(t, &look), message: text, error }.render())
 }
 
@@ -104,7 +101,9 @@ pub async fn login(
 ) -> Response {
     let t = pages::texts_for(&headers);
     let code = bank.code();
-    if let Some(refused) = pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &look(&bank)) {
+    if let Some(refused) =
+        pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &pages::look(&state, &bank))
+    {
         return refused;
     }
     let query: Vec<(String, String)> =
@@ -169,7 +168,7 @@ pub async fn login(
         Some(r) => TppShown::of(r),
         None => TppShown { name: client.as_str(), organization: None, client_id: client.as_str() },
     };
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     let csrf = session.csrf();
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
     let mut response = pages::identify(&ctx, &tpp, t.scope_aisp.to_owned(), None);
@@ -269,7 +268,7 @@ async fn signed_in_or_not(
 ) -> Response {
     let jti = jti_of(session);
     let client = session.journey.client_id.clone();
-    let look = look(bank);
+    let look = pages::look(state, bank);
     let csrf = session.csrf();
     let ctx = PageContext { t, bank: &look, csrf: &csrf, action: LOGIN };
     let sandbox = state.mode == Mode::Sandbox;
@@ -391,7 +390,7 @@ pub async fn accounts(State(state): State<AppState>, Extension(bank): Extension<
             instant: balances.map(|b| b.instant().to_string()).unwrap_or_default(),
         });
     }
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     html(StatusCode::OK, AccountsPage { frame: frame(t, &look), accounts: lines, csrf: &csrf }.render())
 }
 
@@ -440,7 +439,7 @@ pub async fn account(
             },
         })
         .collect();
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     html(
         StatusCode::OK,
         AccountPage {

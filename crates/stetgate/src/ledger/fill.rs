@@ -87,6 +87,7 @@ impl FillPlan {
                     },
                     segment: Segment::Retail,
                     phone: Some(format!("+3360{:07}", k % 10_000_000)),
+                    email: None,
                 });
             }
             let iban = iban(self.bank, i)?;

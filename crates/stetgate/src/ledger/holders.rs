@@ -2,14 +2,18 @@
 //!
 //! A small CSV (RFC 4180: comma-separated, fields in double quotes when they hold a comma or a
 //! quote, `""` for a quote), with this header line:
-//! `bank_code,psu_id,display_name,segment,phone,iban,psu_status`. One row per (PSU, account); a
-//! PSU's accounts are listed to them in the file's order.
+//! `bank_code,psu_id,display_name,segment,phone,iban,psu_status`, or the same followed by
+//! `,email` (the address one-time codes go to when the bank's gateway sends them by e-mail). One
+//! row per (PSU, account); a PSU's accounts are listed to them in the file's order.
 
 use super::{Psu, PsuId, PsuIdentity, Segment};
 use stet::{BankCode, Iban};
 
-/// The header line the file must start with.
+/// The header line the file must start with (or [`HEADER_WITH_EMAIL`]).
 pub const HEADER: &str = "bank_code,psu_id,display_name,segment,phone,iban,psu_status";
+
+/// The header of a file that also gives the PSUs' e-mail addresses.
+pub const HEADER_WITH_EMAIL: &str = "bank_code,psu_id,display_name,segment,phone,iban,psu_status,email";
 
 /// One row: a PSU holding an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +29,18 @@ pub struct Holder {
 /// Parses the holders file of `bank`; an error names the line.
 pub fn parse(text: &str, bank: BankCode) -> Result<Vec<Holder>, String> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    match lines.next() {
-        Some((_, header)) if header.trim().trim_start_matches('\u{feff}') == HEADER => {}
-        _ => return Err(format!("line 1: the header line must be `{HEADER}`")),
-    }
+    let width = match lines.next().map(|(_, header)| header.trim().trim_start_matches('\u{feff}')) {
+        Some(HEADER) => 7,
+        Some(HEADER_WITH_EMAIL) => 8,
+        _ => return Err(format!("line 1: the header line must be `{HEADER}` or `{HEADER_WITH_EMAIL}`")),
+    };
     let mut holders: Vec<Holder> = Vec::new();
     for (index, line) in lines {
         let number = index + 1;
         let fields = split(line).map_err(|e| format!("line {number}: {e}"))?;
+        if fields.len() != width {
+            return Err(format!("line {number}: {} fields where the header has {width}", fields.len()));
+        }
         let mut holder = row(&fields, bank).map_err(|e| format!("line {number}: {e}"))?;
         if holders.iter().any(|h| h.psu.id == holder.psu.id && h.iban == holder.iban) {
             return Err(format!("line {number}: this PSU and IBAN are already listed"));
@@ -44,8 +52,17 @@ pub fn parse(text: &str, bank: BankCode) -> Result<Vec<Holder>, String> {
 }
 
 fn row(fields: &[String], bank: BankCode) -> Result<Holder, String> {
+    let (email, fields) = match fields {
+        [rest @ .., email] if rest.len() == 7 => (email.as_str(), rest),
+        _ => ("", fields),
+    };
     let [code, psu_id, display_name, segment, phone, iban, psu_status] = fields else {
         return Err(format!("{} fields where the header has 7", fields.len()));
+    };
+    let email = match email {
+        "" => None,
+        e if super::is_email_address(e) => Some(e.to_owned()),
+        _ => return Err("email: an address such as marie.durand@example.fr, or empty".into()),
     };
     if code != bank.as_str() {
         return Err(format!("bank_code {code} is not the imported bank {bank}"));
@@ -71,7 +88,12 @@ fn row(fields: &[String], bank: BankCode) -> Result<Holder, String> {
         first_name: None,
         last_name: None,
     };
-    Ok(Holder { psu: Psu { bank, id, identity, segment, phone }, iban, psu_status: psu_status.clone(), position: 0 })
+    Ok(Holder {
+        psu: Psu { bank, id, identity, segment, phone, email },
+        iban,
+        psu_status: psu_status.clone(),
+        position: 0,
+    })
 }
 
 fn is_e164(phone: &str) -> bool {
@@ -121,5 +143,15 @@ mod tests {
         let wrong = text.replace("retail,+33", "gold,+33");
         assert!(parse(&wrong, bank).unwrap_err().starts_with("line 2: segment"), "errors name the line");
         assert!(parse("psu,iban\n", bank).is_err(), "the header is required");
+        let with_email = format!(
+            "{HEADER_WITH_EMAIL}\n17515,P1,JEAN,retail,,FR7617515000920400430518020,Account Holder,jean@example.fr\n\
+             17515,P2,ANNE,retail,,FR7617515000920400430518020,Account Holder,\n"
+        );
+        let rows = parse(&with_email, bank).unwrap();
+        assert_eq!(rows[0].psu.email.as_deref(), Some("jean@example.fr"));
+        assert_eq!((rows[0].psu.phone.as_deref(), rows[1].psu.email.as_deref()), (None, None), "both optional");
+        assert!(parse(&with_email.replace("jean@example.fr", "jean at example"), bank).unwrap_err().contains("email"));
+        let short = with_email.replace(",jean@example.fr", "");
+        assert!(parse(&short, bank).unwrap_err().starts_with("line 2: 7 fields where the header has 8"));
     }
 }

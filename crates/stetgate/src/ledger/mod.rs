@@ -144,8 +144,24 @@ pub struct Psu {
     pub id: PsuId,
     pub identity: PsuIdentity,
     pub segment: Segment,
-    /// Where one-time codes are sent (E.164); shown masked.
+    /// Where one-time codes are sent by SMS (E.164); shown masked.
     pub phone: Option<String>,
+    /// Where one-time codes are sent by e-mail, for a bank whose gateway sends them so.
+    pub email: Option<String>,
+}
+
+/// Whether `text` can be an e-mail address to send codes to: one `@` between a local part and a
+/// domain with a dot, no spaces or controls, at most 254 characters (RFC 5321's path limit).
+pub fn is_email_address(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else { return false };
+    text.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && text.chars().all(|c| !c.is_whitespace() && !c.is_control())
 }
 
 /// What `GET /end-user-identity` may reveal (STET 1.4.2 HalEndUserIdentity).

@@ -88,10 +88,6 @@ fn redirect_error(redirect_uri: &str, state: Option<&str>, error: &str, descript
     redirect(redirect_uri, &params)
 }
 
-fn look(bank: &Bank) -> BankLook {
-    BankLook::new(&bank.0.name, bank.0.code.as_str(), &bank.0.brand)
-}
-
 /// The PSD2 roles of a registered TPP, from its registered QSealC.
 fn registered_roles(registration: &Registration) -> Vec<eidas::psd2::Role> {
     eidas::psd2::parse_pem(&registration.qsealc_pem)
@@ -112,7 +108,7 @@ pub async fn start(
     RawQuery(query): RawQuery,
 ) -> Response {
     let t = pages::texts_for(&headers);
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     if let Some(refused) = pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &look) {
         return refused;
     }
@@ -341,7 +337,7 @@ pub async fn step(
     body: Bytes,
 ) -> Response {
     let t = pages::texts_for(&headers);
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     let form = Params::parse(&body);
     let facts = facts.map(|Extension(f)| f);
     let (mut session, requested, registration) =
@@ -427,7 +423,7 @@ async fn answer(
 /// purpose its `state` names): the strong authentication completed, then as after a right code.
 pub async fn returned(state: &AppState, bank: &Bank, headers: &HeaderMap, params: &Params) -> Response {
     let t = pages::texts_for(headers);
-    let look = look(bank);
+    let look = pages::look(state, bank);
     let page = |status: StatusCode, message: &str| pages::error(t, &look, status, message);
     let session = match psu::oidc_journey::returned(state, Purpose::Authorize, bank.code(), headers, params).await {
         Ok(Ok(session)) => session,

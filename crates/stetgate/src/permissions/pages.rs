@@ -97,10 +97,6 @@ struct ConfirmPage<'a> {
     action: &'a str,
 }
 
-fn look(bank: &Bank) -> BankLook {
-    BankLook::new(&bank.0.name, bank.0.code.as_str(), &bank.0.brand)
-}
-
 fn role_title(t: &Texts, role: AccessRole) -> &'static str {
     match role {
         AccessRole::Aisp => t.role_aisp,
@@ -215,7 +211,7 @@ pub async fn show(
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let t = pages::texts_for(&headers);
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     if let Some(refused) = pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &look) {
         return Ok(refused);
     }
@@ -292,7 +288,7 @@ async fn posted(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Result<Posted, Response>, ApiError> {
-    let (t, look, form) = (pages::texts_for(headers), look(bank), Params::parse(body));
+    let (t, look, form) = (pages::texts_for(headers), pages::look(state, bank), Params::parse(body));
     let csrf = form.one("csrf").ok().flatten().unwrap_or("");
     Ok(match psu::posted(state, Purpose::Dashboard, bank.code(), headers, csrf).await? {
         Ok(session) => Ok(Posted { t, look, form, session }),
@@ -350,7 +346,7 @@ pub async fn returned(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    let (t, look) = (pages::texts_for(headers), look(bank));
+    let (t, look) = (pages::texts_for(headers), pages::look(state, bank));
     let mut session = match psu::oidc_journey::returned(state, Purpose::Dashboard, bank.code(), headers, params).await?
     {
         Ok(session) => session,

@@ -113,6 +113,12 @@ pub trait PsuAuthenticator: Send + Sync + 'static {
         false
     }
 
+    /// How a code reaches the bank's PSUs, so that the pages name it (SMS unless the bank's
+    /// gateway sends e-mails).
+    fn code_method(&self, _bank: BankCode) -> ScaMethod {
+        ScaMethod::Sms
+    }
+
     /// Starts a challenge for `psu` (sends the code, pushes the notification ...).
     async fn start(
         &self,
@@ -279,6 +285,10 @@ impl PsuAuthenticator for PerBank {
         self.of(bank).sends_messages(bank)
     }
 
+    fn code_method(&self, bank: BankCode) -> ScaMethod {
+        self.of(bank).code_method(bank)
+    }
+
     async fn start(
         &self,
         bank: BankCode,
@@ -324,6 +334,14 @@ impl PsuAuthenticator for PerBank {
     }
 }
 
+/// `marie.durand@example.fr` -> `m•••@example.fr`.
+pub fn mask_email(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().unwrap_or('•')),
+        None => "•••".to_owned(),
+    }
+}
+
 /// `+33612345601` -> `+33 6 •• •• •• 01`.
 pub fn mask_phone(phone: Option<&str>) -> String {
     let Some(phone) = phone.filter(|p| p.len() >= 6) else { return "•• •• •• •• ••".to_owned() };
@@ -355,6 +373,7 @@ mod tests {
             },
             segment: crate::ledger::Segment::Retail,
             phone: None,
+            email: None,
         };
         let pay = |amount: &str, payee: &str| ChallengeContext {
             transaction: Some(TransactionContext {
@@ -372,6 +391,12 @@ mod tests {
         assert_eq!(verify(&pay("4200.00", "Bakery")).await, Verification::Failed, "another amount");
         assert_eq!(verify(&pay("42.00", "Mallory")).await, Verification::Failed, "another payee");
         assert_eq!(verify(&ChallengeContext::default()).await, Verification::Failed, "a login code");
+    }
+
+    #[test]
+    fn email_addresses_are_masked() {
+        assert_eq!(mask_email("marie.durand@example.fr"), "m•••@example.fr");
+        assert_eq!(mask_email("nobody"), "•••");
     }
 
     #[test]

@@ -71,6 +71,14 @@ impl OtpGateway {
         Ok(code)
     }
 
+    /// What the ledger must hold for the configured channel, for a log line.
+    fn destination_kind(&self) -> &'static str {
+        match self.config.channel {
+            OtpChannel::Sms => "phone number",
+            OtpChannel::Email => "e-mail address",
+        }
+    }
+
     fn message(&self, code: &str, context: &ChallengeContext) -> String {
         let minutes = self.config.code_lifetime_secs.div_ceil(60);
         match &context.transaction {
@@ -142,6 +150,13 @@ impl PsuAuthenticator for OtpGateway {
         true
     }
 
+    fn code_method(&self, _bank: BankCode) -> ScaMethod {
+        match self.config.channel {
+            OtpChannel::Sms => ScaMethod::Sms,
+            OtpChannel::Email => ScaMethod::Email,
+        }
+    }
+
     async fn start(
         &self,
         bank: BankCode,
@@ -149,11 +164,13 @@ impl PsuAuthenticator for OtpGateway {
         context: &ChallengeContext,
         now: Timestamp,
     ) -> Result<Challenge, AuthenticatorError> {
-        let OtpChannel::Sms = self.config.channel;
-        let destination = psu
-            .phone
-            .clone()
-            .ok_or_else(|| AuthenticatorError::Unavailable("the ledger has no phone number for this PSU".into()))?;
+        let destination = match self.config.channel {
+            OtpChannel::Sms => psu.phone.clone(),
+            OtpChannel::Email => psu.email.clone(),
+        };
+        let destination = destination.ok_or_else(|| {
+            AuthenticatorError::Unavailable(format!("the ledger has no {} for this PSU", self.destination_kind()))
+        })?;
         let code = self.draw_code()?;
         let salt = crate::secret::Secret::generate()
             .map_err(|_| AuthenticatorError::Unavailable("no randomness".into()))?
@@ -177,9 +194,13 @@ impl PsuAuthenticator for OtpGateway {
             return Err(AuthenticatorError::Unavailable(cause));
         }
         tracing::info!(%bank, reference, channel = ?self.config.channel, "one-time code sent");
+        let masked = match self.config.channel {
+            OtpChannel::Sms => super::authenticator::mask_phone(Some(&destination)),
+            OtpChannel::Email => super::authenticator::mask_email(&destination),
+        };
         Ok(Challenge {
-            method: ScaMethod::Sms,
-            masked_destination: Some(super::authenticator::mask_phone(Some(&destination))),
+            method: self.code_method(bank),
+            masked_destination: Some(masked),
             expires_at,
             reference: code_reference(&salt, &code, context),
         })

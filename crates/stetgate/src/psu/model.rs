@@ -91,6 +91,8 @@ impl Stage {
 pub enum ScaMethod {
     /// A one-time code sent by SMS.
     Sms,
+    /// A one-time code sent by e-mail.
+    Email,
     /// The bank's identity provider, on its own pages (the PSU's browser was sent there).
     Redirect,
 }
@@ -99,12 +101,13 @@ impl ScaMethod {
     pub fn as_str(self) -> &'static str {
         match self {
             ScaMethod::Sms => "sms",
+            ScaMethod::Email => "email",
             ScaMethod::Redirect => "redirect",
         }
     }
 
     pub fn parse(text: &str) -> Option<ScaMethod> {
-        [ScaMethod::Sms, ScaMethod::Redirect].into_iter().find(|m| m.as_str() == text)
+        [ScaMethod::Sms, ScaMethod::Email, ScaMethod::Redirect].into_iter().find(|m| m.as_str() == text)
     }
 }
 

@@ -21,8 +21,10 @@ pub struct Texts {
     pub confirm_button: &'static str,
     pub authenticate_title: &'static str,
     pub code_sent: &'static str,
+    pub code_sent_email: &'static str,
     pub sandbox_code: &'static str,
     pub otp_label: &'static str,
+    pub otp_label_email: &'static str,
     pub consent_title: &'static str,
     pub consent_intro: &'static str,
     pub accounts_legend: &'static str,
@@ -64,6 +66,7 @@ pub struct Texts {
     pub debtor_legend: &'static str,
     pub approve_button: &'static str,
     pub payment_code_sent: &'static str,
+    pub payment_code_sent_email: &'static str,
     pub payment_unknown: &'static str,
     pub payment_no_account: &'static str,
     pub beneficiaries: &'static str,
@@ -113,8 +116,10 @@ pub const FRENCH: Texts = Texts {
     confirm_button: "Confirmer",
     authenticate_title: "Authentification",
     code_sent: "Si cet identifiant est le vôtre, un code à usage unique vous a été envoyé par SMS au numéro que votre banque connaît.",
+    code_sent_email: "Si cet identifiant est le vôtre, un code à usage unique vous a été envoyé par e-mail à l'adresse que votre banque connaît.",
     sandbox_code: "Bac à sable : le code de tous les utilisateurs de test est",
     otp_label: "Code reçu par SMS",
+    otp_label_email: "Code reçu par e-mail",
     consent_title: "Choix des comptes",
     consent_intro: "Choisissez les comptes dont la disponibilité des fonds pourra être confirmée à",
     accounts_legend: "Vos comptes",
@@ -156,6 +161,7 @@ pub const FRENCH: Texts = Texts {
     debtor_legend: "Choisissez le compte à débiter",
     approve_button: "Valider le paiement",
     payment_code_sent: "Si cet identifiant est le vôtre, un code à usage unique lié à ce montant et à ce bénéficiaire vous a été envoyé par SMS.",
+    payment_code_sent_email: "Si cet identifiant est le vôtre, un code à usage unique lié à ce montant et à ce bénéficiaire vous a été envoyé par e-mail.",
     payment_unknown: "Cette demande de paiement est inconnue, expirée ou déjà traitée.",
     payment_no_account: "Aucun de vos comptes ne peut être débité de ce paiement.",
     beneficiaries: "bénéficiaires",
@@ -205,8 +211,10 @@ pub const ENGLISH: Texts = Texts {
     confirm_button: "Confirm",
     authenticate_title: "Authentication",
     code_sent: "If this id is yours, a one-time code has been sent by SMS to the number your bank holds.",
+    code_sent_email: "If this id is yours, a one-time code has been sent by e-mail to the address your bank holds.",
     sandbox_code: "Sandbox: the code of every test user is",
     otp_label: "Code received by SMS",
+    otp_label_email: "Code received by e-mail",
     consent_title: "Choose accounts",
     consent_intro: "Choose the accounts whose available funds may be confirmed to",
     accounts_legend: "Your accounts",
@@ -248,6 +256,7 @@ pub const ENGLISH: Texts = Texts {
     debtor_legend: "Choose the account to debit",
     approve_button: "Approve the payment",
     payment_code_sent: "If this id is yours, a one-time code bound to this amount and payee has been sent by SMS.",
+    payment_code_sent_email: "If this id is yours, a one-time code bound to this amount and payee has been sent by e-mail.",
     payment_unknown: "This payment request is unknown, expired or already handled.",
     payment_no_account: "None of your accounts can be debited for this payment.",
     beneficiaries: "payees",
@@ -311,6 +320,15 @@ pub struct BankLook {
     pub name: String,
     pub code: String,
     pub color: &'static str,
+    /// The bank's one-time codes travel by e-mail (the pages say so), not by SMS.
+    pub codes_by_email: bool,
+}
+
+/// The look of `bank`'s pages, with how its codes reach the PSU.
+pub fn look(state: &crate::state::AppState, bank: &crate::edge::bank::Bank) -> BankLook {
+    let mut look = BankLook::new(&bank.0.name, bank.0.code.as_str(), &bank.0.brand);
+    look.codes_by_email = state.authenticator.code_method(bank.code()) == super::model::ScaMethod::Email;
+    look
 }
 
 impl BankLook {
@@ -323,7 +341,7 @@ impl BankLook {
             "palatine" => "#2b2b6e",
             _ => "#4a4a4a",
         };
-        BankLook { name: name.to_owned(), code: code.to_owned(), color }
+        BankLook { name: name.to_owned(), code: code.to_owned(), color, codes_by_email: false }
     }
 }
 
@@ -333,6 +351,22 @@ pub(crate) struct Frame<'a> {
     pub bank_name: &'a str,
     pub bank_code: &'a str,
     pub brand_color: &'a str,
+    pub codes_by_email: bool,
+}
+
+impl Frame<'_> {
+    /// "A code was sent", naming the bank's channel.
+    pub fn code_sent(&self) -> &'static str {
+        if self.codes_by_email { self.t.code_sent_email } else { self.t.code_sent }
+    }
+
+    pub fn otp_label(&self) -> &'static str {
+        if self.codes_by_email { self.t.otp_label_email } else { self.t.otp_label }
+    }
+
+    pub fn payment_code_sent(&self) -> &'static str {
+        if self.codes_by_email { self.t.payment_code_sent_email } else { self.t.payment_code_sent }
+    }
 }
 
 #[derive(Template)]
@@ -399,7 +433,13 @@ impl PageContext<'_> {
 }
 
 pub(crate) fn frame<'a>(t: &'a Texts, bank: &'a BankLook) -> Frame<'a> {
-    Frame { t, bank_name: &bank.name, bank_code: &bank.code, brand_color: bank.color }
+    Frame {
+        t,
+        bank_name: &bank.name,
+        bank_code: &bank.code,
+        brand_color: bank.color,
+        codes_by_email: bank.codes_by_email,
+    }
 }
 
 /// Who is asking, as the PSU sees it: the name the TPP chose, and beside it the organisation name

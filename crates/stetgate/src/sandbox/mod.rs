@@ -116,6 +116,7 @@ fn persona(seed: &crate::ledger::personas::SeedPsu) -> Result<Psu, SandboxError>
         },
         segment: seed.segment,
         phone: Some(seed.phone.to_owned()),
+        email: None,
     })
 }
 

@@ -355,12 +355,13 @@ impl From<StoreError> for LedgerError {
 
 /// The PSUs of [`Store::load_ledger`], in multi-row INSERTs.
 async fn insert_psus(tx: &mut super::WriteTx, psus: &[Psu]) -> Result<(), StoreError> {
-    for batch in psus.chunks(bulk_rows(8)) {
+    for batch in psus.chunks(bulk_rows(9)) {
         let sql = multi_row_insert(
-            "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment, phone)",
-            8,
+            "INSERT INTO psus (bank_code, psu_id, display_name, name_prefix, first_name, last_name, segment, phone, email)",
+            9,
             batch.len(),
-            "ON CONFLICT (bank_code, psu_id) DO UPDATE SET phone = COALESCE(psus.phone, excluded.phone)",
+            "ON CONFLICT (bank_code, psu_id) DO UPDATE SET phone = COALESCE(psus.phone, excluded.phone),
+                 email = COALESCE(psus.email, excluded.email)",
         );
         // Audited: fixed column names and numbered placeholders only; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -373,7 +374,8 @@ async fn insert_psus(tx: &mut super::WriteTx, psus: &[Psu]) -> Result<(), StoreE
                 .bind(psu.identity.first_name.clone())
                 .bind(psu.identity.last_name.clone())
                 .bind(psu.segment.as_str())
-                .bind(psu.phone.clone());
+                .bind(psu.phone.clone())
+                .bind(psu.email.clone());
         }
         query.execute(&mut **tx).await?;
     }
@@ -384,7 +386,7 @@ async fn insert_psus(tx: &mut super::WriteTx, psus: &[Psu]) -> Result<(), StoreE
 impl Ledger for Store {
     async fn psu(&self, bank: BankCode, psu: &PsuId) -> Result<Option<Psu>, LedgerError> {
         let row = sqlx::query(
-            "SELECT display_name, name_prefix, first_name, last_name, segment, phone FROM psus WHERE bank_code = $1 AND psu_id = $2",
+            "SELECT display_name, name_prefix, first_name, last_name, segment, phone, email FROM psus WHERE bank_code = $1 AND psu_id = $2",
         )
         .bind(bank.as_str())
         .bind(psu.as_str())
@@ -404,6 +406,7 @@ impl Ledger for Store {
                 },
                 segment: parse_column(row.try_get("segment")?, "segment", Segment::parse)?,
                 phone: row.try_get("phone")?,
+                email: row.try_get("email")?,
             })
         };
         Ok(Some(read()?))

@@ -32,18 +32,21 @@ const BOOK_PENDING: &str = "ON CONFLICT (bank_code, account_resource_id, transac
      WHERE transactions.status = 'OTHR' AND excluded.status = 'BOOK'";
 
 impl LedgerImport {
-    /// Creates the PSU, or updates the name, segment and (when given) phone the bank now gives.
+    /// Creates the PSU, or updates the name, segment and (when given) phone and e-mail address
+    /// the bank now gives.
     pub async fn upsert_psu(&mut self, psu: &Psu) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO psus (bank_code, psu_id, display_name, segment, phone) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO psus (bank_code, psu_id, display_name, segment, phone, email) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (bank_code, psu_id) DO UPDATE SET display_name = excluded.display_name,
-                 segment = excluded.segment, phone = COALESCE(excluded.phone, psus.phone)",
+                 segment = excluded.segment, phone = COALESCE(excluded.phone, psus.phone),
+                 email = COALESCE(excluded.email, psus.email)",
         )
         .bind(psu.bank.as_str())
         .bind(psu.id.as_str())
         .bind(&psu.identity.connected_psu)
         .bind(psu.segment.as_str())
         .bind(psu.phone.clone())
+        .bind(psu.email.clone())
         .execute(&mut *self.tx)
         .await?;
         Ok(())

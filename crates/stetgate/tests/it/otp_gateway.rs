@@ -237,3 +237,52 @@ async fn the_fallbacks_online_banking_signs_in_with_a_delivered_code() {
     assert_eq!(accounts.status(), 200);
     assert!(accounts.text().await.unwrap().contains("FR7613807008043001965405158"), "Marc's accounts");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_whose_gateway_sends_e_mails_sends_the_code_to_the_psus_address() {
+    let logs = logs();
+    let dir = tempfile::tempdir().unwrap();
+    let (gateway, config) = start_gateway(dir.path(), &[]).await;
+    let config = OtpGatewayConfig { channel: stetgate::config::OtpChannel::Email, ..config };
+    let sandbox = spawn_app(TestDb::sqlite()).await;
+    // The bank's address for Marc, as the holders file or the adapter gives it; Lea has none.
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(sandbox.db.url()).await.unwrap();
+    sqlx::query("UPDATE psus SET email = $1 WHERE bank_code = '13807' AND psu_id = 'D0999990I0'")
+        .bind("marc.sandboxb@example.fr")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let node = spawn_node_with(
+        &sandbox,
+        crate::harness::AppOptions {
+            default_bank: "13807",
+            production_banks: vec!["13807"],
+            otp_gateway: [(stet::BankCode::parse("13807").unwrap(), config)].into_iter().collect(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let tpp = node.tpp(ORG, CertSpec::default());
+    node.register(&tpp).await;
+    let client = node.tpp_client("www.13807.sandbox.localhost", &tpp);
+
+    let (cookie, status, page) = identify(&client, "D0999990I0").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("vous a été envoyé par e-mail"), "the page names e-mail: {page}");
+    assert!(page.contains("Code reçu par e-mail") && !page.contains("SMS"), "{page}");
+    let calls = gateway.calls();
+    assert_eq!(calls.len(), 1);
+    let message: serde_json::Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert_eq!(message["channel"], "email");
+    assert_eq!(message["destination"], "marc.sandboxb@example.fr", "the ledger's address, not the phone");
+    let code = code_in(message["message"].as_str().unwrap());
+    let done = answer_code(&client, &cookie, &page, &code).await;
+    assert_eq!(done.status(), 302, "the e-mailed code signs Marc in: {}", done.text().await.unwrap());
+
+    // A PSU the bank has no address for: the page says the service is unavailable, the log why.
+    let (_, status, page) = identify(&client, "D0999991I0").await;
+    assert_eq!(status, 503, "{page}");
+    assert!(page.contains("<h1>Service momentanément indisponible</h1>"), "{page}");
+    assert_eq!(gateway.calls().len(), 1, "nothing sent without an address");
+    assert!(!logs.lines_with(&["the ledger has no e-mail address for this PSU"]).is_empty(), "logged");
+}
