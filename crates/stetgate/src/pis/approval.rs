@@ -140,10 +140,6 @@ impl<'a> Page<'a> {
     }
 }
 
-fn look(bank: &Bank) -> BankLook {
-    BankLook::new(&bank.0.name, bank.0.code.as_str(), &bank.0.brand)
-}
-
 /// The amount and payee the PSU approves (and the authentication is bound to).
 fn transaction(p: &PaymentRequest, t: &Texts) -> TransactionContext {
     let amount = p.total().unwrap_or(stet::Amount::from_minor(0, Currency::EUR));
@@ -181,7 +177,7 @@ pub async fn start(
     RawQuery(query): RawQuery,
 ) -> Response {
     let t = pages::texts_for(&headers);
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     if let Some(refused) = pages::over_page_limit(&state, connection.map(|c| c.0.peer.ip()), t, &look) {
         return refused;
     }
@@ -269,7 +265,7 @@ pub async fn step(
     body: Bytes,
 ) -> Response {
     let t = pages::texts_for(&headers);
-    let look = look(&bank);
+    let look = pages::look(&state, &bank);
     let form = Params::parse(&body);
     let csrf = form.one("csrf").ok().flatten().unwrap_or("");
     let mut session = match psu::posted(&state, Purpose::Payment, bank.code(), &headers, csrf).await {
@@ -377,7 +373,7 @@ async fn after_step(
 /// as after a right code.
 pub async fn returned(state: &AppState, bank: &Bank, headers: &HeaderMap, params: &Params) -> Response {
     let t = pages::texts_for(headers);
-    let look = look(bank);
+    let look = pages::look(state, bank);
     let mut session = match psu::oidc_journey::returned(state, Purpose::Payment, bank.code(), headers, params).await {
         Ok(Ok(session)) => session,
         Ok(Err(NotAStep::NoJourney)) => return pages::error(t, &look, StatusCode::BAD_REQUEST, t.session_expired),
@@ -450,7 +446,7 @@ async fn chosen(
 }
 
 /// Authenticated on a request that names its debtor account: it must be an open euro account of
-/// this PSU (RJCT RR01 otherwise: the debtor and the account do not match).
+/// this PSU (RJCT AC01 when the PSU holds no such account, AC04 when it is closed, AC06 when blocked).
 async fn approved_with_named_account(
     state: &AppState,
     session: &Session,

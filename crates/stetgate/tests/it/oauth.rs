@@ -1,7 +1,7 @@
 //! The OAuth2 authorization server over real TLS: the PSU's pages driven over HTTP, codes, tokens,
 //! refresh, revocation and bearer checks on resources, with the server's clock moved for expiries.
 
-use crate::harness::{CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app};
+use crate::harness::{AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app, spawn_node_with};
 use eidas::psd2::Role;
 use jiff::SignedDuration;
 use reqwest::{Method, StatusCode};
@@ -614,8 +614,39 @@ async fn a_tpp_only_grant_is_refused_on_psu_resources(db: TestDb) {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
+/// A production bank whose strong customer authentication is not connected yet (no `[otp_gateway]`,
+/// no `[oidc]`) sends the TPP back at once with RFC 6749 4.1.2.1's `temporarily_unavailable` and its
+/// state, instead of showing the PSU a login nobody can pass; the sandbox beside it, with its
+/// published code, shows the login page for the same request.
+async fn a_production_bank_without_psu_authentication_is_temporarily_unavailable(db: TestDb) {
+    let sandbox = spawn_app(db).await;
+    let options =
+        AppOptions { default_bank: "13807", production_banks: vec!["13807", "17515"], ..AppOptions::default() };
+    let node = spawn_node_with(&sandbox, options).await;
+    let tpp = node.tpp(ORG, CertSpec::default());
+    node.register(&tpp).await;
+    let path = format!(
+        "/stet/psd2/oauth/authorize?response_type=code&client_id={ORG}&redirect_uri={CALLBACK}&scope=aisp&state=s1"
+    );
+    for host in [BP, CE] {
+        let response = node.client(host).request_without_id(Method::GET, &path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND, "{host}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with(&format!("{CALLBACK}?")), "back to the TPP: {location}");
+        let params = location_params(&location);
+        assert_eq!(param(&params, "error"), Some("temporarily_unavailable"), "{location}");
+        assert_eq!(param(&params, "state"), Some("s1"));
+        assert!(param(&params, "code").is_none());
+        assert!(param(&params, "error_description").unwrap().contains("not configured"), "{location}");
+    }
+    let page = sandbox.client(BP).request_without_id(Method::GET, &path).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the sandbox's login page");
+    assert!(first_form(&page.text().await.unwrap()).is_some());
+}
+
 db_tests!(
     a_tpp_only_grant_is_refused_on_psu_resources,
+    a_production_bank_without_psu_authentication_is_temporarily_unavailable,
     a_code_presented_wrongly_is_not_spent,
     pkce_is_verified_when_used,
     aisp_happy_path_and_secrets_at_rest,

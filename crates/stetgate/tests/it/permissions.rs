@@ -1,12 +1,14 @@
 //! The PSU's permission dashboard (`/psu/access`) and its support command: the page lists exactly
-//! the TPPs with live access and what they may reach; a withdrawal cuts a TPP's access and refresh
+//! the TPPs with live access, how the PSU recognises them, what they may reach (a PISP's open
+//! payments included) and until when; a withdrawal cuts a TPP's access and refresh
 //! at once, on another node too, and leaves other TPPs alone; the command line does the same; the
 //! CSRF token and the attempt limits hold.
 
 use crate::harness::{CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app, spawn_second_node};
 use eidas::psd2::Role;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
+use stet::ApiVersion;
 use stet_tpp::TppClient;
 
 const BP: &str = "www.13807.sandbox.localhost";
@@ -18,6 +20,9 @@ const AGGREGATOR: &str = "PSDFR-ACPR-11111";
 const CARD_ISSUER: &str = "PSDFR-ACPR-22222";
 const FORMER: &str = "PSDFR-ACPR-33333";
 const BOTH: &str = "PSDFR-ACPR-44444";
+const PISP: &str = "PSDFR-ACPR-55555";
+/// The name the PISP registers under, unlike the organisation its certificates name.
+const PISP_NAME: &str = "Paie Facile";
 
 /// The PSU's browser on the dashboard: a client without certificate, holding the journey's cookie.
 struct Browser {
@@ -100,6 +105,8 @@ struct Scene {
     app: TestApp,
     aggregator: (TestTpp, String, String),
     card_issuer: (TestTpp, String),
+    /// The card issuer's refresh token.
+    card_refresh: String,
 }
 
 async fn login_tokens(app: &TestApp, tpp: &TestTpp, scope: &str, accounts: Option<&[&str]>) -> stet_tpp::Tokens {
@@ -160,7 +167,13 @@ async fn scene(db: TestDb) -> Scene {
     let revoked = app.tpp_client(BP, &former).revoke(FORMER, &gone.access_token).await.unwrap();
     assert_eq!(revoked.status(), StatusCode::OK);
     let refresh = tokens.refresh().to_owned();
-    Scene { app, aggregator: (aggregator, tokens.access_token, refresh), card_issuer: (card_issuer, card.access_token) }
+    let card_refresh = card.refresh().to_owned();
+    Scene {
+        app,
+        aggregator: (aggregator, tokens.access_token, refresh),
+        card_issuer: (card_issuer, card.access_token),
+        card_refresh,
+    }
 }
 
 /// The aggregator reads Marc's accounts; the card issuer asks about his second account.
@@ -342,8 +355,124 @@ async fn a_token_of_two_roles_goes_whole_and_unexchanged_codes_die_with_it(db: T
     assert_eq!(error["error"], "invalid_grant");
 }
 
+/// A PISP registered under its trading name; Marc approves one payment it does not confirm
+/// (ACTC) and one dated 25 November that it confirms (ACSP).
+async fn pisp_with_open_payments(app: &TestApp) {
+    let pisp = app.tpp(PISP, CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() });
+    let mut registration = pisp.registration(crate::harness::CALLBACK);
+    registration["client_name"] = json!(PISP_NAME);
+    let registered = app
+        .tpp_client("www.17515.sandbox.localhost", &pisp)
+        .request(Method::POST, "/stet/psd2/oauth/register")
+        .json(&registration)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let client = app.tpp_client(BP, &pisp);
+    let token: stet_tpp::Tokens = client.pisp_token(PISP).await.unwrap().json().await.unwrap();
+    let approved = async |body: &Value| {
+        let path = "/stet/psd2/v1.6.2/payment-requests";
+        let response = client.signed(Method::POST, path).bearer(&token.access_token).json(body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let created: Value = response.json().await.unwrap();
+        let answers = stet_tpp::PsuAnswers { psu_id: MARC.into(), otp: "12345678".into(), accounts: None };
+        let approval = created["_links"]["consentApproval"]["href"].as_str().unwrap();
+        let stet_tpp::FlowEnd::Redirected(back) = client.drive_approval(approval, &answers).await.unwrap() else {
+            panic!("the approval did not redirect back")
+        };
+        (location, created["nonce"].clone(), crate::pis::factor(&back))
+    };
+    approved(&crate::pis::single("dash-1", "12.34", Some(MARC_1))).await;
+    let mut future = crate::pis::single("dash-2", "56.78", Some(MARC_1));
+    future["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-25T00:00:00.000+01:00");
+    let (location, nonce, factor) = approved(&future).await;
+    let confirmed = client
+        .signed(Method::POST, &format!("{location}/confirmation"))
+        .bearer(&token.access_token)
+        .json(&json!({"nonce": nonce, "psuAuthenticationFactor": factor}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let status: Value = client
+        .payment_request(ApiVersion::V1_6_2, &token.access_token, location.rsplit('/').next().unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["paymentRequest"]["paymentInformationStatus"], "ACSP", "waits for its day: {status}");
+}
+
+/// The section of the page about `tpp`.
+fn section<'a>(page: &'a str, tpp: &str) -> &'a str {
+    let start = page.find(&format!("id=\"tpp-{tpp}\"")).unwrap_or_else(|| panic!("{tpp} is not listed: {page}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+/// The page names each TPP as the PSU may recognise it (the name it registered, the organisation
+/// its certificate names, its PSD2 roles), lists a PISP's payments that still reach the account,
+/// and says until when each access lasts by itself: 180 days from the PSU's authentication, not
+/// from today. Withdrawing the card issuer's access there ends its refresh token (invalid_grant)
+/// while the aggregator's still refreshes.
+async fn the_page_names_each_tpp_its_payments_and_when_access_ends(db: TestDb) {
+    let s = scene(db).await;
+    pisp_with_open_payments(&s.app).await;
+    // Two days on: when an access ends does not move with the day the page is read.
+    s.app.clock.advance(jiff::SignedDuration::from_hours(48));
+    let (browser, status, page) = Browser::sign_in(&s.app, MARC, "12345678").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+
+    let pisp = section(&page, PISP);
+    assert!(pisp.contains(&format!("<h2>{PISP_NAME}</h2>")), "the registered name: {pisp}");
+    assert!(
+        pisp.contains(&format!(
+            "certificate issued to <strong class=\"certified\">TPP {PISP}</strong>, {PISP} · PSP_PI"
+        )),
+        "the certificate's organisation, the organisation id and the PSD2 role: {pisp}"
+    );
+    assert!(pisp.contains("Payments in progress"), "{pisp}");
+    assert!(
+        pisp.contains(
+            "<tr><td>Boulangerie Paul · 2026-11-21</td><td class=\"amount\">12.34 EUR</td><td>ACTC</td></tr>"
+        ),
+        "the approved payment waiting for the PISP's confirmation: {pisp}"
+    );
+    assert!(
+        pisp.contains(
+            "<tr><td>Boulangerie Paul · 2026-11-25</td><td class=\"amount\">56.78 EUR</td><td>ACSP</td></tr>"
+        ),
+        "the future-dated payment: {pisp}"
+    );
+    let aggregator = section(&page, AGGREGATOR);
+    assert!(aggregator.contains(&format!("<h2>TPP {AGGREGATOR}</h2>")), "{aggregator}");
+    assert!(aggregator.contains(&format!("{AGGREGATOR} · PSP_AI</p>")), "its one role: {aggregator}");
+    let card = section(&page, CARD_ISSUER);
+    assert!(card.contains(&format!("{CARD_ISSUER} · PSP_IC</p>")), "{card}");
+    // Authorized on 21/11/2026 at 11:00 in Paris: 180 days on is 20/05/2027, 12:00 in summer time.
+    for access in [aggregator, card] {
+        assert!(access.contains("Since 21/11/2026 11:00 · Until 20/05/2027 12:00 · "), "{access}");
+    }
+
+    let after = browser.withdraw(&page, CARD_ISSUER, "cbpii").await;
+    assert!(!after.contains(&format!("id=\"tpp-{CARD_ISSUER}\"")), "no longer listed: {after}");
+    let (card_issuer, _) = &s.card_issuer;
+    let refused = s.app.tpp_client(BP, card_issuer).refresh(CARD_ISSUER, &s.card_refresh).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "invalid_grant", "the card issuer's refresh is over");
+    let (aggregator, _, refresh) = &s.aggregator;
+    let refreshed = s.app.tpp_client(BP, aggregator).refresh(AGGREGATOR, refresh).await.unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK, "the aggregator keeps its access");
+    let tokens: stet_tpp::Tokens = refreshed.json().await.unwrap();
+    assert!(tokens.scope.contains("aisp"), "{}", tokens.scope);
+}
+
 db_tests!(
     the_page_lists_exactly_the_tpps_with_live_access,
+    the_page_names_each_tpp_its_payments_and_when_access_ends,
     a_token_of_two_roles_goes_whole_and_unexchanged_codes_die_with_it,
     a_withdrawal_cuts_access_at_once_on_another_node_and_spares_the_others,
     csrf_and_attempt_limits_hold,

@@ -1,8 +1,9 @@
 //! Payment initiation over real TLS on the Banque Populaire personas: the PISP's token, the
 //! request on each version with its refusals and reason codes, idempotency, the PSU's approval
 //! (approved, refused, expired), the confirmation (once, even when two race), execution through
-//! the SQL ledger's hub (visible in AIS), future-dated payments across a DST change, cancellation,
-//! standing orders and the scheduler on two nodes.
+//! the SQL ledger's hub (visible in AIS), instant payments executed at once, future-dated payments
+//! across a DST change, cancellation, standing orders and the scheduler on two nodes, the PSU's
+//! token on `/confirmation` (v1.6.2 only), and payment calls counted under `pis` in the statistics.
 
 use crate::harness::{
     AppOptions, CALLBACK, CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app_with, spawn_second_node,
@@ -689,6 +690,134 @@ async fn another_pisps_request_is_not_found(db: TestDb) {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
+/// An instant payment (SEPA Inst: `localInstrument` INST) executes the moment the PISP confirms it
+/// (v1.6.2) or the PSU approves it (v1), on a Saturday too, with no scheduler pass: ACSC at once,
+/// and the debits in the account right after, booked as SEPA instant transfers (ISCT).
+async fn an_instant_payment_executes_at_once(db: TestDb) {
+    let p = pisp(db).await;
+    let (before, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let token = p.token().await;
+    let instant = |id: &str, amount: &str| {
+        let mut body = single(id, amount, Some(MARC_1));
+        body["paymentTypeInformation"]["localInstrument"] = json!("INST");
+        body
+    };
+    let body = instant("inst-1", "25.00");
+    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
+    let (status, done) = p
+        .confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "executed within the confirmation: {done}");
+    assert_eq!(done["paymentRequest"]["paymentTypeInformation"]["localInstrument"], "INST");
+    // v1 has no confirmation: the approval itself executes it.
+    let (v1, approval) = p.create(ApiVersion::V1, &token, &instant("inst-2", "5.00")).await;
+    factor(&p.approve(&approval, MARC, None).await);
+    assert_eq!(p.get(ApiVersion::V1, &token, &v1).await["paymentRequest"]["paymentInformationStatus"], "ACSC");
+    let (after, transactions) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&before) - cents(&after), 3000, "both debited: {before} -> {after}");
+    let instant_debits: Vec<&Value> =
+        transactions.iter().filter(|t| t["bankTransactionCode"]["subFamily"] == "ISCT").collect();
+    let amounts: Vec<&str> =
+        instant_debits.iter().map(|t| t["transactionAmount"]["amount"].as_str().unwrap()).collect();
+    assert_eq!(amounts.len(), 2, "booked as SEPA instant transfers: {transactions:?}");
+    assert!(amounts.contains(&"25.00") && amounts.contains(&"5.00"), "{amounts:?}");
+    assert!(instant_debits.iter().all(|t| t["status"] == "BOOK" && t["creditDebitIndicator"] == "DBIT"));
+    // The scheme's ceiling: 100,000.00 EUR.
+    let (status, error, _) = p.post(ApiVersion::V1_6_2, &token, &instant("inst-3", "100000.01")).await;
+    assert_eq!((status, error["message"].as_str()), (StatusCode::BAD_REQUEST, Some("FF01")), "{error}");
+}
+
+/// A debtor account given other than by its IBAN (an `other` identification, or nothing in it) is
+/// refused 400 with the bank's reason code RR01, on every version, before anything is stored.
+async fn a_debtor_not_named_by_its_iban_is_refused_rr01(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let by_other = json!({"other": {"identification": MARC_1_ID, "schemeName": "BANK"}});
+    let both = json!({"iban": MARC_1, "other": {"identification": MARC_1_ID, "schemeName": "BANK"}});
+    for version in [ApiVersion::V1, ApiVersion::V1_4_2, ApiVersion::V1_6_2] {
+        for (n, debtor) in [by_other.clone(), json!({}), both.clone()].into_iter().enumerate() {
+            let mut body = single(&format!("rr01-{n}"), "10.00", None);
+            body["debtorAccount"] = debtor.clone();
+            let (status, error, headers) = p.post(version, &token, &body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{version} {debtor}: {error}");
+            assert_eq!(error["message"], "RR01", "{version} {debtor}: {error}");
+            assert!(error["error"].as_str().unwrap().contains("debtorAccount"), "the field is named: {error}");
+            assert!(headers.get("location").is_none());
+        }
+    }
+    // The same request naming the IBAN is taken: the refusal was about the debtor's form only.
+    let (status, created, _) = p.post(ApiVersion::V1_6_2, &token, &single("rr01-0", "10.00", Some(MARC_1))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+}
+
+/// The availability statistics (RTS art. 32) count payment calls under their own family, `pis`,
+/// errors included, and not under another interface's.
+async fn payment_calls_are_counted_under_pis_in_the_statistics(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (id, _) = p.create(ApiVersion::V1_4_2, &token, &single("stats-1", "1.00", None)).await;
+    p.get(ApiVersion::V1_6_2, &token, &id).await;
+    let (refused, _, _) = p.post(ApiVersion::V1_4_2, &token, &single("stats-2", "0.00", None)).await;
+    assert_eq!(refused, StatusCode::BAD_REQUEST);
+    let (unknown, _, _) = p.call(Method::GET, "/stet/psd2/v1.4.2/payment-requests/PRNOSUCHREQUEST", &token, None).await;
+    assert_eq!(unknown, StatusCode::NOT_FOUND);
+    let response =
+        p.app.client(BP).request(Method::GET, "/stet/psd2/statistics?period=2026-11-21").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    let families = &report["total"]["families"];
+    assert_eq!(families["pis"]["requests"], 4, "create, read, a refusal, an unknown id: {report}");
+    assert_eq!(families["pis"]["clientErrors"], 2, "{report}");
+    assert_eq!(families["pis"]["serverErrors"].as_i64().unwrap_or(0), 0, "{report}");
+    for other in ["ais", "funds"] {
+        assert_eq!(families[other]["requests"].as_i64().unwrap_or(0), 0, "nothing counted under {other}: {report}");
+    }
+}
+
+/// The PSU's token of one payment request (its approval through the authorization-code variant).
+async fn psu_token_of(p: &Pisp, approval: &str) -> String {
+    let link = format!(
+        "{}&response_type=code&client_id={ORG}&redirect_uri={CALLBACK}",
+        approval.split("&nonce=").next().unwrap()
+    );
+    let back = p.approve(&link, MARC, None).await;
+    assert!(back.location.starts_with(CALLBACK), "{}", back.location);
+    let exchanged = p.client.exchange_code(ORG, back.get("code").unwrap(), CALLBACK).await.unwrap();
+    assert_eq!(exchanged.status(), StatusCode::OK);
+    let tokens: stet_tpp::Tokens = exchanged.json().await.unwrap();
+    assert_eq!(tokens.scope, "pisp");
+    tokens.access_token
+}
+
+/// `/confirmation` takes either token kind on v1.6.2: the PSU's token of this payment confirms it
+/// without nonce or factor. On v1.4.2 that token is refused there (403, the request left waiting):
+/// it confirms through `/o-confirmation`.
+async fn the_confirmation_takes_the_psus_token_on_v1_6_2_not_on_v1_4_2(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &single("either-1", "6.00", Some(MARC_1))).await;
+    let psu = psu_token_of(&p, &approval).await;
+    let (status, done) = p.confirm(ApiVersion::V1_6_2, &psu, &id, &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{done}");
+
+    let (old, approval) = p.create(ApiVersion::V1_4_2, &token, &single("either-2", "7.00", Some(MARC_1))).await;
+    let psu = psu_token_of(&p, &approval).await;
+    let (status, refused) = p.confirm(ApiVersion::V1_4_2, &psu, &old, &json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("o-confirmation"), "says where to go: {refused}");
+    let waiting = p.get(ApiVersion::V1_4_2, &token, &old).await;
+    assert_eq!(waiting["paymentRequest"]["paymentInformationStatus"], "ACTC", "nothing confirmed: {waiting}");
+    let path = format!("/stet/psd2/v1.4.2/payment-requests/{old}/o-confirmation");
+    let (status, done, _) = p.call(Method::POST, &path, &psu, Some(&json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "the same token is good where 1.4.2 takes it: {done}");
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC");
+}
+
 db_tests!(
     the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais,
     v1_executes_on_approval_and_answers_405_to_put_and_confirmation,
@@ -705,6 +834,10 @@ db_tests!(
     a_withdrawal_stops_the_pisps_pending_payments,
     a_standing_order_executes_on_each_day_and_lists_its_executions,
     another_pisps_request_is_not_found,
+    an_instant_payment_executes_at_once,
+    a_debtor_not_named_by_its_iban_is_refused_rr01,
+    payment_calls_are_counted_under_pis_in_the_statistics,
+    the_confirmation_takes_the_psus_token_on_v1_6_2_not_on_v1_4_2,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,7 @@ const LEA: &str = "9999999901";
 const LEA_1: &str = "FR7617515000920400430518020";
 const LEA_1_ID: &str = "175150009204004305180";
 const LEA_2_ID: &str = "175150009204008518115";
+const LEA_2: &str = "FR7617515000920400851811524";
 
 struct Developer {
     binary: PathBuf,
@@ -122,4 +123,33 @@ async fn a_developer_scripts_the_ais_walk_without_copying_a_token() {
 
     let completions = std::process::Command::new(&dev.binary).args(["completions", "bash"]).output().unwrap();
     assert!(completions.status.success() && String::from_utf8_lossy(&completions.stdout).contains("stet-tpp"));
+}
+
+/// `stet-tpp funds`, the card issuer's shortcut: with the cbpii token `login` remembered (one account
+/// ticked), it asks the bank whether that account covers an amount and prints the bank's answer,
+/// the IBAN and amount it was given in the request; an account the PSU did not tick is refused
+/// (exit code 3, the bank's NGAC on stdout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_issuer_asks_for_funds_with_the_shortcut() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let Some(dev) = developer(&app).await else { return };
+    let tokens = dev.json(&["login", "--psu", LEA, "--scope", "cbpii", "--accounts", LEA_2_ID]).await;
+    assert_eq!(tokens["scope"], "cbpii", "{tokens}");
+
+    // LEA's second account holds 245.10 EUR, with no overdraft.
+    for (amount, covered) in [("1.00", true), ("245.11", false)] {
+        let answer = dev.json(&["funds", "--psu", LEA, "--iban", LEA_2, "--amount", amount]).await;
+        assert_eq!(answer["result"], covered, "{amount}: {answer}");
+        assert_eq!(answer["request"]["accountId"]["iban"], LEA_2, "{answer}");
+        assert_eq!(answer["request"]["instructedAmount"]["amount"], amount, "{answer}");
+    }
+    let on_v1_6_2 =
+        dev.json(&["funds", "--psu", LEA, "--iban", LEA_2, "--amount", "2.00", "--version", "v1.6.2"]).await;
+    assert_eq!(on_v1_6_2["result"], true, "{on_v1_6_2}");
+
+    let refused = dev.run(&["funds", "--psu", LEA, "--iban", LEA_1, "--amount", "1.00"]).await;
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(3), "{stdout}");
+    let error: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(error["message"], "NGAC", "an account not ticked at login: {error}");
 }
