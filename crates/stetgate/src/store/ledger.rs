@@ -269,7 +269,18 @@ fn account_row(row: &dyn ReadRow) -> Result<Account, StoreError> {
     })
 }
 
-/// One operation as the transactions query returns it: a JSON array of these columns, in order.
+/// The columns of an operation as the transactions reads return them, in [`TransactionRow`]'s
+/// order.
+macro_rules! transaction_read_columns {
+    () => {
+        "transaction_id, entry_reference, amount_minor, currency, credit_debit, status, transaction_date, \
+         booking_date, value_date, remittance, btc_domain, btc_family, btc_sub_family, btc_code, btc_issuer, \
+         creditor_name, debtor_name"
+    };
+}
+
+/// One operation as the transactions reads return it: a row of `transaction_read_columns!`, or
+/// (PostgreSQL) a JSON array of the same columns, in order.
 #[derive(serde::Deserialize)]
 struct TransactionRow {
     transaction_id: String,
@@ -292,6 +303,35 @@ struct TransactionRow {
 }
 
 impl TransactionRow {
+    /// The row of `transaction_read_columns!`, by position.
+    fn read(row: &dyn ReadRow) -> Result<TransactionRow, StoreError> {
+        let text = |i: usize| row.text_at(i);
+        let required = |i: usize, column: &str| {
+            row.text_at(i)?.ok_or_else(|| StoreError::Corrupt(format!("transactions.{column} is NULL")))
+        };
+        Ok(TransactionRow {
+            transaction_id: required(0, "transaction_id")?,
+            entry_reference: text(1)?,
+            amount_minor: row
+                .int_at(2)?
+                .ok_or_else(|| StoreError::Corrupt("transactions.amount_minor is NULL".into()))?,
+            currency: required(3, "currency")?,
+            credit_debit: required(4, "credit_debit")?,
+            status: required(5, "status")?,
+            transaction_date: required(6, "transaction_date")?,
+            booking_date: text(7)?,
+            value_date: text(8)?,
+            remittance: required(9, "remittance")?,
+            btc_domain: text(10)?,
+            btc_family: text(11)?,
+            btc_sub_family: text(12)?,
+            btc_code: text(13)?,
+            btc_issuer: text(14)?,
+            creditor_name: text(15)?,
+            debtor_name: text(16)?,
+        })
+    }
+
     fn into_transaction(self) -> Result<Transaction, StoreError> {
         let currency = parse_column(self.currency, "currency", |t| Currency::parse(t).ok())?;
         let bank_transaction_code = self.btc_domain.map(|domain| BankTransactionCode {
@@ -318,31 +358,29 @@ impl TransactionRow {
     }
 }
 
-/// The transactions of an account in a window, newest first, as one JSON array of arrays: the
-/// database builds it, so that the 500 operations of an account cross the driver as one value
-/// instead of 500 rows (with sqlx, each row costs a channel hand-off on SQLite and a conversion
-/// to the `Any` row type on both, most of the request's time at 500 operations by profile). The
-/// macro's arguments are the backend's functions: SQLite's `json_array` / `json_group_array`,
-/// PostgreSQL's `json_build_array` / `json_agg`.
-macro_rules! transactions_as_json {
-    ($array:literal, $aggregate:literal) => {
-        concat!(
-            "SELECT COALESCE(CAST(",
-            $aggregate,
-            "(",
-            $array,
-            "(transaction_id, entry_reference, amount_minor, currency, credit_debit, status, transaction_date,
-                  booking_date, value_date, remittance, btc_domain, btc_family, btc_sub_family, btc_code, btc_issuer,
-                  creditor_name, debtor_name)
-               ORDER BY transaction_date DESC, transaction_id) AS TEXT), '[]') AS operations
-             FROM transactions WHERE bank_code = $1 AND account_resource_id = $2
-               AND transaction_date >= $3 AND transaction_date < $4"
-        )
-    };
-}
+/// The transactions of an account in a window, newest first.
+///
+/// On PostgreSQL as one JSON array of arrays: the database builds it, so that the 500 operations
+/// of an account cross the driver as one value instead of 500 rows (with sqlx, each row costs a
+/// conversion to the `Any` row type, most of the request's time at 500 operations by profile).
+const POSTGRES_TRANSACTIONS: &str = concat!(
+    "SELECT COALESCE(CAST(json_agg(json_build_array(",
+    transaction_read_columns!(),
+    ") ORDER BY transaction_date DESC, transaction_id) AS TEXT), '[]') AS operations
+     FROM transactions WHERE bank_code = $1 AND account_resource_id = $2
+       AND transaction_date >= $3 AND transaction_date < $4"
+);
 
-const SQLITE_TRANSACTIONS: &str = transactions_as_json!("json_array", "json_group_array");
-const POSTGRES_TRANSACTIONS: &str = transactions_as_json!("json_build_array", "json_agg");
+/// On SQLite as rows: the hot reads run on the calling thread (`sqlite_reads.rs`), where a row
+/// costs no hand-off, and building then parsing the JSON text cost more than the rows themselves
+/// (docs/performance.md).
+const SQLITE_TRANSACTIONS: &str = concat!(
+    "SELECT ",
+    transaction_read_columns!(),
+    " FROM transactions WHERE bank_code = $1 AND account_resource_id = $2
+       AND transaction_date >= $3 AND transaction_date < $4
+     ORDER BY transaction_date DESC, transaction_id"
+);
 
 impl From<StoreError> for LedgerError {
     fn from(e: StoreError) -> Self {
@@ -496,19 +534,20 @@ impl Ledger for Store {
         id: &ResourceId,
         window: DateWindow,
     ) -> Result<Vec<Transaction>, LedgerError> {
-        let sql = match self.backend() {
-            Backend::Sqlite => SQLITE_TRANSACTIONS,
-            Backend::Postgres => POSTGRES_TRANSACTIONS,
-        };
         let (from, to) = (window.from.to_string(), window.to.to_string());
         let params = [Param::Text(bank.as_str()), Param::Text(id.as_str()), Param::Text(&from), Param::Text(&to)];
-        let json = self
-            .read_rows(sql, &params, |row| col::<String>(row, "operations"))
-            .await?
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("the transactions query returned no row".into()))?;
-        let rows: Vec<TransactionRow> = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Corrupt(format!("transactions of {}: {e}", id.as_str())))?;
+        let rows: Vec<TransactionRow> = match self.backend() {
+            Backend::Sqlite => self.read_rows(SQLITE_TRANSACTIONS, &params, TransactionRow::read).await?,
+            Backend::Postgres => {
+                let json = self
+                    .read_rows(POSTGRES_TRANSACTIONS, &params, |row| col::<String>(row, "operations"))
+                    .await?
+                    .pop()
+                    .ok_or_else(|| StoreError::Corrupt("the transactions query returned no row".into()))?;
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("transactions of {}: {e}", id.as_str())))?
+            }
+        };
         Ok(rows.into_iter().map(TransactionRow::into_transaction).collect::<Result<Vec<_>, _>>()?)
     }
 

@@ -29,6 +29,10 @@ pub(super) enum Param<'a> {
 pub(super) trait ReadRow {
     fn text(&self, column: &str) -> Result<Option<String>, StoreError>;
     fn int(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    /// The text of the column at `index` (0 first): for rows read by the hundred, where looking
+    /// each column up by name shows in the profile.
+    fn text_at(&self, index: usize) -> Result<Option<String>, StoreError>;
+    fn int_at(&self, index: usize) -> Result<Option<i64>, StoreError>;
 }
 
 impl ReadRow for sqlx::any::AnyRow {
@@ -38,6 +42,14 @@ impl ReadRow for sqlx::any::AnyRow {
 
     fn int(&self, column: &str) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::Row::try_get(self, column)?)
+    }
+
+    fn text_at(&self, index: usize) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::Row::try_get(self, index)?)
+    }
+
+    fn int_at(&self, index: usize) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::Row::try_get(self, index)?)
     }
 }
 
@@ -50,6 +62,14 @@ impl ReadRow for rusqlite::Row<'_> {
 
     fn int(&self, column: &str) -> Result<Option<i64>, StoreError> {
         self.get(column).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
+    }
+
+    fn text_at(&self, index: usize) -> Result<Option<String>, StoreError> {
+        self.get(index).map_err(|e| StoreError::Corrupt(format!("column {index}: {e}")))
+    }
+
+    fn int_at(&self, index: usize) -> Result<Option<i64>, StoreError> {
+        self.get(index).map_err(|e| StoreError::Corrupt(format!("column {index}: {e}")))
     }
 }
 
