@@ -1,7 +1,8 @@
 //! `stet-tpp conformance` as CI runs it: the built binary against a real `stetgate sandbox` process
 //! (both sandbox banks, every case passing, JUnit and HTML written), and against a deliberately
 //! broken bank, a small HTTPS test double answering wrong codes and bodies, where it must exit 1
-//! and name the failed cases in its text and its JUnit report.
+//! and name the failed cases in its text and its JUnit report; a bank described by a `--profile`
+//! file.
 
 use crate::cli::{Sandbox, run_owned};
 use crate::harness::{CertSpec, issue_with, serve_https};
@@ -213,4 +214,74 @@ async fn a_broken_bank_fails_naming_the_cases() {
     assert!(balances.contains("X-Request-ID"), "{balances}");
     assert!(!junit.contains("<testsuite name=\"aisp\" tests=\"17\" failures=\"0\""), "{junit}");
     assert!(html.contains("FAIL") && html.contains("the broken bank fell over"));
+}
+
+/// `--profile FILE` describes a bank stet-tpp has no built-in profile for: its URL (no `--url`),
+/// its personas and expected balances, and the suites to run (those it has a section for). Without
+/// the file the same bank is not run at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_file_describes_a_bank_without_a_built_in_profile() {
+    let Some(binary) = stet_tpp() else { return };
+    const HOST: &str = "www.12345.broken.localhost";
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::generate("profiled bank CA", "profiled bank", 1).unwrap();
+    let server = ca.issue_server("profiled bank", &[HOST.to_owned()], 30).unwrap();
+    let addr = serve_https(axum::Router::new().fallback(broken_answer), &server, None).await;
+    let spec = CertSpec {
+        roles: vec![Role::AccountInformation, Role::CardIssuing, Role::PaymentInitiation],
+        ..CertSpec::default()
+    };
+    let certs = dir.path().join("tpp");
+    std::fs::create_dir_all(&certs).unwrap();
+    for (kind, name) in [(TppCertKind::Qwac, "qwac"), (TppCertKind::Qsealc, "qseal")] {
+        let issued = issue_with(&ca, ORG, kind, &spec);
+        std::fs::write(certs.join(format!("{name}.pem")), &issued.cert_pem).unwrap();
+        std::fs::write(certs.join(format!("{name}.key")), &issued.key_pem).unwrap();
+    }
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca.root().cert_pem).unwrap();
+    let url = format!("https://{HOST}:{}", addr.port());
+    let profile = serde_json::json!({
+        "name": "Profiled test bank 12345",
+        "bank": "12345",
+        "url": url,
+        "version": "v1.4.2",
+        "otp": "12345678",
+        "redirect_uri": CALLBACK,
+        "aisp": {
+            "psu": "PSU0001",
+            "accounts": [{"iban": "FR7613807008043001965405158", "balance": "1234.56"}],
+            "history_days": 62
+        }
+    });
+    let file = dir.path().join("bank-12345.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&profile).unwrap()).unwrap();
+    let (junit, html) = (dir.path().join("conformance.xml"), dir.path().join("conformance.html"));
+    let arg = |p: &Path| p.to_str().unwrap().to_owned();
+    let common = ["--cacert".to_owned(), arg(&ca_file), "--certs".to_owned(), arg(&certs)];
+
+    let without: Vec<&str> =
+        ["conformance", "--url", &url].into_iter().chain(common.iter().map(String::as_str)).collect();
+    let (code, _, stderr) = run(&binary, &without).await;
+    assert_ne!(code, Some(0), "no built-in profile for 12345: {stderr}");
+    assert!(stderr.contains("--profile"), "says to write a profile: {stderr}");
+
+    let mut with: Vec<String> = vec!["conformance".into(), "--profile".into(), arg(&file)];
+    with.extend(common.iter().cloned());
+    with.extend(["--report-junit".into(), arg(&junit), "--report-html".into(), arg(&html)]);
+    let with: Vec<&str> = with.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = run(&binary, &with).await;
+    assert_eq!(code, Some(1), "ran, and the broken bank fails cases: {stdout}{stderr}");
+    assert!(stdout.contains(&format!("bank     {url}")), "the profile's URL: {stdout}");
+    assert!(stdout.contains("profile  Profiled test bank 12345"), "{stdout}");
+    let balances = stdout.split("FAIL  AIS-05").nth(1).expect("AIS-05 ran and failed");
+    assert!(balances.contains("one CLBD balance of 1234.56 EUR"), "the profile's expected balance: {balances}");
+    assert!(
+        !stdout.lines().any(|l| l.contains(" CB-") || l.contains(" PI-")),
+        "no cbpii or pisp section, no such case: {stdout}"
+    );
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(junit.contains("<testsuite name=\"aisp\""), "{junit}");
+    assert!(!junit.contains("<testsuite name=\"cbpii\"") && !junit.contains("<testsuite name=\"pisp\""), "{junit}");
+    assert!(std::fs::read_to_string(&html).unwrap().contains("Profiled test bank 12345"));
 }

@@ -2,7 +2,9 @@
 //! accounts through the reference adapter over mutual TLS, the adapter being another database
 //! (what AIS and funds confirmation show is the adapter's, not stetgate's own ledger); an adapter
 //! that is down, slow or answering garbage (503 + Retry-After, counted in the statistics, the
-//! circuit opens, other banks untouched); `stetgate core-banking serve` and the published contract.
+//! circuit opens, other banks untouched); a bearer token instead of a client certificate; an
+//! account blocked or closed at the adapter; `max_concurrent`; no PSU id or IBAN in the logs;
+//! `stetgate core-banking serve` and the published contract.
 
 use crate::harness::{
     AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, issue_with, serve_https, spawn_app_with,
@@ -336,6 +338,205 @@ async fn a_cached_balance_is_served_no_longer_than_cache_secs() {
     assert_eq!(balance_calls.load(Ordering::SeqCst), 1, "one call to the adapter for both");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(balance().await, "5.00", "after cache_secs, the bank's figure");
+}
+
+/// Sets an account's status in the bank's core banking (`open`, `closed`, `blocked`).
+async fn set_status(core_db: &TestDb, iban: &str, status: &str) {
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(core_db.url()).await.unwrap();
+    sqlx::query("UPDATE accounts SET status = $1 WHERE iban = $2")
+        .bind(status)
+        .bind(iban)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+}
+
+/// An adapter that requires a bearer token (and no client certificate): stetgate sends the token
+/// of `bearer_token_file` and is served; a node with another token, or with none (its client
+/// certificate only), is refused by the adapter and its TPP gets 503 with Retry-After.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connector_authenticates_with_its_bearer_token() {
+    let core_db = TestDb::sqlite();
+    let core = core_banking_db(&core_db).await;
+    let pki = Pki::new();
+    let options = adapter::AdapterOptions { bearer: Some("core-token-0123456789".into()), ..Default::default() };
+    let router = axum::Router::new().nest("/core", adapter::router(Arc::new(core), options));
+    let addr = serve_https(router, &pki.server, None).await;
+    let with_token = |token: &str| CoreBankingConfig {
+        client_cert: None,
+        client_key: None,
+        bearer_token_file: Some(pki.file(&format!("{token}.token"), &format!("{token}\n"))),
+        ..pki.connector(addr)
+    };
+    let (app, tpp) = stetgate_with(TestDb::sqlite(), with_token("core-token-0123456789")).await;
+    let token = app.access_token(&tpp, BP, MARC, "aisp", None).await;
+    let consent = json!({"balances": [{"iban": MARC_1}], "transactions": [], "psuIdentity": false, "trustedBeneficiaries": false});
+    let (status, body, _) =
+        call(&app, &tpp, BP, &token, Method::PUT, "/stet/psd2/v1.4.2/consents", Some(consent)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = call(&app, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+    assert_eq!(status, StatusCode::OK, "the token of bearer_token_file is accepted: {body}");
+    assert_eq!(body["accounts"][0]["balances"][0]["balanceAmount"]["amount"], "1000000.00", "the adapter's: {body}");
+
+    let node = |connector| {
+        crate::harness::spawn_node_with(
+            &app,
+            AppOptions { core_banking: BTreeMap::from([(bp(), connector)]), ..AppOptions::default() },
+        )
+    };
+    let wrong = node(with_token("another-token-987654321")).await;
+    let certificate_only = node(pki.connector(addr)).await;
+    for (what, other) in [("a wrong token", &wrong), ("no token", &certificate_only)] {
+        let (status, body, headers) =
+            call(other, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+        assert!(headers.contains_key("retry-after"), "{what}");
+        assert!(!body.to_string().contains("token"), "{what}: nothing of the cause reaches the TPP: {body}");
+    }
+}
+
+/// The adapter's word on an account's status is the one that counts: Marc's first account, open
+/// in stetgate's own ledger, blocked then closed in the core banking, is refused AC06 then AC04
+/// by funds confirmation and no longer offered by AIS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_blocked_or_closed_at_the_adapter_is_seen_so() {
+    let core_db = TestDb::sqlite();
+    let core = core_banking_db(&core_db).await;
+    let pki = Pki::new();
+    let (addr, _stop) = pki.serve(adapter::router(Arc::new(core), adapter::AdapterOptions::default())).await;
+    let (app, tpp) = stetgate_with(TestDb::sqlite(), pki.connector(addr)).await;
+    let aisp = app.access_token(&tpp, BP, MARC, "aisp", None).await;
+    let consent = json!({"balances": [{"iban": MARC_1}], "transactions": [], "psuIdentity": false, "trustedBeneficiaries": false});
+    let (status, body, _) = call(&app, &tpp, BP, &aisp, Method::PUT, "/stet/psd2/v1.4.2/consents", Some(consent)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let cbpii = app.access_token(&tpp, BP, MARC, "cbpii", Some(&[MARC_1_ID])).await;
+    let funds = async || {
+        let ask = json!({"paymentCoverageRequestId": "Coverage1", "payee": "Boulangerie Paul", "instructedAmount": {"currency": "EUR", "amount": "100.00"}, "accountId": {"iban": MARC_1}});
+        let (status, body, _) =
+            call(&app, &tpp, BP, &cbpii, Method::POST, "/stet/psd2/v1.4.2/funds-confirmations", Some(ask)).await;
+        (status, body)
+    };
+    let listed = async || {
+        let (status, body, _) = call(&app, &tpp, BP, &aisp, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["accounts"].as_array().unwrap().iter().any(|a| a["resourceId"] == MARC_1_ID)
+    };
+    let (status, body) = funds().await;
+    assert_eq!((status, &body["result"]), (StatusCode::OK, &json!(true)), "open: {body}");
+    assert!(listed().await, "open: listed");
+    for (adapter_says, code) in [("blocked", "AC06"), ("closed", "AC04")] {
+        set_status(&core_db, MARC_1, adapter_says).await;
+        let (status, body) = funds().await;
+        assert_eq!((status, body["message"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{adapter_says}: {body}");
+        assert!(!listed().await, "{adapter_says}: not offered to the TPP");
+    }
+}
+
+/// With `max_concurrent = 1`, two TPP requests arriving together reach a slow adapter one after
+/// the other: the adapter never has two calls in flight. The same two requests on a node allowed
+/// more do overlap there (what shows the bound, not chance, kept them apart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_concurrent_bounds_the_calls_in_flight_to_the_adapter() {
+    let core_db = TestDb::sqlite();
+    let core = core_banking_db(&core_db).await;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now, seen) = (in_flight.clone(), most.clone());
+    let router = adapter::router(Arc::new(core), adapter::AdapterOptions::default()).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (now, seen) = (now.clone(), seen.clone());
+            async move {
+                let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+                seen.fetch_max(current, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let response = next.run(request).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                response
+            }
+        },
+    ));
+    let pki = Pki::new();
+    let (addr, _stop) = pki.serve(router).await;
+    let bounded = CoreBankingConfig { max_concurrent: 1, timeout_secs: 5, ..pki.connector(addr) };
+    let (app, tpp) = stetgate_with(TestDb::sqlite(), bounded).await;
+    let token = app.access_token(&tpp, BP, MARC, "aisp", None).await;
+    let consent = json!({"balances": [{"iban": MARC_1}], "transactions": [], "psuIdentity": false, "trustedBeneficiaries": false});
+    let (status, _, _) = call(&app, &tpp, BP, &token, Method::PUT, "/stet/psd2/v1.4.2/consents", Some(consent)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let both = async |node: &TestApp| {
+        most.store(0, Ordering::SeqCst);
+        let accounts = || call(node, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None);
+        let (a, b) = tokio::join!(accounts(), accounts());
+        assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "both served: {} {}", a.1, b.1);
+        most.load(Ordering::SeqCst)
+    };
+    assert_eq!(both(&app).await, 1, "max_concurrent = 1: one call in flight at a time");
+    let roomy = CoreBankingConfig { max_concurrent: 8, timeout_secs: 5, ..pki.connector(addr) };
+    let options = AppOptions { core_banking: BTreeMap::from([(bp(), roomy)]), ..AppOptions::default() };
+    let other = crate::harness::spawn_node_with(&app, options).await;
+    assert_eq!(both(&other).await, 2, "without the bound the same two calls overlap");
+}
+
+/// Nothing the connector logs names a PSU or an IBAN, through a whole AIS walk and the failures
+/// that log the most: an answer that breaks the contract on a field holding the IBAN, and an
+/// adapter that cannot be reached (whose error would otherwise carry the call's URL, PSU id in it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connectors_logs_carry_no_psu_or_iban() {
+    let logs = crate::harness::logs();
+    let core_db = TestDb::sqlite();
+    let core = core_banking_db(&core_db).await;
+    let garbage = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let g = garbage.clone();
+    let router = adapter::router(Arc::new(core), adapter::AdapterOptions::default()).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let g = g.clone();
+            async move {
+                use axum::response::IntoResponse;
+                if g.load(Ordering::SeqCst) {
+                    // serde would quote the unknown status, here the IBAN.
+                    let account = json!({"resourceId": MARC_1_ID, "iban": MARC_1, "status": MARC_1});
+                    return axum::Json(json!({"accounts": [account]})).into_response();
+                }
+                next.run(request).await
+            }
+        },
+    ));
+    let pki = Pki::new();
+    let (addr, stop) = pki.serve(router).await;
+    let (app, tpp) = stetgate_with(TestDb::sqlite(), pki.connector(addr)).await;
+    let token = app.access_token(&tpp, BP, MARC, "aisp", None).await;
+    let consent = json!({"balances": [{"iban": MARC_1}], "transactions": [{"iban": MARC_1}], "psuIdentity": true, "trustedBeneficiaries": false});
+    let (status, _, _) = call(&app, &tpp, BP, &token, Method::PUT, "/stet/psd2/v1.4.2/consents", Some(consent)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    for path in [
+        "/stet/psd2/v1.4.2/accounts".to_owned(),
+        format!("/stet/psd2/v1.4.2/accounts/{MARC_1_ID}/balances"),
+        format!("/stet/psd2/v1.4.2/accounts/{MARC_1_ID}/transactions"),
+        "/stet/psd2/v1.4.2/end-user-identity".to_owned(),
+    ] {
+        let (status, body, _) = call(&app, &tpp, BP, &token, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    garbage.store(true, Ordering::SeqCst);
+    let (status, _, _) = call(&app, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "an answer breaking the contract");
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (status, _, _) = call(&app, &tpp, BP, &token, Method::GET, "/stet/psd2/v1.4.2/accounts", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "the adapter gone");
+
+    let mut lines = logs.lines_with(&["core-banking"]);
+    lines.extend(logs.lines_with(&["core_banking"]));
+    assert!(
+        lines.iter().any(|l| l.contains("does not follow the contract")),
+        "the broken answer is logged: {lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("not reached")), "the unreachable adapter is logged: {lines:#?}");
+    for line in &lines {
+        for personal in [MARC, MARC_1] {
+            assert!(!line.contains(personal), "{personal} logged: {line}");
+        }
+    }
 }
 
 /// Checks `body` against the schema `name` of the published contract.

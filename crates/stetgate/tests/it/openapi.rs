@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 documents at `/stet/psd2/{version}/openapi.json`: accepted by an independent
 //! validator (openapi-spec-validator, from PyPI), every operation they list is routed, the
-//! sandbox's real answers match their schemas, and the rendered reference lists every operation.
+//! sandbox's real answers (funds confirmation included) match their schemas, the signature headers
+//! and the bank's reason codes are declared, and the rendered reference lists every operation.
 //! (The comparison with STET's official definitions is `crates/stet/tests/openapi.rs`.)
 
 use crate::harness::{CertSpec, TestDb, spawn_app};
@@ -13,6 +14,9 @@ use stet::ApiVersion;
 const CE: &str = "www.17515.sandbox.localhost";
 const ORG: &str = "PSDFR-ACPR-12345";
 const GEORGES_IBAN: &str = "FR7617515000920400085945890";
+const BP: &str = "www.13807.sandbox.localhost";
+const MARC_1: &str = "FR7613807008043001965405158";
+const LEA_IBAN: &str = "FR7617515000920400430518020";
 
 /// Checks `body` against the schema `name` of the version's served document (JSON Schema 2020-12,
 /// as OpenAPI 3.1 uses).
@@ -153,5 +157,102 @@ async fn the_sandboxs_answers_match_the_documents() {
         let (status, error) = call(Method::GET, format!("{base}/accounts/nope/balances"), None).await;
         assert!(status.is_client_error());
         assert_matches_document(version, "ErrorModel", &error);
+    }
+}
+
+/// The served documents say what the bank checks on every call and what its refusals mean: each
+/// operation declares the `X-Request-ID` and `Signature` headers (and `Digest` when it takes a
+/// body), required, in the header; `x-reason-codes` explains the reason codes the bank answers in
+/// `message`, and each operation's refusals name the codes they may carry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documents_declare_the_signature_headers_and_the_banks_reason_codes() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let anonymous = app.tpp_client_with(CE, None, None);
+    for version in ApiVersion::ALL {
+        let doc: Value = anonymous
+            .request(Method::GET, &format!("{}/openapi.json", version.base_path()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for name in ["X-Request-ID", "Signature", "Digest"] {
+            let parameter = &doc["components"]["parameters"][name];
+            assert_eq!(
+                (&parameter["name"], &parameter["in"], &parameter["required"]),
+                (&json!(name), &json!("header"), &json!(true)),
+                "{version} {name}: {parameter}"
+            );
+        }
+        let mut with_body = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let declared: Vec<&str> =
+                    op["parameters"].as_array().unwrap().iter().filter_map(|p| p["$ref"].as_str()).collect();
+                for name in ["X-Request-ID", "Signature"] {
+                    let reference = format!("#/components/parameters/{name}");
+                    assert!(declared.contains(&reference.as_str()), "{version} {method} {path} lacks {name}");
+                }
+                let digest = declared.contains(&"#/components/parameters/Digest");
+                assert_eq!(digest, op.get("requestBody").is_some(), "{version} {method} {path}: Digest with a body");
+                with_body += usize::from(digest);
+            }
+        }
+        assert!(with_body >= 3, "{version}: consents, funds confirmation and payment requests take bodies");
+
+        let explained: Vec<&str> =
+            doc["x-reason-codes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+        for code in ["FF01", "AC01", "AC04", "AC06", "NGAC", "BADS", "RR01", "RR03", "CH03", "AM18", "invalid_token"] {
+            assert!(explained.contains(&code), "{version}: {code} in x-reason-codes {explained:?}");
+        }
+        assert!(doc["x-reason-codes"].as_array().unwrap().iter().all(|c| !c["meaning"].as_str().unwrap().is_empty()));
+        let funds = &doc["paths"]["/funds-confirmations"]["post"]["responses"];
+        let refused = funds["400"]["description"].as_str().unwrap();
+        for code in ["FF01", "AC01", "AC04", "AC06"] {
+            assert!(refused.contains(code), "{version}: the funds confirmation's 400 names {code}: {refused}");
+        }
+        assert!(funds["403"]["description"].as_str().unwrap().contains("NGAC"), "{version}");
+        let payment = doc["paths"]["/payment-requests"]["post"]["responses"]["400"]["description"].as_str().unwrap();
+        for code in ["RR01", "CH03", "AM18"] {
+            assert!(payment.contains(code), "{version}: the payment request's 400 names {code}: {payment}");
+        }
+    }
+}
+
+/// The sandbox's funds-confirmation answers (covered, not covered, refused) match the served
+/// document of each version, and the refusal's reason code is one the operation documents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_funds_confirmation_answers_match_the_documents() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let tpp = app.tpp(ORG, CertSpec::default());
+    app.register(&tpp).await;
+    let client = app.tpp_client(BP, &tpp);
+    for version in ApiVersion::ALL {
+        // v1 takes a piisp token, later versions a cbpii one (each authorization replaces the other).
+        let scope = if version == ApiVersion::V1 { "piisp" } else { "cbpii" };
+        let token = app.access_token(&tpp, BP, "D0999990I0", scope, None).await;
+        let ask = async |iban: &str, amount: &str| {
+            let body = json!({"paymentCoverageRequestId": "Coverage1", "payee": "Boulangerie Paul",
+                "instructedAmount": {"currency": "EUR", "amount": amount}, "accountId": {"iban": iban}});
+            let path = format!("{}/funds-confirmations", version.base_path());
+            let response = client.signed(Method::POST, &path).bearer(&token).json(&body).send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        };
+        for (amount, covered) in [("1.00", true), ("99999999.00", false)] {
+            let (status, report) = ask(MARC_1, amount).await;
+            assert_eq!(status, StatusCode::OK, "{version}: {report}");
+            assert_eq!(report["result"], covered, "{version} {amount}: {report}");
+            assert_matches_document(version, "HalPaymentCoverageReport", &report);
+        }
+        // Lea's account, at the other bank: AC01.
+        let (status, error) = ask(LEA_IBAN, "1.00").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{version}: {error}");
+        assert_matches_document(version, "ErrorModel", &error);
+        let doc = stet::openapi::document(version, "https://bank.example");
+        let documented =
+            doc["paths"]["/funds-confirmations"]["post"]["responses"]["400"]["description"].as_str().unwrap();
+        assert!(documented.contains(error["message"].as_str().unwrap()), "{version}: {error} not in {documented}");
     }
 }

@@ -470,11 +470,82 @@ async fn the_page_names_each_tpp_its_payments_and_when_access_ends(db: TestDb) {
     assert!(tokens.scope.contains("aisp"), "{}", tokens.scope);
 }
 
+/// `stetgate psu access revoke|list` run by the bank's support with the deployment's `--config`
+/// (a production configuration naming the database) and `args`; its output.
+fn support_with_config(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stetgate.toml");
+    let toml = format!(
+        "database_url = \"{}\"\n[[banks]]\ncode = \"13807\"\nname = \"Banque Populaire Grand Ouest\"\n",
+        app.db.url()
+    );
+    std::fs::write(&file, toml).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_stetgate"))
+        .args(["psu", "access"])
+        .args(args)
+        .args(["--bank", "13807", "--psu", MARC, "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+/// The support command with `--config` instead of `--data-dir`: the withdrawal cuts the TPP's
+/// token at once and its refresh token is refused; the other TPP keeps its access.
+async fn support_revokes_with_the_config_file_and_the_refresh_dies_too(db: TestDb) {
+    let s = scene(db).await;
+    let output = support_with_config(&s.app, &["revoke", "--tpp", AGGREGATOR, "--role", "aisp"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("withdrawn"), "{stdout}");
+    assert_eq!(calls(&s.app, &s).await, (StatusCode::UNAUTHORIZED, StatusCode::OK), "the aggregator only");
+    let (aggregator, _, refresh) = &s.aggregator;
+    let refreshed = s.app.tpp_client(BP, aggregator).refresh(AGGREGATOR, refresh).await.unwrap();
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST, "the refresh token went with the access token");
+    let error: Value = refreshed.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_grant", "{error}");
+    let card = s.app.tpp_client(BP, &s.card_issuer.0).refresh(CARD_ISSUER, &s.card_refresh).await.unwrap();
+    assert_eq!(card.status(), StatusCode::OK, "the card issuer still refreshes");
+    let listed = support_with_config(&s.app, &["list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains(&format!("{AGGREGATOR}\taisp\tby support")), "recorded: {listed}");
+}
+
+/// The dashboard lists every withdrawal with when it happened and who did it: the PSU on the page
+/// (at the bank's clock) or the bank's support with the command line.
+async fn the_page_lists_each_withdrawal_with_when_and_by_whom(db: TestDb) {
+    let s = scene(db).await;
+    let (browser, _, page) = Browser::sign_in(&s.app, MARC, "12345678").await;
+    browser.withdraw(&page, CARD_ISSUER, "cbpii").await;
+    let paris = |t: jiff::Timestamp| t.in_tz("Europe/Paris").unwrap().strftime("%d/%m/%Y %H:%M").to_string();
+    let before = paris(jiff::Timestamp::now());
+    let output = support_with_config(&s.app, &["revoke", "--tpp", AGGREGATOR]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let after = paris(jiff::Timestamp::now());
+    let (_, page) = browser.get().await;
+    let table = &page[page.find("class=\"withdrawals\"").expect("the withdrawals' table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let row = |tpp: &str| {
+        table.split("<tr>").find(|r| r.contains(tpp)).unwrap_or_else(|| panic!("{tpp} in {table}")).to_owned()
+    };
+    let by_page = row(CARD_ISSUER);
+    assert!(
+        by_page.contains(&paris(stetgate::clock::Clock::now(&s.app.clock))),
+        "when, at the bank's clock: {by_page}"
+    );
+    assert!(by_page.contains("Confirmation of available funds"), "what was withdrawn: {by_page}");
+    assert!(by_page.contains("<td>by you</td>"), "by the PSU: {by_page}");
+    let by_support = row(AGGREGATOR);
+    assert!(by_support.contains(&before) || by_support.contains(&after), "when ({before}): {by_support}");
+    assert!(by_support.contains("Account information"), "what was withdrawn: {by_support}");
+    assert!(by_support.contains("<td>by your bank, at your request</td>"), "by the bank's support: {by_support}");
+}
+
 db_tests!(
     the_page_lists_exactly_the_tpps_with_live_access,
     the_page_names_each_tpp_its_payments_and_when_access_ends,
     a_token_of_two_roles_goes_whole_and_unexchanged_codes_die_with_it,
     a_withdrawal_cuts_access_at_once_on_another_node_and_spares_the_others,
+    support_revokes_with_the_config_file_and_the_refresh_dies_too,
+    the_page_lists_each_withdrawal_with_when_and_by_whom,
     csrf_and_attempt_limits_hold,
     support_staff_do_the_same_from_the_command_line,
 );

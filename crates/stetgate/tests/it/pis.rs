@@ -1,9 +1,11 @@
 //! Payment initiation over real TLS on the Banque Populaire personas: the PISP's token, the
 //! request on each version with its refusals and reason codes, idempotency, the PSU's approval
-//! (approved, refused, expired), the confirmation (once, even when two race), execution through
-//! the SQL ledger's hub (visible in AIS), instant payments executed at once, future-dated payments
-//! across a DST change, cancellation, standing orders and the scheduler on two nodes, the PSU's
-//! token on `/confirmation` (v1.6.2 only), and payment calls counted under `pis` in the statistics.
+//! (approved, refused, expired), the confirmation (once, even when two race; the factor bound to
+//! its request and PISP), execution through the SQL ledger's hub (visible in AIS; a blocked debtor
+//! account rejected AC06; a bulk payment instruction by instruction), instant payments executed at
+//! once, future-dated payments across a DST change, cancellation (v1.4.2 and v1.6.2), standing
+//! orders and the scheduler on two nodes, the PSU's token on `/confirmation` (v1.6.2 only), and
+//! payment calls counted under `pis` in the statistics.
 
 use crate::harness::{
     AppOptions, CALLBACK, CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app_with, spawn_second_node,
@@ -22,7 +24,9 @@ const MARC_1: &str = "FR7613807008043001965405158";
 const MARC_1_ID: &str = "138070080430019654051";
 const CAMILLE: &str = "D0999995I0";
 const CAMILLE_OPEN: &str = "FR7613807008043001965410105";
+const CAMILLE_OPEN_ID: &str = "138070080430019654101";
 const CAMILLE_CLOSED: &str = "FR7613807008043001965410202";
+const CAMILLE_BLOCKED: &str = "FR7613807008043001965410396";
 const PAYEE: &str = "FR7630004000031234567890143";
 const OK_URL: &str = "https://pisp.example/payment/ok?order=42";
 const KO_URL: &str = "https://pisp.example/payment/ko";
@@ -818,6 +822,227 @@ async fn the_confirmation_takes_the_psus_token_on_v1_6_2_not_on_v1_4_2(db: TestD
     assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC");
 }
 
+/// The booked balance of account `resource` in the server's own ledger, as the hub moves it.
+async fn booked(p: &Pisp, resource: &str) -> String {
+    let bank = stet::BankCode::parse("13807").unwrap();
+    let id = stet::ResourceId::parse(resource).unwrap();
+    stetgate::ledger::Ledger::balances_of(&p.app.store, bank, &id, "2026-11-21".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .booked
+        .amount_text()
+}
+
+/// A blocked debtor account ends the payment RJCT with AC06: named in the request (the approval
+/// refuses it), or blocked by the bank between the confirmation and the payment's day (the hub
+/// refuses it), and nothing is debited.
+async fn a_payment_from_a_blocked_account_is_rejected_ac06(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let (named, approval) =
+        p.create(ApiVersion::V1_6_2, &token, &single("blocked-1", "5.00", Some(CAMILLE_BLOCKED))).await;
+    let back = p.approve(&approval, CAMILLE, None).await;
+    assert!(back.location.starts_with(KO_URL), "back to the failure URL: {}", back.location);
+    let status = p.get(ApiVersion::V1_6_2, &token, &named).await["paymentRequest"].clone();
+    assert_eq!(
+        (status["paymentInformationStatus"].as_str(), status["statusReasonInformation"].as_str()),
+        (Some("RJCT"), Some("AC06")),
+        "{status}"
+    );
+
+    let mut body = single("blocked-2", "9.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-24T00:00:00.000+01:00");
+    let (later, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
+    let (confirmed, _) = p
+        .confirm(ApiVersion::V1_6_2, &token, &later, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    assert_eq!(confirmed, StatusCode::OK);
+    let before = booked(&p, MARC_1_ID).await;
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(p.app.db.url()).await.unwrap();
+    sqlx::query("UPDATE accounts SET status = 'blocked' WHERE iban = $1")
+        .bind(MARC_1)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    p.app.clock.set("2026-11-24T09:00:00Z".parse().unwrap());
+    p.tick().await;
+    let token = p.token().await;
+    let done = p.get(ApiVersion::V1_6_2, &token, &later).await["paymentRequest"].clone();
+    assert_eq!(
+        (done["paymentInformationStatus"].as_str(), done["statusReasonInformation"].as_str()),
+        (Some("RJCT"), Some("AC06")),
+        "blocked by its day: {done}"
+    );
+    assert_eq!(done["creditTransferTransaction"][0]["transactionStatus"], "RJCT", "{done}");
+    assert_eq!(booked(&p, MARC_1_ID).await, before, "nothing debited");
+}
+
+/// The `psuAuthenticationFactor` is bound to its payment request and its PISP: the factor of one
+/// request does not confirm another of the same PSU, and another PISP cannot confirm the request
+/// with it (not even find it); the refusals consume nothing, the right factor still confirms.
+async fn a_factor_confirms_its_own_request_only(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let approved = async |id: &str| {
+        let body = single(id, "2.00", Some(MARC_1));
+        let (status, created, _) = p.post(ApiVersion::V1_6_2, &token, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let approval = created["_links"]["consentApproval"]["href"].as_str().unwrap().to_owned();
+        let request = approval.split("paymentRequestResourceId=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+        let factor = factor(&p.approve(&approval, MARC, None).await);
+        (request, created["nonce"].as_str().unwrap().to_owned(), factor)
+    };
+    let (a, a_nonce, a_factor) = approved("bound-a").await;
+    let (b, b_nonce, b_factor) = approved("bound-b").await;
+    let (status, error) = p
+        .confirm(ApiVersion::V1_6_2, &token, &b, &json!({"nonce": b_nonce, "psuAuthenticationFactor": a_factor}))
+        .await;
+    assert_eq!(
+        (status, error["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("FF01")),
+        "A's factor on B: {error}"
+    );
+    assert_eq!(p.get(ApiVersion::V1_6_2, &token, &b).await["paymentRequest"]["paymentInformationStatus"], "ACTC");
+
+    let spec = CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() };
+    let other = p.app.tpp("PSDFR-ACPR-99999", spec);
+    p.app.register(&other).await;
+    let thief = p.app.tpp_client(BP, &other);
+    let tokens: stet_tpp::Tokens = thief.pisp_token("PSDFR-ACPR-99999").await.unwrap().json().await.unwrap();
+    let stolen = thief
+        .signed(Method::POST, &format!("/stet/psd2/v1.6.2/payment-requests/{a}/confirmation"))
+        .bearer(&tokens.access_token)
+        .json(&json!({"nonce": a_nonce, "psuAuthenticationFactor": a_factor}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), StatusCode::NOT_FOUND, "another PISP with A's nonce and factor");
+    assert_eq!(p.get(ApiVersion::V1_6_2, &token, &a).await["paymentRequest"]["paymentInformationStatus"], "ACTC");
+
+    for (id, nonce, factor) in [(&a, &a_nonce, &a_factor), (&b, &b_nonce, &b_factor)] {
+        let (status, done) = p
+            .confirm(ApiVersion::V1_6_2, &token, id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "its own factor: {done}");
+        assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{done}");
+    }
+}
+
+/// On v1.4.2 a future-dated payment is cancelled by a PUT with CANC and DS02: answered at once
+/// (1.4.2 has no approach for it, so none is named), CANC DS02 on the request and its
+/// instruction, and never executed on its day.
+async fn a_future_payment_is_cancelled_on_v1_4_2(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let mut body = single("cancel-142", "8.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-25T00:00:00.000+01:00");
+    let (id, approval) = p.create(ApiVersion::V1_4_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    let nonce = p.post(ApiVersion::V1_4_2, &token, &body).await.1["nonce"].clone();
+    let (status, confirmed) = p
+        .confirm(ApiVersion::V1_4_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    let before = booked(&p, MARC_1_ID).await;
+    let mut resource = p.get(ApiVersion::V1_4_2, &token, &id).await["paymentRequest"].clone();
+    resource["paymentInformationStatus"] = json!("CANC");
+    resource["statusReasonInformation"] = json!("DS02");
+    let path = format!("/stet/psd2/v1.4.2/payment-requests/{id}");
+    let (status, answer, _) = p.call(Method::PUT, &path, &token, Some(&resource)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.get("appliedAuthenticationApproach").is_none(), "1.4.2 names no approach: {answer}");
+    let cancelled = p.get(ApiVersion::V1_4_2, &token, &id).await["paymentRequest"].clone();
+    assert_eq!(
+        (cancelled["paymentInformationStatus"].as_str(), cancelled["statusReasonInformation"].as_str()),
+        (Some("CANC"), Some("DS02")),
+        "{cancelled}"
+    );
+    assert_eq!(cancelled["creditTransferTransaction"][0]["transactionStatus"], "CANC", "{cancelled}");
+    p.app.clock.set("2026-11-25T09:00:00Z".parse().unwrap());
+    p.tick().await;
+    let token = p.token().await;
+    assert_eq!(p.get(ApiVersion::V1_4_2, &token, &id).await["paymentRequest"]["paymentInformationStatus"], "CANC");
+    assert_eq!(booked(&p, MARC_1_ID).await, before, "never executed");
+}
+
+/// A bulk payment without `batchBooking` executes each instruction on its own: one debit per
+/// instruction in AIS, each instruction ACSC; where the funds cover one instruction and not the
+/// next, the first is paid, the second rejected (CUST) and the request is PART. With
+/// `batchBooking` the same two instructions are one debit of their total.
+async fn a_bulk_payment_executes_each_instruction(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let bulk = |id: &str, debtor: &str, amounts: [&str; 2]| {
+        let mut body = single(id, amounts[0], Some(debtor));
+        body["numberOfTransactions"] = json!(2);
+        let mut second = body["creditTransferTransaction"][0].clone();
+        second["paymentId"] = json!({"instructionId": format!("{id}-2"), "endToEndId": format!("{id}-e2e-2")});
+        second["instructedAmount"]["amount"] = json!(amounts[1]);
+        second["remittanceInformation"] = json!(["Commande 43"]);
+        body["creditTransferTransaction"].as_array_mut().unwrap().push(second);
+        body
+    };
+    let pay = async |body: &Value, psu: &str| {
+        let (id, approval) = p.create(ApiVersion::V1_6_2, &token, body).await;
+        let back = p.approve(&approval, psu, None).await;
+        let nonce = p.post(ApiVersion::V1_6_2, &token, body).await.1["nonce"].clone();
+        let (status, done) = p
+            .confirm(
+                ApiVersion::V1_6_2,
+                &token,
+                &id,
+                &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        done["paymentRequest"].clone()
+    };
+    let (before, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let done = pay(&bulk("bulk-1", MARC_1, ["3.00", "4.00"]), MARC).await;
+    assert_eq!(done["paymentInformationStatus"], "ACSC", "{done}");
+    let statuses: Vec<&Value> =
+        done["creditTransferTransaction"].as_array().unwrap().iter().map(|t| &t["transactionStatus"]).collect();
+    assert_eq!(statuses, [&json!("ACSC"), &json!("ACSC")], "each instruction: {done}");
+    let (after, transactions) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&before) - cents(&after), 700, "{before} -> {after}");
+    let mut debits: Vec<&str> = transactions
+        .iter()
+        .filter(|t| t["remittanceInformation"].to_string().contains("Boulangerie Paul"))
+        .map(|t| t["transactionAmount"]["amount"].as_str().unwrap())
+        .collect();
+    debits.sort();
+    assert_eq!(debits, ["3.00", "4.00"], "one debit per instruction: {transactions:?}");
+
+    // Camille's open account holds 100.00 EUR, no overdraft: 60.00 then 70.00.
+    let camille_before = booked(&p, CAMILLE_OPEN_ID).await;
+    let done = pay(&bulk("bulk-2", CAMILLE_OPEN, ["60.00", "70.00"]), CAMILLE).await;
+    assert_eq!(done["paymentInformationStatus"], "PART", "{done}");
+    let first = &done["creditTransferTransaction"][0];
+    let second = &done["creditTransferTransaction"][1];
+    assert_eq!(first["transactionStatus"], "ACSC", "{done}");
+    assert_eq!(
+        (second["transactionStatus"].as_str(), second["statusReasonInformation"].as_str()),
+        (Some("RJCT"), Some("CUST")),
+        "{done}"
+    );
+    let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&camille_before) - cents(&booked(&p, CAMILLE_OPEN_ID).await), 6000, "the first instruction only");
+
+    let mut batch = bulk("bulk-3", MARC_1, ["3.00", "4.00"]);
+    batch["batchBooking"] = json!(true);
+    let done = pay(&batch, MARC).await;
+    assert_eq!(done["paymentInformationStatus"], "ACSC", "{done}");
+    let (_, transactions) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let batched: Vec<&Value> =
+        transactions.iter().filter(|t| t["remittanceInformation"].to_string().contains("REMISE 2 VIREMENTS")).collect();
+    assert_eq!(batched.len(), 1, "one debit for the batch: {transactions:?}");
+    assert_eq!(batched[0]["transactionAmount"]["amount"], "7.00");
+}
+
 db_tests!(
     the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais,
     v1_executes_on_approval_and_answers_405_to_put_and_confirmation,
@@ -838,14 +1063,12 @@ db_tests!(
     a_debtor_not_named_by_its_iban_is_refused_rr01,
     payment_calls_are_counted_under_pis_in_the_statistics,
     the_confirmation_takes_the_psus_token_on_v1_6_2_not_on_v1_4_2,
+    a_payment_from_a_blocked_account_is_rejected_ac06,
+    a_factor_confirms_its_own_request_only,
+    a_future_payment_is_cancelled_on_v1_4_2,
+    a_bulk_payment_executes_each_instruction,
+    two_nodes_running_the_scheduler_execute_once,
 );
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_running_the_scheduler_execute_once_on_postgresql() {
-    if let Some(db) = TestDb::postgres().await {
-        two_nodes_running_the_scheduler_execute_once(db).await;
-    }
-}
 
 /// `stet-tpp pay` (the binary beside `stetgate`, built by scripts/test.sh before the tests) walks a
 /// payment through on the sandbox as a TPP developer runs it.

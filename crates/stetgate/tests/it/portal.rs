@@ -1,6 +1,8 @@
 //! The sandbox's portal as a TPP developer's browser uses it, driven as plain HTTP: the form that
 //! issues test certificates and registers the TPP answers a zip whose certificates work at once;
-//! bad input is a page saying what is wrong. (The page itself is drawn in Chromium in browser.rs.)
+//! bad input is a page saying what is wrong; the personas' balances are the ledger's of the moment;
+//! French or English after Accept-Language; nothing loaded from another host. (The page itself is
+//! drawn in Chromium in browser.rs.)
 
 use crate::harness::{CertSpec, TestApp, TestDb, TestTpp, spawn_app};
 use reqwest::{Method, StatusCode};
@@ -155,5 +157,113 @@ async fn the_portal_links_the_guides_and_each_versions_api_reference() {
             app.client(CE).request(Method::GET, &format!("{}/openapi.html", version.base_path())).send().await.unwrap();
         assert_eq!(reference.status(), StatusCode::OK);
         assert!(reference.text().await.unwrap().contains("accountsGet"));
+    }
+}
+
+/// The portal's page as a browser asking for `language` gets it.
+async fn portal_page(app: &TestApp, language: Option<&str>) -> String {
+    let mut request = app.client("localhost").request(Method::GET, "/");
+    if let Some(language) = language {
+        request = request.header("accept-language", language);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// The row of the personas' table that shows account `resource_id`.
+fn account_row<'a>(page: &'a str, resource_id: &str) -> &'a str {
+    let at = page.find(resource_id).unwrap_or_else(|| panic!("{resource_id} on the portal: {page}"));
+    let start = page[..at].rfind("<tr>").unwrap();
+    let end = at + page[at..].find("</tr>").unwrap();
+    &page[start..end]
+}
+
+/// The personas' balances are the ledger's at the moment the page is drawn: a balance the bank
+/// changes shows on the next load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_personas_balances_are_read_live_from_the_ledger() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let before = portal_page(&app, Some("en")).await;
+    assert!(!account_row(&before, "138070080430019654051").contains("1234567.89"), "{before}");
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
+    sqlx::query("UPDATE accounts SET booked_balance_minor = 123456789 WHERE iban = $1")
+        .bind("FR7613807008043001965405158")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let after = portal_page(&app, Some("en")).await;
+    let row = account_row(&after, "138070080430019654051");
+    assert!(row.contains("1234567.89 EUR"), "Marc's first account shows the new booked balance: {row}");
+}
+
+/// French or English after `Accept-Language` (French when nothing says otherwise, as the bank's
+/// own pages): the page's language and its words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_speaks_french_or_english_after_accept_language() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    for (language, lang, words) in [
+        (Some("en-GB,en;q=0.9"), "en", ["stetgate sandbox", "Booked balance", "Test certificates"]),
+        (Some("fr-FR,fr;q=0.9,en;q=0.8"), "fr", ["Bac à sable stetgate", "Solde comptable", "Certificats de test"]),
+        (Some("de-DE,en;q=0.5,fr;q=0.7"), "fr", ["Bac à sable stetgate", "Solde comptable", "Certificats de test"]),
+        (Some("de-DE,fr;q=0.5,en;q=0.7"), "en", ["stetgate sandbox", "Booked balance", "Test certificates"]),
+        (None, "fr", ["Bac à sable stetgate", "Solde comptable", "Certificats de test"]),
+    ] {
+        let page = portal_page(&app, language).await;
+        assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{language:?}: {page}");
+        for word in words {
+            assert!(page.contains(word), "{language:?}: {word}");
+        }
+    }
+}
+
+/// What a page makes the browser load from another host: every `src`, `<link>`, CSS `url(...)`
+/// and `@import` naming an absolute or protocol-relative URL.
+fn external_resources(page: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let lower = page.to_ascii_lowercase();
+    for marker in ["src=", "url(", "@import"] {
+        for (at, _) in lower.match_indices(marker) {
+            let end = at + lower[at..].find(['>', ')', ';']).unwrap_or(lower.len() - at);
+            found.push(page[at..end].to_owned());
+        }
+    }
+    for (at, _) in lower.match_indices("<link") {
+        let end = at + lower[at..].find('>').unwrap_or(lower.len() - at);
+        found.push(page[at..end].to_owned());
+    }
+    found.retain(|r| r.contains("//"));
+    found
+}
+
+/// The portal, its error page and the API reference it links load nothing from another host: no
+/// script, no image, stylesheet or font from another host (a developer's browser behind a
+/// corporate proxy, or offline, sees the whole page). Its links stay on the sandbox's hosts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_pages_load_no_external_resource() {
+    let app = spawn_app(TestDb::sqlite()).await;
+    let mut pages = vec![("portal".to_owned(), portal_page(&app, Some("en")).await)];
+    pages.push(("portal in French".to_owned(), portal_page(&app, None).await));
+    let refused = post_form(&app, &[("org_id", "not-an-id"), ("roles", "PSP_AI")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    pages.push(("the form's error page".to_owned(), refused.text().await.unwrap()));
+    for version in stet::ApiVersion::ALL {
+        let path = format!("{}/openapi.html", version.base_path());
+        let reference = app.client(CE).request(Method::GET, &path).send().await.unwrap();
+        assert_eq!(reference.status(), StatusCode::OK);
+        pages.push((path, reference.text().await.unwrap()));
+    }
+    for (name, page) in &pages {
+        assert!(page.len() > 500, "{name}: a real page");
+        assert!(!page.to_ascii_lowercase().contains("<script"), "{name}: no script");
+        let loaded = external_resources(page);
+        assert!(loaded.is_empty(), "{name} loads {loaded:#?}");
+    }
+    let portal = &pages[0].1;
+    for (at, _) in portal.match_indices("href=\"http") {
+        let url = &portal[at + 6..];
+        let url = &url[..url.find('"').unwrap()];
+        let host = url::Url::parse(url).unwrap().host_str().unwrap().to_owned();
+        assert!(host == "localhost" || host.ends_with(".sandbox.localhost"), "a link off the sandbox: {url}");
     }
 }
