@@ -371,7 +371,9 @@ impl Connection {
                         return;
                     }
                 }
-                () = &mut became_idle, if !idle => {}
+                // Also while idle: a request that began and ended during the sleep moves the
+                // deadline (to its end plus the idle timeout), which may come before the one slept to.
+                () = &mut became_idle => {}
                 () = stopped(&mut self.stop) => {
                     if activity.idle() {
                         return;
