@@ -128,6 +128,10 @@ impl OtpGateway {
                         break;
                     }
                 }
+                Err(e) if e.is_timeout() => {
+                    let (url, secs) = (&self.config.url, self.config.timeout_secs);
+                    last = format!("the gateway {url} did not answer within {secs} s");
+                }
                 Err(e) => last = format!("the gateway could not be reached: {e}"),
             }
         }

@@ -23,6 +23,7 @@ mod statistics;
 mod stet_tpp;
 
 mod ais;
+mod architecture;
 mod browser;
 mod cli;
 mod conformance;

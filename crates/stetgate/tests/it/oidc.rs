@@ -598,6 +598,37 @@ async fn weak_unknown_and_foreign_answers_are_refused() {
     world.provider.unwrap().stop().await;
 }
 
+/// A replayed nonce: the PSU's authorization request reaches the provider carrying another
+/// journey's nonce (its `state` and PKCE challenge untouched), so the provider's ID token names
+/// that nonce; stetgate refuses it and tells the TPP, with no code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_for_another_journeys_nonce_is_refused() {
+    let logs = logs();
+    let Some(world) = World::new(TestDb::sqlite(), SignedDuration::ZERO).await else { return };
+    let issuer = world.provider().issuer.clone();
+    let to_provider = async |browser: &Browser, state: &str| {
+        let sent = browser.walk(Method::GET, &authorize_path("aisp", state), None, &|n| n.starts_with(&issuer)).await;
+        sent.location.unwrap_or_else(|| panic!("to the provider ({}): {}", sent.status, sent.body))
+    };
+    let other = to_provider(&world.browser(CE), "other").await;
+    let browser = world.browser(CE);
+    let request = to_provider(&browser, "replay").await;
+    let (own, replayed) = (param(&request, "nonce").unwrap(), param(&other, "nonce").unwrap());
+    assert_ne!(own, replayed, "each journey has its own nonce");
+    let tampered = request.replace(&format!("nonce={own}"), &format!("nonce={replayed}"));
+    assert_eq!(param(&tampered, "nonce").as_deref(), Some(replayed.as_str()));
+    let page = browser.get(&tampered).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let back = browser.sign_in(&page, CE_PSU, Some("123456")).await;
+    let location = back.location.unwrap_or_else(|| panic!("{}: {}", back.status, back.body));
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(param(&location, "error").as_deref(), Some("access_denied"), "{location}");
+    assert_eq!(param(&location, "state").as_deref(), Some("replay"));
+    assert!(param(&location, "code").is_none(), "no code for a token of another journey: {location}");
+    assert!(!logs.lines_with(&["not a strong customer authentication", "nonce is not this journey"]).is_empty());
+    world.provider.unwrap().stop().await;
+}
+
 /// An ID token that expired before stetgate read it (the node's clock moved past its `exp`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_id_token_is_refused() {

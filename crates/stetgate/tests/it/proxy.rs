@@ -2,7 +2,7 @@
 //! `Client-Cert` header is the TPP's only on connections from the gateway's addresses; from anyone
 //! else the header is refused and logged, and a certificate presented in the handshake is unchanged.
 //! With `proxy_protocol`, the gateway's PROXY v2 header names the client, whose address the
-//! per-address limits then count.
+//! per-address limits then count. The configuration is docs/operator-guide.md's "Behind a gateway".
 
 use crate::harness::{AppOptions, CALLBACK, CertSpec, TestDb, logs, spawn_app_with};
 use base64::Engine;
@@ -14,17 +14,29 @@ use stetgate::config::{ForwardedFormat, TrustedProxyConfig};
 const CE: &str = "www.17515.sandbox.localhost";
 const ORG: &str = "PSDFR-ACPR-12345";
 
+/// `[trusted_proxy]` as docs/operator-guide.md's "Behind a gateway" shows it, the gateway's
+/// `addresses` replaced.
 fn behind(addresses: &[&str]) -> AppOptions {
-    AppOptions {
-        trusted_proxy: Some(TrustedProxyConfig {
-            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
-            header: "client-cert".into(),
-            format: ForwardedFormat::Rfc9440,
-            chain_header: Some("client-cert-chain".into()),
-            proxy_protocol: false,
-        }),
-        ..AppOptions::default()
+    let guide = include_str!("../../../../docs/operator-guide.md");
+    let section = guide.split("## Behind a gateway").nth(1).expect("the section");
+    let toml = section.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("its configuration");
+    let listed: Vec<String> = addresses.iter().map(|a| format!("{a:?}")).collect();
+    let toml = toml.replace("\"10.20.0.0/16\"", &listed.join(", "));
+    #[derive(serde::Deserialize)]
+    struct Documented {
+        trusted_proxy: TrustedProxyConfig,
     }
+    let documented: Documented =
+        figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(&toml))
+            .extract()
+            .expect("the guide's TOML");
+    let proxy = documented.trusted_proxy;
+    assert_eq!(proxy.addresses, addresses, "the guide's addresses replaced: {toml}");
+    // What these tests send: the RFC 9440 header and its chain header, no PROXY header.
+    assert_eq!((proxy.header.as_str(), proxy.format), ("client-cert", ForwardedFormat::Rfc9440));
+    assert_eq!(proxy.chain_header.as_deref(), Some("client-cert-chain"));
+    assert!(!proxy.proxy_protocol);
+    AppOptions { trusted_proxy: Some(proxy), ..AppOptions::default() }
 }
 
 /// The RFC 9440 header value of a PEM certificate.

@@ -1,7 +1,8 @@
 //! Revocation of QWACs and QSealCs on a production node, against an independent QTSP: a CA made by
 //! the openssl CLI (`openssl ca`, `-revoke`, `-gencrl`), its CRL served over HTTP, and `openssl
-//! ocsp` as its OCSP responder (signing as a responder the CA certified for OCSP signing). The
-//! configuration is docs/operator-guide.md's "Revocation" one.
+//! ocsp` as its OCSP responder (signing as a responder the CA certified for OCSP signing), each
+//! revoking a QSealC after its registration too. The configuration is docs/operator-guide.md's
+//! "Revocation" one.
 
 use crate::harness::{AppOptions, TestApp, TestDb, TestTpp, logs, spawn_app, spawn_node_with};
 use eidas::issue::Issued;
@@ -360,8 +361,12 @@ async fn certificates_the_ocsp_responder_says_are_revoked_are_refused() {
     let port = free_port();
     let ocsp_url = format!("http://127.0.0.1:{port}");
     let ca = OpensslCa::new("OCSP QTSP", None, Some(&ocsp_url));
-    let (good, revoked_qwac, revoked_seal) =
-        (ca.tpp("PSDFR-ACPR-20001"), ca.tpp("PSDFR-ACPR-20002"), ca.tpp("PSDFR-ACPR-20003"));
+    let (good, revoked_qwac, revoked_seal, later) = (
+        ca.tpp("PSDFR-ACPR-20001"),
+        ca.tpp("PSDFR-ACPR-20002"),
+        ca.tpp("PSDFR-ACPR-20003"),
+        ca.tpp("PSDFR-ACPR-20004"),
+    );
     ca.revoke(&revoked_qwac.qwac);
     ca.revoke(&revoked_seal.qseal);
     let _responder = ca.ocsp_responder(port);
@@ -381,6 +386,19 @@ async fn certificates_the_ocsp_responder_says_are_revoked_are_refused() {
     assert!(answers.iter().all(|l| l.contains("age_secs")), "{answers:?}");
     let metrics = node.state.metrics.render();
     assert!(metrics.contains("source=\"ocsp\"") && metrics.contains("outcome=\"good\""), "{metrics}");
+
+    // A QSealC revoked after its registration: once the responder's "good" is no longer current
+    // (max_age_secs = 3600), the responder is asked again and the signed calls are refused.
+    assert_eq!(register(&node, &later).await.0, StatusCode::CREATED);
+    assert!(passed_every_tpp_check(&signed_call(&node, &later).await));
+    ca.revoke(&later.qseal);
+    assert!(passed_every_tpp_check(&signed_call(&node, &later).await), "the current answer is still in use");
+    node.clock.advance(jiff::SignedDuration::from_mins(61));
+    let (status, error) = signed_call(&node, &later).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(error.starts_with("signature: the registered QSealC was revoked by its QTSP"), "{error}");
+    assert!(error.contains(&format!("says OCSP {ocsp_url}")), "through OCSP, the only source it names: {error}");
+    assert!(passed_every_tpp_check(&signed_call(&node, &good).await), "the QTSP's other TPPs are unaffected");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The statistics as RTS art. 32 evidence: what identified TPPs asked for (timeouts included),
 //! not anonymous traffic; time without a live node is downtime; the period starts with the first
-//! heartbeat and a node's life never shrinks; rolled-up records give the same figures; and the public endpoint stays usable over a
+//! heartbeat and a node's life never shrinks; rolled-up records give the same figures; a read
+//! writes nothing and is served from a short cache; and the public endpoint stays usable over a
 //! quarter of a busy deployment's records while signed calls keep succeeding.
 
 use crate::harness::{AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, spawn_app_with, spawn_node_with};
@@ -231,6 +232,58 @@ async fn the_statistics_endpoint_cannot_starve_the_interface(db: TestDb) {
     assert_eq!(ready.status(), StatusCode::OK);
 }
 
+/// Reading the statistics writes nothing (a read that flushed this node's records would let
+/// anonymous callers make the database write), yet counts the records still in memory; a second
+/// read within `report_cache_secs` is the cached report.
+async fn a_read_writes_nothing_and_is_served_from_the_cache(db: TestDb) {
+    let app = spawn_app_with(db, AppOptions::default()).await;
+    let tpp = app.tpp(ORG, CertSpec::default());
+    app.register(&tpp).await;
+    let client = app.tpp_client(HOST, &tpp);
+    let call = async || {
+        let response = client.signed(Method::GET, "/stet/psd2/v1.4.2/accounts").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "an identified TPP's call, counted under ais");
+    };
+    // Wait for the housekeeping's flush (every 10 s) to take a first call: the next one is ~10 s
+    // away, so what follows cannot meet it.
+    call().await;
+    let flushed = async {
+        while !app.state.recorder.pending_of(bank()).is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(15), flushed).await.expect("the housekeeping flushes");
+    call().await;
+    assert_eq!(app.state.recorder.pending_of(bank()).len(), 1, "the second call is only in memory");
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
+    let rows = async |conn: &mut sqlx::AnyConnection| -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM request_stats").fetch_one(conn).await.unwrap()
+    };
+    let before = rows(&mut conn).await;
+    assert!(before >= 1, "the first call was written by the housekeeping");
+
+    let first = report(&app, "2026-11-21").await;
+    assert_eq!(first["total"]["families"]["ais"]["requests"], 2, "the record in memory is counted: {first}");
+    assert_eq!(rows(&mut conn).await, before, "a read writes no record");
+    assert_eq!(app.state.recorder.pending_of(bank()).len(), 1, "nor flushes this node's records");
+
+    // Another node's records arrive; within the cache's lifetime the same report is served.
+    sqlx::query(
+        "INSERT INTO request_stats (id, bank_code, minute, family, requests, server_errors, client_errors, planned,
+                                    latency_sum_us, histogram)
+         VALUES ($1, '17515', $2, 'ais', 1000, 0, 0, 0, 0, $3)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(at(crate::harness::TEST_NOW).as_millisecond() - 60_000)
+    .bind(Histogram::default().encode())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let second = report(&app, "2026-11-21").await;
+    assert_eq!(second, first, "served from the cache, not computed again");
+    assert_eq!(rows(&mut conn).await, before + 1, "and still nothing written by reading");
+}
+
 /// Q4 up to 2026-12-20 12:00 UTC for bank 17515: hourly roll-ups of three families (about 6,300
 /// rows), and the last two hours per minute from three nodes, with their heartbeats.
 async fn fill_a_quarter(url: &str) {
@@ -299,6 +352,7 @@ db_tests!(
     a_late_heartbeat_never_shortens_a_life,
     rolled_up_records_give_the_same_figures,
     the_statistics_endpoint_cannot_starve_the_interface,
+    a_read_writes_nothing_and_is_served_from_the_cache,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
