@@ -219,19 +219,7 @@ async fn a_psu_signs_in_with_the_code_the_banks_gateway_delivered() {
 async fn the_fallbacks_online_banking_signs_in_with_a_delivered_code() {
     let dir = tempfile::tempdir().unwrap();
     let (gateway, config) = start_gateway(dir.path(), &[]).await;
-    let sandbox = spawn_app(TestDb::sqlite()).await;
-    let node = spawn_node_with(
-        &sandbox,
-        crate::harness::AppOptions {
-            default_bank: "13807",
-            production_banks: vec!["13807"],
-            otp_gateway: [(stet::BankCode::parse("13807").unwrap(), config)].into_iter().collect(),
-            ..Default::default()
-        },
-    )
-    .await;
-    let tpp = node.tpp(ORG, CertSpec::default());
-    node.register(&tpp).await;
+    let (_sandbox, node, tpp) = bank_13807_with(config).await;
     const HOST: &str = "www.13807.sandbox.localhost";
     let fallback = node
         .tpp_client(HOST, &tpp)
@@ -278,26 +266,14 @@ async fn a_bank_whose_gateway_sends_e_mails_sends_the_code_to_the_psus_address()
     let dir = tempfile::tempdir().unwrap();
     let (gateway, config) = start_gateway(dir.path(), &[]).await;
     let config = OtpGatewayConfig { channel: stetgate::config::OtpChannel::Email, ..config };
-    let sandbox = spawn_app(TestDb::sqlite()).await;
-    // The bank's address for Marc, as the holders file or the adapter gives it; Lea has none.
+    let (sandbox, node, tpp) = bank_13807_with(config).await;
+    // The bank's address for Marc, as the holders file or the adapter gives it; Marie has none.
     let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(sandbox.db.url()).await.unwrap();
     sqlx::query("UPDATE psus SET email = $1 WHERE bank_code = '13807' AND psu_id = 'D0999990I0'")
         .bind("marc.sandboxb@example.fr")
         .execute(&mut connection)
         .await
         .unwrap();
-    let node = spawn_node_with(
-        &sandbox,
-        crate::harness::AppOptions {
-            default_bank: "13807",
-            production_banks: vec!["13807"],
-            otp_gateway: [(stet::BankCode::parse("13807").unwrap(), config)].into_iter().collect(),
-            ..Default::default()
-        },
-    )
-    .await;
-    let tpp = node.tpp(ORG, CertSpec::default());
-    node.register(&tpp).await;
     let client = node.tpp_client("www.13807.sandbox.localhost", &tpp);
 
     let (cookie, status, page) = identify(&client, "D0999990I0").await;
