@@ -64,6 +64,13 @@ fn version_shapes(version: ApiVersion, schemas: &mut Map<String, Value>) {
         }
         access.insert("additionalProperties".into(), Value::Bool(false));
     }
+    // 1.4.0.47 has no relatedParties: the bank sends them from 1.4.2 on.
+    if version == ApiVersion::V1
+        && let Some(Value::Object(properties)) =
+            schemas.get_mut("TransactionResource").and_then(|t| t.get_mut("properties"))
+    {
+        properties.remove("relatedParties");
+    }
 }
 
 const DESCRIPTION: &str = "Every call is made over mutual TLS with the TPP's QWAC, carries an access token of the \

@@ -231,15 +231,9 @@ fn transaction(entry: Entry, current: &Current) -> Result<Transaction, CamtError
     })
 }
 
-/// A counterparty's name as the ledger keeps it: ISO 20022's `Max140Text`, as STET's
-/// `PartyIdentification.name`.
+/// A counterparty's name as the ledger keeps it ([`crate::ledger::party_name`]).
 fn party_name(name: Option<String>, path: &str, role: &str, line: u64) -> Result<Option<String>, CamtError> {
-    match name {
-        Some(n) if n.chars().count() > 140 => {
-            Err(error(&format!("{path}/NtryDtls/TxDtls/RltdPties/{role}"), line, "a name longer than 140 characters"))
-        }
-        other => Ok(other),
-    }
+    crate::ledger::party_name(name).map_err(|e| error(&format!("{path}/NtryDtls/TxDtls/RltdPties/{role}"), line, &e))
 }
 
 /// The id of an entry without reference: a SHA-256 of what it says and where it sits (its

@@ -24,7 +24,7 @@
 use crate::ledger::hub::{Credit, Executed, Rejection, Transfer};
 use crate::ledger::{
     Account, AccountStatus, Balances, BankTransactionCode, CreditDebit, HeldAccount, Psu, PsuId, PsuIdentity, Segment,
-    Transaction, TransactionStatus, Usage,
+    Transaction, TransactionStatus, Usage, party_name,
 };
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -625,11 +625,8 @@ impl TransactionBody {
         if self.id.is_empty() || self.id.len() > ResourceId::MAX_LEN {
             return Err("a transaction id is empty or longer than 35 characters".into());
         }
-        for (field, name) in [("creditorName", &self.creditor_name), ("debtorName", &self.debtor_name)] {
-            if name.as_ref().is_some_and(|n| n.chars().count() > PARTY_NAME_MAX) {
-                return Err(format!("a transaction's {field} is longer than {PARTY_NAME_MAX} characters"));
-            }
-        }
+        let creditor_name = party_name(self.creditor_name).map_err(|e| format!("a transaction's creditorName: {e}"))?;
+        let debtor_name = party_name(self.debtor_name).map_err(|e| format!("a transaction's debtorName: {e}"))?;
         Ok(Transaction {
             id: self.id,
             entry_reference: self.entry_reference,
@@ -653,14 +650,11 @@ impl TransactionBody {
                 code: c.code,
                 issuer: c.issuer,
             }),
-            creditor_name: self.creditor_name,
-            debtor_name: self.debtor_name,
+            creditor_name,
+            debtor_name,
         })
     }
 }
-
-/// A party's name in ISO 20022 (`Max140Text`) and in STET's `PartyIdentification`.
-const PARTY_NAME_MAX: usize = 140;
 
 /// The contract as an OpenAPI 3.1 document (docs/core-banking-v1.openapi.json).
 pub fn openapi() -> Value {

@@ -150,18 +150,38 @@ pub struct Psu {
     pub email: Option<String>,
 }
 
-/// Whether `text` can be an e-mail address to send codes to: one `@` between a local part and a
-/// domain with a dot, no spaces or controls, at most 254 characters (RFC 5321's path limit).
+/// Whether `text` can be an e-mail address to send codes to: a local part of at most 64
+/// characters without spaces, controls or the characters a gateway may read as a list or a name
+/// (`,;<>()[]\"@`), then `@` and a domain of two labels or more, each of letters, digits and
+/// inner hyphens; at most 254 characters (RFC 5321's path limit).
 pub fn is_email_address(text: &str) -> bool {
     let Some((local, domain)) = text.split_once('@') else { return false };
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
     text.len() <= 254
         && !local.is_empty()
         && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && text.chars().all(|c| !c.is_whitespace() && !c.is_control())
+        && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !",;<>()[]\\\"@".contains(c))
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(label_ok)
+}
+
+/// A counterparty's name as the ledger keeps it: ISO 20022's `Max140Text` (STET's
+/// `PartyIdentification.name`, SEPA's creditor name being shorter still).
+pub const PARTY_NAME_MAX: usize = 140;
+
+/// A counterparty's name as given by a statement or the bank's adapter: blank is no name, longer
+/// than [`PARTY_NAME_MAX`] characters an error (the caller names where).
+pub fn party_name(name: Option<String>) -> Result<Option<String>, String> {
+    match name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+        Some(n) if n.chars().count() > PARTY_NAME_MAX => Err(format!("a name longer than {PARTY_NAME_MAX} characters")),
+        other => Ok(other),
+    }
 }
 
 /// What `GET /end-user-identity` may reveal (STET 1.4.2 HalEndUserIdentity).
@@ -383,4 +403,40 @@ pub trait Ledger: Send + Sync + 'static {
 
     /// The authorised overdraft (a positive amount; zero when none).
     async fn overdraft(&self, bank: BankCode, id: &ResourceId) -> Result<Option<Amount>, LedgerError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_mail_addresses_a_gateway_can_send_to() {
+        for good in ["marie.durand@example.fr", "m+psd2@mail.banque-populaire.fr", "élise@exemple.fr"] {
+            assert!(is_email_address(good), "{good}");
+        }
+        for bad in [
+            "",
+            "marie",
+            "@example.fr",
+            "marie@",
+            "marie@fr",
+            "a@b..fr",
+            "a@-b.fr",
+            "a b@c.fr",
+            "x@a.fr;y@b.fr",
+            "x,y@a.fr",
+            "<x>@a.fr",
+        ] {
+            assert!(!is_email_address(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn party_names_are_trimmed_blank_is_none_and_long_is_refused() {
+        assert_eq!(party_name(Some("  BOULANGERIE  ".into())), Ok(Some("BOULANGERIE".into())));
+        assert_eq!(party_name(Some("   ".into())), Ok(None));
+        assert_eq!(party_name(None), Ok(None));
+        assert!(party_name(Some("É".repeat(141))).unwrap_err().contains("140"));
+        assert_eq!(party_name(Some("É".repeat(140))).map(|n| n.map(|n| n.chars().count())), Ok(Some(140)));
+    }
 }

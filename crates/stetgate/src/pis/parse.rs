@@ -4,6 +4,7 @@
 //! many instructions, `FF01` anything else).
 
 use super::model::{ExecutionRule, Frequency, Instruction, InstructionStatus, PaymentRefusal, Schedule};
+use crate::ledger::PARTY_NAME_MAX;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use stet::ais::AccountIdentification;
@@ -224,9 +225,9 @@ fn instruction(position: usize, t: &CreditTransferTransaction, c: &Context<'_>) 
         PaymentRefusal::Creditor(format!("{}: no beneficiary, here or on the payment", at("beneficiary")))
     })?;
     let creditor_name = beneficiary.creditor.name.trim();
-    if creditor_name.is_empty() || creditor_name.chars().count() > 140 {
+    if creditor_name.is_empty() || creditor_name.chars().count() > PARTY_NAME_MAX {
         return Err(PaymentRefusal::Creditor(format!(
-            "{} is missing or longer than 140",
+            "{} is missing or longer than {PARTY_NAME_MAX}",
             at("beneficiary.creditor.name")
         )));
     }

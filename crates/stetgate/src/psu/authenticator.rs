@@ -98,6 +98,10 @@ pub enum AuthenticatorError {
     NotConfigured(BankCode),
     #[error("the bank's strong authentication service is unavailable: {0}")]
     Unavailable(String),
+    /// The bank holds nowhere to send this PSU's code (no phone, no e-mail address): the journey
+    /// goes on without a challenge, as for an unknown id, so that the page tells nothing.
+    #[error("the ledger has no {0} for this PSU")]
+    NoDestination(&'static str),
 }
 
 /// A bank's strong customer authentication.

@@ -172,9 +172,7 @@ impl PsuAuthenticator for OtpGateway {
             OtpChannel::Sms => psu.phone.clone(),
             OtpChannel::Email => psu.email.clone(),
         };
-        let destination = destination.ok_or_else(|| {
-            AuthenticatorError::Unavailable(format!("the ledger has no {} for this PSU", self.destination_kind()))
-        })?;
+        let destination = destination.ok_or(AuthenticatorError::NoDestination(self.destination_kind()))?;
         let code = self.draw_code()?;
         let salt = crate::secret::Secret::generate()
             .map_err(|_| AuthenticatorError::Unavailable("no randomness".into()))?

@@ -36,7 +36,7 @@ use crate::edge::error::ApiError;
 use crate::ledger::{Psu, PsuId};
 use crate::secret::{self, Secret, hash_secret, same_secret};
 use crate::state::AppState;
-use authenticator::Verification;
+use authenticator::{AuthenticatorError, Verification};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
@@ -249,12 +249,15 @@ async fn identify(
     if let Some(psu) = &psu
         && may_challenge(state, bank, psu).await?
     {
-        let challenge = state
-            .authenticator
-            .start(bank, psu, context, state.clock.now())
-            .await
-            .map_err(|e| ApiError::unavailable(format!("strong authentication: {e}")))?;
-        next.challenge = Some(challenge);
+        next.challenge = match state.authenticator.start(bank, psu, context, state.clock.now()).await {
+            Ok(challenge) => Some(challenge),
+            // The same page as for an unknown id; the bank's operators learn why from the log.
+            Err(why @ AuthenticatorError::NoDestination(_)) => {
+                tracing::warn!(%bank, "no one-time code sent: {why}");
+                None
+            }
+            Err(e) => return Err(ApiError::unavailable(format!("strong authentication: {e}"))),
+        };
     }
     if !state.store.advance_journey(&session.journey, &next).await? {
         return Ok(Step::Stale);

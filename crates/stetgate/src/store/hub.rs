@@ -45,7 +45,8 @@ impl Store {
                 code: None,
                 issuer: None,
             }),
-            creditor_name: Some(transfer.creditor_name.clone()),
+            // The payee of a single credit; a batch booking's debit pays several, and has none.
+            creditor_name: (transfer.credits.len() == 1).then(|| transfer.creditor_name.clone()),
             debtor_name: None,
         };
         let mut tx = self.begin_write().await?;

@@ -28,7 +28,8 @@ const BOOK_PENDING: &str = "ON CONFLICT (bank_code, account_resource_id, transac
      SET status = excluded.status, booking_date = excluded.booking_date, value_date = excluded.value_date,
          amount_minor = excluded.amount_minor, credit_debit = excluded.credit_debit,
          transaction_date = excluded.transaction_date, remittance = excluded.remittance,
-         creditor_name = excluded.creditor_name, debtor_name = excluded.debtor_name
+         creditor_name = COALESCE(excluded.creditor_name, transactions.creditor_name),
+         debtor_name = COALESCE(excluded.debtor_name, transactions.debtor_name)
      WHERE transactions.status = 'OTHR' AND excluded.status = 'BOOK'";
 
 impl LedgerImport {

@@ -289,12 +289,18 @@ async fn a_bank_whose_gateway_sends_e_mails_sends_the_code_to_the_psus_address()
     let done = answer_code(&client, &cookie, &page, &code).await;
     assert_eq!(done.status(), 302, "the e-mailed code signs Marc in: {}", done.text().await.unwrap());
 
-    // A PSU the bank has no address for: the page says the service is unavailable, the log why.
+    // A PSU the bank has no address for gets the page an unknown id gets (nothing tells them
+    // apart); nothing is sent, and the log tells the bank's operators why.
     let (_, status, page) = identify(&client, "D0999991I0").await;
-    assert_eq!(status, 503, "{page}");
-    assert!(page.contains("<h1>Service momentanément indisponible</h1>"), "{page}");
+    let (_, unknown_status, unknown_page) = identify(&client, "Z9999999Z9").await;
+    assert_eq!((status, unknown_status), (200, 200), "{page}");
+    let body = |page: &str| -> Vec<String> {
+        page.lines().filter(|l| !l.contains("csrf") && !l.contains("action=")).map(str::to_owned).collect()
+    };
+    assert_eq!(body(&page), body(&unknown_page), "the same page for a known id without address and an unknown id");
+    assert!(page.contains("vous a été envoyé par e-mail"), "{page}");
     assert_eq!(gateway.calls().len(), 1, "nothing sent without an address");
-    assert!(!logs.lines_with(&["the ledger has no e-mail address for this PSU"]).is_empty(), "logged");
+    assert!(!logs.lines_with(&["no one-time code sent", "the ledger has no e-mail address for this PSU"]).is_empty());
 }
 
 /// A production node whose bank 13807 sends codes through `config` (beside the sandbox whose

@@ -730,6 +730,10 @@ async fn an_instant_payment_executes_at_once(db: TestDb) {
     assert_eq!(amounts.len(), 2, "booked as SEPA instant transfers: {transactions:?}");
     assert!(amounts.contains(&"25.00") && amounts.contains(&"5.00"), "{amounts:?}");
     assert!(instant_debits.iter().all(|t| t["status"] == "BOOK" && t["creditDebitIndicator"] == "DBIT"));
+    assert!(
+        instant_debits.iter().all(|t| t["relatedParties"] == json!({"creditor": {"name": "Boulangerie Paul"}})),
+        "the payee is the debit's creditor (1.4.2 on): {instant_debits:?}"
+    );
     // The scheme's ceiling: 100,000.00 EUR.
     let (status, error, _) = p.post(ApiVersion::V1_6_2, &token, &instant("inst-3", "100000.01")).await;
     assert_eq!((status, error["message"].as_str()), (StatusCode::BAD_REQUEST, Some("FF01")), "{error}");
@@ -1041,6 +1045,7 @@ async fn a_bulk_payment_executes_each_instruction(db: TestDb) {
         transactions.iter().filter(|t| t["remittanceInformation"].to_string().contains("REMISE 2 VIREMENTS")).collect();
     assert_eq!(batched.len(), 1, "one debit for the batch: {transactions:?}");
     assert_eq!(batched[0]["transactionAmount"]["amount"], "7.00");
+    assert!(batched[0].get("relatedParties").is_none(), "a batch's debit pays several creditors, names none");
 }
 
 db_tests!(
