@@ -174,20 +174,7 @@ async fn broken_answer(method: http::Method, uri: http::Uri, body: bytes::Bytes)
 async fn a_broken_bank_fails_naming_the_cases() {
     let Some(binary) = stet_tpp() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::generate("broken bank CA", "broken bank", 1).unwrap();
-    let server = ca.issue_server("broken bank", &[BROKEN.to_owned()], 30).unwrap();
-    let addr = serve_https(axum::Router::new().fallback(broken_answer), &server, None).await;
-    let spec = CertSpec {
-        roles: vec![Role::AccountInformation, Role::CardIssuing, Role::PaymentInitiation],
-        ..CertSpec::default()
-    };
-    let certs = dir.path().join("tpp");
-    std::fs::create_dir_all(&certs).unwrap();
-    for (kind, name) in [(TppCertKind::Qwac, "qwac"), (TppCertKind::Qsealc, "qseal")] {
-        let issued = issue_with(&ca, ORG, kind, &spec);
-        std::fs::write(certs.join(format!("{name}.pem")), &issued.cert_pem).unwrap();
-        std::fs::write(certs.join(format!("{name}.key")), &issued.key_pem).unwrap();
-    }
+    let (ca, addr, _certs) = broken_bank(BROKEN, "broken bank", dir.path()).await;
     std::fs::write(dir.path().join("ca.pem"), &ca.root().cert_pem).unwrap();
 
     let url = format!("https://{BROKEN}:{}", addr.port());
@@ -224,20 +211,7 @@ async fn a_profile_file_describes_a_bank_without_a_built_in_profile() {
     let Some(binary) = stet_tpp() else { return };
     const HOST: &str = "www.12345.broken.localhost";
     let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::generate("profiled bank CA", "profiled bank", 1).unwrap();
-    let server = ca.issue_server("profiled bank", &[HOST.to_owned()], 30).unwrap();
-    let addr = serve_https(axum::Router::new().fallback(broken_answer), &server, None).await;
-    let spec = CertSpec {
-        roles: vec![Role::AccountInformation, Role::CardIssuing, Role::PaymentInitiation],
-        ..CertSpec::default()
-    };
-    let certs = dir.path().join("tpp");
-    std::fs::create_dir_all(&certs).unwrap();
-    for (kind, name) in [(TppCertKind::Qwac, "qwac"), (TppCertKind::Qsealc, "qseal")] {
-        let issued = issue_with(&ca, ORG, kind, &spec);
-        std::fs::write(certs.join(format!("{name}.pem")), &issued.cert_pem).unwrap();
-        std::fs::write(certs.join(format!("{name}.key")), &issued.key_pem).unwrap();
-    }
+    let (ca, addr, certs) = broken_bank(HOST, "profiled bank", dir.path()).await;
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, &ca.root().cert_pem).unwrap();
     let url = format!("https://{HOST}:{}", addr.port());
@@ -284,4 +258,28 @@ async fn a_profile_file_describes_a_bank_without_a_built_in_profile() {
     assert!(junit.contains("<testsuite name=\"aisp\""), "{junit}");
     assert!(!junit.contains("<testsuite name=\"cbpii\"") && !junit.contains("<testsuite name=\"pisp\""), "{junit}");
     assert!(std::fs::read_to_string(&html).unwrap().contains("Profiled test bank 12345"));
+}
+
+/// The test double of a bank answering wrong codes (`broken_answer`) on `host` over TLS, its CA,
+/// and a TPP's QWAC and QSealC (every role) from that CA in `dir`/tpp, as `--certs` reads them.
+async fn broken_bank(
+    host: &str,
+    label: &str,
+    dir: &std::path::Path,
+) -> (TestCa, std::net::SocketAddr, std::path::PathBuf) {
+    let ca = TestCa::generate(&format!("{label} CA"), label, 1).unwrap();
+    let server = ca.issue_server(label, &[host.to_owned()], 30).unwrap();
+    let addr = serve_https(axum::Router::new().fallback(broken_answer), &server, None).await;
+    let spec = CertSpec {
+        roles: vec![Role::AccountInformation, Role::CardIssuing, Role::PaymentInitiation],
+        ..CertSpec::default()
+    };
+    let certs = dir.join("tpp");
+    std::fs::create_dir_all(&certs).unwrap();
+    for (kind, name) in [(TppCertKind::Qwac, "qwac"), (TppCertKind::Qsealc, "qseal")] {
+        let issued = issue_with(&ca, ORG, kind, &spec);
+        std::fs::write(certs.join(format!("{name}.pem")), &issued.cert_pem).unwrap();
+        std::fs::write(certs.join(format!("{name}.key")), &issued.key_pem).unwrap();
+    }
+    (ca, addr, certs)
 }

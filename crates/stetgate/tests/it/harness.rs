@@ -606,3 +606,24 @@ pub async fn serve_https(app: axum::Router, server: &Issued, client_ca: Option<&
     });
     addr
 }
+
+/// Loads, as `stetgate serve --config` does, a production configuration written in `dir`: a
+/// database URL, bank 13807 as default, placeholder trust-anchor and TLS files, then `block`
+/// (a section of docs/operator-guide.md, say). Tests of the guide's examples and of start-up
+/// refusals write only the part they are about.
+pub fn load_production_config(dir: &std::path::Path, block: &str) -> Result<Config, stetgate::config::ConfigError> {
+    let file = |name: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, "placeholder").unwrap();
+        path.display().to_string()
+    };
+    let head = format!(
+        "database_url = \"postgres://stetgate@db/stetgate\"\ndefault_bank = \"13807\"\ntrust_anchors = [\"{}\"]\n[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+        file("qtsp.pem"),
+        file("tls.pem"),
+        file("tls.key")
+    );
+    let path = dir.join("stetgate.toml");
+    std::fs::write(&path, format!("{head}{block}")).unwrap();
+    stetgate::config::load(Mode::Production, Some(&path), &Default::default())
+}

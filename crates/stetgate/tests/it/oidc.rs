@@ -701,31 +701,21 @@ fn an_incomplete_identity_provider_is_refused_at_start_up() {
     let block = block
         .replace("/etc/stetgate/idp-client.key", &file("idp-client.key"))
         .replace("/etc/stetgate/idp-ca.pem", &file("idp-ca.pem"));
-    let head = format!(
-        "database_url = \"postgres://stetgate@db/stetgate\"\ndefault_bank = \"13807\"\ntrust_anchors = [\"{}\"]\n[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
-        file("qtsp.pem"),
-        file("tls.pem"),
-        file("tls.key")
-    );
-    let load = |toml: String| {
-        let path = dir.path().join("stetgate.toml");
-        std::fs::write(&path, toml).unwrap();
-        stetgate::config::load(stetgate::config::Mode::Production, Some(&path), &Default::default())
-    };
-    assert!(load(format!("{head}{block}")).is_ok(), "{:?}", load(format!("{head}{block}")).err());
+    let load = |toml: String| crate::harness::load_production_config(dir.path(), &toml);
+    assert!(load(block.clone()).is_ok(), "{:?}", load(block.clone()).err());
     for (line, key) in [
         ("psu_id_claim = \"online_banking_id\"", "psu_id_claim"),
         ("sca_acr_values = [\"urn:bank:loa:sca\"]", "sca_acr_values"),
         ("private_key_file = ", "private_key_file"),
     ] {
         let without: String = block.lines().filter(|l| !l.starts_with(line)).collect::<Vec<_>>().join("\n");
-        let error = load(format!("{head}{without}")).unwrap_err().to_string();
+        let error = load(without).unwrap_err().to_string();
         assert!(error.contains(key), "{key}: {error}");
     }
     let plain = block.replace("https://idp.bank.example", "http://idp.bank.example");
-    assert!(load(format!("{head}{plain}")).unwrap_err().to_string().contains("issuer"));
+    assert!(load(plain).unwrap_err().to_string().contains("issuer"));
     let both = format!(
-        "{head}{block}\n[otp_gateway.\"13807\"]\nurl = \"https://sms.bank.example/v1/messages\"\nhmac_key_file = \"{}\"\n",
+        "{block}\n[otp_gateway.\"13807\"]\nurl = \"https://sms.bank.example/v1/messages\"\nhmac_key_file = \"{}\"\n",
         file("hmac.key")
     );
     assert!(load(both).unwrap_err().to_string().contains("also has an [otp_gateway]"));

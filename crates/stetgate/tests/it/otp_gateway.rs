@@ -451,18 +451,8 @@ fn the_guides_gateway_configuration_passes_the_start_up_checks() {
     for name in ["sms-gateway-ca.pem", "sms-hmac.key", "sms-client.pem", "sms-client.key"] {
         block = block.replace(&format!("/etc/stetgate/{name}"), &file(name));
     }
-    let head = format!(
-        "database_url = \"postgres://stetgate@db/stetgate\"\ndefault_bank = \"13807\"\ntrust_anchors = [\"{}\"]\n[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
-        file("qtsp.pem"),
-        file("tls.pem"),
-        file("tls.key")
-    );
-    let load = |toml: String| {
-        let path = dir.path().join("stetgate.toml");
-        std::fs::write(&path, toml).unwrap();
-        stetgate::config::load(stetgate::config::Mode::Production, Some(&path), &Default::default())
-    };
-    let config = load(format!("{head}{block}")).unwrap_or_else(|e| panic!("the guide's configuration: {e}"));
+    let config = crate::harness::load_production_config(dir.path(), &block)
+        .unwrap_or_else(|e| panic!("the guide's configuration: {e}"));
     let gateway = &config.otp_gateway[&stet::BankCode::parse("13807").unwrap()];
     assert_eq!((gateway.code_length, gateway.code_lifetime_secs, gateway.retries), (8, 300, 2));
     assert_eq!(gateway.url, "https://sms.bank.example/v1/messages");

@@ -156,6 +156,22 @@ impl Pisp {
         (status, body)
     }
 
+    /// A request for `body` that Marc approves (no account to choose) and the PISP confirms with
+    /// its factor and nonce: the request's id and the confirmation's answer.
+    pub(crate) async fn approved_and_confirmed(
+        &self,
+        version: ApiVersion,
+        token: &str,
+        body: &Value,
+    ) -> (String, (StatusCode, Value)) {
+        let (id, approval) = self.create(version, token, body).await;
+        let back = self.approve(&approval, MARC, None).await;
+        let nonce = self.post(version, token, body).await.1["nonce"].clone();
+        let confirmed =
+            self.confirm(version, token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)})).await;
+        (id, confirmed)
+    }
+
     /// One pass of the payment scheduler, as every node runs it.
     pub(crate) async fn tick(&self) {
         stetgate::pis::execute::run_scheduler(&self.app.state).await.unwrap();
@@ -530,12 +546,7 @@ async fn a_future_payment_waits_for_its_paris_day_across_the_dst_change(db: Test
     let token = p.token().await;
     let mut body = single("future-1", "12.00", Some(MARC_1));
     body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2027-03-29T00:00:00.000+02:00");
-    let (id, approval) = p.create(ApiVersion::V1_4_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_4_2, &token, &body).await.1["nonce"].clone();
-    let (status, confirmed) = p
-        .confirm(ApiVersion::V1_4_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (id, (status, confirmed)) = p.approved_and_confirmed(ApiVersion::V1_4_2, &token, &body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(confirmed["paymentRequest"]["paymentInformationStatus"], "ACSP", "waits for its day");
     // 23:30 on the 28th in Paris (summer time: UTC+2) is not yet the 29th.
@@ -555,11 +566,7 @@ async fn a_future_payment_can_be_cancelled_before_its_day(db: TestDb) {
     let token = p.token().await;
     let mut body = single("cancel-1", "8.00", Some(MARC_1));
     body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-25T00:00:00.000+01:00");
-    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
-    p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (id, _) = p.approved_and_confirmed(ApiVersion::V1_6_2, &token, &body).await;
     let mut resource = p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"].clone();
     assert!(resource["creditTransferTransaction"][0]["cancellableTill"].is_string(), "{resource}");
     let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}");
@@ -595,11 +602,7 @@ async fn a_withdrawal_stops_the_pisps_pending_payments(db: TestDb) {
     factor(&p.approve(&approval, MARC, None).await);
     let mut body = single("stop-2", "5.00", Some(MARC_1));
     body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-25T00:00:00.000+01:00");
-    let (future, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
-    p.confirm(ApiVersion::V1_6_2, &token, &future, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (future, _) = p.approved_and_confirmed(ApiVersion::V1_6_2, &token, &body).await;
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_stetgate"))
         .args(["psu", "access", "revoke", "--bank", "13807", "--psu", MARC, "--tpp", ORG, "--role", "pisp"])
         .args(["--data-dir", p.app.data_dir.path().to_str().unwrap(), "--database-url", p.app.db.url()])
@@ -627,11 +630,7 @@ async fn a_standing_order_executes_on_each_day_and_lists_its_executions(db: Test
         "startDate": "2026-11-23T00:00:00.000+01:00", "frequency": "WEEK", "executionRule": "FWNG",
         "endDate": "2026-12-07T00:00:00.000+01:00"
     });
-    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
-    p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (id, _) = p.approved_and_confirmed(ApiVersion::V1_6_2, &token, &body).await;
     for day in ["2026-11-23T09:00:00Z", "2026-11-30T09:00:00Z", "2026-12-08T09:00:00Z"] {
         p.app.clock.set(day.parse().unwrap());
         p.tick().await;
@@ -659,11 +658,7 @@ async fn two_nodes_running_the_scheduler_execute_once(db: TestDb) {
     let token = p.token().await;
     let mut body = single("nodes-1", "9.00", Some(MARC_1));
     body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-24T00:00:00.000+01:00");
-    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
-    p.confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (id, _) = p.approved_and_confirmed(ApiVersion::V1_6_2, &token, &body).await;
     let (before, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
     for node in [&p.app, &second] {
         node.clock.set("2026-11-24T09:00:00Z".parse().unwrap());
@@ -707,12 +702,7 @@ async fn an_instant_payment_executes_at_once(db: TestDb) {
         body
     };
     let body = instant("inst-1", "25.00");
-    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
-    let (status, done) = p
-        .confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (_, (status, done)) = p.approved_and_confirmed(ApiVersion::V1_6_2, &token, &body).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "executed within the confirmation: {done}");
     assert_eq!(done["paymentRequest"]["paymentTypeInformation"]["localInstrument"], "INST");
@@ -857,12 +847,7 @@ async fn a_payment_from_a_blocked_account_is_rejected_ac06(db: TestDb) {
 
     let mut body = single("blocked-2", "9.00", Some(MARC_1));
     body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-24T00:00:00.000+01:00");
-    let (later, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
-    let (confirmed, _) = p
-        .confirm(ApiVersion::V1_6_2, &token, &later, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (later, (confirmed, _)) = p.approved_and_confirmed(ApiVersion::V1_6_2, &token, &body).await;
     assert_eq!(confirmed, StatusCode::OK);
     let before = booked(&p, MARC_1_ID).await;
     let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(p.app.db.url()).await.unwrap();
@@ -943,12 +928,7 @@ async fn a_future_payment_is_cancelled_on_v1_4_2(db: TestDb) {
     let token = p.token().await;
     let mut body = single("cancel-142", "8.00", Some(MARC_1));
     body["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2026-11-25T00:00:00.000+01:00");
-    let (id, approval) = p.create(ApiVersion::V1_4_2, &token, &body).await;
-    let back = p.approve(&approval, MARC, None).await;
-    let nonce = p.post(ApiVersion::V1_4_2, &token, &body).await.1["nonce"].clone();
-    let (status, confirmed) = p
-        .confirm(ApiVersion::V1_4_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
-        .await;
+    let (id, (status, confirmed)) = p.approved_and_confirmed(ApiVersion::V1_4_2, &token, &body).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
     let before = booked(&p, MARC_1_ID).await;
     let mut resource = p.get(ApiVersion::V1_4_2, &token, &id).await["paymentRequest"].clone();
