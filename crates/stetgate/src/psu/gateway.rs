@@ -191,8 +191,8 @@ impl PsuAuthenticator for OtpGateway {
             "reference": reference,
         });
         if let Err(why) = self.deliver(&body, &reference, now).await {
-            tracing::error!(%bank, reference, error = %why, "one-time code not delivered");
-            let cause = format!("the code could not be delivered: {why}");
+            // Logged once, with the request that failed, by the edge (the cause of its 503).
+            let cause = format!("one-time code not delivered (bank {bank}, reference {reference}): {why}");
             return Err(AuthenticatorError::Unavailable(cause));
         }
         tracing::info!(%bank, reference, channel = ?self.config.channel, "one-time code sent");
