@@ -4,8 +4,8 @@
 //! schedule. The request's status follows: ACSC once everything is debited, RJCT with the hub's
 //! reason, PART when some instructions went through and others not.
 //!
-//! A hub may answer "pending": the claim stays open until the hub's callback ([`record`]) or, a
-//! minute later, the scheduler's poll tells the outcome. The first outcome recorded wins.
+//! A hub may answer "pending": the claim stays open until the hub's callback ([`record`]) or, once
+//! the claim is [`STALE_CLAIM`] old, the scheduler's poll tells the outcome. The first outcome recorded wins.
 
 use super::model::{Execution, InstructionStatus, PaymentRequest, PaymentStatus, StatusReason};
 use crate::ledger::hub::{Credit, Executed, Rejection, Transfer};

@@ -424,7 +424,8 @@ pub async fn transactions(
     }
     let mut links = Links::new();
     links.insert("self".into(), Link::plain(format!("{}/transactions", render::path(version, p.id.as_str()))));
-    links.insert("request".into(), Link::plain(render::path(version, p.id.as_str())));
+    // 1.5.0.43's `CreditTransferTransactionLinks`: the list's request is its `parent`.
+    links.insert("parent".into(), Link::plain(render::path(version, p.id.as_str())));
     Ok(Hal(HalCreditTransferTransactions { credit_transfer_transaction: listed, links }).into_response())
 }
 

@@ -110,8 +110,9 @@ fn midnight(day: jiff::civil::Date, tz: &TimeZone) -> Option<String> {
     day.to_zoned(tz.clone()).ok().map(|z| z.strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string())
 }
 
-/// `self`, `confirmation` while the PISP's confirmation is awaited, `transactions` for a standing
-/// order on v1.6.2.
+/// The request itself (`self` in 1.4.0.47's `PaymentRequestLinks`, `request` from 1.4.2 on, as
+/// 1.5.0.43 names it), `confirmation` while the PISP's confirmation is awaited, `transactions` for
+/// a standing order on v1.6.2.
 fn links(p: &PaymentRequest, version: ApiVersion) -> Links {
     let here = path(version, p.id.as_str());
     let mut links = Links::new();
@@ -121,6 +122,7 @@ fn links(p: &PaymentRequest, version: ApiVersion) -> Links {
     if version >= ApiVersion::V1_6_2 && p.is_standing_order() {
         links.insert("transactions".into(), Link::plain(format!("{here}/transactions")));
     }
-    links.insert("self".into(), Link::plain(here));
+    let name = if version == ApiVersion::V1 { "self" } else { "request" };
+    links.insert(name.into(), Link::plain(here));
     links
 }

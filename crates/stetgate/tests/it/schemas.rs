@@ -182,6 +182,24 @@ fn payment(id: &str, extra: Value) -> Value {
     body
 }
 
+/// The links of `body` are named as the official `schema` declares its `_links` (neither
+/// official file closes its objects, so a link under another name would pass the validators).
+fn assert_links_named(spec: &Value, schema: &str, body: &Value) {
+    let schemas = if spec.get("definitions").is_some() { &spec["definitions"] } else { &spec["components"]["schemas"] };
+    let reference = schemas[schema]["properties"]["_links"]["$ref"].as_str().unwrap();
+    let links = reference.rsplit('/').next().unwrap();
+    let declared = schemas[links]["properties"].as_object().unwrap();
+    let sent = body["_links"].as_object().unwrap();
+    assert!(!sent.is_empty(), "{schema} without links: {body}");
+    for name in sent.keys() {
+        assert!(
+            declared.contains_key(name),
+            "_links.{name} is not one of {links}'s {:?}: {body}",
+            declared.keys().collect::<Vec<_>>()
+        );
+    }
+}
+
 /// Approves a payment request as Marc and returns the factor he brings back.
 async fn approved(client: &stet_tpp::TppClient, created: &Value) -> String {
     let answers = stet_tpp::PsuAnswers { psu_id: "D0999990I0".into(), otp: "12345678".into(), accounts: None };
@@ -220,6 +238,7 @@ async fn payment_bodies_match_stet_1_4_0_47_on_v1_and_1_5_0_43_on_v1_6_2() {
     let (status, created) = send(Method::POST, "/stet/psd2/v1/payment-requests", Some(&body)).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_valid(&v1, "HalPaymentRequestCreation", &created);
+    assert_links_named(&v1, "HalPaymentRequestCreation", &created);
     approved(&client, &created).await;
     let id = created["_links"]["consentApproval"]["href"]
         .as_str()
@@ -233,6 +252,7 @@ async fn payment_bodies_match_stet_1_4_0_47_on_v1_and_1_5_0_43_on_v1_6_2() {
         .to_owned();
     let (_, report) = send(Method::GET, &format!("/stet/psd2/v1/payment-requests/{id}"), None).await;
     assert_valid(&v1, "HalPaymentRequest", &report);
+    assert_links_named(&v1, "HalPaymentRequest", &report);
     let (status, error) =
         send(Method::POST, "/stet/psd2/v1/payment-requests", Some(&payment("bad", json!({"numberOfTransactions": 2}))))
             .await;
@@ -250,6 +270,7 @@ async fn payment_bodies_match_stet_1_4_0_47_on_v1_and_1_5_0_43_on_v1_6_2() {
     let (status, created) = send(Method::POST, "/stet/psd2/v1.6.2/payment-requests", Some(&body)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_valid_1_5(&v15, "HalAuthenticationRequest", &created);
+    assert_links_named(&v15, "HalAuthenticationRequest", &created);
     let factor = approved(&client, &created).await;
     let id = created["_links"]["consentApproval"]["href"]
         .as_str()
@@ -263,15 +284,19 @@ async fn payment_bodies_match_stet_1_4_0_47_on_v1_and_1_5_0_43_on_v1_6_2() {
         .to_owned();
     let (_, waiting) = send(Method::GET, &format!("/stet/psd2/v1.6.2/payment-requests/{id}"), None).await;
     assert_valid_1_5(&v15, "HalPaymentRequest", &waiting);
+    assert_links_named(&v15, "HalPaymentRequest", &waiting);
+    assert!(waiting["_links"].get("confirmation").is_some(), "awaiting its confirmation: {waiting}");
     let confirmation = json!({"nonce": created["nonce"], "psuAuthenticationFactor": factor});
     assert_valid_1_5(&v15, "ConfirmationResource", &confirmation);
     let (status, confirmed) =
         send(Method::POST, &format!("/stet/psd2/v1.6.2/payment-requests/{id}/confirmation"), Some(&confirmation)).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
     assert_valid_1_5(&v15, "HalPaymentRequest", &confirmed);
+    assert_links_named(&v15, "HalPaymentRequest", &confirmed);
     let (_, executions) =
         send(Method::GET, &format!("/stet/psd2/v1.6.2/payment-requests/{id}/transactions"), None).await;
     assert_valid_1_5(&v15, "HalCreditTransfertTransactions", &executions);
+    assert_links_named(&v15, "HalCreditTransfertTransactions", &executions);
     assert_eq!(executions["creditTransferTransaction"].as_array().unwrap().len(), 1, "today's execution");
     let (status, error) = send(Method::POST, "/stet/psd2/v1.6.2/payment-requests", Some(&payment("bad-2", json!({"supplementaryData": {"acceptedAuthenticationApproach": ["DECOUPLED"], "successfulReportUrl": "https://pisp.example/ok"}})))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
