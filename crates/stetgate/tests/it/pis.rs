@@ -256,6 +256,38 @@ async fn the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais(db: TestDb) {
     assert_eq!(debit["status"], "BOOK");
 }
 
+/// An approved request waits for the PISP's confirmation: the scheduler, which executes what is
+/// due today, leaves it alone and nothing is debited until the PISP confirms.
+async fn nothing_executes_before_the_pisps_confirmation(db: TestDb) {
+    let p = pisp(db).await;
+    let (before, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let token = p.token().await;
+    let body = single("unconfirmed-1", "31.40", Some(MARC_1));
+    let (id, approval) = p.create(ApiVersion::V1_6_2, &token, &body).await;
+    let back = p.approve(&approval, MARC, None).await;
+    p.tick().await;
+    p.app.clock.advance(jiff::SignedDuration::from_mins(2));
+    p.tick().await;
+    let token = p.token().await;
+    let waiting = p.get(ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(waiting["paymentRequest"]["paymentInformationStatus"], "ACTC", "{waiting}");
+    let (unchanged, transactions) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    assert_eq!(unchanged, before, "nothing debited before the confirmation");
+    assert!(
+        !transactions.iter().any(|t| t["transactionAmount"]["amount"] == "31.40"),
+        "no operation before the confirmation: {transactions:?}"
+    );
+    let nonce = p.post(ApiVersion::V1_6_2, &token, &body).await.1["nonce"].clone();
+    let (status, done) = p
+        .confirm(ApiVersion::V1_6_2, &token, &id, &json!({"nonce": nonce, "psuAuthenticationFactor": factor(&back)}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{done}");
+    let (after, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&before) - cents(&after), 3140, "debited once confirmed: {before} -> {after}");
+}
+
 async fn v1_executes_on_approval_and_answers_405_to_put_and_confirmation(db: TestDb) {
     let p = pisp(db).await;
     let token = p.token().await;
@@ -322,6 +354,32 @@ async fn refusals_carry_the_stet_reason_code(db: TestDb) {
         b["initiatingParty"]["postalAddress"] = json!({"addressLine": ["18 rue de la DSP2"], "country": "france"});
         assert_eq!(code(version, b).await.1, "FF01", "{version}: a country is two capital letters");
     }
+    // The bank's own reason codes, the same on every version.
+    for (version, id) in [(ApiVersion::V1, "c1"), (ApiVersion::V1_4_2, "c2"), (ApiVersion::V1_6_2, "c3")] {
+        let mut b = single(&format!("{id}-ac01"), "10.00", None);
+        b["debtorAccount"] = json!({"iban": "FR7613807008043001965405159"});
+        assert_eq!(code(version, b).await.1, "AC01", "{version}: a debtor IBAN whose check digits fail");
+        let mut b = single(&format!("{id}-ac01-payee"), "10.00", None);
+        b["beneficiary"]["creditorAccount"] = json!({"iban": "FR7630004000031234567890144"});
+        assert_eq!(code(version, b).await.1, "AC01", "{version}: a payee IBAN whose check digits fail");
+        let mut b = single(&format!("{id}-rr03"), "10.00", None);
+        b["beneficiary"]["creditor"]["name"] = json!(" ");
+        assert_eq!(code(version, b).await.1, "RR03", "{version}: a payee without a name");
+        let mut b = single(&format!("{id}-ch03"), "10.00", None);
+        b["creditTransferTransaction"][0]["requestedExecutionDate"] = json!("2027-12-01T00:00:00+01:00");
+        assert_eq!(code(version, b).await.1, "CH03", "{version}: beyond the bank's horizon (365 days at most)");
+        let mut b = single(&format!("{id}-approach"), "10.00", None);
+        b["supplementaryData"]["acceptedAuthenticationApproach"] = json!(["DECOUPLED"]);
+        let (status, message, error) = code(version, b).await;
+        assert_eq!((status, message.as_str()), (400, "FF01"), "{version}: no REDIRECT offered: {error}");
+    }
+    let mut b = single("c4-am18", "1.00", None);
+    let t = b["creditTransferTransaction"][0].clone();
+    b["creditTransferTransaction"] = json!(vec![t; 101]);
+    b["numberOfTransactions"] = json!(101);
+    for version in [ApiVersion::V1_4_2, ApiVersion::V1_6_2] {
+        assert_eq!(code(version, b.clone()).await.1, "AM18", "{version}: 100 instructions at most");
+    }
 }
 
 async fn the_same_request_twice_is_one_request(db: TestDb) {
@@ -336,6 +394,30 @@ async fn the_same_request_twice_is_one_request(db: TestDb) {
     let (status, error, _) = p.post(ApiVersion::V1_4_2, &token, &other).await;
     assert_eq!((status, error["message"].as_str()), (StatusCode::BAD_REQUEST, Some("FF01")), "{error}");
     assert!(error["error"].as_str().unwrap().contains(&first), "{error}");
+    for (version, id) in [(ApiVersion::V1, "idem-v1"), (ApiVersion::V1_6_2, "idem-v162")] {
+        let body = single(id, "5.00", None);
+        let (first, _) = p.create(version, &token, &body).await;
+        let (second, _) = p.create(version, &token, &body).await;
+        assert_eq!(first, second, "{version}: a retry is the same request");
+    }
+    // The key is the PISP's own: under the same paymentInformationId, another PISP's body (the
+    // one this PISP was refused) is another PISP's request.
+    let spec = CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() };
+    let second_pisp = p.app.tpp("PSDFR-ACPR-99998", spec);
+    p.app.register(&second_pisp).await;
+    let client = p.app.tpp_client(BP, &second_pisp);
+    let tokens: stet_tpp::Tokens = client.pisp_token("PSDFR-ACPR-99998").await.unwrap().json().await.unwrap();
+    let theirs = client
+        .signed(Method::POST, "/stet/psd2/v1.4.2/payment-requests")
+        .bearer(&tokens.access_token)
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::CREATED, "another PISP's key");
+    let theirs: Value = theirs.json().await.unwrap();
+    let link = theirs["_links"]["consentApproval"]["href"].as_str().unwrap();
+    assert!(!link.contains(&first), "another request: {link}");
 }
 
 async fn refused_expired_and_failed_approvals_are_rejected_with_their_reason(db: TestDb) {
@@ -1030,6 +1112,7 @@ async fn a_bulk_payment_executes_each_instruction(db: TestDb) {
 
 db_tests!(
     the_whole_walk_on_v1_6_2_debits_the_account_seen_in_ais,
+    nothing_executes_before_the_pisps_confirmation,
     v1_executes_on_approval_and_answers_405_to_put_and_confirmation,
     refusals_carry_the_stet_reason_code,
     the_same_request_twice_is_one_request,
