@@ -247,6 +247,12 @@ async fn a_withdrawal_cuts_access_at_once_on_another_node_and_spares_the_others(
         .await
         .unwrap();
     assert_eq!(balances.status(), StatusCode::FORBIDDEN, "no consent left");
+    // Then the card issuer's: its funds confirmations stop on the other node too, refresh included.
+    browser.withdraw(&after, CARD_ISSUER, "cbpii").await;
+    let (_, funds) = calls(&second, &s).await;
+    assert_eq!(funds, StatusCode::UNAUTHORIZED, "the card issuer's token is revoked, on the other node too");
+    let refreshed = second.tpp_client(BP, &s.card_issuer.0).refresh(CARD_ISSUER, &s.card_refresh).await.unwrap();
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST, "and its refresh refused");
 }
 
 async fn csrf_and_attempt_limits_hold(db: TestDb) {

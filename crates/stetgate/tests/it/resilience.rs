@@ -249,12 +249,35 @@ impl Drop for PrivateCluster {
 async fn postgres_restarted_under_load() {
     let Some(cluster) = PrivateCluster::start() else { return };
     let db = TestDb::postgres_on(&cluster.admin_url()).await;
+    let url = db.url().to_owned();
     let app = Arc::new(spawn_app_with(db, AppOptions::default()).await);
     let tpp = app.tpp(ORG, CertSpec::default());
     app.register(&tpp).await;
     let token = app.access_token(&tpp, HOST, LEA, "aisp", None).await;
 
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Writes through the restart: revocations, each answered 200 only once committed.
+    let revocations = {
+        let (queue, client, stop) = (issue_tokens(&url, ORG, 400).await, app.tpp_client(HOST, &tpp), stop.clone());
+        tokio::spawn(async move {
+            let (mut acknowledged, mut refused) = (Vec::new(), 0);
+            for token in queue {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let response = client.revoke(ORG, &token).await.unwrap();
+                match response.status() {
+                    StatusCode::OK => acknowledged.push(token),
+                    StatusCode::SERVICE_UNAVAILABLE => refused += 1,
+                    other => {
+                        panic!("a revocation under a database restart: {other} {}", response.text().await.unwrap())
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            (acknowledged, refused)
+        })
+    };
     let mut load = Vec::new();
     for _ in 0..4 {
         let (app, tpp, token, stop) = (app.clone(), tpp.clone(), token.clone(), stop.clone());
@@ -318,6 +341,22 @@ async fn postgres_restarted_under_load() {
         }
     }
     assert!(unavailable > 0, "the load saw the outage");
+    let (acknowledged, refused) = revocations.await.unwrap();
+    assert!(
+        !acknowledged.is_empty() && refused > 0,
+        "revocations before, during and after the outage: {} acknowledged, {refused} refused",
+        acknowledged.len()
+    );
+    let store = stetgate::store::Store::open(&url).await.unwrap();
+    for token in &acknowledged {
+        let pair =
+            store.pair_by_access_token(&stetgate::secret::Secret::from_client(token).hash()).await.unwrap().unwrap();
+        assert!(pair.revoked_at.is_some(), "a revocation answered 200 across the restart was lost");
+    }
+    store.close().await;
+    let last = acknowledged.last().unwrap();
+    let refused_token = client.signed(Method::GET, "/stet/psd2/v1.4.2/accounts").bearer(last).send().await.unwrap();
+    assert_eq!(refused_token.status(), StatusCode::UNAUTHORIZED, "a revoked token stays refused");
 }
 
 /// Token pairs issued straight into the store, each with its own PSU (one pair per PSU and TPP).
