@@ -210,8 +210,11 @@ impl Store {
         Ok(())
     }
 
-    /// Closes every connection (on shutdown).
+    /// Closes every connection (on shutdown): the pool's and SQLite's hot-read connections.
     pub async fn close(&self) {
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
         self.pool.close().await;
     }
 

@@ -18,6 +18,7 @@ use super::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One bound value of a statement's `$n` parameter (the hot reads bind text only).
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +113,8 @@ pub(super) fn col<T: FromColumn>(row: &dyn ReadRow, column: &str) -> Result<T, S
 pub(super) struct SqliteReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Set by [`SqliteReaders::close`]: no connection is opened or kept after it.
+    closed: AtomicBool,
 }
 
 /// How long a hot read waits for a lock (see [`SqliteReaders::open`]).
@@ -126,7 +129,13 @@ const PARAMETER_NAMES: [&str; 8] = ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$
 
 impl SqliteReaders {
     pub(super) fn new(path: &Path) -> SqliteReaders {
-        SqliteReaders { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }
+        SqliteReaders { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), closed: AtomicBool::new(false) }
+    }
+
+    /// Closes the idle connections; every later read fails as the closed sqlx pool does.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
@@ -150,6 +159,9 @@ impl SqliteReaders {
         params: &[Param<'_>],
         decode: impl Fn(&dyn ReadRow) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(StoreError::Database(sqlx::Error::PoolClosed));
+        }
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let connection = match taken {
             Some(connection) => connection,
@@ -158,7 +170,7 @@ impl SqliteReaders {
         let result = run(&connection, sql, params, decode);
         // A connection whose statement failed is closed, not kept: whatever went wrong with it
         // (a file replaced under it, an I/O error) is not handed to the next read.
-        if result.is_ok() {
+        if result.is_ok() && !self.closed.load(Ordering::SeqCst) {
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() < KEPT {
                 idle.push(connection);
