@@ -471,6 +471,10 @@ async fn a_signed_date_must_be_near_the_bank_s_clock(db: TestDb) {
         .await;
     let stale = http_date(now.checked_sub(jiff::SignedDuration::from_mins(10)).unwrap());
     refused(signed(stale).send().await.unwrap(), StatusCode::BAD_REQUEST, "away from the bank's clock").await;
+    accepted(signed(http_date(now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap())).send().await.unwrap())
+        .await;
+    let ahead = http_date(now.checked_add(jiff::SignedDuration::from_mins(10)).unwrap());
+    refused(signed(ahead).send().await.unwrap(), StatusCode::BAD_REQUEST, "away from the bank's clock").await;
     refused(signed("yesterday".into()).send().await.unwrap(), StatusCode::BAD_REQUEST, "not an HTTP date").await;
 }
 
