@@ -386,6 +386,10 @@ async fn certificates_the_ocsp_responder_says_are_revoked_are_refused() {
     assert!(answers.iter().all(|l| l.contains("age_secs")), "{answers:?}");
     let metrics = node.state.metrics.render();
     assert!(metrics.contains("source=\"ocsp\"") && metrics.contains("outcome=\"good\""), "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("stetgate_revocation_status_age_seconds") && l.contains("source=\"ocsp\"")),
+        "the age of the status each decision rests on: {metrics}"
+    );
 
     // A QSealC revoked after its registration: once the responder's "good" is no longer current
     // (max_age_secs = 3600), the responder is asked again and the signed calls are refused.
