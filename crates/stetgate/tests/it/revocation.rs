@@ -387,7 +387,9 @@ async fn certificates_the_ocsp_responder_says_are_revoked_are_refused() {
     let metrics = node.state.metrics.render();
     assert!(metrics.contains("source=\"ocsp\"") && metrics.contains("outcome=\"good\""), "{metrics}");
     assert!(
-        metrics.lines().any(|l| l.starts_with("stetgate_revocation_status_age_seconds") && l.contains("source=\"ocsp\"")),
+        metrics
+            .lines()
+            .any(|l| l.starts_with("stetgate_revocation_status_age_seconds") && l.contains("source=\"ocsp\"")),
         "the age of the status each decision rests on: {metrics}"
     );
 
@@ -431,6 +433,14 @@ async fn when_the_responder_is_down_soft_fail_accepts_and_hard_fail_refuses() {
     let error = body["error"].as_str().unwrap_or_default();
     assert!(error.contains("revocation status of the QWAC could not be established"), "{body}");
     assert!(node.state.metrics.render().contains("outcome=\"hard_fail\""));
+
+    // A QSealC of the hard-fail anchor (its QWAC of the soft-fail one) is not registered either.
+    let org = "PSDFR-ACPR-30003";
+    let mixed = TestTpp { org_id: org.into(), qwac: soft_ca.issue(org, "qwac"), qseal: hard_ca.issue(org, "qseal") };
+    let (status, body) = register(&node, &mixed).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let text = body["error_description"].as_str().unwrap_or_default();
+    assert!(text.contains("revocation status of the QSealC could not be established"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
