@@ -4,7 +4,8 @@
 //! that is down, slow or answering garbage (503 + Retry-After, counted in the statistics, the
 //! circuit opens, other banks untouched); a bearer token instead of a client certificate; an
 //! account blocked or closed at the adapter; `max_concurrent`; no PSU id or IBAN in the logs;
-//! `stetgate core-banking serve` and the published contract.
+//! `stetgate core-banking serve` and the published contract, and stetgate configured by the
+//! operator guide's block walking through that command's process.
 
 use crate::harness::{
     AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, issue_with, serve_https, spawn_app_with,
@@ -653,6 +654,94 @@ async fn the_reference_adapter_command_serves_the_contract() {
     assert_follows_contract("PaymentStatusBody", &polled);
     assert_eq!(submit(true).await, (StatusCode::OK, polled), "a second submission executes nothing");
     assert_eq!(submit(false).await.0, StatusCode::BAD_REQUEST, "the key travels as Idempotency-Key");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// stetgate configured by docs/operator-guide.md's `[core_banking."13807"]` block (its URL and file
+/// paths replaced) against `stetgate core-banking serve` in a process of its own, as a bank's
+/// developers run the pair: mutual TLS and a bearer token, AIS and funds confirmation on the
+/// adapter's database, a payment executed by its hub and found booked by the scheduler's poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stetgate_walks_through_the_reference_adapter_process_configured_as_the_guide_shows() {
+    use std::io::{BufRead, BufReader};
+    let pki = Pki::new();
+    let core_db = TestDb::sqlite();
+    let client = issue_with(&pki.ca, ORG, TppCertKind::Qwac, &CertSpec::default());
+    let token_file = pki.file("core.token", "core-token-0123456789\n");
+    let adapter_dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["core-banking", "serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(pki.file("server.pem", &pki.server.cert_pem))
+        .arg("--tls-key")
+        .arg(pki.file("server.key", &pki.server.key_pem))
+        .arg("--client-ca")
+        .arg(pki.file("clients.pem", &pki.ca.root().cert_pem))
+        .arg("--bearer-token-file")
+        .arg(&token_file)
+        .arg("--data-dir")
+        .arg(adapter_dir.path())
+        .args(["--database-url", core_db.url()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("https://")).unwrap_or_else(|| panic!("{line}"));
+    let port = url.trim_end_matches("/v1/").rsplit(':').next().unwrap().to_owned();
+    // The adapter seeded the personas before it listened: its Marc is richer than stetgate's.
+    sqlx::any::install_default_drivers();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(core_db.url()).await.unwrap();
+    sqlx::query("UPDATE accounts SET booked_balance_minor = 100000000 WHERE iban = $1")
+        .bind(MARC_1)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+
+    let guide = include_str!("../../../../docs/operator-guide.md");
+    let section = guide.split("## Connecting your core banking system").nth(1).expect("the section");
+    let mut block = section.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("its block").to_owned();
+    let files = [
+        ("https://core.bank.example/stetgate", format!("https://localhost:{port}")),
+        ("/etc/stetgate/core-ca.pem", pki.file("core-ca.pem", &pki.ca.root().cert_pem).display().to_string()),
+        ("/etc/stetgate/core-client.pem", pki.file("client.pem", &client.cert_pem).display().to_string()),
+        ("/etc/stetgate/core-client.key", pki.file("client.key", &client.key_pem).display().to_string()),
+        ("/etc/stetgate/core.token", token_file.display().to_string()),
+        ("/etc/stetgate/hub-callback.key", pki.file("hub.key", HUB_KEY).display().to_string()),
+    ];
+    for (placeholder, real) in &files {
+        assert!(block.contains(placeholder), "the guide's block names {placeholder}");
+        block = block.replace(placeholder, real);
+    }
+    let bank = "[[banks]]\ncode = \"13807\"\nname = \"Banque Populaire Grand Ouest\"\n";
+    let config = crate::harness::load_production_config(pki.dir.path(), &format!("{bank}{block}"))
+        .expect("the guide's block loads");
+    let connector = config.core_banking[&bp()].clone();
+    let options = AppOptions { core_banking: BTreeMap::from([(bp(), connector)]), ..AppOptions::default() };
+    let p = crate::pis::pisp_with(TestDb::sqlite(), options).await;
+
+    let (booked, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    assert_eq!(booked, "1000000.00", "the adapter's balance, not stetgate's own ledger's");
+    let card_issuer =
+        p.app.tpp("PSDFR-ACPR-77777", CertSpec { roles: vec![eidas::psd2::Role::CardIssuing], ..CertSpec::default() });
+    p.app.register(&card_issuer).await;
+    let cbpii = p.app.access_token(&card_issuer, BP, MARC, "cbpii", Some(&[MARC_1_ID])).await;
+    let ask = json!({"paymentCoverageRequestId": "Coverage1", "instructedAmount": {"currency": "EUR", "amount": "900000.00"}, "accountId": {"iban": MARC_1}});
+    let (status, body, _) =
+        call(&p.app, &card_issuer, BP, &cbpii, Method::POST, "/stet/psd2/v1.4.2/funds-confirmations", Some(ask)).await;
+    assert_eq!((status, &body["result"]), (StatusCode::OK, &json!(true)), "on the adapter's balance: {body}");
+
+    let token = p.token().await;
+    let (id, _) = pay(&p, &token, "process-1", "42.50").await;
+    // The adapter answers pending and calls nobody back (no --callback-url): the poll finds it.
+    p.app.clock.advance(jiff::SignedDuration::from_mins(4));
+    p.tick().await;
+    let token = p.token().await;
+    let done = p.get(stet::ApiVersion::V1_6_2, &token, &id).await;
+    assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{done}");
+    let (booked, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
+    assert_eq!(booked, "999957.50", "debited in the adapter's database, seen so through AIS");
     child.kill().unwrap();
     child.wait().unwrap();
 }
