@@ -356,6 +356,40 @@ fn parse_column<T>(value: String, column: &str, parse: impl FnOnce(&str) -> Opti
 
 #[cfg(test)]
 mod tests {
+    use super::banks::BankRecord;
+
+    /// A connection released while still inside a transaction (as a COMMIT that failed on a full
+    /// disk leaves it) is closed, not handed to the next write: that write would otherwise run
+    /// inside the dead transaction (never committed) or wait behind its lock ("database is
+    /// locked" until restart).
+    #[tokio::test]
+    async fn a_connection_released_inside_a_transaction_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = super::sqlite_url(&dir.path().join("stetgate.db"), "rwc");
+        let store = super::Store::open(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let bank = |code: &str| BankRecord {
+            code: stet::BankCode::parse(code).unwrap(),
+            name: format!("Bank {code}"),
+            brand: "test".into(),
+        };
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        {
+            let mut connection = store.pool().acquire().await.unwrap();
+            let mut transaction = sqlx::Connection::begin(&mut *connection).await.unwrap();
+            sqlx::query("INSERT INTO banks (code, name, brand, created_at) VALUES ('99991', 'Lost', 'test', 0)")
+                .execute(&mut *transaction)
+                .await
+                .unwrap();
+            // Neither committed nor rolled back: the connection goes back inside its transaction.
+            std::mem::forget(transaction);
+        }
+        store.upsert_bank(&bank("99992"), now).await.expect("the next write is not stuck behind the lock");
+        let elsewhere = super::Store::open(&url).await.unwrap();
+        assert!(elsewhere.bank(bank("99992").code).await.unwrap().is_some(), "and it is committed");
+        assert!(elsewhere.bank(bank("99991").code).await.unwrap().is_none(), "the abandoned write is not");
+    }
+
     #[test]
     fn sqlite_and_postgres_migrations_are_kept_in_step() {
         let names = |db: &str| {
