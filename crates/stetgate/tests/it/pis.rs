@@ -440,6 +440,14 @@ async fn refused_expired_and_failed_approvals_are_rejected_with_their_reason(db:
     let (late, _) = p.create(ApiVersion::V1_4_2, &token, &single("ko-2", "5.00", None)).await;
     p.app.clock.advance(jiff::SignedDuration::from_mins(16));
     p.tick().await;
+    // The scheduler rejected it (read from the store: a GET would reject it on its own).
+    let bank = stet::BankCode::parse("13807").unwrap();
+    let stored = p.app.store.payment_request(bank, &stet::ResourceId::parse(&late).unwrap()).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.reason),
+        (stetgate::pis::model::PaymentStatus::Rjct, Some(stetgate::pis::model::StatusReason::Noas)),
+        "the scheduler's pass"
+    );
     let status = p.get(ApiVersion::V1_4_2, &token, &late).await;
     assert_eq!(status["paymentRequest"]["statusReasonInformation"], "NOAS", "{status}");
     // Three wrong codes.
@@ -451,6 +459,7 @@ async fn refused_expired_and_failed_approvals_are_rejected_with_their_reason(db:
     assert!(back.location.starts_with(KO_URL));
     let status = p.get(ApiVersion::V1_4_2, &token, &failed).await;
     assert_eq!(status["paymentRequest"]["paymentInformationStatus"], "RJCT");
+    assert_eq!(status["paymentRequest"]["statusReasonInformation"], "MS03", "the PSU could not be authenticated");
 }
 
 async fn the_hub_refuses_insufficient_funds_and_a_closed_account(db: TestDb) {
