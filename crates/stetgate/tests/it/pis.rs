@@ -765,6 +765,21 @@ async fn two_nodes_running_the_scheduler_execute_once(db: TestDb) {
     let cents = |s: &str| (s.parse::<f64>().unwrap() * 100.0).round() as i64;
     assert_eq!(cents(&before) - cents(&after), 900, "one debit");
     assert_eq!(p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"]["paymentInformationStatus"], "ACSC");
+    // The claim itself, not only the hub's own key, makes it once: of many claims of one
+    // execution made at the same moment from both nodes, one wins.
+    let (bank, request) = (stet::BankCode::parse("13807").unwrap(), stet::ResourceId::parse(&id).unwrap());
+    let day: jiff::civil::Date = "2026-12-01".parse().unwrap();
+    let now = stetgate::clock::Clock::now(&p.app.clock);
+    let claims = (0..8).map(|i| {
+        let store = if i % 2 == 0 { p.app.store.clone() } else { second.store.clone() };
+        let request = request.clone();
+        tokio::spawn(async move { store.claim_execution(bank, &request, 0, day, now).await.unwrap() })
+    });
+    let mut won = 0;
+    for claim in claims.collect::<Vec<_>>() {
+        won += usize::from(claim.await.unwrap());
+    }
+    assert_eq!(won, 1, "one claim of eight wins");
 }
 
 async fn another_pisps_request_is_not_found(db: TestDb) {
