@@ -404,3 +404,62 @@ impl PaymentRefusal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn months_keep_the_start_s_day_or_the_month_s_last() {
+        assert_eq!(Frequency::Monthly.nth(day("2027-01-31"), 1), Some(day("2027-02-28")));
+        assert_eq!(
+            Frequency::Monthly.nth(day("2027-01-31"), 2),
+            Some(day("2027-03-31")),
+            "from the start, not chained"
+        );
+        assert_eq!(Frequency::Quarterly.nth(day("2026-11-30"), 1), Some(day("2027-02-28")));
+        assert_eq!(Frequency::Annual.nth(day("2028-02-29"), 1), Some(day("2029-02-28")));
+        assert_eq!(Frequency::EveryTwoWeeks.nth(day("2026-11-23"), 1), Some(day("2026-12-07")));
+        assert_eq!(Frequency::Daily.nth(day("2026-11-23"), 0), Some(day("2026-11-23")), "n = 0 is the start");
+    }
+
+    #[test]
+    fn a_weekend_moves_to_the_following_or_the_preceding_working_day() {
+        // Saturday 28 November 2026.
+        assert_eq!(ExecutionRule::Following.apply(day("2026-11-28")), day("2026-11-30"));
+        assert_eq!(ExecutionRule::Preceding.apply(day("2026-11-28")), day("2026-11-27"));
+        assert_eq!(ExecutionRule::Following.apply(day("2026-11-29")), day("2026-11-30"));
+        assert_eq!(ExecutionRule::Preceding.apply(day("2026-11-26")), day("2026-11-26"), "a Thursday stays");
+    }
+
+    #[test]
+    fn a_schedule_lists_its_shifted_days_within_its_end() {
+        let monthly = |rule, end: Option<&str>| Schedule { frequency: Frequency::Monthly, rule, end: end.map(day) };
+        let until = day("2027-02-28");
+        // From Saturday 28 November: 30 Nov (moved), 28 Dec, 28 Jan; 28 Feb is a Sunday moved past `until`.
+        let following = monthly(ExecutionRule::Following, None);
+        assert_eq!(
+            following.days(day("2026-11-28"), until),
+            vec![day("2026-11-30"), day("2026-12-28"), day("2027-01-28")]
+        );
+        // PREC would move the first day before the order's start: not a day of it.
+        let preceding = monthly(ExecutionRule::Preceding, None);
+        assert_eq!(
+            preceding.days(day("2026-11-28"), until),
+            vec![day("2026-12-28"), day("2027-01-28"), day("2027-02-26")]
+        );
+        let ended = monthly(ExecutionRule::Following, Some("2027-01-01"));
+        assert_eq!(
+            ended.days(day("2026-11-28"), until),
+            vec![day("2026-11-30"), day("2026-12-28")],
+            "nothing past the end"
+        );
+        // Daily over a weekend: Saturday and Sunday both move to Monday, which executes once.
+        let daily = Schedule { frequency: Frequency::Daily, rule: ExecutionRule::Following, end: None };
+        assert_eq!(daily.days(day("2026-11-27"), day("2026-11-30")), vec![day("2026-11-27"), day("2026-11-30")]);
+    }
+}
