@@ -743,6 +743,49 @@ async fn a_standing_order_executes_on_each_day_and_lists_its_executions(db: Test
     );
 }
 
+/// A monthly standing order starting on a Saturday (FWNG) executes on the Monday after; once the
+/// PISP cancels it, its next month's day passes without a debit.
+async fn a_standing_order_moves_off_weekends_and_stops_once_cancelled(db: TestDb) {
+    let p = pisp(db).await;
+    let token = p.token().await;
+    let mut body = single("so-2", "3.00", Some(MARC_1));
+    body["creditTransferTransaction"][0]["standingOrderCharacteristics"] = json!({
+        "startDate": "2026-11-28T00:00:00.000+01:00", "frequency": "MNTH", "executionRule": "FWNG"
+    });
+    let (id, (status, confirmed)) = p.approved_and_confirmed(ApiVersion::V1_6_2, &token, &body).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    let executed = async || {
+        let token = p.token().await;
+        let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}/transactions");
+        let (_, listed, _) = p.call(Method::GET, &path, &token, None).await;
+        listed["creditTransferTransaction"]
+            .as_array()
+            .map(|all| all.iter().map(|t| t["appliedExecutionDate"].as_str().unwrap()[..10].to_owned()).collect())
+            .unwrap_or_else(Vec::<String>::new)
+    };
+    for day in ["2026-11-28T09:00:00Z", "2026-11-29T09:00:00Z"] {
+        p.app.clock.set(day.parse().unwrap());
+        p.tick().await;
+    }
+    assert!(executed().await.is_empty(), "nothing on the weekend");
+    p.app.clock.set("2026-11-30T09:00:00Z".parse().unwrap());
+    p.tick().await;
+    assert_eq!(executed().await, ["2026-11-30"], "the Monday after");
+
+    let token = p.token().await;
+    let mut resource = p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"].clone();
+    resource["paymentInformationStatus"] = json!("CANC");
+    resource["statusReasonInformation"] = json!("DS02");
+    let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}");
+    let (status, answer, _) = p.call(Method::PUT, &path, &token, Some(&resource)).await;
+    assert_eq!(status, StatusCode::OK, "a running standing order is cancellable: {answer}");
+    p.app.clock.set("2026-12-28T09:00:00Z".parse().unwrap());
+    p.tick().await;
+    assert_eq!(executed().await, ["2026-11-30"], "no execution once cancelled");
+    let token = p.token().await;
+    assert_eq!(p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"]["paymentInformationStatus"], "CANC");
+}
+
 async fn two_nodes_running_the_scheduler_execute_once(db: TestDb) {
     let p = pisp(db).await;
     let second = spawn_second_node(&p.app).await;
@@ -1150,6 +1193,7 @@ db_tests!(
     a_future_payment_can_be_cancelled_before_its_day,
     a_withdrawal_stops_the_pisps_pending_payments,
     a_standing_order_executes_on_each_day_and_lists_its_executions,
+    a_standing_order_moves_off_weekends_and_stops_once_cancelled,
     another_pisps_request_is_not_found,
     an_instant_payment_executes_at_once,
     a_debtor_not_named_by_its_iban_is_refused_rr01,
