@@ -191,6 +191,17 @@ async fn a_psu_signs_in_with_the_code_the_banks_gateway_delivered() {
         url::Url::parse(&location).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     let tokens = client.exchange_code(ORG, &code_param, CALLBACK).await.unwrap();
     assert_eq!(tokens.status(), 200, "a production token from a gateway-delivered code");
+    let tokens: stet_tpp::Tokens = tokens.json().await.unwrap();
+    let accounts = client
+        .signed(reqwest::Method::GET, "/stet/psd2/v1.4.2/accounts")
+        .bearer(&tokens.access_token)
+        .header("psu-ip-address", "192.0.2.10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), 200, "and Marc's accounts with it");
+    let accounts: serde_json::Value = accounts.json().await.unwrap();
+    assert!(!accounts["accounts"].as_array().unwrap().is_empty(), "{accounts}");
 
     // An online-banking id alone cannot make the bank send message after message: five codes a
     // quarter hour, then the same page and no message.
