@@ -119,12 +119,17 @@ impl ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        ApiError::store("store", e)
+    }
+}
+
+impl ApiError {
+    /// A store failure met while `doing` something (named in the logged cause, never sent): an
+    /// outage is 503, a value the database holds that stetgate cannot read is a defect (500).
+    pub fn store(doing: &str, e: crate::store::StoreError) -> ApiError {
         match e {
-            // A value the database holds that stetgate cannot read is a defect, not an outage.
-            crate::store::StoreError::Corrupt(what) => {
-                ApiError::Internal(format!("corrupt value in the store: {what}"))
-            }
-            other => ApiError::unavailable(other),
+            crate::store::StoreError::Corrupt(what) => ApiError::Internal(format!("{doing}: corrupt value: {what}")),
+            other => ApiError::unavailable(format!("{doing}: {other}")),
         }
     }
 }
@@ -327,7 +332,24 @@ impl OAuthError {
 
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        OAuthError::unavailable(e)
+        OAuthError::store("store", e)
+    }
+}
+
+impl OAuthError {
+    /// [`ApiError::store`] in the OAuth format: 503 `temporarily_unavailable` for an outage, 500
+    /// `server_error` for a value stetgate cannot read; the cause logged, never sent.
+    pub fn store(doing: &str, e: crate::store::StoreError) -> OAuthError {
+        match e {
+            crate::store::StoreError::Corrupt(what) => OAuthError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                error: "server_error",
+                description: "an internal error occurred; retry later, and quote the X-Request-ID if it persists"
+                    .to_owned(),
+                cause: Some(format!("{doing}: corrupt value: {what}")),
+            },
+            other => OAuthError::unavailable(format!("{doing}: {other}")),
+        }
     }
 }
 

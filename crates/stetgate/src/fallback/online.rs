@@ -86,8 +86,9 @@ fn message(t: &'static Texts, bank: &Bank, status: StatusCode, text: &str, error
     html(status, MessagePage { frame: frame(t, &look), message: text, error }.render())
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
-    ApiError::unavailable(format!("online banking: {e}")).into_response()
+/// A store or ledger failure: 503 (500 for a value stetgate cannot read), the cause logged.
+fn unavailable(e: impl Into<ApiError>) -> Response {
+    e.into().into_response()
 }
 
 /// `GET /online-banking/login?fallback=<JWT>`.

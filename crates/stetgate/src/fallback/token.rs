@@ -158,5 +158,5 @@ fn login_redirect(
 }
 
 fn unavailable(e: crate::store::StoreError) -> OAuthError {
-    OAuthError::unavailable(format!("fallback: {e}"))
+    OAuthError::store("fallback", e)
 }

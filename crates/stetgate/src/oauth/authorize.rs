@@ -117,7 +117,7 @@ pub async fn start(
     let (registration, redirect_uri) = match client_and_redirect(&state, &params).await {
         Ok(found) => found,
         Err(Untrusted::Page(message)) => return page(message),
-        Err(Untrusted::Unavailable(e)) => return ApiError::unavailable(format!("registry: {e}")).into_response(),
+        Err(Untrusted::Unavailable(e)) => return ApiError::store("registry", e).into_response(),
     };
     // A registered TPP's authorization: counted in the statistics (anonymous requests are not).
     if let Some(Extension(facts)) = &facts {
@@ -509,7 +509,7 @@ async fn open_journey(
     match crate::registry::usable(&state.store, &session.journey.client_id).await {
         Ok(Ok(registration)) => Ok((session, requested, registration)),
         Ok(Err(_)) => Err(page(StatusCode::BAD_REQUEST, "The TPP is no longer registered with this bank.")),
-        Err(e) => Err(ApiError::unavailable(format!("registry: {e}")).into_response()),
+        Err(e) => Err(ApiError::store("registry", e).into_response()),
     }
 }
 
@@ -559,7 +559,7 @@ async fn choose(
         return ApiError::Internal("journey in choice without PSU".into()).into_response();
     };
     if let Err(e) = state.store.record_funds_consent(journey.bank, psu, &journey.client_id, &valid, now).await {
-        return ApiError::unavailable(format!("consent store: {e}")).into_response();
+        return ApiError::store("funds consent", e).into_response();
     }
     match psu::approve(state, session).await {
         Ok(true) => {}
@@ -599,7 +599,7 @@ async fn issue_code(state: &AppState, session: &Session, requested: &Requested, 
         payment: None,
     };
     if let Err(e) = state.store.insert_code(&code.hash(), &grant).await {
-        return ApiError::unavailable(format!("code store: {e}")).into_response();
+        return ApiError::store("authorization code", e).into_response();
     }
     let mut params = vec![("code", code.expose())];
     if let Some(s) = &requested.state {

@@ -28,7 +28,7 @@ fn invalid_request(description: impl Into<String>) -> OAuthError {
 }
 
 fn store_error(e: crate::store::StoreError) -> OAuthError {
-    OAuthError::unavailable(format!("token store: {e}"))
+    OAuthError::store("token store", e)
 }
 
 fn no_store(mut response: Response) -> Response {

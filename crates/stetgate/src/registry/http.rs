@@ -53,7 +53,7 @@ async fn check(state: &AppState, tpp: &TppIdentity, body: &Bytes) -> Result<supe
 }
 
 fn store_error(e: crate::store::StoreError) -> OAuthError {
-    OAuthError::unavailable(format!("registry: {e}"))
+    OAuthError::store("registry", e)
 }
 
 /// The caller may only see and change its own registration.

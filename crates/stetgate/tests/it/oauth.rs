@@ -657,3 +657,35 @@ db_tests!(
     refresh_sca_age_one_pair_and_revocation,
     tokens_are_bound_to_tpp_bank_and_scope,
 );
+
+/// A value the store holds that stetgate cannot read is a defect, not an outage: the OAuth
+/// endpoints answer 500 `server_error` without Retry-After (a TPP told to retry would retry for
+/// ever), like the resources, and the cause is logged, never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_token_row_is_an_internal_error_not_an_outage() {
+    let logs = crate::harness::logs();
+    let app = spawn_app(TestDb::sqlite()).await;
+    let tpp = app.tpp(ORG, CertSpec::default());
+    app.register(&tpp).await;
+    let token = app.access_token(&tpp, CE, LEA, "aisp", None).await;
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
+    sqlx::query("UPDATE token_pairs SET scope = 42").execute(&mut connection).await.unwrap();
+    let client = app.tpp_client(CE, &tpp);
+    let revoked = client
+        .request(Method::POST, "/stet/psd2/oauth/revoke")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("client_id={ORG}&token={token}"))
+        .send()
+        .await
+        .unwrap();
+    let request_id = revoked.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(revoked.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!revoked.headers().contains_key("retry-after"), "not an outage to wait out");
+    let body: Value = revoked.json().await.unwrap();
+    assert_eq!(body["error"], "server_error", "{body}");
+    assert!(!body.to_string().contains("scope"), "no cause reaches the TPP: {body}");
+    let causes = logs.lines_with(&[&request_id]);
+    assert!(causes.iter().any(|l| l.contains("corrupt value")), "the cause is logged: {causes:#?}");
+    let accounts = client.signed(Method::GET, "/stet/psd2/v1.4.2/accounts").bearer(&token).send().await.unwrap();
+    assert_eq!(accounts.status(), StatusCode::INTERNAL_SERVER_ERROR, "the resources say the same");
+}
