@@ -219,6 +219,14 @@ async fn the_page_lists_exactly_the_tpps_with_live_access(db: TestDb) {
     );
     let card = &page[page.find(&format!("id=\"tpp-{CARD_ISSUER}\"")).unwrap()..];
     assert!(card.contains(MARC_2) && card.contains("available funds") && !card.contains(MARC_1), "{card}");
+    // For a screen reader: each table says what its columns hold, and each withdraw button which
+    // access it withdraws (they all read "Withdraw this access" on screen).
+    assert!(aggregator.contains("<th scope=\"col\">Account</th><th scope=\"col\">Shared</th>"), "{aggregator}");
+    let labels: Vec<&str> = page.split("aria-label=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    assert!(labels.len() >= 2, "{page}");
+    assert!(labels.iter().all(|l| l.starts_with("Withdraw this access: ")), "{labels:?}");
+    let distinct: std::collections::BTreeSet<&&str> = labels.iter().collect();
+    assert_eq!(distinct.len(), labels.len(), "each button names its own access: {labels:?}");
 }
 
 async fn a_withdrawal_cuts_access_at_once_on_another_node_and_spares_the_others(db: TestDb) {
