@@ -549,17 +549,13 @@ fn assert_follows_contract(name: &str, body: &Value) {
     assert!(errors.is_empty(), "{name}: {errors:#?}\n{body:#}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_adapter_command_serves_the_contract() {
+/// `stetgate core-banking serve --listen 127.0.0.1:0` with `args`, serving: the process and the
+/// port it printed.
+fn adapter_process(args: &[&std::ffi::OsStr]) -> (std::process::Child, u16) {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("core.token");
-    std::fs::write(&token_file, "s3cret-token\n").unwrap();
     let mut child = std::process::Command::new(BIN)
-        .args(["core-banking", "serve", "--listen", "127.0.0.1:0", "--bearer-token-file"])
-        .arg(&token_file)
-        .arg("--data-dir")
-        .arg(dir.path())
+        .args(["core-banking", "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -567,7 +563,22 @@ async fn the_reference_adapter_command_serves_the_contract() {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.split_whitespace().find(|w| w.starts_with("https://")).unwrap_or_else(|| panic!("{line}"));
-    let base = url.trim_end_matches("/v1/").replace("127.0.0.1", "localhost");
+    let port = url.trim_end_matches("/v1/").rsplit(':').next().and_then(|p| p.parse().ok());
+    (child, port.unwrap_or_else(|| panic!("{line}")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_adapter_command_serves_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("core.token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let (mut child, port) = adapter_process(&[
+        "--bearer-token-file".as_ref(),
+        token_file.as_ref(),
+        "--data-dir".as_ref(),
+        dir.path().as_ref(),
+    ]);
+    let base = format!("https://localhost:{port}");
     let ca = std::fs::read(dir.path().join("pki/ca.pem")).unwrap();
     let http = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
@@ -664,32 +675,28 @@ async fn the_reference_adapter_command_serves_the_contract() {
 /// adapter's database, a payment executed by its hub and found booked by the scheduler's poll.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stetgate_walks_through_the_reference_adapter_process_configured_as_the_guide_shows() {
-    use std::io::{BufRead, BufReader};
     let pki = Pki::new();
     let core_db = TestDb::sqlite();
     let client = issue_with(&pki.ca, ORG, TppCertKind::Qwac, &CertSpec::default());
     let token_file = pki.file("core.token", "core-token-0123456789\n");
     let adapter_dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(BIN)
-        .args(["core-banking", "serve", "--listen", "127.0.0.1:0", "--tls-cert"])
-        .arg(pki.file("server.pem", &pki.server.cert_pem))
-        .arg("--tls-key")
-        .arg(pki.file("server.key", &pki.server.key_pem))
-        .arg("--client-ca")
-        .arg(pki.file("clients.pem", &pki.ca.root().cert_pem))
-        .arg("--bearer-token-file")
-        .arg(&token_file)
-        .arg("--data-dir")
-        .arg(adapter_dir.path())
-        .args(["--database-url", core_db.url()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("https://")).unwrap_or_else(|| panic!("{line}"));
-    let port = url.trim_end_matches("/v1/").rsplit(':').next().unwrap().to_owned();
+    let (server_pem, server_key) =
+        (pki.file("server.pem", &pki.server.cert_pem), pki.file("server.key", &pki.server.key_pem));
+    let clients = pki.file("clients.pem", &pki.ca.root().cert_pem);
+    let (mut child, port) = adapter_process(&[
+        "--tls-cert".as_ref(),
+        server_pem.as_ref(),
+        "--tls-key".as_ref(),
+        server_key.as_ref(),
+        "--client-ca".as_ref(),
+        clients.as_ref(),
+        "--bearer-token-file".as_ref(),
+        token_file.as_ref(),
+        "--data-dir".as_ref(),
+        adapter_dir.path().as_ref(),
+        "--database-url".as_ref(),
+        core_db.url().as_ref(),
+    ]);
     // The adapter seeded the personas before it listened: its Marc is richer than stetgate's.
     sqlx::any::install_default_drivers();
     let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(core_db.url()).await.unwrap();
