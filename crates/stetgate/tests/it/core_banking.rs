@@ -42,13 +42,19 @@ async fn core_banking_db(db: &TestDb) -> Store {
     let store = db.store().await;
     stetgate::sandbox::seed(&store, crate::harness::TEST_NOW.parse().unwrap()).await.unwrap();
     stetgate::sandbox::refresh_transactions(&store, "2026-11-21".parse().unwrap()).await.unwrap();
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(db.url()).await.unwrap();
+    make_marc_rich(db.url()).await;
+    store
+}
+
+/// Marc's first account in the core banking database of `url` holds 1,000,000.00 EUR.
+async fn make_marc_rich(url: &str) {
+    sqlx::any::install_default_drivers();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.unwrap();
     sqlx::query("UPDATE accounts SET booked_balance_minor = 100000000 WHERE iban = $1")
         .bind(MARC_1)
         .execute(&mut connection)
         .await
         .unwrap();
-    store
 }
 
 /// The adapter's certificates and stetgate's client certificate, from one test CA, as files.
@@ -698,13 +704,7 @@ async fn stetgate_walks_through_the_reference_adapter_process_configured_as_the_
         core_db.url().as_ref(),
     ]);
     // The adapter seeded the personas before it listened: its Marc is richer than stetgate's.
-    sqlx::any::install_default_drivers();
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(core_db.url()).await.unwrap();
-    sqlx::query("UPDATE accounts SET booked_balance_minor = 100000000 WHERE iban = $1")
-        .bind(MARC_1)
-        .execute(&mut connection)
-        .await
-        .unwrap();
+    make_marc_rich(core_db.url()).await;
 
     let guide = include_str!("../../../../docs/operator-guide.md");
     let section = guide.split("## Connecting your core banking system").nth(1).expect("the section");
