@@ -1,4 +1,4 @@
-# Shared by scripts/bench.sh and scripts/growth.sh (sourced, not run): release binaries, a
+# Shared by scripts/bench.sh and scripts/growth.sh (sourced, not run): the release build, a
 # sandbox server in a work directory, the bare-TLS baseline, the test TPP, resident memory.
 # The caller sets BIN, WORK and PORT and has cd'ed into WORK.
 

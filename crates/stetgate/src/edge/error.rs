@@ -340,16 +340,7 @@ impl OAuthError {
     /// [`ApiError::store`] in the OAuth format: 503 `temporarily_unavailable` for an outage, 500
     /// `server_error` for a value stetgate cannot read; the cause logged, never sent.
     pub fn store(doing: &str, e: crate::store::StoreError) -> OAuthError {
-        match e {
-            crate::store::StoreError::Corrupt(what) => OAuthError {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                error: "server_error",
-                description: "an internal error occurred; retry later, and quote the X-Request-ID if it persists"
-                    .to_owned(),
-                cause: Some(format!("{doing}: corrupt value: {what}")),
-            },
-            other => OAuthError::unavailable(format!("{doing}: {other}")),
-        }
+        OAuthError::from(ApiError::store(doing, e))
     }
 }
 

@@ -86,8 +86,9 @@ fn message(t: &'static Texts, bank: &Bank, status: StatusCode, text: &str, error
     html(status, MessagePage { frame: frame(t, &look), message: text, error }.render())
 }
 
-/// A store or ledger failure: 503 (500 for a value stetgate cannot read), the cause logged.
-fn unavailable(e: impl Into<ApiError>) -> Response {
+/// A store or ledger failure: the one path of infrastructure failures (503, or 500 for a value
+/// stetgate cannot read; the cause logged), as the bank's HTML error page.
+fn failure(e: impl Into<ApiError>) -> Response {
     e.into().into_response()
 }
 
@@ -146,7 +147,7 @@ pub async fn login(
         Ok(Consumed::Used) => return refuse("JWT already used".into(), client, jti).await,
         Ok(Consumed::Expired) => return refuse("JWT expired".into(), client, jti).await,
         Ok(Consumed::Unknown) => return refuse("JWT not issued by this bank".into(), client, jti).await,
-        Err(e) => return unavailable(e),
+        Err(e) => return failure(e),
     };
     let context = serde_json::json!({ "jti": claims.jti }).to_string();
     let lifetime = state.config.fallback.session_lifetime();
@@ -155,7 +156,7 @@ pub async fn login(
         Err(e) => return e.into_response(),
     };
     if let Err(e) = super::record(&state, code, Some(&client), Some(&claims.jti), "login", true, "JWT accepted").await {
-        return unavailable(e);
+        return failure(e);
     }
     if state.authenticator.redirects(code) {
         let authority = crate::edge::bank::request_authority(&headers, &uri);
@@ -370,14 +371,14 @@ pub async fn accounts(State(state): State<AppState>, Extension(bank): Extension<
     };
     let held = match state.ledger.psu_accounts(bank.code(), &psu).await {
         Ok(h) => h,
-        Err(e) => return unavailable(e),
+        Err(e) => return failure(e),
     };
     let today = state.calendar.today(state.clock.as_ref());
     let ids: Vec<stet::ResourceId> = held.iter().map(|h| h.account.resource_id.clone()).collect();
     let balances: std::collections::HashMap<stet::ResourceId, crate::ledger::Balances> =
         match state.ledger.balances(bank.code(), &ids, today).await {
             Ok(b) => b.into_iter().collect(),
-            Err(e) => return unavailable(e),
+            Err(e) => return failure(e),
         };
     let mut lines = Vec::new();
     for h in held {
@@ -409,7 +410,7 @@ pub async fn account(
     };
     let held = match state.ledger.psu_accounts(bank.code(), &psu).await {
         Ok(h) => h,
-        Err(e) => return unavailable(e),
+        Err(e) => return failure(e),
     };
     let Some(account) = held.into_iter().map(|h| h.account).find(|a| a.resource_id.as_str() == id) else {
         return message(t, &bank, StatusCode::NOT_FOUND, "No such account.", true);
@@ -423,7 +424,7 @@ pub async fn account(
         state.ledger.transactions(bank.code(), &account.resource_id, window).await,
     ) {
         (Ok(b), Ok(t)) => (b, t),
-        (Err(e), _) | (_, Err(e)) => return unavailable(e),
+        (Err(e), _) | (_, Err(e)) => return failure(e),
     };
     let lines = transactions
         .into_iter()

@@ -24,7 +24,7 @@ pub async fn fallback_token(
     pairs: &Params,
 ) -> Result<Response, OAuthError> {
     let code = bank.code();
-    let keys = match refusal(state, code, tpp, pairs).await.map_err(unavailable)? {
+    let keys = match refusal(state, code, tpp, pairs).await.map_err(store_failure)? {
         Ok(keys) => keys,
         Err(Refusal(status, error, description)) => {
             let _ = super::record(state, code, Some(&tpp.org_id), None, "token", false, &description).await;
@@ -119,10 +119,10 @@ async fn issue(
         .store
         .insert_fallback_grant(&claims.jti, code, &tpp.org_id, &claims.scope, now, expires)
         .await
-        .map_err(unavailable)?;
+        .map_err(store_failure)?;
     super::record(state, code, Some(&tpp.org_id), Some(&claims.jti), "token", true, "redirected to online banking")
         .await
-        .map_err(unavailable)?;
+        .map_err(store_failure)?;
     Ok(jwt)
 }
 
@@ -157,6 +157,6 @@ fn login_redirect(
     Ok(response)
 }
 
-fn unavailable(e: crate::store::StoreError) -> OAuthError {
+fn store_failure(e: crate::store::StoreError) -> OAuthError {
     OAuthError::store("fallback", e)
 }

@@ -361,7 +361,8 @@ mod tests {
     /// A connection released while still inside a transaction (as a COMMIT that failed on a full
     /// disk leaves it) is closed, not handed to the next write: that write would otherwise run
     /// inside the dead transaction (never committed) or wait behind its lock ("database is
-    /// locked" until restart).
+    /// locked" until restart). SQLite, where it was seen; the check is the pools' shared
+    /// `after_release`, the same for PostgreSQL.
     #[tokio::test]
     async fn a_connection_released_inside_a_transaction_is_not_reused() {
         let dir = tempfile::tempdir().unwrap();
@@ -388,6 +389,20 @@ mod tests {
         let elsewhere = super::Store::open(&url).await.unwrap();
         assert!(elsewhere.bank(bank("99992").code).await.unwrap().is_some(), "and it is committed");
         assert!(elsewhere.bank(bank("99991").code).await.unwrap().is_none(), "the abandoned write is not");
+    }
+
+    /// `Store::close` closes SQLite's hot-read connections too: a read after it fails as the
+    /// closed pool does, instead of running on a kept connection.
+    #[tokio::test]
+    async fn a_hot_read_after_close_fails_as_the_pool_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::Store::open(&super::sqlite_url(&dir.path().join("stetgate.db"), "rwc")).await.unwrap();
+        store.migrate().await.unwrap();
+        let hash = crate::secret::Secret::generate().unwrap().hash();
+        assert!(store.pair_by_access_token(&hash).await.unwrap().is_none(), "a hot read before: no such pair");
+        store.close().await;
+        let after = store.pair_by_access_token(&hash).await;
+        assert!(matches!(after, Err(super::StoreError::Database(sqlx::Error::PoolClosed))), "{after:?}");
     }
 
     #[test]

@@ -134,8 +134,9 @@ impl SqliteReaders {
 
     /// Closes the idle connections; every later read fails as the closed sqlx pool does.
     pub(super) fn close(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         self.closed.store(true, Ordering::SeqCst);
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        idle.clear();
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
@@ -170,9 +171,10 @@ impl SqliteReaders {
         let result = run(&connection, sql, params, decode);
         // A connection whose statement failed is closed, not kept: whatever went wrong with it
         // (a file replaced under it, an I/O error) is not handed to the next read.
-        if result.is_ok() && !self.closed.load(Ordering::SeqCst) {
+        if result.is_ok() {
+            // Under the lock `close` takes: a read that ends as the store closes keeps nothing.
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-            if idle.len() < KEPT {
+            if idle.len() < KEPT && !self.closed.load(Ordering::SeqCst) {
                 idle.push(connection);
             }
         }

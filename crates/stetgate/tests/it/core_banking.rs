@@ -555,9 +555,19 @@ fn assert_follows_contract(name: &str, body: &Value) {
     assert!(errors.is_empty(), "{name}: {errors:#?}\n{body:#}");
 }
 
+/// A `stetgate core-banking serve` process, killed when dropped (a failing test leaves none).
+struct AdapterProcess(std::process::Child);
+
+impl Drop for AdapterProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `stetgate core-banking serve --listen 127.0.0.1:0` with `args`, serving: the process and the
 /// port it printed.
-fn adapter_process(args: &[&std::ffi::OsStr]) -> (std::process::Child, u16) {
+fn adapter_process(args: &[&std::ffi::OsStr]) -> (AdapterProcess, u16) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(BIN)
         .args(["core-banking", "serve", "--listen", "127.0.0.1:0"])
@@ -570,7 +580,7 @@ fn adapter_process(args: &[&std::ffi::OsStr]) -> (std::process::Child, u16) {
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.split_whitespace().find(|w| w.starts_with("https://")).unwrap_or_else(|| panic!("{line}"));
     let port = url.trim_end_matches("/v1/").rsplit(':').next().and_then(|p| p.parse().ok());
-    (child, port.unwrap_or_else(|| panic!("{line}")))
+    (AdapterProcess(child), port.unwrap_or_else(|| panic!("{line}")))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -578,7 +588,7 @@ async fn the_reference_adapter_command_serves_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("core.token");
     std::fs::write(&token_file, "s3cret-token\n").unwrap();
-    let (mut child, port) = adapter_process(&[
+    let (_adapter, port) = adapter_process(&[
         "--bearer-token-file".as_ref(),
         token_file.as_ref(),
         "--data-dir".as_ref(),
@@ -671,8 +681,6 @@ async fn the_reference_adapter_command_serves_the_contract() {
     assert_follows_contract("PaymentStatusBody", &polled);
     assert_eq!(submit(true).await, (StatusCode::OK, polled), "a second submission executes nothing");
     assert_eq!(submit(false).await.0, StatusCode::BAD_REQUEST, "the key travels as Idempotency-Key");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// stetgate configured by docs/operator-guide.md's `[core_banking."13807"]` block (its URL and file
@@ -689,7 +697,7 @@ async fn stetgate_walks_through_the_reference_adapter_process_configured_as_the_
     let (server_pem, server_key) =
         (pki.file("server.pem", &pki.server.cert_pem), pki.file("server.key", &pki.server.key_pem));
     let clients = pki.file("clients.pem", &pki.ca.root().cert_pem);
-    let (mut child, port) = adapter_process(&[
+    let (_adapter, port) = adapter_process(&[
         "--tls-cert".as_ref(),
         server_pem.as_ref(),
         "--tls-key".as_ref(),
@@ -741,7 +749,16 @@ async fn stetgate_walks_through_the_reference_adapter_process_configured_as_the_
 
     let token = p.token().await;
     let (id, _) = pay(&p, &token, "process-1", "42.50").await;
-    // The adapter answers pending and calls nobody back (no --callback-url): the poll finds it.
+    // The adapter answers pending, books it just after and calls nobody back (no --callback-url):
+    // once it is booked there, the scheduler's poll finds it.
+    let core = core_db.store().await;
+    for _ in 0..50 {
+        if marc_1_booked(&core).await == "999957.50" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(marc_1_booked(&core).await, "999957.50", "the adapter's hub executed it");
     p.app.clock.advance(jiff::SignedDuration::from_mins(4));
     p.tick().await;
     let token = p.token().await;
@@ -749,8 +766,6 @@ async fn stetgate_walks_through_the_reference_adapter_process_configured_as_the_
     assert_eq!(done["paymentRequest"]["paymentInformationStatus"], "ACSC", "{done}");
     let (booked, _) = p.marc_sees(MARC_1, MARC_1_ID).await;
     assert_eq!(booked, "999957.50", "debited in the adapter's database, seen so through AIS");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]

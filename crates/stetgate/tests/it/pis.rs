@@ -372,6 +372,7 @@ async fn refusals_carry_the_stet_reason_code(db: TestDb) {
         b["supplementaryData"]["acceptedAuthenticationApproach"] = json!(["DECOUPLED"]);
         let (status, message, error) = code(version, b).await;
         assert_eq!((status, message.as_str()), (400, "FF01"), "{version}: no REDIRECT offered: {error}");
+        assert_eq!(error["acceptedAuthenticationApproach"], json!(["REDIRECT"]), "{version}: what to offer");
     }
     let mut b = single("c4-am18", "1.00", None);
     let t = b["creditTransferTransaction"][0].clone();
@@ -757,7 +758,8 @@ async fn a_standing_order_moves_off_weekends_and_stops_once_cancelled(db: TestDb
     let executed = async || {
         let token = p.token().await;
         let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}/transactions");
-        let (_, listed, _) = p.call(Method::GET, &path, &token, None).await;
+        let (status, listed, _) = p.call(Method::GET, &path, &token, None).await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
         listed["creditTransferTransaction"]
             .as_array()
             .map(|all| all.iter().map(|t| t["appliedExecutionDate"].as_str().unwrap()[..10].to_owned()).collect())

@@ -194,8 +194,8 @@ async fn the_statistics_endpoint_cannot_starve_the_interface(db: TestDb) {
     for i in 0..24 {
         let app = app.clone();
         anonymous.push(tokio::spawn(async move {
-            // Five periods, each read from the database once (the cache answers the rest), more
-            // than the two reports the endpoint computes at a time.
+            // Five periods: more reports than the endpoint computes at a time (two), the cache
+            // answering the calls for a period already computed.
             let period = ["2026Q4", "2026-12", "2026-11", "2026-10", "2026Q3"][i % 5];
             let response = app
                 .client(HOST)
