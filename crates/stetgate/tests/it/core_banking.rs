@@ -5,7 +5,8 @@
 //! circuit opens, other banks untouched); a bearer token instead of a client certificate; an
 //! account blocked or closed at the adapter; `max_concurrent`; no PSU id or IBAN in the logs;
 //! `stetgate core-banking serve` and the published contract, and stetgate configured by the
-//! operator guide's block walking through that command's process.
+//! operator guide's block walking through that command's process; payments through the adapter's
+//! hub (callbacks, a lost callback recovered by polling, a transfer the hub failed submitted again).
 
 use crate::harness::{
     AppOptions, CertSpec, TestApp, TestDb, TestTpp, db_tests, issue_with, serve_https, spawn_app_with,
@@ -20,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use stetgate::clock::Clock;
 use stetgate::config::CoreBankingConfig;
 use stetgate::core_banking::{adapter, contract};
-use stetgate::ledger::{Ledger, PsuId};
+use stetgate::ledger::hub::{Executed, PaymentHub, Transfer};
+use stetgate::ledger::{Ledger, LedgerError, PsuId};
 use stetgate::store::Store;
 
 const BP: &str = "www.13807.sandbox.localhost";
@@ -804,6 +806,18 @@ async fn pisp_through_the_adapter(
     format: stetgate::config::HubFormat,
     callback: bool,
 ) -> (crate::pis::Pisp, tokio::sync::oneshot::Sender<()>) {
+    let hub: Arc<dyn PaymentHub> = Arc::new(core.clone());
+    pisp_through_the_adapter_with(db, core, hub, format, callback).await
+}
+
+/// The same, the adapter executing payments on `hub` (its accounts still those of `core`).
+async fn pisp_through_the_adapter_with(
+    db: TestDb,
+    core: Store,
+    hub: Arc<dyn PaymentHub>,
+    format: stetgate::config::HubFormat,
+    callback: bool,
+) -> (crate::pis::Pisp, tokio::sync::oneshot::Sender<()>) {
     let pki = Pki::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let payments = stetgate::config::PaymentHubConfig { format, callback_hmac_key_file: pki.file("hub.key", HUB_KEY) };
@@ -819,7 +833,7 @@ async fn pisp_through_the_adapter(
         .unwrap();
     let clock = Arc::new(p.app.clock.clone());
     let callback = adapter::Callback { url: url.parse().unwrap(), key: HUB_KEY.as_bytes().to_vec(), http, clock };
-    let options = adapter::AdapterOptions { bearer: None, hub: Some(Arc::new(core.clone())), callback: Some(callback) };
+    let options = adapter::AdapterOptions { bearer: None, hub: Some(hub), callback: Some(callback) };
     let stop = pki.serve_on(listener, adapter::router(Arc::new(core), options));
     (p, stop)
 }
@@ -966,8 +980,63 @@ async fn a_lost_callback_is_recovered_by_polling(db: TestDb) {
     core_db.destroy().await;
 }
 
+/// The SQL ledger's hub, failing while `down` (the bank's payment system out of service).
+struct FailingHub {
+    inner: Store,
+    down: std::sync::atomic::AtomicBool,
+    failures: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl PaymentHub for FailingHub {
+    async fn execute(&self, transfer: &Transfer) -> Result<Executed, LedgerError> {
+        if self.down.load(Ordering::SeqCst) {
+            self.failures.fetch_add(1, Ordering::SeqCst);
+            return Err(LedgerError::Unavailable("the payment system is out of service".into()));
+        }
+        self.inner.execute(transfer).await
+    }
+}
+
+/// The bank's payment system fails after the adapter took a transfer (answered pending): the
+/// adapter forgets it, and stetgate's poll, three minutes later, hears of no such transfer and
+/// submits it again by the same key; it executes once.
+async fn a_transfer_the_hub_failed_is_submitted_again_and_executed_once(db: TestDb) {
+    let core_db = db.sibling().await;
+    let core = core_banking_db(&core_db).await;
+    let hub = Arc::new(FailingHub {
+        inner: core.clone(),
+        down: std::sync::atomic::AtomicBool::new(true),
+        failures: AtomicUsize::new(0),
+    });
+    let (p, _stop) =
+        pisp_through_the_adapter_with(db, core.clone(), hub.clone(), stetgate::config::HubFormat::Json, true).await;
+    let token = p.token().await;
+    let (id, confirmed) = pay(&p, &token, "hub-down-1", "42.50").await;
+    assert_eq!(confirmed["paymentRequest"]["paymentInformationStatus"], "ACSP", "{confirmed}");
+    for _ in 0..50 {
+        if hub.failures.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(hub.failures.load(Ordering::SeqCst), 1, "the hub failed the transfer");
+    assert_eq!(marc_1_booked(&core).await, "1000000.00", "nothing debited");
+    hub.down.store(false, Ordering::SeqCst);
+    p.app.clock.advance(jiff::SignedDuration::from_mins(4));
+    p.tick().await;
+    let done = settled_status(&p, &token, &id).await;
+    assert_eq!(done["paymentInformationStatus"], "ACSC", "submitted again and booked: {done}");
+    assert_eq!(marc_1_booked(&core).await, "999957.50");
+    p.app.clock.advance(jiff::SignedDuration::from_mins(4));
+    p.tick().await;
+    assert_eq!(marc_1_booked(&core).await, "999957.50", "executed once");
+    core_db.destroy().await;
+}
+
 db_tests!(
     ais_and_funds_confirmation_through_the_adapter,
     payments_execute_through_the_adapter_and_its_callbacks,
-    a_lost_callback_is_recovered_by_polling
+    a_lost_callback_is_recovered_by_polling,
+    a_transfer_the_hub_failed_is_submitted_again_and_executed_once
 );
