@@ -172,6 +172,16 @@ impl Pisp {
         (id, confirmed)
     }
 
+    /// Another PISP, registered with this bank: its client and its own client-credentials token.
+    pub(crate) async fn another_pisp(&self, org: &str) -> (TppClient, String) {
+        let spec = CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() };
+        let other = self.app.tpp(org, spec);
+        self.app.register(&other).await;
+        let client = self.app.tpp_client(BP, &other);
+        let tokens: stet_tpp::Tokens = client.pisp_token(org).await.unwrap().json().await.unwrap();
+        (client, tokens.access_token)
+    }
+
     /// One pass of the payment scheduler, as every node runs it.
     pub(crate) async fn tick(&self) {
         stetgate::pis::execute::run_scheduler(&self.app.state).await.unwrap();
@@ -403,14 +413,10 @@ async fn the_same_request_twice_is_one_request(db: TestDb) {
     }
     // The key is the PISP's own: under the same paymentInformationId, another PISP's body (the
     // one this PISP was refused) is another PISP's request.
-    let spec = CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() };
-    let second_pisp = p.app.tpp("PSDFR-ACPR-99998", spec);
-    p.app.register(&second_pisp).await;
-    let client = p.app.tpp_client(BP, &second_pisp);
-    let tokens: stet_tpp::Tokens = client.pisp_token("PSDFR-ACPR-99998").await.unwrap().json().await.unwrap();
+    let (client, their_token) = p.another_pisp("PSDFR-ACPR-99998").await;
     let theirs = client
         .signed(Method::POST, "/stet/psd2/v1.4.2/payment-requests")
-        .bearer(&tokens.access_token)
+        .bearer(&their_token)
         .json(&other)
         .send()
         .await
@@ -831,12 +837,8 @@ async fn another_pisps_request_is_not_found(db: TestDb) {
     let p = pisp(db).await;
     let token = p.token().await;
     let (id, _) = p.create(ApiVersion::V1_4_2, &token, &single("mine-1", "1.00", None)).await;
-    let spec = CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() };
-    let other = p.app.tpp("PSDFR-ACPR-99999", spec);
-    p.app.register(&other).await;
-    let client = p.app.tpp_client(BP, &other);
-    let tokens: stet_tpp::Tokens = client.pisp_token("PSDFR-ACPR-99999").await.unwrap().json().await.unwrap();
-    let response = client.payment_request(ApiVersion::V1_4_2, &tokens.access_token, &id).await.unwrap();
+    let (client, their_token) = p.another_pisp("PSDFR-ACPR-99999").await;
+    let response = client.payment_request(ApiVersion::V1_4_2, &their_token, &id).await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
@@ -1047,14 +1049,10 @@ async fn a_factor_confirms_its_own_request_only(db: TestDb) {
     );
     assert_eq!(p.get(ApiVersion::V1_6_2, &token, &b).await["paymentRequest"]["paymentInformationStatus"], "ACTC");
 
-    let spec = CertSpec { roles: vec![Role::PaymentInitiation], ..CertSpec::default() };
-    let other = p.app.tpp("PSDFR-ACPR-99999", spec);
-    p.app.register(&other).await;
-    let thief = p.app.tpp_client(BP, &other);
-    let tokens: stet_tpp::Tokens = thief.pisp_token("PSDFR-ACPR-99999").await.unwrap().json().await.unwrap();
+    let (thief, their_token) = p.another_pisp("PSDFR-ACPR-99999").await;
     let stolen = thief
         .signed(Method::POST, &format!("/stet/psd2/v1.6.2/payment-requests/{a}/confirmation"))
-        .bearer(&tokens.access_token)
+        .bearer(&their_token)
         .json(&json!({"nonce": a_nonce, "psuAuthenticationFactor": a_factor}))
         .send()
         .await
