@@ -182,6 +182,16 @@ impl Pisp {
         (client, tokens.access_token)
     }
 
+    /// The PISP cancels its request `id` (PUT with CANC and DS02): the answer's status and body.
+    pub(crate) async fn cancel(&self, version: ApiVersion, token: &str, id: &str) -> (StatusCode, Value) {
+        let mut resource = self.get(version, token, id).await["paymentRequest"].clone();
+        resource["paymentInformationStatus"] = json!("CANC");
+        resource["statusReasonInformation"] = json!("DS02");
+        let path = format!("/stet/psd2/{version}/payment-requests/{id}");
+        let (status, answer, _) = self.call(Method::PUT, &path, token, Some(&resource)).await;
+        (status, answer)
+    }
+
     /// One pass of the payment scheduler, as every node runs it.
     pub(crate) async fn tick(&self) {
         stetgate::pis::execute::run_scheduler(&self.app.state).await.unwrap();
@@ -781,11 +791,7 @@ async fn a_standing_order_moves_off_weekends_and_stops_once_cancelled(db: TestDb
     assert_eq!(executed().await, ["2026-11-30"], "the Monday after");
 
     let token = p.token().await;
-    let mut resource = p.get(ApiVersion::V1_6_2, &token, &id).await["paymentRequest"].clone();
-    resource["paymentInformationStatus"] = json!("CANC");
-    resource["statusReasonInformation"] = json!("DS02");
-    let path = format!("/stet/psd2/v1.6.2/payment-requests/{id}");
-    let (status, answer, _) = p.call(Method::PUT, &path, &token, Some(&resource)).await;
+    let (status, answer) = p.cancel(ApiVersion::V1_6_2, &token, &id).await;
     assert_eq!(status, StatusCode::OK, "a running standing order is cancellable: {answer}");
     p.app.clock.set("2026-12-28T09:00:00Z".parse().unwrap());
     p.tick().await;
@@ -1080,11 +1086,7 @@ async fn a_future_payment_is_cancelled_on_v1_4_2(db: TestDb) {
     let (id, (status, confirmed)) = p.approved_and_confirmed(ApiVersion::V1_4_2, &token, &body).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
     let before = booked(&p, MARC_1_ID).await;
-    let mut resource = p.get(ApiVersion::V1_4_2, &token, &id).await["paymentRequest"].clone();
-    resource["paymentInformationStatus"] = json!("CANC");
-    resource["statusReasonInformation"] = json!("DS02");
-    let path = format!("/stet/psd2/v1.4.2/payment-requests/{id}");
-    let (status, answer, _) = p.call(Method::PUT, &path, &token, Some(&resource)).await;
+    let (status, answer) = p.cancel(ApiVersion::V1_4_2, &token, &id).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(answer.get("appliedAuthenticationApproach").is_none(), "1.4.2 names no approach: {answer}");
     let cancelled = p.get(ApiVersion::V1_4_2, &token, &id).await["paymentRequest"].clone();
